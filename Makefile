@@ -1,0 +1,33 @@
+# The two commands a newcomer needs: `make demo` and `make test`. Both set up .venv first.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: demo test test-all bench setup browser
+
+$(BIN)/entrepot: pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+setup: $(BIN)/entrepot
+
+# Headless Chromium from Debian, for the browser tests (needs root; skipped elsewhere).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "chromium not installed and not root: browser tests will skip (apt-get install chromium)"; fi; }
+
+demo: setup
+	$(BIN)/entrepot demo
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+test-all: setup browser
+	$(BIN)/python -m pytest -m ''
+
+bench: setup
+	$(BIN)/pip install -q -e '.[bench]'
+	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done

@@ -1,0 +1,56 @@
+"""The `entrepot` command: argument parsing and printing only; the work is in the library.
+
+Each module of this package adds the commands of one area to `app`.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from typer.core import TyperGroup
+
+from entrepot.errors import EntrepotError
+
+
+class _Group(TyperGroup):
+    """Turns entrepot's own errors into one line on stderr and exit code 2, with no traceback."""
+
+    def invoke(self, ctx: typer.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except EntrepotError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="entrepot",
+    help="Measure what an embargo did to trade, where the trade went, and what the detour cost.",
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    version: bool = typer.Option(False, "--version", help="Print the version and exit.", is_eager=True),
+) -> None:
+    if version:
+        from entrepot import __version__
+
+        typer.echo(f"entrepot {__version__}")
+        raise typer.Exit()
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+
+
+# Importing the command modules registers their commands on `app`.
+from entrepot.cli import data  # noqa: E402,F401
+
+
+def main(argv: list[str] | None = None) -> None:
+    app(args=argv if argv is not None else sys.argv[1:], prog_name="entrepot")

@@ -1,0 +1,77 @@
+"""Adapters from the real trade-data formats to the canonical flow table.
+
+An adapter is a module-level object with a `name`, a `sniff(path, head)` that says whether a file
+looks like its format (from its name and first bytes), and a `write(con, path, batch_id, options)`
+that inserts the file's rows into `flows` (inside the transaction the store opened) and returns how
+many it wrote. A bad row raises `InputError` naming the file, line and column; the store rolls back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Protocol
+
+import duckdb
+
+from entrepot.errors import InputError
+
+
+class Adapter(Protocol):
+    name: str
+
+    def sniff(self, path: Path, head: str) -> bool: ...
+
+    def write(self, con: duckdb.DuckDBPyConnection, path: Path, batch_id: str, options: dict[str, Any]) -> int: ...
+
+
+_REGISTRY: dict[str, Adapter] = {}
+
+
+def register(adapter: Adapter) -> Adapter:
+    _REGISTRY[adapter.name] = adapter
+    return adapter
+
+
+def formats() -> list[str]:
+    _load_all()
+    return sorted(_REGISTRY)
+
+
+def adapter_for(path: Path, fmt: str = "auto") -> Adapter:
+    """The adapter named by `fmt`, or the first whose `sniff` accepts the file."""
+    _load_all()
+    if fmt != "auto":
+        if fmt not in _REGISTRY:
+            raise InputError(f"unknown format {fmt!r}; choose from auto, {', '.join(sorted(_REGISTRY))}")
+        return _REGISTRY[fmt]
+    head = read_head(path)
+    for adapter in _REGISTRY.values():
+        if adapter.sniff(path, head):
+            return adapter
+    raise InputError("cannot tell the format from the header; pass --format", path=path, line=1)
+
+
+def read_head(path: Path, size: int = 64 * 1024) -> str:
+    """The first bytes of a file as text (UTF-8 with a BOM stripped, else Latin-1)."""
+    raw = path.read_bytes()[:size] if path.stat().st_size <= size else _read_prefix(path, size)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _read_prefix(path: Path, size: int) -> bytes:
+    with path.open("rb") as fh:
+        return fh.read(size)
+
+
+def _load_all() -> None:
+    """Import the adapter modules; each registers itself. Order is the order of detection."""
+    import importlib
+
+    for module in ("baci", "comtrade", "comext", "stata", "csv"):
+        try:
+            importlib.import_module(f"entrepot.io.{module}")
+        except ModuleNotFoundError as exc:  # an adapter not written yet
+            if exc.name != f"entrepot.io.{module}":
+                raise

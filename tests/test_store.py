@@ -1,0 +1,37 @@
+from pathlib import Path
+
+import pytest
+
+from entrepot import schema
+from entrepot.errors import InputError
+from entrepot.store import Store
+
+
+def test_new_store_has_canonical_tables(store: Store) -> None:
+    cols = store.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'flows'")
+    assert tuple(cols.column_name) == schema.FLOW_COLUMNS
+    assert store.row_count() == 0
+
+
+def test_read_only_store_must_exist(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no store here"):
+        Store(tmp_path / "missing.duckdb", read_only=True)
+
+
+def test_transaction_rolls_back_on_error(store: Store) -> None:
+    with pytest.raises(RuntimeError):
+        with store.transaction() as con:
+            con.execute("INSERT INTO meta VALUES ('x', 'y')")
+            raise RuntimeError("boom")
+    assert store.query("SELECT * FROM meta WHERE key = 'x'").empty
+
+
+def test_input_error_is_one_line_with_place() -> None:
+    err = InputError("not a number\n'abc'", path="f.csv", line=3, column="v")
+    assert str(err) == "f.csv:3: column v: not a number 'abc'"
+
+
+def test_cli_reports_user_errors_with_exit_code_2(cli, tmp_path: Path) -> None:
+    result = cli("ingest", tmp_path / "nope.csv")
+    assert result.exit_code == 2
+    assert "nope.csv: no such file" in result.output
