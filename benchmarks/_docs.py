@@ -1,0 +1,37 @@
+"""Write a benchmark's figures into its own section of a docs page, leaving the other sections alone.
+
+Each benchmark owns the text between `<!-- BEGIN name -->` and `<!-- END name -->` in the page;
+the section is added at the end the first time.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import statistics
+from datetime import datetime, timezone
+from pathlib import Path
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def machine() -> str:
+    import os
+
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {datetime.now(timezone.utc):%Y-%m-%d}"
+
+
+def median(xs: list[float]) -> float:
+    return statistics.median(xs)
+
+
+def write_section(page: str, name: str, markdown: str, title: str | None = None) -> Path:
+    path = DOCS / page
+    text = path.read_text() if path.exists() else f"# {title or page.removesuffix('.md').title()}\n"
+    begin, end = f"<!-- BEGIN {name} -->", f"<!-- END {name} -->"
+    block = f"{begin}\n{markdown.strip()}\n{end}"
+    pattern = re.compile(re.escape(begin) + r".*?" + re.escape(end), re.S)
+    text = pattern.sub(lambda _: block, text) if pattern.search(text) else text.rstrip() + "\n\n" + block + "\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
