@@ -44,6 +44,9 @@ TRADE_NUMERIC: dict[int, str] = {
     899: "XNS",
 }
 
+# Retired ISO 3166 alpha-3 codes that gravity datasets still carry (AGTPA's Romania is ROM).
+RETIRED_ISO3: dict[str, str] = {"ROM": "ROU", "ZAR": "COD", "TMP": "TLS"}
+
 # Names used by trade sources for areas (Comtrade, Comext), lower case -> code.
 AREA_NAMES: dict[str, str] = {
     "world": "WLD",
@@ -60,6 +63,10 @@ AREA_NAMES: dict[str, str] = {
     "european union (27)": "EU27",
     "extra-eu27 (from 2020)": "EXTRA_EU27",
     "intra-eu27 (from 2020)": "INTRA_EU27",
+    "eu27_2020": "EU27",
+    "eu28": "EU28",
+    "extra_eu27_2020": "EXTRA_EU27",
+    "intra_eu27_2020": "INTRA_EU27",
 }
 
 
@@ -90,16 +97,32 @@ def is_known(code: str) -> bool:
     return code in AREAS or code in iso3_codes()
 
 
+@lru_cache(maxsize=1)
+def _m49() -> dict[int, str]:
+    """coco's UN M49 numeric code -> ISO3 table, with the trade sources' own codes on top."""
+    data = _coco().data[["UNcode", "ISO3"]].dropna()
+    table = {int(u): iso for u, iso in zip(data["UNcode"], data["ISO3"]) if str(u).strip().isdigit()}
+    return table | TRADE_NUMERIC
+
+
 def from_numeric(codes: Iterable[int]) -> dict[int, str | None]:
     """Map Comtrade/BACI/M49 numeric codes to ISO3 or area codes; None where unknown."""
-    codes = sorted(set(int(c) for c in codes))
-    rest = [c for c in codes if c not in TRADE_NUMERIC]
-    found = _coco().convert(rest, src="UNcode", to="ISO3", not_found=None) if rest else []
-    if len(rest) == 1:
-        found = [found]
-    out: dict[int, str | None] = {c: TRADE_NUMERIC[c] for c in codes if c in TRADE_NUMERIC}
-    for code, iso in zip(rest, found):
-        out[code] = iso if isinstance(iso, str) and iso in iso3_codes() else None
+    table = _m49()
+    return {int(c): table.get(int(c)) for c in set(codes)}
+
+
+def numeric_table() -> dict[int, str]:
+    """Every numeric code entrepot knows, for joining in SQL."""
+    return dict(_m49())
+
+
+def from_iso3(codes: Iterable[str]) -> dict[str, str | None]:
+    """Check alpha-3 codes (any case; retired ones renamed); None where unknown."""
+    out: dict[str, str | None] = {}
+    for code in set(codes):
+        up = code.strip().upper()
+        up = RETIRED_ISO3.get(up, up)
+        out[code] = up if is_known(up) else None
     return out
 
 
@@ -114,6 +137,8 @@ def from_name(names: Iterable[str]) -> dict[str, str | None]:
             out[n] = AREA_NAMES[key]
         elif n.strip().upper() in AREAS or n.strip().upper() in iso3_codes():
             out[n] = n.strip().upper()
+        elif n.strip().upper() in RETIRED_ISO3:
+            out[n] = RETIRED_ISO3[n.strip().upper()]
         else:
             rest.append(n)
     if rest:

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from entrepot.store import default_store_path
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 StoreOpt = Annotated[
     Path | None,
@@ -28,3 +31,24 @@ def store_path(store: Path | None) -> Path:
 
 def print_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, default=str, ensure_ascii=False))
+
+
+def print_table(frame: "pd.DataFrame", title: str | None = None) -> None:
+    """A frame as a terminal table: numbers with thousands separators, blanks for missing."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in frame.columns:
+        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" else "left")
+    for row in frame.itertuples(index=False):
+        table.add_row(*(_cell(v) for v in row))
+    Console().print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+    return str(value)

@@ -8,7 +8,8 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import StoreOpt, store_path
+from entrepot.analysis.flows import bilateral
+from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
 from entrepot.store import Store
 from entrepot.store.ingest import ingest_file
 
@@ -30,13 +31,58 @@ def ingest(
         str | None,
         typer.Option("--map", help="Generic CSV: a TOML mapping file, or 'canonical=column,...' pairs."),
     ] = None,
+    value_scale: Annotated[
+        float | None, typer.Option("--value-scale", help="Multiply values by this (Stata/CSV in thousands: 1000).")
+    ] = None,
     store: StoreOpt = None,
 ) -> None:
     """Read trade files into the store; each file goes in whole or not at all."""
-    given = {"hs_rev": hs_rev, "country_codes": country_codes, "rates": rates, "map": mapping}
+    given = {"hs_rev": hs_rev, "country_codes": country_codes, "rates": rates, "map": mapping, "value_scale": value_scale}
     options = {k: v for k, v in given.items() if v is not None}
     with Store(store_path(store)) as st:
         for path in paths:
             res = ingest_file(st, path, fmt, options)
             state = "already in the store" if res.skipped else f"{res.rows:,} rows"
             typer.echo(f"{path}: {res.format}, {state} (batch {res.batch_id})")
+
+
+@app.command()
+def flows(
+    reporter: Annotated[str, typer.Option("--reporter", help="Country A (ISO3).", show_default=False)],
+    partner: Annotated[str, typer.Option("--partner", help="Country B (ISO3).", show_default=False)],
+    product: Annotated[str | None, typer.Option("--product", help="HS2/4/6 code; all products if omitted.")] = None,
+    by: Annotated[str, typer.Option("--by", help="year or month.")] = "year",
+    as_json: JsonOpt = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Both sides' reports, side by side: what A says it exported to B beside what B says it imported."""
+    with Store(store_path(store), read_only=True) as st:
+        res = bilateral(st, reporter, partner, product, by)  # type: ignore[arg-type]
+    if as_json:
+        print_json(res.to_dict())
+    elif as_csv:
+        typer.echo(res.table.rename(columns=res.labels()).to_csv(index=False), nl=False)
+    else:
+        print_table(res.table.rename(columns=res.labels()), title=f"{res.reporter}–{res.partner}, USD")
+
+
+@app.command("export")
+def export_parquet(
+    directory: Annotated[Path, typer.Argument(help="Directory for flows.parquet and batches.parquet.")],
+    store: StoreOpt = None,
+) -> None:
+    """Write the store's tables as Parquet files."""
+    with Store(store_path(store), read_only=True) as st:
+        for path in st.export_parquet(directory):
+            typer.echo(str(path))
+
+
+@app.command("import")
+def import_parquet(
+    directory: Annotated[Path, typer.Argument(help="Directory written by `entrepot export`.")],
+    store: StoreOpt = None,
+) -> None:
+    """Add the batches of an exported store (those not already here)."""
+    with Store(store_path(store)) as st:
+        typer.echo(f"{st.import_parquet(directory):,} rows added")

@@ -1,0 +1,181 @@
+"""Validate raw text columns read with pandas and insert them as canonical flows.
+
+For the formats small enough to read whole (Comtrade, Comext, Stata, generic CSV): each helper checks
+a column at once and, on the first bad value, raises an `InputError` naming the file, the line (or
+record) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from entrepot import countries, schema
+from entrepot.errors import InputError
+
+BLANKS = {"", "NA", "N/A", "nan", "NaN", "None", "null"}
+# Where a source marks a value confidential or not available (Comext ':', Comtrade 'c').
+SUPPRESSED = {":", "c", "C", "x", "X", "..", "-"}
+
+
+class Raw:
+    """A frame of raw text fields plus where each row came from, for error messages.
+
+    `where(i)` gives (line, column-prefix) for row position i: CSV rows know their physical line
+    (header is line 1); JSON records know their index.
+    """
+
+    def __init__(self, frame: pd.DataFrame, path: Path, *, lines: list[int] | None = None, record_key: str | None = None):
+        self.df = frame.reset_index(drop=True)
+        self.path = path
+        self.lines = lines
+        self.record_key = record_key
+        self.labels: dict[str, str] = {}  # internal column name -> the file's own, for messages
+
+    def rename(self, columns: dict[str, str]) -> None:
+        """Use internal names for the file's columns; messages keep naming the file's columns."""
+        self.df = self.df.rename(columns=columns)
+        self.labels.update({new: old for old, new in columns.items()})
+
+    def fail(self, position: int, column: str, reason: str) -> InputError:
+        column = self.labels.get(column, column)
+        if self.lines is None:
+            return InputError(reason, path=self.path, column=f"{self.record_key}[{position}].{column}")
+        return InputError(reason, path=self.path, line=self.lines[position], column=column)
+
+    def where(self, mask: pd.Series, column: str, reason: Callable[[str], str]) -> None:
+        """Fail on the first row where `mask` holds, showing that row's raw value of `column`."""
+        if mask.any():
+            i = int(np.argmax(mask.to_numpy(dtype=bool)))
+            raise self.fail(i, column, reason(str(self.df[column].iloc[i])))
+
+    def text(self, column: str) -> pd.Series:
+        return self.df[column].astype("string").str.strip()
+
+    def require(self, columns: list[str]) -> None:
+        missing = [self.labels.get(c, c) for c in columns if c not in self.df.columns]
+        if missing:
+            raise InputError(f"missing column(s) {', '.join(missing)}", path=self.path, line=1 if self.lines is not None else None)
+
+    def numbers(self, column: str, *, required: bool = False, scale: float = 1.0) -> pd.Series:
+        """Numbers with quotes, thousands separators and blanks handled; suppressed values are blank."""
+        raw = self.text(column)
+        blank = raw.isna() | raw.isin(BLANKS) | raw.isin(SUPPRESSED)
+        cleaned = raw.str.replace(r"[,\s\u00a0']", "", regex=True)
+        num = pd.to_numeric(cleaned.where(~blank), errors="coerce")
+        bad = ~blank & num.isna()
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            raise self.fail(i, column, f"not a number: {raw.iloc[i]!r}")
+        if required and blank.any():
+            i = int(np.argmax(blank.to_numpy()))
+            raise self.fail(i, column, "blank value")
+        if (num < 0).any():
+            i = int(np.argmax((num < 0).to_numpy()))
+            raise self.fail(i, column, f"negative value {raw.iloc[i]!r}")
+        return num.astype("float64") * scale
+
+    def mapped(self, column: str, mapping: Callable[[list[str]], dict[str, str | None]], what: str) -> pd.Series:
+        """Map each distinct value through `mapping`; the first value it cannot map is an error."""
+        raw = self.text(column)
+        blank = raw.isna() | (raw == "")
+        if blank.any():
+            i = int(np.argmax(blank.to_numpy()))
+            raise self.fail(i, column, f"blank {what}")
+        table = mapping(list(raw.unique()))
+        out = raw.map(table)
+        bad = out.isna()
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            raise self.fail(i, column, f"unknown {what} {raw.iloc[i]!r}")
+        return out.astype(str)
+
+    def country(self, column: str, kind: str = "auto") -> pd.Series:
+        """Country codes from numeric M49/Comtrade codes, ISO3, or names (`kind` = numeric|iso3|name|auto)."""
+        return self.mapped(column, lambda values: country_map(values, kind), "country code")
+
+
+def read_csv_rows(path: Path, delimiter: str = ",") -> Raw:
+    """Read a whole CSV as text with each row's physical line; a row with a wrong field count is an error.
+
+    The csv module is used rather than pandas because pandas pads short (truncated) rows silently.
+    Encoding: UTF-8 (with or without BOM), else Latin-1, as Comtrade and Eurostat downloads come.
+    """
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header = next(reader, None)
+    if not header or not any(h.strip() for h in header):
+        raise InputError("no header line", path=path, line=1)
+    header = [h.strip() for h in header]
+    rows, lines = [], []
+    for row in reader:
+        if not any(field.strip() for field in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(
+                f"expected {len(header)} fields, found {len(row)} (truncated or malformed row)",
+                path=path,
+                line=reader.line_num,
+            )
+        rows.append(row)
+        lines.append(reader.line_num)
+    return Raw(pd.DataFrame(rows, columns=header, dtype="string"), path, lines=lines)
+
+
+def country_map(values: list[str], kind: str = "auto") -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    numeric = [v for v in values if v.isdigit()] if kind in ("auto", "numeric") else []
+    if numeric:
+        found = countries.from_numeric(int(v) for v in numeric)
+        out.update({v: found[int(v)] for v in numeric})
+    rest = [v for v in values if v not in out]
+    if kind == "iso3":
+        out.update(countries.from_iso3(rest))
+    elif rest and kind in ("auto", "name"):
+        out.update(countries.from_name(rest))
+    return out
+
+
+def periods(year: pd.Series, month: pd.Series | None) -> dict[str, pd.Series]:
+    """The period columns of the schema from numeric year and (optional, NA for annual) month."""
+    year = year.astype("int64")
+    if month is None:
+        month = pd.Series(pd.NA, index=year.index, dtype="Int64")
+    month = month.astype("Int64")
+    monthly = month.notna()
+    text = year.astype(str).where(~monthly, year.astype(str) + "-" + month.astype(str).str.zfill(2))
+    return {"period": text, "freq": monthly.map({True: "M", False: "A"}), "year": year, "month": month}
+
+
+def product_level(product: pd.Series) -> pd.Series:
+    return product.where(product != schema.TOTAL, "").str.len().astype("int64")
+
+
+def insert(con: duckdb.DuckDBPyConnection, columns: dict[str, object], source: str, batch_id: str) -> int:
+    """Insert canonical columns (all but the flags, source and batch) into `flows`; returns rows."""
+    frame = pd.DataFrame(columns)
+    frame["reporter_is_country"] = frame["reporter"].map(countries.is_country).astype(bool)
+    frame["partner_is_country"] = frame["partner"].map(countries.is_country).astype(bool)
+    frame["source"] = source
+    frame["batch_id"] = batch_id
+    if "product_level" not in frame:
+        frame["product_level"] = product_level(frame["product"])
+    for optional in ("hs_rev", "quantity", "unit"):
+        if optional not in frame:
+            frame[optional] = None
+    con.register("_frame", frame[list(schema.FLOW_COLUMNS)])
+    try:
+        con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM _frame")
+    finally:
+        con.unregister("_frame")
+    return len(frame)

@@ -1,0 +1,128 @@
+"""Eurostat Comext, the "relational view" CSV of its data browser, converted from EUR to USD.
+
+Header `REPORTER,PARTNER,PRODUCT,FLOW,STAT_PROCEDURE,PERIOD,VALUE_IN_EUR` (and `QUANTITY_IN_100KG`
+when asked for). Reporters come as names (`Germany`, `EU27_2020`), partners as names or ISO 2
+codes (`IL`, `TR`; Eurostat's `EL` is Greece); periods as `Aug. 2024` (a month) or `2024`/
+`Jan.-Dec. 2024` (a year); products as `Total` or HS/CN codes. CN8 codes are summed to their HS6
+heading (the CN subdivides the HS); the HS revision is the one the CN followed that year.
+Values marked `:` (confidential or not available) are kept as blank values.
+
+EUR become USD through a monthly table (`usd_per_eur` by `YYYY-MM`): the one shipped with the package
+(`entrepot/data/eur_usd_monthly.csv`, ECB reference rates) or `--rates FILE`. A year uses the mean of
+its twelve monthly rates. A period missing from the table is an error, never a guess.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from entrepot import io, schema
+from entrepot.errors import InputError
+from entrepot.io._frame import insert, periods, read_csv_rows
+
+HEADER = ["REPORTER", "PARTNER", "PRODUCT", "FLOW", "STAT_PROCEDURE", "PERIOD", "VALUE_IN_EUR"]
+FLOWS = {"EXPORT": "export", "IMPORT": "import", "2": "export", "1": "import"}
+MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
+TOTAL_PROCEDURES = {"TOTAL", "TOTAL_PROCEDURE", "TOTAL PROCEDURE", "ALL", "9", ""}
+# The HS revision in force each year (the CN follows it): first year -> revision.
+HS_BY_YEAR = [(2022, "HS22"), (2017, "HS17"), (2012, "HS12"), (2007, "HS07"), (2002, "HS02"), (1996, "HS96"), (1988, "HS92")]
+
+
+def hs_revision_for(year: int) -> str:
+    return next(rev for first, rev in HS_BY_YEAR if year >= first)
+
+
+def load_rates(path: Path | None = None) -> pd.Series:
+    """USD per EUR by 'YYYY-MM'; the shipped ECB table unless `path` is given."""
+    source = path or resources.files("entrepot.data").joinpath("eur_usd_monthly.csv")
+    try:
+        with source.open("r", encoding="utf-8") if path is None else open(path, encoding="utf-8") as fh:
+            table = pd.read_csv(fh, comment="#", dtype={"period": str})
+        rates = table.set_index("period")["usd_per_eur"].astype(float)
+    except (OSError, KeyError, ValueError) as exc:
+        raise InputError(f"cannot read the EUR/USD rates table (period,usd_per_eur): {exc}", path=path or str(source)) from None
+    return rates
+
+
+def parse_period(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Year and month (NA for annual) from Comext period labels; NA year where unreadable."""
+    t = text.str.upper().str.replace(r"\s+", " ", regex=True).str.strip()
+    year = pd.Series(pd.NA, index=t.index, dtype="Int64")
+    month = pd.Series(pd.NA, index=t.index, dtype="Int64")
+    patterns = [  # (regex, month group or None)
+        (r"(?P<m>[A-Z]{3})\.? (?P<y>\d{4})", "name"),
+        (r"(?P<y>\d{4})(?:-|M)(?P<m>\d{2})", "num"),
+        (r"(?P<y>\d{4})(?P<m>\d{2})", "num"),
+        (r"(?:JAN\.?-DEC\.? )?(?P<y>\d{4})", None),
+    ]
+    for regex, kind in patterns:
+        found = t.str.extract(f"^{regex}$")
+        hit = found["y"].notna() & year.isna()
+        if kind == "name":
+            hit &= found["m"].isin(list(MONTHS))
+            month = month.where(~hit, found["m"].map(MONTHS))
+        elif kind == "num":
+            m = pd.to_numeric(found["m"], errors="coerce")
+            hit &= m.between(1, 12)
+            month = month.where(~hit, m)
+        year = year.where(~hit, pd.to_numeric(found["y"], errors="coerce"))
+    return year, month.astype("Int64")
+
+
+class Comext:
+    name = "comext"
+
+    def sniff(self, path: Path, head: str) -> bool:
+        first = [h.strip().strip('"').upper() for h in head.split("\n", 1)[0].split(",")]
+        return all(h in first for h in ("REPORTER", "PARTNER", "PRODUCT", "FLOW", "PERIOD", "VALUE_IN_EUR"))
+
+    def write(self, con: duckdb.DuckDBPyConnection, path: Path, batch_id: str, options: dict[str, Any]) -> int:
+        raw = read_csv_rows(path)
+        raw.df.columns = [c.strip('"').upper() for c in raw.df.columns]
+        raw.require([h for h in HEADER if h != "STAT_PROCEDURE"])
+        year, month = parse_period(raw.text("PERIOD"))
+        raw.where(year.isna(), "PERIOD", lambda v: f"unreadable period {v!r} (expected e.g. 'Aug. 2024' or '2024')")
+        flow = raw.text("FLOW").str.upper()
+        raw.where(~flow.isin(list(FLOWS)), "FLOW", lambda v: f"flow {v!r} is not IMPORT or EXPORT")
+        product = raw.text("PRODUCT").str.upper().str.replace(" ", "", regex=False)
+        ok = product.eq("TOTAL") | product.str.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{8}").fillna(False)
+        raw.where(~ok, "PRODUCT", lambda v: f"not an HS/CN code or Total: {v!r}")
+        product = product.where(product.ne("TOTAL"), schema.TOTAL).where(product.str.len() != 8, product.str[:6])
+
+        rates = load_rates(Path(options["rates"]) if options.get("rates") else None)
+        key = year.astype(str) + "-" + month.astype("string").str.zfill(2)
+        annual = rates.groupby(rates.index.str[:4]).mean()
+        rate = key.map(rates).where(month.notna(), year.astype(str).map(annual))
+        raw.where(rate.isna(), "PERIOD", lambda v: f"no EUR/USD rate for {v!r} in the rates table")
+
+        frame = pd.DataFrame({
+            **periods(year, month),
+            "reporter": raw.country("REPORTER"),
+            "partner": raw.country("PARTNER"),
+            "flow": flow.map(FLOWS),
+            "product": product,
+            "value_usd": raw.numbers("VALUE_IN_EUR") * rate.astype(float),
+            "quantity": raw.numbers("QUANTITY_IN_100KG", scale=100.0) if "QUANTITY_IN_100KG" in raw.df.columns else None,
+            "procedure": raw.text("STAT_PROCEDURE").str.upper().fillna("") if "STAT_PROCEDURE" in raw.df.columns else "",
+        })
+        procedures = set(frame["procedure"].unique())
+        if len(procedures) > 1 and procedures & TOTAL_PROCEDURES:
+            raise InputError(
+                f"STAT_PROCEDURE mixes a total with its parts ({', '.join(sorted(procedures))}): summing would double count",
+                path=path, column="STAT_PROCEDURE",
+            )
+        frame["hs_rev"] = frame["year"].map(hs_revision_for).where(frame["product"] != schema.TOTAL)
+        frame["unit"] = "kg"
+        keys = ["period", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev", "product", "unit"]
+        # CN8 lines of one HS6 heading, and the parts of a procedure split, add up to one flow.
+        summed = frame.groupby(keys, dropna=False, sort=False)[["value_usd", "quantity"]].sum(min_count=1).reset_index()
+        summed["unit"] = summed["unit"].where(summed["quantity"].notna())
+        return insert(con, {c: summed[c] for c in summed.columns}, "comext", batch_id)
+
+
+io.register(Comext())

@@ -1,0 +1,61 @@
+import pytest
+
+from entrepot.errors import InputError
+from entrepot.io.comext import load_rates
+from entrepot.store.ingest import ingest_file
+from tests.conftest import DATA
+from tests.ingest.conftest import snapshot
+
+SAMPLE = DATA / "comext" / "comext_GR_BG_2024.csv"
+HEADER = "REPORTER,PARTNER,PRODUCT,FLOW,STAT_PROCEDURE,PERIOD,VALUE_IN_EUR\n"
+
+
+def test_reads_relational_view_and_converts_eur(store) -> None:
+    ingest_file(store, SAMPLE)
+    rows = store.query("SELECT * FROM flows ORDER BY period, reporter")
+    rates = load_rates()
+    aug = rows[rows.period == "2024-08"].set_index("flow")
+    # '12,345,678' EUR at August 2024's ECB mean rate
+    assert aug.loc["import", "value_usd"] == pytest.approx(12_345_678 * rates["2024-08"])
+    assert (aug.loc["import", "reporter"], aug.loc["import", "partner"]) == ("GRC", "TUR")
+    # two CN8 lines of one HS6 heading summed; quantity in 100 kg -> kg; HS revision of 2024
+    assert (aug.loc["export", "product"], aug.loc["export", "quantity"], aug.loc["export", "hs_rev"]) == ("720810", 3000, "HS22")
+    annual = rows[rows.reporter == "EU27"].iloc[0]
+    assert not annual.reporter_is_country and annual.freq == "A"
+    year_rate = rates[rates.index.str.startswith("2024")].mean()
+    assert annual.value_usd == pytest.approx(40_000_000 * year_rate)
+    assert rows[rows.reporter == "BGR"].value_usd.isna().all()  # ':' confidential kept blank
+
+
+def test_user_rates_table_and_missing_period(store, write) -> None:
+    rates = write("rates.csv", "period,usd_per_eur\n2024-08,2.0\n")
+    path = write("c.csv", HEADER + "Greece,IL,Total,EXPORT,NORMAL,Aug. 2024,100\n")
+    ingest_file(store, path, options={"rates": rates})
+    assert store.query("SELECT value_usd FROM flows").value_usd.item() == 200
+    path2 = write("c2.csv", HEADER + "Greece,IL,Total,EXPORT,NORMAL,Aug. 2024,100\nGreece,IL,Total,EXPORT,NORMAL,Sep. 2024,100\n")
+    with pytest.raises(InputError, match=r":3: column PERIOD: no EUR/USD rate for 'Sep. 2024'"):
+        ingest_file(store, path2, options={"rates": rates})
+
+
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        ("Greece,IL,Total,EXPORT,NORMAL,Aug. 2024,12a", r":3: column VALUE_IN_EUR: not a number: '12a'"),
+        ("Atlantis,IL,Total,EXPORT,NORMAL,Aug. 2024,1", r":3: column REPORTER: unknown country code 'Atlantis'"),
+        ("Greece,IL,Total,EXPORT,NORMAL,Augustus 2024,1", r":3: column PERIOD: unreadable period"),
+        ("Greece,IL,Total,TRANSIT,NORMAL,Aug. 2024,1", r":3: column FLOW: flow 'TRANSIT'"),
+        ("Greece,IL,720810,EXPORT,NORMAL,Aug. 2021,1", r"mixed HS revisions"),
+        ("Greece,IL,Total,EXPORT", r":3: expected 7 fields, found 4"),
+    ],
+)
+def test_bad_rows_reject_whole_file(store, write, row: str, expected: str) -> None:
+    path = write("c.csv", HEADER + "Greece,IL,720810,EXPORT,NORMAL,Aug. 2024,5\n" + row + "\n")
+    with pytest.raises(InputError, match=expected):
+        ingest_file(store, path)
+    assert snapshot(store) == (0, 0)
+
+
+def test_total_and_parts_of_procedures_would_double_count(store, write) -> None:
+    path = write("c.csv", HEADER + "Greece,IL,Total,EXPORT,NORMAL,Aug. 2024,5\nGreece,IL,Total,EXPORT,TOTAL,Aug. 2024,5\n")
+    with pytest.raises(InputError, match="double count"):
+        ingest_file(store, path)

@@ -1,0 +1,84 @@
+import json
+from pathlib import Path
+
+import pytest
+
+from entrepot.errors import InputError
+from entrepot.store.ingest import ingest_file
+from tests.conftest import DATA
+from tests.ingest.conftest import snapshot
+
+PLUS = DATA / "comtrade" / "TUR_2023_2024_M_H5.csv"
+LEGACY_HEADER = (
+    "Classification,Year,Period,Period Desc.,Aggregate Level,Is Leaf Code,Trade Flow Code,Trade Flow,"
+    "Reporter Code,Reporter,Reporter ISO,Partner Code,Partner,Partner ISO,2nd Partner Code,2nd Partner,"
+    "2nd Partner ISO,Customs Proc. Code,Customs,Mode of Transport Code,Mode of Transport,Commodity Code,"
+    "Commodity,Qty Unit Code,Qty Unit,Qty,Alt Qty Unit Code,Alt Qty Unit,Alt Qty,Netweight (kg),"
+    "Gross weight (kg),Trade Value (US$),CIF Trade Value (US$),FOB Trade Value (US$),Flag\r\n"
+)
+
+
+def legacy_row(flow: str = "1", partner: str = "792", value: str = "924000000", cls: str = "H4") -> str:
+    return (
+        f"{cls},2025,2025,2025,0,0,{flow},Import,376,Israel,ISR,{partner},Türkiye,TUR,,,,,,,,TOTAL,"
+        f"All Commodities,1,No Quantity,,,,,,,{value},,,0\r\n"
+    )
+
+
+def test_comtrade_plus_csv(store) -> None:
+    ingest_file(store, PLUS)
+    rows = store.query("SELECT * FROM flows ORDER BY period, partner")
+    assert len(rows) == 5
+    sep = rows[(rows.period == "2023-09") & (rows.partner == "ISR")].iloc[0]
+    assert (sep.freq, sep.month, sep.flow, sep.hs_rev, sep["product"]) == ("M", 9, "export", "HS17", "TOTAL")
+    assert sep.value_usd == 460_300_000  # quoted, with thousands separators
+    pse = rows[rows.partner == "PSE"].iloc[0]
+    assert (pse["product"], pse.quantity, pse.unit) == ("720810", 1_500_000, "kg")
+    assert rows[rows.partner == "TWN"].flow.item() == "import"  # 490 "Other Asia, nes"
+    world = rows[rows.partner == "WLD"].iloc[0]
+    assert not world.partner_is_country and world.value_usd != world.value_usd  # blank value kept as NULL
+
+
+def test_comtrade_json(store, write) -> None:
+    record = {
+        "freqCode": "A", "period": "2025", "reporterCode": 376, "reporterISO": "ISR", "partnerCode": 792,
+        "flowCode": "M", "classificationCode": "H6", "cmdCode": "TOTAL", "primaryValue": 924000000.0,
+        "partner2Code": 0, "customsCode": "C00", "motCode": 0, "netWgt": None,
+    }
+    path = write("comtrade.json", json.dumps({"elements": [record], "count": 1}))
+    assert ingest_file(store, path).format == "comtrade"
+    row = store.query("SELECT * FROM flows").iloc[0]
+    assert (row.reporter, row.partner, row.flow, row.hs_rev, row.value_usd) == ("ISR", "TUR", "import", "HS22", 924e6)
+
+
+def test_legacy_bulk_csv_latin1(store, write) -> None:
+    path = write("comtrade_legacy.csv", LEGACY_HEADER + legacy_row() + legacy_row("2", "384"), encoding="latin-1")
+    ingest_file(store, path)
+    rows = store.query("SELECT partner, flow, value_usd FROM flows ORDER BY flow")
+    assert rows.values.tolist() == [["CIV", "export", 924e6], ["TUR", "import", 924e6]]
+
+
+@pytest.mark.parametrize(
+    "row, expected",
+    [
+        (legacy_row(value="12x"), r":3: column Trade Value \(US\$\): not a number: '12x'"),
+        (legacy_row(partner="1234"), r":3: column Partner Code: unknown country code '1234'"),
+        (legacy_row(flow="7"), r":3: column Trade Flow Code: unknown trade flow code '7'"),
+        (legacy_row(cls="H5"), r"mixed HS revisions"),
+        (legacy_row(cls="S3"), r":3: column Classification: classification 'S3' is not an HS revision"),
+        ("H4,2025,2025,2025,0", r":3: expected 35 fields, found 5"),
+    ],
+)
+def test_bad_rows_reject_whole_file(store, write, row: str, expected: str) -> None:
+    path = write("legacy.csv", LEGACY_HEADER + legacy_row() + row)
+    with pytest.raises(InputError, match=expected):
+        ingest_file(store, path)
+    assert snapshot(store) == (0, 0)
+
+
+def test_breakdown_rows_are_rejected(store, write) -> None:
+    text = PLUS.read_text(encoding="utf-8").splitlines()
+    text.append(text[1].replace(",0,W00,World,H5", ",300,GRC,Greece,H5"))
+    path = write("breakdown.csv", "\n".join(text) + "\n")
+    with pytest.raises(InputError, match=r":7: column partner2Code: breakdown row"):
+        ingest_file(store, path)
