@@ -1,0 +1,117 @@
+"""Structural gravity commands: estimate (PPML) and scenario (GE counterfactuals)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from entrepot.cli import app
+from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.errors import InputError
+from entrepot.models import ge, gravity
+
+DataOpt = Annotated[Path | None, typer.Option("--data", help="Gravity dataset (.dta, .csv, .parquet); else the store.")]
+
+
+def _dataset(data: Path | None, store: Path | None):
+    if data is not None:
+        return gravity.load_dataset(data)
+    from entrepot.store import Store
+
+    with Store(store_path(store), read_only=True) as st:
+        return gravity.from_store(st)
+
+
+def _codes(text: str | None) -> list[str]:
+    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else []
+
+
+@app.command()
+def estimate(
+    data: DataOpt = None,
+    formula: Annotated[str, typer.Option("--formula", help="pyfixest formula: y ~ x1 + x2 | fe1 + fe2.")] = gravity.DEFAULT_FORMULA,
+    years: Annotated[str | None, typer.Option("--years", help="e.g. 1986:2006:4, 1986-2006 or 1986,1990.")] = None,
+    intra: Annotated[bool, typer.Option("--intra/--no-intra", help="Keep intra-national flows.")] = False,
+    cluster: Annotated[str, typer.Option("--cluster", help="Cluster standard errors by this column.")] = "pair_id",
+    case: Annotated[Path | None, typer.Option("--case", help="Case file: adds an EMBARGO dummy for its embargo.")] = None,
+    leads: Annotated[int, typer.Option("--leads", help="Event-study leads of the EMBARGO dummy.")] = 0,
+    lags: Annotated[int, typer.Option("--lags", help="Event-study lags of the EMBARGO dummy.")] = 0,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """PPML gravity with fixed effects (pyfixest), standard errors clustered by pair."""
+    df = _dataset(data, store)
+    if case is not None:
+        from entrepot.case import load_case
+
+        event = load_case(case).main_event
+        pairs = [(event.exporter, event.importer)] + ([(event.importer, event.exporter)] if event.both_directions else [])
+        gravity.add_policy(df, "EMBARGO", pairs, event.date.year, leads, lags)
+    res = gravity.estimate(df, formula, gravity.parse_years(years), intra, cluster or None)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    print_table(res.coefficients, title=f"PPML: {res.formula}")
+    typer.echo(f"observations: {res.nobs:,}   pseudo R2: {res.pseudo_r2:.4f}   standard errors {res.vcov}")
+
+
+@app.command()
+def scenario(
+    data: DataOpt = None,
+    remove_rta: Annotated[str | None, typer.Option("--remove-rta", help="Countries whose agreement is removed: CAN,MEX,USA.")] = None,
+    add_rta: Annotated[str | None, typer.Option("--add-rta", help="Countries that form an agreement.")] = None,
+    impose_embargo: Annotated[str | None, typer.Option("--impose-embargo", help="A pair: TUR,ISR.")] = None,
+    lift_embargo: Annotated[str | None, typer.Option("--lift-embargo", help="A pair: TUR,ISR.")] = None,
+    blocs: Annotated[str | None, typer.Option("--blocs", help="Blocs separated by ';': TUR,SAU,QAT;ISR,ARE,ETH.")] = None,
+    case: Annotated[Path | None, typer.Option("--case", help="Case file holding the scenario.")] = None,
+    scenario_id: Annotated[str | None, typer.Option("--scenario", help="Scenario id in the case file.")] = None,
+    year: Annotated[int, typer.Option("--year", help="Base year.")] = 1994,
+    panel_years: Annotated[str | None, typer.Option("--panel-years", help="Years for the cost estimation, e.g. 1986:2006:4.")] = None,
+    policy: Annotated[str, typer.Option("--policy", help="Policy dummies in the data, comma-separated.")] = "RTA",
+    sigma: Annotated[float, typer.Option("--sigma", help="Elasticity of substitution.")] = 7.0,
+    reference: Annotated[str, typer.Option("--reference", help="Reference country (inward resistance fixed).")] = "DEU",
+    tariff: Annotated[float, typer.Option("--tariff", help="Tariff equivalent of a bloc barrier.")] = 0.25,
+    method: Annotated[str, typer.Option("--method", help="geppml (the book's procedure) or exact (fixed point).")] = "geppml",
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """General-equilibrium counterfactual (GEPPML): partial, conditional and full-endowment effects."""
+    kind, codes, groups = _scenario_spec(remove_rta, add_rta, impose_embargo, lift_embargo, blocs, case, scenario_id)
+    df = _dataset(data, store)
+    if case is not None and "EMBARGO" in policy.split(","):
+        from entrepot.case import load_case
+
+        event = load_case(case).main_event
+        gravity.add_policy(df, "EMBARGO", [(event.exporter, event.importer), (event.importer, event.exporter)], event.date.year)
+    policies = [p.strip() for p in policy.split(",") if p.strip() and p.strip() in df.columns]
+    costs = ge.estimate_costs(df, year, policies, gravity.parse_years(panel_years))
+    t_cfl, orientation, description = ge.counterfactual(costs, kind, codes, groups, tariff, sigma)
+    res = ge.solve(costs, t_cfl, sigma, reference.upper(), orientation, description, method=method)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    typer.echo(f"{res.description}; {res.to_dict()['direction']}; reference {res.reference}")
+    print_table(res.table.round(2), title=f"GE effects, base year {res.year}, sigma {res.sigma:g}")
+    if not res.converged:
+        typer.echo(f"warning: the full-endowment loop did not converge (residual {res.residual:.2e})", err=True)
+
+
+def _scenario_spec(remove_rta, add_rta, impose_embargo, lift_embargo, blocs, case, scenario_id):
+    given = {k: v for k, v in {"remove_rta": remove_rta, "add_rta": add_rta, "impose_embargo": impose_embargo,
+                                "lift_embargo": lift_embargo, "blocs": blocs}.items() if v}
+    if case is not None:
+        from entrepot.case import load_case
+
+        if not scenario_id:
+            raise InputError("--case needs --scenario ID")
+        s = load_case(case).scenario(scenario_id)
+        codes = list(s.pair or s.countries)
+        return s.kind, codes, [list(b) for b in s.blocs]
+    if len(given) != 1:
+        raise InputError("give exactly one of --remove-rta, --add-rta, --impose-embargo, --lift-embargo, --blocs, or --case with --scenario")
+    kind, text = next(iter(given.items()))
+    if kind == "blocs":
+        return kind, [], [_codes(b) for b in text.split(";") if b.strip()]
+    return kind, _codes(text), []

@@ -1,0 +1,1 @@
+"""Structural gravity: PPML estimation (pyfixest) and general-equilibrium counterfactuals (GEPPML)."""
