@@ -189,7 +189,7 @@ def _divert(scn, stopped, months, prods, codes, a, b, usd_per_kg, product_codes,
     post_years = post.sum() / 12
     pre_annual = float(base[pre].sum())
     rerouted = sum(x["rerouted_value_usd"] for x in inter)
-    empty = pd.DataFrame(columns=["t", "i", "j_decl", "j", "p", "value", "markup"])
+    empty = pd.DataFrame({k: np.array([], dtype=int) for k in ("t", "i", "j_decl", "j", "p")} | {"value": [], "markup": []})
     return pd.concat(pieces or [empty], ignore_index=True), {
         "exporter": codes[a], "importer": codes[b],
         "pre_event_direct_usd_per_year": pre_annual,
