@@ -46,6 +46,7 @@ def run(out: Path) -> Iterator[Step]:
             f"ingested {store.row_count():,} rows from {len(paths) - 2} files (BACI yearly, Comtrade monthly) into {store.path}",
         ])
         yield from steps(store, scn, world.truth)
+        yield from analysis_steps(store, scn, world.truth)
     finally:
         store.close()
 
@@ -66,3 +67,39 @@ def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
         ],
         view.round(1).reset_index(),
     )
+
+
+def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
+    from entrepot.analysis.cost import detour_cost, volumes_from_reroute
+    from entrepot.analysis.effect import direct_effect
+    from entrepot.analysis.mirror import mirror
+    from entrepot.analysis.reroute import scan
+
+    a, b, event = scn.exporter, scn.importer, scn.embargo_date.isoformat()
+    eff = direct_effect(store, a, b, event).totals
+    yield Step("The direct effect against a counterfactual (monthly data)", [
+        f"{r.series}: {r.change_pct:+.1f}% (95% CI {r.ci_low_pct:+.1f} to {r.ci_high_pct:+.1f}),"
+        f" {usd(r.change_usd)} over the post-event months" for r in eff.itertuples()
+    ])
+    mir = mirror(store, a, b, event).table
+    late = mir[mir.direction == f"{a}->{b}"].iloc[-1]
+    yield Step("Mirror statistics", [
+        f"In {late.period}, {b} reports {usd(late.importer_reported)} of imports from {a};"
+        f" {a} reports {usd(late.exporter_reported)} of exports to {b}: a gap of {usd(late.gap_usd)} after CIF/FOB"
+        + (" (flagged: outside the pre-event norm)." if late.flagged else "."),
+    ])
+    rr = scan(store, a, b, event)
+    flagged = rr.candidates[rr.candidates.significant]
+    true = {x["country"]: x for x in truth["directions"][0]["intermediaries"]}
+    relabel = (truth["directions"][0].get("relabelled") or {}).get("country")
+    yield Step("Where did it go? Intermediaries flagged by reroute", [
+        f"{r.country}: {usd(r.rerouted_value_usd)} (95% CI {usd(r.ci_low)} to {usd(r.ci_high)}), p = {r.p_value:.1e}"
+        + (f"  [truth: {usd(sum(v for k, v in true[r.country]['by_period'].items() if k[:4] in rr.window.post))}]" if r.country in true
+           else "  [truth: goods declared to it but landing in " + b + " (relabelling)]" if r.country == relabel else "  [not a true route]")
+        for r in flagged.itertuples()
+    ] + [f"total rerouted over {', '.join(rr.window.post)}: {usd(rr.rerouted_value_usd)};"
+         f" true routes: {', '.join(true)}"])
+    cost = detour_cost(a, b, list(flagged.country), volumes=volumes_from_reroute(rr))
+    yield Step("What the detour costs", [
+        f"via {r.country}: +{r.extra_km:,.0f} km, +${r.extra_usd_per_t:,.0f}/t, markup {r.markup_pct:.1f}%" for r in cost.table.itertuples()
+    ] + [f"total extra cost: {usd(cost.total_extra_cost_usd)}"])
