@@ -30,7 +30,8 @@ def numeric_codes() -> dict[str, int]:
     return table
 
 
-def write_world(world, out_dir) -> dict[str, Path]:
+def write_world(world, out_dir, comtrade: bool = True) -> dict[str, Path]:
+    """Write the world's files; `comtrade=False` skips the (large) monthly Comtrade file."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     codes = [c.iso3 for c in world.countries]
@@ -56,7 +57,7 @@ def write_world(world, out_dir) -> dict[str, Path]:
         paths[f"baci_{year}"] = path
 
     frames = []
-    for flow, desc, view in (("X", "Export", world.exporter_reports), ("M", "Import", world.importer_reports)):
+    for flow, desc, view in [] if not comtrade else (("X", "Export", world.exporter_reports), ("M", "Import", world.importer_reports)):
         period = world.months[view["t"].to_numpy()]
         frames.append(pd.DataFrame({
             "typeCode": "C", "freqCode": "M", "refPeriodId": period.strftime("%Y%m01").astype(int), "refYear": period.year,
@@ -75,11 +76,12 @@ def write_world(world, out_dir) -> dict[str, Path]:
             "fobvalue": view["value"].round(2).to_numpy() if flow == "X" else np.nan,
             "primaryValue": view["value"].round(2).to_numpy(), "legacyEstimationFlag": 0, "isReported": True, "isAggregate": False,
         }))
-    comtrade = pd.concat(frames, ignore_index=True)[COMTRADE_HEADER]
-    path = out / f"comtrade_M_H5_{world.months[0].strftime('%Y%m')}-{world.months[-1].strftime('%Y%m')}.csv"
-    con.register("c", comtrade)
-    con.execute(f"COPY (SELECT * FROM c) TO '{path}' (HEADER)")
-    paths["comtrade"] = path
+    if frames:
+        table = pd.concat(frames, ignore_index=True)[COMTRADE_HEADER]
+        path = out / f"comtrade_M_H5_{world.months[0].strftime('%Y%m')}-{world.months[-1].strftime('%Y%m')}.csv"
+        con.register("c", table)
+        con.execute(f"COPY (SELECT * FROM c) TO '{path}' (HEADER)")
+        paths["comtrade"] = path
 
     gravity_path = out / "gravity.csv"
     world.gravity.to_csv(gravity_path, index=False)
@@ -90,11 +92,11 @@ def write_world(world, out_dir) -> dict[str, Path]:
     return paths
 
 
-def ingest_world(store, world, out_dir) -> dict[str, Path]:
+def ingest_world(store, world, out_dir, comtrade: bool = True) -> dict[str, Path]:
     """Write the world's files and ingest the trade files (BACI, Comtrade) through `entrepot ingest`."""
     from entrepot.store.ingest import ingest_file
 
-    paths = write_world(world, out_dir)
+    paths = write_world(world, out_dir, comtrade)
     for name, path in paths.items():
         if name.startswith("baci") or name == "comtrade":
             ingest_file(store, path)
