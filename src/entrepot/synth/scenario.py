@@ -47,6 +47,7 @@ class Scenario:
     non_reporters: tuple[str, ...] = ("PSE",)
     suppressed_share: float = 0.01  # HS6 lines a reporter withholds as confidential
     noise_sd: float = 0.05  # log-noise of each side's declared value
+    include_at_usd: float = 3e7  # sparsity: a pair-product worth v is traded with probability 1 - exp(-v / this)
 
     def __post_init__(self) -> None:
         if self.frequency not in ("A", "M", "both"):

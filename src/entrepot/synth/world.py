@@ -20,7 +20,6 @@ from entrepot.synth.scenario import Scenario
 
 BASE_YEAR = 2022
 WORLD_TRADE_USD = 15e12  # world merchandise exports in the base year, to scale the gravity baseline
-INCLUDE_AT_USD = 3e7  # a pair-product with expected value v is traded with probability 1 - exp(-v / this)
 
 
 @lru_cache(maxsize=1)
@@ -153,7 +152,7 @@ def generate(scn: Scenario) -> World:
     rows_i, rows_j, rows_k, rows_v = [], [], [], []
     for i in range(n):
         lam = x[i][:, None] * w[None, :]
-        keep = rng.random(lam.shape) < -np.expm1(-lam / INCLUDE_AT_USD)
+        keep = rng.random(lam.shape) < -np.expm1(-lam / scn.include_at_usd)
         keep[i] = False
         j, k = np.nonzero(keep)
         v = lam[j, k] * rng.lognormal(0, 1.0, len(j))
