@@ -39,6 +39,7 @@ def test_truth_adds_up(world):
         cf = np.array(list(d["counterfactual_by_month"].values()))
         direct = np.array(list(d["direct_by_month"].values()))
         assert d["direct_effect"] == pytest.approx((direct - cf).sum(), rel=1e-9)
+        assert sum(d["direct_by_year"].values()) == pytest.approx(direct.sum(), rel=1e-9)
         assert d["direct_effect"] == pytest.approx(-d["lost_total"], rel=1e-12)
         parts = d["rerouted_total"] + d["relabelled_total"] + d["vanished_total"]
         assert parts == pytest.approx(d["lost_total"], rel=1e-9)
@@ -118,6 +119,8 @@ def test_no_rerouting_world():
 def test_bad_scenarios_are_input_errors(tmp_path):
     with pytest.raises(InputError):
         dataclasses.replace(SMALL, routes=(Route("GRC", 0.8),), relabel_share=0.5)
+    with pytest.raises(InputError, match="XXX"):
+        generate(dataclasses.replace(SMALL, routes=(Route("XXX", 0.1),)))
     bad = tmp_path / "s.toml"
     bad.write_text("[scenario]\nseeed = 3\n")
     with pytest.raises(InputError, match="seeed"):

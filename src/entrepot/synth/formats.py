@@ -141,16 +141,19 @@ def write_comtrade(world, rows: pd.DataFrame, path: Path, rng: np.random.Generat
             "isAggregate": False,
         }
     )[keep]
-    frame[COMTRADE_HEADER].to_csv(path, index=False)  # pandas quotes only names with commas, as the API's CSV
+    write_csv(frame[COMTRADE_HEADER], path, quote_text=True)  # text quoted, as the Comtrade+ site's CSV
     return path
 
 
-def write_csv(frame: pd.DataFrame, path: Path) -> None:
-    """Fast unquoted CSV through pyarrow, for files of numbers and codes (BACI, gravity)."""
+def write_csv(frame: pd.DataFrame, path: Path, quote_text: bool = False) -> None:
+    """Fast CSV through pyarrow; unquoted (BACI, gravity: numbers and codes) or with text quoted."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
     table = pa.Table.from_pandas(frame, preserve_index=False)
+    if quote_text:
+        pacsv.write_csv(table, path, pacsv.WriteOptions(quoting_style="needed"))
+        return
     with path.open("wb") as fh:
         fh.write((",".join(frame.columns) + "\n").encode())
         pacsv.write_csv(table, fh, pacsv.WriteOptions(include_header=False, quoting_style="none"))

@@ -47,7 +47,7 @@ class Scenario:
     non_reporters: tuple[str, ...] = ("PSE",)
     suppressed_share: float = 0.01  # HS6 lines a reporter withholds as confidential
     noise_sd: float = 0.05  # log-noise of each side's declared value
-    include_at_usd: float = 3e7  # sparsity: a pair-product worth v is traded with probability 1 - exp(-v / this)
+    include_at_usd: float = 6e7  # sparsity: a pair-product worth v is traded with probability 1 - exp(-v / this)
 
     def __post_init__(self) -> None:
         if self.frequency not in ("A", "M", "both"):
@@ -57,6 +57,8 @@ class Scenario:
         total = sum(r.share for r in self.routes) + self.relabel_share
         if any(r.share < 0 for r in self.routes) or total > 1 + 1e-9:
             raise InputError(f"route and relabel shares must be >= 0 and add up to at most 1 (got {total:g})")
+        if any(r.lag_months < 0 for r in self.routes):
+            raise InputError("route lag_months must be >= 0")
         if not 0 <= self.leak_share <= 1:
             raise InputError("leak_share must be between 0 and 1")
 

@@ -7,7 +7,7 @@ on BACI-sized worlds) and over the scenario's few routes. The model is described
 from __future__ import annotations
 
 import calendar
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date
 from functools import lru_cache
 
@@ -207,7 +207,7 @@ def generate(scn: Scenario) -> World:
     share = np.maximum(np.where(restricted[:, None], f_restrict[None, :], 0.0), f_embargo[None, :])
 
     directions = [(scn.exporter, scn.importer)] + ([(scn.importer, scn.exporter)] if scn.both_directions else [])
-    truth = {"scenario": scenario_dict(scn), "months": [str(m) for m in months], "directions": {}}
+    truth = {"scenario": asdict(scn), "months": [str(m) for m in months], "directions": {}}
     for src, dst in directions:
         pa, pb = pos[src], pos[dst]
         lost = (1 - scn.leak_share) * share * cf[pa, pb]
@@ -289,6 +289,7 @@ def direction_truth(scn, months, prods, cf, lost, routes, relabelled) -> dict:
     return {
         "pre_event_years": pre_years,
         "pre_event_annual_average": float(pre),
+        "direct_by_year": {str(y): float(direct[:, months.year == y].sum()) for y in np.unique(months.year)},
         "counterfactual_by_month": by_month(cf, months),
         "direct_by_month": by_month(direct, months),
         "direct_effect_by_month": by_month(-lost, months),
@@ -331,9 +332,3 @@ def gravity_table(annual, iso, years, home, growth, shock, dist, cntg, lang) -> 
             "CLNY": 0,
         }
     ).sort_values(["exporter", "importer", "year"], ignore_index=True)
-
-
-def scenario_dict(scn: Scenario) -> dict:
-    from dataclasses import asdict
-
-    return asdict(scn)
