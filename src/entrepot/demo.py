@@ -1,0 +1,105 @@
+"""The demo's story, as a sequence of small steps over the default synthetic world.
+
+Each step is a function returning a `Step`; adding an analysis to the demo is adding one step.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from entrepot.store import Store
+
+
+@dataclass
+class Step:
+    title: str
+    lines: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+
+
+def usd(x: float) -> str:
+    for unit, div in (("billion", 1e9), ("million", 1e6)):
+        if abs(x) >= div:
+            return f"${x / div:,.2f} {unit}"
+    return f"${x:,.0f}"
+
+
+def run(out: Path) -> Iterator[Step]:
+    from entrepot.synth import Scenario, generate, ingest_world
+
+    scn = Scenario.default()
+    world = generate(scn)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    store = Store(out / "demo.duckdb")
+    try:
+        paths = ingest_world(store, world, out / "world")
+        yield Step("A synthetic Türkiye–Israel world", [
+            f"{len(world.countries)} economies, {len(world.products)} HS6 products, {scn.start} to {scn.end};"
+            f" embargo {scn.exporter}<->{scn.importer} from {scn.embargo_date} (restrictions from {scn.restriction_date}).",
+            f"ingested {store.row_count():,} rows from {len(paths) - 2} files (BACI yearly, Comtrade monthly) into {store.path}",
+        ])
+        yield from steps(store, scn, world.truth)
+        yield from analysis_steps(store, scn, world.truth)
+    finally:
+        store.close()
+
+
+def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
+    from entrepot.analysis.flows import bilateral
+
+    a, b = scn.exporter, scn.importer
+    flows = bilateral(store, a, b, by="year").table.set_index("period")
+    view = flows[["a_to_b_exporter", "a_to_b_importer", "b_to_a_exporter", "b_to_a_importer"]] / 1e6
+    view.columns = [f"{a}->{b} ({a} says)", f"{a}->{b} ({b} says)", f"{b}->{a} ({b} says)", f"{b}->{a} ({a} says)"]
+    last = flows.index[-1]
+    yield Step(
+        "Did trade stop? Both sides' reports, USD million",
+        [
+            f"In {last}, {a} reports {usd(flows.loc[last, 'a_to_b_exporter'])} of exports to {b},"
+            f" while {b} reports {usd(flows.loc[last, 'a_to_b_importer'])} of imports from {a}.",
+        ],
+        view.round(1).reset_index(),
+    )
+
+
+def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
+    from entrepot.analysis.cost import detour_cost, volumes_from_reroute
+    from entrepot.analysis.effect import direct_effect
+    from entrepot.analysis.mirror import mirror
+    from entrepot.analysis.reroute import scan
+
+    a, b, event = scn.exporter, scn.importer, scn.embargo_date.isoformat()
+    eff = direct_effect(store, a, b, event).totals
+    yield Step("The direct effect against a counterfactual (monthly data)", [
+        f"{r.series}: {r.change_pct:+.1f}% (95% CI {r.ci_low_pct:+.1f} to {r.ci_high_pct:+.1f}),"
+        f" {usd(r.change_usd)} over the post-event months" for r in eff.itertuples()
+    ])
+    mir = mirror(store, a, b, event).table
+    late = mir[mir.direction == f"{a}->{b}"].iloc[-1]
+    yield Step("Mirror statistics", [
+        f"In {late.period}, {b} reports {usd(late.importer_reported)} of imports from {a};"
+        f" {a} reports {usd(late.exporter_reported)} of exports to {b}: a gap of {usd(late.gap_usd)} after CIF/FOB"
+        + (" (flagged: outside the pre-event norm)." if late.flagged else "."),
+    ])
+    rr = scan(store, a, b, event)
+    flagged = rr.candidates[rr.candidates.significant]
+    true = {x["country"]: x for x in truth["directions"][0]["intermediaries"]}
+    relabel = (truth["directions"][0].get("relabelled") or {}).get("country")
+    yield Step("Where did it go? Intermediaries flagged by reroute", [
+        f"{r.country}: {usd(r.rerouted_value_usd)} (95% CI {usd(r.ci_low)} to {usd(r.ci_high)}), p = {r.p_value:.1e}"
+        + (f"  [truth: {usd(sum(v for k, v in true[r.country]['by_period'].items() if k[:4] in rr.window.post))}]" if r.country in true
+           else "  [truth: goods declared to it but landing in " + b + " (relabelling)]" if r.country == relabel else "  [not a true route]")
+        for r in flagged.itertuples()
+    ] + [f"total rerouted over {', '.join(rr.window.post)}: {usd(rr.rerouted_value_usd)};"
+         f" true routes: {', '.join(true)}"])
+    cost = detour_cost(a, b, list(flagged.country), volumes=volumes_from_reroute(rr))
+    yield Step("What the detour costs", [
+        f"via {r.country}: +{r.extra_km:,.0f} km, +${r.extra_usd_per_t:,.0f}/t, markup {r.markup_pct:.1f}%" for r in cost.table.itertuples()
+    ] + [f"total extra cost: {usd(cost.total_extra_cost_usd)}"])
