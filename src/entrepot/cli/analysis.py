@@ -1,0 +1,114 @@
+"""Analysis commands: effect (direct effect of an event), mirror (both sides' reports), cost (detours)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from entrepot.cli import app
+from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.errors import InputError
+from entrepot.store import Store
+
+
+def _codes(text: str | None) -> list[str]:
+    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else []
+
+
+def _ci(lo_hi: tuple[float, float], fmt: str) -> str:
+    return f"[{fmt.format(lo_hi[0])}, {fmt.format(lo_hi[1])}]"
+
+
+@app.command()
+def effect(
+    exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
+    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
+    event: Annotated[str, typer.Option("--event", help="Event date, YYYY-MM-DD.")],
+    freq: Annotated[str, typer.Option("--freq", help="A, M or auto (monthly when the pair has months).")] = "auto",
+    exclude: Annotated[str | None, typer.Option("--exclude", help="Destinations left out of the control group: GRC,BGR.")] = None,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Direct effect: the pair's trade after the event against a trend + control counterfactual."""
+    from entrepot.analysis.effect import direct_effect
+
+    with Store(store_path(store), read_only=True) as st:
+        res = direct_effect(st, exporter, importer, event, freq, _codes(exclude))
+    if as_json:
+        print_json(res.to_dict())
+        return
+    moved = f"; {res.transition} is a transition year ({res.transition_share_after:.0%} after the event), left out" if res.transition else ""
+    typer.echo(f"{res.exporter} -> {res.importer}, event {res.event}: first post period {res.first_post}{moved}")
+    for s in res.sides:
+        print_table(s.series, title=f"{s.reporter} reports ({s.side} side)")
+        typer.echo(
+            f"change {s.change_pct:+.1%} {_ci(s.change_pct_ci, '{:+.1%}')}, "
+            f"{s.change_usd / 1e6:+,.1f} million USD {_ci(tuple(v / 1e6 for v in s.change_usd_ci), '{:+,.1f}')} (95% CI)"
+        )
+    for note in res.notes:
+        typer.echo(f"note: {note}")
+
+
+@app.command()
+def mirror(
+    a: Annotated[str, typer.Option("--a", help="ISO3 of one country.")],
+    b: Annotated[str, typer.Option("--b", help="ISO3 of the other.")],
+    cif_fob: Annotated[float | None, typer.Option("--cif-fob", help="CIF/FOB ratio, e.g. 1.06 [default: estimated].")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Event date: the gap's norm is taken before it.")] = None,
+    freq: Annotated[str, typer.Option("--freq", help="A or M.")] = "A",
+    products: Annotated[bool, typer.Option("--products", help="Also print the table by HS2 group.")] = False,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Mirror statistics: each side's report of the same flow, CIF/FOB adjusted, with gap breaks flagged."""
+    from entrepot.analysis.mirror import mirror as run
+
+    with Store(store_path(store), read_only=True) as st:
+        res = run(st, a, b, cif_fob, event, freq)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    how = "estimated" if res.cif_fob_estimated else "given"
+    print_table(res.totals, title=f"Mirror {res.a} <-> {res.b} (CIF/FOB {res.cif_fob:.3f}, {how})")
+    if products:
+        print_table(res.products, title="By HS2 group")
+    for line in res.headlines:
+        typer.echo(f"flag: {line}")
+
+
+@app.command()
+def cost(
+    exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
+    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
+    via: Annotated[str | None, typer.Option("--via", help="Intermediaries: GRC,BGR.")] = None,
+    value: Annotated[float | None, typer.Option("--value", help="Rerouted value in USD (one --via only).")] = None,
+    reroute: Annotated[Path | None, typer.Option("--reroute", help="JSON of `entrepot reroute --json` (its intermediaries).")] = None,
+    params: Annotated[Path | None, typer.Option("--params", help="Parameter table (TOML) replacing the shipped one.")] = None,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Extra cost of the detour through each intermediary: distance, freight, handling, markup."""
+    from entrepot.analysis.cost import detour_costs, load_params
+
+    items = [{"country": c, "rerouted_value_usd": value} for c in _codes(via)]
+    if value is not None and len(items) != 1:
+        raise InputError("--value goes with exactly one --via country")
+    if reroute is not None:
+        try:
+            items += json.loads(reroute.read_text())["intermediaries"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"not a reroute result with an 'intermediaries' list ({exc.__class__.__name__})", path=reroute) from None
+    table = load_params(params)
+    with Store(store_path(store), read_only=True) as st:
+        res = detour_costs(st, exporter, importer, items, table)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    print_table(res.routes, title=f"Detour costs {res.exporter} -> {res.importer} (parameters: {res.params.path})")
+    if res.total_extra_cost_usd is not None:
+        typer.echo(f"total extra cost: {res.total_extra_cost_usd / 1e6:,.1f} million USD on {res.total_rerouted_usd / 1e6:,.1f} million rerouted")
+    for note in res.notes:
+        typer.echo(f"note: {note}")
