@@ -2,8 +2,10 @@
 
 A store can hold the same flow several times: as TOTAL and by product, annually and monthly, from
 several sources. To never double count, each side's figure for a period comes from one choice:
-annual rows before months summed into a year (for `by="year"`), the coarsest product level at or
-below the product asked for (TOTAL, then HS2, HS4, HS6), then sources in `SOURCE_PRIORITY` order.
+a country's own report before reconciled data (BACI is one figure per flow, not a side's report,
+and is used only where no side reported), annual rows before months summed into a year (for
+`by="year"`), the coarsest product level at or below the product asked for (TOTAL, then HS2, HS4,
+HS6), then sources in `SOURCE_PRIORITY` order.
 Re-exports and re-imports are left out: they are reported beside, not inside, exports and imports.
 """
 
@@ -99,7 +101,7 @@ def bilateral(
     ranked AS (
         SELECT *, row_number() OVER (
             PARTITION BY side, period
-            ORDER BY (freq = 'A') DESC, product_level, CASE source {priority} ELSE 99 END, source
+            ORDER BY (source = 'baci'), (freq = 'A') DESC, product_level, CASE source {priority} ELSE 99 END, source
         ) AS rank
         FROM choices
     )

@@ -21,6 +21,7 @@ from entrepot.errors import InputError
 
 BLANKS = {"", "NA", "N/A", "nan", "NaN", "None", "null"}
 # Where a source marks a value confidential or not available (Comext ':', Comtrade 'c').
+ARROW_STR = pd.StringDtype("pyarrow")  # vectorised string functions (the default runs Python per value)
 SUPPRESSED = {":", "c", "C", "x", "X", "..", "-"}
 
 
@@ -56,7 +57,7 @@ class Raw:
             raise self.fail(i, column, reason(str(self.df[column].iloc[i])))
 
     def text(self, column: str) -> pd.Series:
-        return self.df[column].astype("string").str.strip()
+        return self.df[column].astype(ARROW_STR).str.strip()
 
     def require(self, columns: list[str]) -> None:
         missing = [self.labels.get(c, c) for c in columns if c not in self.df.columns]
@@ -67,7 +68,7 @@ class Raw:
         """Numbers with quotes, thousands separators and blanks handled; suppressed values are blank."""
         raw = self.text(column)
         blank = raw.isna() | raw.isin(BLANKS) | raw.isin(SUPPRESSED)
-        cleaned = raw.str.replace(r"[,\s\u00a0']", "", regex=True)
+        cleaned = raw.str.replace("[,\\s\u00a0']", "", regex=True)
         num = pd.to_numeric(cleaned.where(~blank), errors="coerce")
         bad = ~blank & num.isna()
         if bad.any():
@@ -108,6 +109,9 @@ def read_csv_rows(path: Path, delimiter: str = ",") -> Raw:
     Encoding: UTF-8 (with or without BOM), else Latin-1, as Comtrade and Eurostat downloads come.
     """
     data = path.read_bytes()
+    fast = _read_with_duckdb(path, data, delimiter)
+    if fast is not None:
+        return fast
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -129,7 +133,32 @@ def read_csv_rows(path: Path, delimiter: str = ",") -> Raw:
             )
         rows.append(row)
         lines.append(reader.line_num)
-    return Raw(pd.DataFrame(rows, columns=header, dtype="string"), path, lines=lines)
+    return Raw(pd.DataFrame(rows, columns=header, dtype=ARROW_STR), path, lines=lines)
+
+
+def _read_with_duckdb(path: Path, data: bytes, delimiter: str) -> Raw | None:
+    """DuckDB's reader (about 20x faster) when each row is exactly one line, so line = row + 2.
+
+    Returns None (use the careful path) when the file is not plain UTF-8, has blank lines, quoted
+    line breaks or rows DuckDB rejects; the careful path then finds and names any bad row.
+    """
+    import duckdb
+
+    try:
+        data.decode("utf-8")
+        con = duckdb.connect()
+        rel = con.read_csv(str(path), header=True, all_varchar=True, sep=delimiter, quotechar='"', escapechar='"')
+        table = rel.arrow() if not hasattr(rel, "to_arrow_table") else rel.to_arrow_table()
+    except (UnicodeDecodeError, duckdb.Error):
+        return None
+    if table.num_columns < 2:
+        return None
+    newlines = data.count(b"\n") - (0 if data.endswith(b"\n") else -1)
+    if newlines != table.num_rows + 1:
+        return None
+    frame = table.to_pandas(types_mapper=lambda t: ARROW_STR)
+    frame.columns = [c.strip().lstrip("\ufeff") for c in frame.columns]
+    return Raw(frame, path, lines=list(range(2, table.num_rows + 2)))
 
 
 def country_map(values: list[str], kind: str = "auto") -> dict[str, str | None]:
