@@ -2,7 +2,8 @@
 
 To never double count, each (reporter, flow) is read from one choice of rows: the given frequency,
 one source (in `flows.SOURCE_PRIORITY` order) and one product level (the coarsest level >= HS2 that
-source has, TOTAL only when it has nothing finer), kept the same across all partners so the treated
+source has, TOTAL only when it has nothing finer), and for annual figures a source's annual rows,
+else its months summed into complete years, kept the same across all partners so the treated
 pair and its controls are measured alike. Products are summed into `digits`-long groups in SQL.
 """
 
@@ -67,18 +68,23 @@ def period_label(t: int, freq: str) -> str:
     return str(t) if freq == "A" else f"{t // 12:04d}-{t % 12 + 1:02d}"
 
 
-def choice(store: Store, reporter: str, flow: str, freq: str) -> tuple[str, int] | None:
-    """The (source, product_level) read for this reporter's flows of this kind and frequency."""
+def choice(store: Store, reporter: str, flow: str, freq: str) -> tuple[str, int, str] | None:
+    """The (source, product_level, row frequency) read for this reporter's flows of this kind.
+
+    Sources rank first (declared reports before BACI's reconciled values), then, for annual
+    figures, a source's annual rows before its months summed into complete years.
+    """
     priority = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SOURCE_PRIORITY))
+    freqs = ["A", "M"] if freq == "A" else ["M"]
     row = store.con.execute(
-        f"""SELECT source, product_level FROM flows
-            WHERE reporter = ? AND flow = ? AND freq = ? AND partner_is_country AND value_usd IS NOT NULL
-            GROUP BY source, product_level
-            ORDER BY CASE source {priority} ELSE 99 END, source, (product_level = 0), product_level
+        f"""SELECT source, product_level, freq FROM flows
+            WHERE reporter = ? AND flow = ? AND list_contains(?, freq) AND partner_is_country AND value_usd IS NOT NULL
+            GROUP BY source, product_level, freq
+            ORDER BY CASE source {priority} ELSE 99 END, source, freq, (product_level = 0), product_level
             LIMIT 1""",
-        [reporter, flow, freq],
+        [reporter, flow, freqs],
     ).fetchone()
-    return (row[0], int(row[1])) if row else None
+    return (row[0], int(row[1]), row[2]) if row else None
 
 
 def frequencies(store: Store, reporter: str, flow: str, partner: str) -> set[str]:
@@ -104,16 +110,19 @@ def panel(
     picked = choice(store, reporter, flow, freq)
     if picked is None:
         return pd.DataFrame(columns=["partner", "t", "grp", "value", "tonnes", "value_q"])
-    source, level = picked
+    source, level, rows_freq = picked
     if digits is None or level == 0:
         grp = "product"
     elif digits == 0:
         grp = "'TOTAL'"
     else:
         grp = f"left(product, {min(digits, level)})"
-    where = ["reporter = $r", "flow = $flow", "freq = $freq", "source = $source", "product_level = $level",
+    where = ["reporter = $r", "flow = $flow", "freq = $rows_freq", "source = $source", "product_level = $level",
              "partner_is_country", "value_usd IS NOT NULL"]
-    params: dict = {"r": reporter, "flow": flow, "freq": freq, "source": source, "level": level}
+    params: dict = {"r": reporter, "flow": flow, "rows_freq": rows_freq, "source": source, "level": level}
+    if freq != rows_freq:  # months summed into years: complete years only
+        where.append("""year IN (SELECT year FROM flows WHERE reporter = $r AND flow = $flow AND source = $source
+                         AND freq = 'M' GROUP BY year HAVING count(DISTINCT month) = 12)""")
     if partners is not None:
         where.append("list_contains($partners, partner)")
         params["partners"] = partners
@@ -127,8 +136,3 @@ def panel(
             FROM flows WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY partner, t, grp""",
         params,
     ).df()
-
-
-def product_level(store: Store, reporter: str, flow: str, freq: str) -> int:
-    picked = choice(store, reporter, flow, freq)
-    return picked[1] if picked else 0

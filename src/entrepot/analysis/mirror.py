@@ -73,7 +73,7 @@ def mirror(
             x.groupby(["t", "grp"]).value.sum().rename("exporter_usd"),
             m.groupby(["t", "grp"]).value.sum().rename("importer_usd"),
             left_index=True, right_index=True, how="outer",
-        ).fillna(0.0).reset_index()
+        ).astype(float).fillna(0.0).reset_index()
         if not both.empty:
             parts.append(both.assign(direction=f"{exporter}->{importer}"))
     cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
