@@ -7,6 +7,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from entrepot.store import Store
 
@@ -28,10 +29,13 @@ def synth_world() -> tuple[Path, dict]:
 
 def insert(store: Store, rows: list[tuple]) -> None:
     """Canonical annual HS17 rows: (year, reporter, partner, flow, product, value, tonnes)."""
-    store.con.executemany(
-        "INSERT INTO flows VALUES (?, 'A', ?, NULL, ?, true, ?, true, ?, 'HS17', ?, ?, ?, ?, 't', 'comtrade', 'test')",
-        [(str(y), y, r, p, f, k, len(k), v, q) for y, r, p, f, k, v, q in rows],
+    frame = pd.DataFrame(rows, columns=["year", "reporter", "partner", "flow", "product", "value", "tonnes"])
+    store.con.register("new_rows", frame.astype({"tonnes": float}))
+    store.con.execute(
+        "INSERT INTO flows SELECT CAST(year AS VARCHAR), 'A', year, NULL, reporter, true, partner, true, flow, 'HS17', "
+        "product, length(product), value, tonnes, 't', 'comtrade', 'test' FROM new_rows"
     )
+    store.con.unregister("new_rows")
 
 
 def embargo_panel(store: Store, drop: float = 0.9, transition_drop: float = 0.5, cif_fob: float = 1.06) -> None:
