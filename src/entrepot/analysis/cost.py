@@ -42,7 +42,10 @@ class Params:
 
 
 def load_params(path: str | Path | None = None) -> Params:
-    """The shipped parameter table, or the user's TOML with the same keys."""
+    """The shipped parameter table, or the user's TOML with the same keys.
+
+    A user's `[ports]` entries are added to (and override) the shipped port choices.
+    """
     if path is None:
         text, where = resources.files("entrepot.data").joinpath("freight.toml").read_text(), "freight.toml"
     else:
@@ -59,7 +62,8 @@ def load_params(path: str | Path | None = None) -> Params:
         value = freight.get(key)
         if not isinstance(value, (int, float)) or value < 0:
             raise InputError("missing or negative (a number >= 0 is needed)", path=where, column=f"freight.{key}")
-    ports = {check_country(k): str(v) for k, v in data.get("ports", {}).items()}
+    ports = load_params().ports if path is not None else {}
+    ports |= {check_country(k): str(v) for k, v in data.get("ports", {}).items()}
     return Params(**{k: float(freight[k]) for k in PARAM_KEYS}, ports=ports, path=where)
 
 
