@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -53,3 +54,11 @@ def embargo_panel(store: Store, drop: float = 0.9, transition_drop: float = 0.5,
             rows.append((year, "TUR", "ISR", "export", f"{g:02d}", value, None))
             rows.append((year, "ISR", "TUR", "import", f"{g:02d}", value * cif_fob, None))
     insert(store, rows)
+
+
+def cli_json(cli, store: Store, *args: str) -> dict:
+    """Run a command with --json on the test's store (closed first, as the CLI opens it) and parse it."""
+    store.close()
+    out = cli(*args, "--json")
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout)

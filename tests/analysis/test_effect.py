@@ -1,5 +1,4 @@
 import datetime as dt
-import json
 
 import pytest
 
@@ -7,7 +6,7 @@ from entrepot.analysis._panel import Timing
 from entrepot.analysis.effect import direct_effect
 from entrepot.errors import InputError
 from entrepot.store import Store
-from tests.analysis._worlds import embargo_panel, insert, synth_world
+from tests.analysis._worlds import cli_json, embargo_panel, insert, synth_world
 
 
 def test_annual_recovers_a_known_drop_and_leaves_the_partial_year_out(store) -> None:
@@ -60,10 +59,7 @@ def test_synth_world_annual_has_too_little_before_the_event() -> None:
 
 def test_cli_json(cli, store) -> None:
     embargo_panel(store)
-    store.close()
-    out = cli("effect", "--exporter", "TUR", "--importer", "ISR", "--event", "2024-05-02", "--json")
-    assert out.exit_code == 0, out.output
-    data = json.loads(out.stdout)
+    data = cli_json(cli, store, "effect", "--exporter", "TUR", "--importer", "ISR", "--event", "2024-05-02")
     assert [s["side"] for s in data["sides"]] == ["exporter", "importer"]
     assert data["controls"] == ["DEU", "FRA", "USA"] and data["transition_period"] == "2024"
 

@@ -1,12 +1,10 @@
-import json
-
 import pandas as pd
 import pytest
 
 from entrepot.analysis.mirror import mirror
 from entrepot.errors import InputError
 from entrepot.store import Store
-from tests.analysis._worlds import embargo_panel, insert, synth_world
+from tests.analysis._worlds import cli_json, embargo_panel, insert, synth_world
 
 
 def test_given_cif_fob_closes_a_pure_valuation_gap(store) -> None:
@@ -48,10 +46,7 @@ def test_synth_world_gap_measures_the_relabelled_trade() -> None:
 
 def test_cli_json_by_product(cli, store) -> None:
     embargo_panel(store)
-    store.close()
-    out = cli("mirror", "--a", "TUR", "--b", "ISR", "--cif-fob", "1.06", "--json")
-    assert out.exit_code == 0, out.output
-    data = json.loads(out.stdout)
+    data = cli_json(cli, store, "mirror", "--a", "TUR", "--b", "ISR", "--cif-fob", "1.06")
     assert data["cif_fob"] == 1.06 and {r["grp"] for r in data["products"]} == {f"{g:02d}" for g in range(1, 21)}
 
 

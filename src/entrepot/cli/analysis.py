@@ -18,6 +18,11 @@ def _codes(text: str | None) -> list[str]:
     return [c.strip().upper() for c in text.split(",") if c.strip()] if text else []
 
 
+def _echo_all(prefix: str, lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(f"{prefix}: {line}")
+
+
 def _ci(lo_hi: tuple[float, float], fmt: str) -> str:
     return f"[{fmt.format(lo_hi[0])}, {fmt.format(lo_hi[1])}]"
 
@@ -48,8 +53,7 @@ def effect(
             f"change {s.change_pct:+.1%} {_ci(s.change_pct_ci, '{:+.1%}')}, "
             f"{s.change_usd / 1e6:+,.1f} million USD {_ci(tuple(v / 1e6 for v in s.change_usd_ci), '{:+,.1f}')} (95% CI)"
         )
-    for note in res.notes:
-        typer.echo(f"note: {note}")
+    _echo_all("note", res.notes)
 
 
 @app.command()
@@ -75,8 +79,7 @@ def mirror(
     print_table(res.totals, title=f"Mirror {res.a} <-> {res.b} (CIF/FOB {res.cif_fob:.3f}, {how})")
     if products:
         print_table(res.products, title="By HS2 group")
-    for line in res.headlines:
-        typer.echo(f"flag: {line}")
+    _echo_all("flag", res.headlines)
 
 
 @app.command()
@@ -110,5 +113,4 @@ def cost(
     print_table(res.routes, title=f"Detour costs {res.exporter} -> {res.importer} (parameters: {res.params.path})")
     if res.total_extra_cost_usd is not None:
         typer.echo(f"total extra cost: {res.total_extra_cost_usd / 1e6:,.1f} million USD on {res.total_rerouted_usd / 1e6:,.1f} million rerouted")
-    for note in res.notes:
-        typer.echo(f"note: {note}")
+    _echo_all("note", res.notes)
