@@ -76,9 +76,10 @@ def mirror(
         print_json(res.to_dict())
         return
     how = "estimated" if res.cif_fob_estimated else "given"
-    print_table(res.totals, title=f"Mirror {res.a} <-> {res.b} (CIF/FOB {res.cif_fob:.3f}, {how})")
+    shown = ["direction", "period", "exporter_usd", "importer_fob_usd", "gap", "flag"]
+    print_table(res.totals[shown], title=f"Mirror {res.a} <-> {res.b} (CIF/FOB {res.cif_fob:.3f}, {how})")
     if products:
-        print_table(res.products, title="By HS2 group")
+        print_table(res.products[shown[:1] + ["grp"] + shown[1:]], title="By HS2 group (importer at FOB)")
     _echo_all("flag", res.headlines)
 
 
