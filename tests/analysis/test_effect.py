@@ -90,3 +90,11 @@ def test_no_control_group(store) -> None:
     insert(store, [(y, "TUR", "ISR", "export", "01", 1e6, None) for y in range(2018, 2026)])
     with pytest.raises(InputError, match="no control group"):
         direct_effect(store, "TUR", "ISR", "2024-05-02")
+
+
+def test_group_without_control_trade_uses_the_whole_control(store) -> None:
+    embargo_panel(store, drop=0.9)
+    insert(store, [(y, "TUR", "ISR", "export", "93", 1e6 * (1.0 if y < 2024 else 0.1), None) for y in range(2018, 2026)])
+    side = direct_effect(store, "TUR", "ISR", "2024-05-02", n_boot=99).sides[0]
+    arms = side.groups.set_index("grp").loc["93"]
+    assert arms.counterfactual_mean > 0 and -0.95 < arms.change_pct < -0.85

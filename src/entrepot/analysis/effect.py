@@ -138,7 +138,9 @@ def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame
     need = MIN_PRE[timing.freq]
     if fit.sum() < need:
         raise InputError(f"too little data before the event: {int(fit.sum())} periods where {reporter} reports the flow, need {need}")
-    share = Y[:, pre].sum(1) / np.where(C[:, pre].sum(1) > 0, C[:, pre].sum(1), np.inf)
+    # A group the controls did not buy before the event is measured against the whole control.
+    C = np.where(C[:, pre].sum(1, keepdims=True) > 0, C, C.sum(0))
+    share = Y[:, pre].sum(1) / C[:, pre].sum(1)
     K = C * share[:, None]  # control scaled to each group's pre-event share
     t0 = float(np.average(t[fit], weights=C[:, fit].sum(0)))
 
