@@ -59,6 +59,11 @@ class Timing:
         return out.where(t != self.transition, "transition") if self.transition is not None else out
 
 
+def records(frame: pd.DataFrame) -> list[dict]:
+    """A frame as JSON-ready rows, missing values as None."""
+    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+
 def time_index(freq: str) -> str:
     """SQL for a period's integer index: the year, or year*12 + month-1."""
     return "year" if freq == "A" else "year * 12 + month - 1"

@@ -22,7 +22,6 @@ from typing import Any
 import pandas as pd
 
 from entrepot.analysis import _panel
-from entrepot.analysis.effect import _records
 from entrepot.analysis.flows import check_country
 from entrepot.errors import InputError
 from entrepot.store import Store
@@ -164,7 +163,7 @@ class CostResult:
     def to_dict(self) -> dict[str, Any]:
         return {
             "exporter": self.exporter, "importer": self.importer, "params": self.params.path,
-            "intermediaries": _records(self.routes),
+            "intermediaries": _panel.records(self.routes),
             "total_rerouted_usd": self.total_rerouted_usd, "total_extra_cost_usd": self.total_extra_cost_usd,
             "notes": self.notes,
         }

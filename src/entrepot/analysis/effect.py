@@ -45,7 +45,7 @@ class SideEffect:
             "change_usd": self.change_usd, "change_usd_ci95": list(self.change_usd_ci),
             "change_pct": self.change_pct, "change_pct_ci95": list(self.change_pct_ci),
             "trend_log_share_per_period": self.trend,
-            "series": _records(self.series), "groups": _records(self.groups),
+            "series": _panel.records(self.series), "groups": _panel.records(self.groups),
         }
 
 
@@ -69,10 +69,6 @@ class EffectResult:
             "transition_period": self.transition, "transition_share_after_event": self.transition_share_after,
             "controls": self.controls, "sides": [s.to_dict() for s in self.sides], "notes": self.notes,
         }
-
-
-def _records(frame: pd.DataFrame) -> list[dict]:
-    return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
 
 
 def direct_effect(

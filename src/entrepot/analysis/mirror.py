@@ -19,7 +19,6 @@ import numpy as np
 import pandas as pd
 
 from entrepot.analysis import _panel
-from entrepot.analysis.effect import _records
 from entrepot.analysis.flows import check_country
 from entrepot.errors import InputError
 from entrepot.store import Store
@@ -44,7 +43,7 @@ class MirrorResult:
             "a": self.a, "b": self.b, "freq": self.freq, "cif_fob": self.cif_fob,
             "cif_fob_estimated": self.cif_fob_estimated,
             "event": None if self.event is None else self.event.isoformat(),
-            "headlines": self.headlines, "totals": _records(self.totals), "products": _records(self.products),
+            "headlines": self.headlines, "totals": _panel.records(self.totals), "products": _panel.records(self.products),
         }
 
 
