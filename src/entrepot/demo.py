@@ -46,6 +46,7 @@ def run(out: Path) -> Iterator[Step]:
             f"ingested {store.row_count():,} rows from {len(paths) - 2} files (BACI yearly, Comtrade monthly) into {store.path}",
         ])
         yield from steps(store, scn, world.truth)
+        yield from analysis_steps(store, scn, world.truth)
     finally:
         store.close()
 
@@ -66,3 +67,42 @@ def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
         ],
         view.round(1).reset_index(),
     )
+
+
+def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
+    from entrepot.analysis.cost import detour_costs
+    from entrepot.analysis.effect import direct_effect
+    from entrepot.analysis.mirror import mirror
+    from entrepot.analysis.reroute import scan
+
+    a, b, event = scn.exporter, scn.importer, scn.embargo_date.isoformat()
+    suspects = [r.via for r in scn.routes] + ([scn.relabel_country] if scn.relabel_country else [])
+    eff = direct_effect(store, a, b, event, exclude=suspects)
+    yield Step(f"The direct effect against a counterfactual ({'monthly' if eff.freq == 'M' else 'annual'} data)", [
+        f"{s.reporter}'s figures: {100 * s.change_pct:+.1f}% (95% CI {100 * s.change_pct_ci[0]:+.1f} to"
+        f" {100 * s.change_pct_ci[1]:+.1f}), {usd(s.change_usd)} over the post-event periods" for s in eff.sides
+    ])
+    mir = mirror(store, a, b, event=event).totals
+    late = mir[mir.direction == f"{a}->{b}"].iloc[-1]
+    yield Step("Mirror statistics", [
+        f"In {late.period}, {b} reports {usd(late.importer_usd)} of imports from {a};"
+        f" {a} reports {usd(late.exporter_usd)} of exports to {b}: a gap of {usd(late.gap_usd)} after CIF/FOB"
+        + (" (flagged: outside the pre-event norm)." if late.flag else "."),
+    ])
+    rr = scan(store, a, b, event)
+    flagged = rr.candidates[rr.candidates.significant]
+    true = {x["country"]: x for x in truth["directions"][0]["intermediaries"]}
+    relabel = (truth["directions"][0].get("relabelled") or {}).get("country")
+    yield Step("Where did it go? Intermediaries flagged by reroute", [
+        f"{r.country}: {usd(r.rerouted_value_usd)} (95% CI {usd(r.ci_low)} to {usd(r.ci_high)}), p = {r.p_value:.1e}"
+        + (f"  [truth: {usd(sum(v for k, v in true[r.country]['by_period'].items() if k[:4] in rr.window.post))}]" if r.country in true
+           else "  [truth: goods declared to it but landing in " + b + " (relabelling)]" if r.country == relabel else "  [not a true route]")
+        for r in flagged.itertuples()
+    ] + [f"total rerouted over {', '.join(rr.window.post)}: {usd(rr.rerouted_value_usd)};"
+         f" true routes: {', '.join(true)}"])
+    cost = detour_costs(store, a, b, [{"country": r.country, "rerouted_value_usd": r.rerouted_value_usd}
+                                      for r in flagged.itertuples() if r.country not in (a, b)])
+    yield Step("What the detour costs", [
+        f"via {r.country}: +{r.extra_km:,.0f} km, +${r.extra_freight_usd_per_t + r.handling_usd_per_t:,.0f}/t,"
+        f" observed markup {r.observed_markup_pct:.1f}%" for r in cost.routes.itertuples()
+    ] + [f"total extra cost: {usd(cost.total_extra_cost_usd or 0)}"])

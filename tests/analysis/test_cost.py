@@ -10,8 +10,11 @@ from tests.analysis._worlds import insert, synth_world
 
 @pytest.fixture
 def via_greece(store):
-    """TUR ships steel to GRC at 500 USD/t; GRC sells it on to ISR at 600 USD/t (20% markup)."""
+    """TUR sold steel to ISR at 500 USD/t until 2023; in 2025 it ships it to GRC at 500 USD/t, and GRC
+    sells it on to ISR at 600 USD/t (20% markup). TUR's olive oil to GRC sets neither tonnage nor markup."""
     insert(store, [
+        (2023, "TUR", "ISR", "export", "720810", 2e6, 4000.0),
+        (2025, "TUR", "GRC", "export", "150910", 9e6, 2000.0),
         (2025, "TUR", "GRC", "export", "720810", 1e6, 2000.0),
         (2025, "GRC", "ISR", "export", "720810", 1.2e6, 2000.0),
     ])
@@ -64,7 +67,7 @@ def test_synth_world_reroute_result_markups_and_tonnage() -> None:
     got = res.routes.set_index("country")
     for item in inter:
         row = got.loc[item["country"]]
-        assert abs(row.observed_markup_pct - 100 * item["markup"]) < 2.5
+        assert abs(row.observed_markup_pct - 100 * item["markup"]) < 5  # C's own sales to B blur it
         assert 1 / 1.5 < row.rerouted_t / item["rerouted_tonnes"] < 1.5
     assert res.total_rerouted_usd == pytest.approx(sum(i["rerouted_value_usd"] for i in inter))
 

