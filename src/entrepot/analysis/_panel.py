@@ -15,17 +15,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from entrepot.analysis.flows import SOURCE_PRIORITY
-from entrepot.errors import InputError
+from entrepot.analysis.window import parse_event as parse_date  # one date parser for every analysis
 from entrepot.store import Store
-
-
-def parse_date(text: str | dt.date) -> dt.date:
-    if isinstance(text, dt.date):
-        return text
-    try:
-        return dt.date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(f"--event must be a date YYYY-MM-DD, not {text!r}") from None
 
 
 @dataclass(frozen=True)
