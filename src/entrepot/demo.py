@@ -70,23 +70,24 @@ def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
 
 
 def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
-    from entrepot.analysis.cost import detour_cost, volumes_from_reroute
+    from entrepot.analysis.cost import detour_costs
     from entrepot.analysis.effect import direct_effect
     from entrepot.analysis.mirror import mirror
     from entrepot.analysis.reroute import scan
 
     a, b, event = scn.exporter, scn.importer, scn.embargo_date.isoformat()
-    eff = direct_effect(store, a, b, event).totals
-    yield Step("The direct effect against a counterfactual (monthly data)", [
-        f"{r.series}: {r.change_pct:+.1f}% (95% CI {r.ci_low_pct:+.1f} to {r.ci_high_pct:+.1f}),"
-        f" {usd(r.change_usd)} over the post-event months" for r in eff.itertuples()
+    suspects = [r.via for r in scn.routes] + ([scn.relabel_country] if scn.relabel_country else [])
+    eff = direct_effect(store, a, b, event, exclude=suspects)
+    yield Step(f"The direct effect against a counterfactual ({'monthly' if eff.freq == 'M' else 'annual'} data)", [
+        f"{s.reporter}'s figures: {100 * s.change_pct:+.1f}% (95% CI {100 * s.change_pct_ci[0]:+.1f} to"
+        f" {100 * s.change_pct_ci[1]:+.1f}), {usd(s.change_usd)} over the post-event periods" for s in eff.sides
     ])
-    mir = mirror(store, a, b, event).table
+    mir = mirror(store, a, b, event=event).totals
     late = mir[mir.direction == f"{a}->{b}"].iloc[-1]
     yield Step("Mirror statistics", [
-        f"In {late.period}, {b} reports {usd(late.importer_reported)} of imports from {a};"
-        f" {a} reports {usd(late.exporter_reported)} of exports to {b}: a gap of {usd(late.gap_usd)} after CIF/FOB"
-        + (" (flagged: outside the pre-event norm)." if late.flagged else "."),
+        f"In {late.period}, {b} reports {usd(late.importer_usd)} of imports from {a};"
+        f" {a} reports {usd(late.exporter_usd)} of exports to {b}: a gap of {usd(late.gap_usd)} after CIF/FOB"
+        + (" (flagged: outside the pre-event norm)." if late.flag else "."),
     ])
     rr = scan(store, a, b, event)
     flagged = rr.candidates[rr.candidates.significant]
@@ -99,7 +100,9 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
         for r in flagged.itertuples()
     ] + [f"total rerouted over {', '.join(rr.window.post)}: {usd(rr.rerouted_value_usd)};"
          f" true routes: {', '.join(true)}"])
-    cost = detour_cost(a, b, list(flagged.country), volumes=volumes_from_reroute(rr))
+    cost = detour_costs(store, a, b, [{"country": r.country, "rerouted_value_usd": r.rerouted_value_usd}
+                                      for r in flagged.itertuples() if r.country not in (a, b)])
     yield Step("What the detour costs", [
-        f"via {r.country}: +{r.extra_km:,.0f} km, +${r.extra_usd_per_t:,.0f}/t, markup {r.markup_pct:.1f}%" for r in cost.table.itertuples()
-    ] + [f"total extra cost: {usd(cost.total_extra_cost_usd)}"])
+        f"via {r.country}: +{r.extra_km:,.0f} km, +${r.extra_freight_usd_per_t + r.handling_usd_per_t:,.0f}/t,"
+        f" observed markup {r.observed_markup_pct:.1f}%" for r in cost.routes.itertuples()
+    ] + [f"total extra cost: {usd(cost.total_extra_cost_usd or 0)}"])

