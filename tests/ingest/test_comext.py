@@ -59,3 +59,12 @@ def test_total_and_parts_of_procedures_would_double_count(store, write) -> None:
     path = write("c.csv", HEADER + "Greece,IL,Total,EXPORT,NORMAL,Aug. 2024,5\nGreece,IL,Total,EXPORT,TOTAL,Aug. 2024,5\n")
     with pytest.raises(InputError, match="double count"):
         ingest_file(store, path)
+
+
+def test_year_with_months_missing_from_the_table_has_no_rate(store, write) -> None:
+    rates = write("rates.csv", "period,usd_per_eur\n" + "".join(f"2023-{m:02d},1.1\n" for m in range(1, 12)))
+    path = write("annual.csv", HEADER + "Greece,Türkiye,Total,IMPORT,Total,2023,1000\n")
+    before = snapshot(store)
+    with pytest.raises(InputError, match="no EUR/USD rate for '2023'"):
+        ingest_file(store, path, options={"rates": rates})
+    assert snapshot(store) == before
