@@ -59,3 +59,28 @@ def test_total_and_parts_of_procedures_would_double_count(store, write) -> None:
     path = write("c.csv", HEADER + "Greece,IL,Total,EXPORT,NORMAL,Aug. 2024,5\nGreece,IL,Total,EXPORT,TOTAL,Aug. 2024,5\n")
     with pytest.raises(InputError, match="double count"):
         ingest_file(store, path)
+
+
+def test_year_with_months_missing_from_the_table_has_no_rate(store, write) -> None:
+    rates = write("rates.csv", "period,usd_per_eur\n" + "".join(f"2023-{m:02d},1.1\n" for m in range(1, 12)))
+    path = write("annual.csv", HEADER + "Greece,Türkiye,Total,IMPORT,Total,2023,1000\n")
+    before = snapshot(store)
+    with pytest.raises(InputError, match="no EUR/USD rate for '2023'"):
+        ingest_file(store, path, options={"rates": rates})
+    assert snapshot(store) == before
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "latin-1"])
+def test_bom_and_latin1_files_are_detected_and_read(store, write, encoding: str) -> None:
+    path = write("c.csv", HEADER + 'Greece,Türkiye,Total,IMPORT,Total,Aug. 2024,"1,000"\n', encoding=encoding)
+    res = ingest_file(store, path)
+    assert (res.format, res.rows) == ("comext", 1)
+    assert store.query("SELECT partner FROM flows").partner.tolist() == ["TUR"]
+
+
+def test_cli_bad_row_is_one_line_exit_2(cli, write) -> None:
+    path = write("c.csv", HEADER + "Greece,IL,Total,EXPORT,NORMAL,Aug. 2024,12a\n")
+    result = cli("ingest", path)
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0
+    assert "c.csv:2: column VALUE_IN_EUR: not a number" in result.output

@@ -9,7 +9,7 @@ Values marked `:` (confidential or not available) are kept as blank values.
 
 EUR become USD through a monthly table (`usd_per_eur` by `YYYY-MM`): the one shipped with the package
 (`entrepot/data/eur_usd_monthly.csv`, ECB reference rates) or `--rates FILE`. A year uses the mean of
-its twelve monthly rates. A period missing from the table is an error, never a guess.
+its twelve monthly rates (a year the table lacks a month of has no rate). A period missing from the table is an error, never a guess.
 """
 
 from __future__ import annotations
@@ -96,7 +96,9 @@ class Comext:
 
         rates = load_rates(Path(options["rates"]) if options.get("rates") else None)
         key = year.astype(str) + "-" + month.astype("string").str.zfill(2)
-        annual = rates.groupby(rates.index.str[:4]).mean()
+        # A year's rate is the mean of its twelve months; a year the table covers only in part has none.
+        by_year = rates.groupby(rates.index.str[:4])
+        annual = by_year.mean()[by_year.count() == 12]
         rate = key.map(rates).where(month.notna(), year.astype(str).map(annual))
         raw.where(rate.isna(), "PERIOD", lambda v: f"no EUR/USD rate for {v!r} in the rates table")
 
