@@ -47,6 +47,7 @@ def run(out: Path) -> Iterator[Step]:
         ])
         yield from steps(store, scn, world.truth)
         yield from analysis_steps(store, scn, world.truth)
+        yield from report_step(store, out)
     finally:
         store.close()
 
@@ -106,3 +107,16 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
         f"via {r.country}: +{r.extra_km:,.0f} km, +${r.extra_freight_usd_per_t + r.handling_usd_per_t:,.0f}/t,"
         f" observed markup {r.observed_markup_pct:.1f}%" for r in cost.routes.itertuples()
     ] + [f"total extra cost: {usd(cost.total_extra_cost_usd or 0)}"])
+
+
+def report_step(store: Store, out: Path) -> Iterator[Step]:
+    from importlib import resources
+
+    from entrepot.case import load_case
+    from entrepot.report import write_report
+
+    case_file = resources.files("entrepot.data").joinpath("cases/turkey-israel.toml")
+    with resources.as_file(case_file) as path:
+        case = load_case(path)
+    report = write_report(case, store, out / "report.html")
+    yield Step("The report", [f"open {report.resolve()} in a browser (self-contained, works offline)"])

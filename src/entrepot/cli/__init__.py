@@ -57,3 +57,4 @@ def main(argv: list[str] | None = None) -> None:
 from entrepot.cli import models  # noqa: E402,F401
 from entrepot.cli import synth  # noqa: E402,F401
 from entrepot.cli import analysis  # noqa: E402,F401
+from entrepot.cli import show  # noqa: E402,F401

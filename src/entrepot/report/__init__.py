@@ -1,0 +1,216 @@
+"""A self-contained HTML report of a case: one file, plotly.js inlined once, opens offline.
+
+Each section is a small function returning HTML; a section whose analysis cannot run on this
+store says why instead of showing numbers. Charts carry plotly's mode bar, whose camera button
+saves them as SVG.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from entrepot.case import Case, Claim
+from entrepot.errors import InputError
+from entrepot.store import Store
+
+CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "svg"}}
+TOLERANCE = 0.10  # a claim holds when the data are within 10% of it
+
+
+def usd(x: float | None) -> str:
+    if x is None or x != x:
+        return "n/a"
+    for unit, div in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
+        if abs(x) >= div:
+            return f"${x / div:,.2f} {unit}"
+    return f"${x:,.0f}"
+
+
+def table(frame: pd.DataFrame, cls: str = "") -> str:
+    return frame.to_html(index=False, classes=f"data {cls}", border=0, float_format=lambda v: f"{v:,.2f}", na_rep="")
+
+
+class Figures:
+    """Collects plotly figures; the first one carries plotly.js so the file stands alone."""
+
+    def __init__(self) -> None:
+        self.first = True
+
+    def __call__(self, fig: go.Figure, div_id: str) -> str:
+        fig.update_layout(template="plotly_white", height=380, margin=dict(l=50, r=20, t=50, b=40))
+        out = fig.to_html(full_html=False, include_plotlyjs=self.first, config=CONFIG, div_id=div_id)
+        self.first = False
+        return out
+
+
+def flows_section(store: Store, case: Case, figure: Figures) -> str:
+    from entrepot.analysis.flows import bilateral
+
+    a, b = case.countries
+    res = bilateral(store, a, b, by="month")
+    t = res.table
+    if t.empty:
+        raise InputError(f"no monthly flows between {a} and {b}")
+    fig = go.Figure()
+    for col, label in res.labels().items():
+        fig.add_trace(go.Scatter(x=t["period"], y=t[col] / 1e6, mode="lines+markers", name=label))
+    for e in case.events:
+        x = f"{e.date:%Y-%m}"
+        fig.add_vline(x=x, line_dash="dot", line_color="firebrick")
+        fig.add_annotation(x=x, y=1, yref="paper", text=e.kind.replace("_", " "), showarrow=False, yanchor="bottom")
+    fig.update_layout(title=f"{a}–{b} trade as each side reports it (USD million per month)")
+    return figure(fig, "chart-flows")
+
+
+def mirror_section(store: Store, case: Case, figure: Figures) -> str:
+    from entrepot.analysis.mirror import mirror
+
+    a, b = case.countries
+    res = mirror(store, a, b, event=case.main_event.date)
+    t = res.totals
+    fig = go.Figure()
+    for direction, part in t.groupby("direction"):
+        fig.add_trace(go.Bar(x=part["period"], y=part["gap_usd"] / 1e6, name=f"{direction}: importer (FOB) − exporter"))
+    fig.update_layout(title=f"Mirror gap, USD million (CIF/FOB {res.cif_fob:.3f}{', estimated' if res.cif_fob_estimated else ''})",
+                      barmode="group")
+    notes = "".join(f"<li>{html.escape(h)}</li>" for h in res.headlines)
+    return figure(fig, "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "")
+
+
+def reroute_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
+    from entrepot.analysis.reroute import scan
+
+    a, b = case.countries
+    res = scan(store, a, b, case.main_event.date.isoformat())
+    state["reroute"] = res
+    top = res.candidates.head(12)
+    colours = ["#1f77b4" if s else "#bbbbbb" for s in top["significant"]]
+    bars = go.Figure(go.Bar(
+        x=top["country"], y=top["rerouted_value_usd"] / 1e6, marker_color=colours,
+        error_y=dict(type="data", symmetric=False, array=(top["ci_high"] - top["rerouted_value_usd"]) / 1e6,
+                     arrayminus=(top["rerouted_value_usd"] - top["ci_low"]) / 1e6),
+    ))
+    bars.update_layout(title=f"Estimated rerouted value {a}→C→{b} over {', '.join(res.window.post)}, USD million (95% CI; blue = significant)")
+    flagged = res.candidates[res.candidates.significant]
+    labels = [a] + list(flagged["country"]) + [b]
+    n = len(flagged)
+    sankey = go.Figure(go.Sankey(
+        node=dict(label=labels, pad=20),
+        link=dict(source=[0] * n + list(range(1, n + 1)), target=list(range(1, n + 1)) + [n + 1] * n,
+                  value=list(flagged["rerouted_value_usd"] / 1e6) * 2),
+    ))
+    sankey.update_layout(title="Rerouted value through the flagged intermediaries, USD million")
+    shown = top[["country", "significant", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "markup_pct", "placebo_p"]]
+    summary = (f"<p>Direct drop {usd(res.direct_drop_usd)}; rerouted through flagged countries {usd(res.rerouted_value_usd)}"
+               f" ({len(flagged)} flagged of {len(res.candidates)} tested).</p>")
+    return summary + figure(bars, "chart-reroute") + figure(sankey, "chart-sankey") + table(shown)
+
+
+def products_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
+    res = state.get("reroute")
+    if res is None:
+        raise InputError("needs the rerouting scan")
+    counts: dict[str, int] = {}
+    for products in res.candidates[res.candidates.significant]["top_products"]:
+        for p in products:
+            counts[p] = counts.get(p, 0) + 1
+    frame = pd.DataFrame({"HS6": list(counts), "flagged routes carrying it": list(counts.values())})
+    frame["HS chapter"] = frame["HS6"].str[:2]
+    return ("<p>HS descriptions are not shown: no maintained HS nomenclature library could be installed here"
+            " (see the project notes).</p>" + table(frame.sort_values("flagged routes carrying it", ascending=False)))
+
+
+def cost_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
+    from entrepot.analysis.cost import detour_costs
+
+    res = state.get("reroute")
+    if res is None:
+        raise InputError("needs the rerouting scan")
+    items = [i for i in res.to_dict()["intermediaries"] if i["significant"]]
+    if not items:
+        raise InputError("no intermediary flagged")
+    cost = detour_costs(store, res.exporter, res.importer, items)
+    return f"<p>Total extra logistics cost: {usd(cost.total_extra_cost_usd)}.</p>" + table(cost.routes)
+
+
+def claims_section(store: Store, case: Case, figure: Figures) -> str:
+    rows = [check_claim(store, c) for c in case.claims]
+    return table(pd.DataFrame(rows), "claims")
+
+
+def check_claim(store: Store, claim: Claim) -> dict:
+    """Each figure of a claim against the store: holds (within 10%), differs (by how much), or no data."""
+    verdicts = []
+    for period, value in zip(claim.periods, claim.values_usd):
+        found = claimed_value(store, claim, period)
+        if found is None:
+            verdicts.append(f"{period}: no data")
+        else:
+            diff = found / value - 1 if value else float("inf")
+            verdict = "holds" if abs(diff) <= TOLERANCE else f"differs by {diff:+.0%}"
+            verdicts.append(f"{period}: {verdict} (data {usd(found)} vs claimed {usd(value)})")
+    return {"claim": claim.text, "source": claim.source, "what the data say": "; ".join(verdicts)}
+
+
+def claimed_value(store: Store, claim: Claim, period: str) -> float | None:
+    """The store's value for a claim's reporter, partner, flow and period (a year, a month or a range of months)."""
+    start, _, end = period.partition("/")
+    end = end or start
+    if len(start) == 4:
+        cond, params = "year BETWEEN ? AND ?", [int(start), int(end)]
+        by = "freq = 'A' OR freq = 'M'"
+    else:
+        cond, params = "period BETWEEN ? AND ? AND freq = 'M'", [start, end]
+        by = "TRUE"
+    row = store.con.execute(f"""
+        WITH c AS (SELECT source, freq, product_level, sum(value_usd) v, count(DISTINCT period) n FROM flows
+                   WHERE reporter = ? AND partner = ? AND flow = ? AND ({cond}) AND ({by}) AND source <> 'baci'
+                   GROUP BY ALL)
+        SELECT v FROM c ORDER BY (freq = 'A') DESC, product_level, n DESC LIMIT 1
+    """, [claim.reporter, claim.partner, claim.flow, *params]).fetchone()
+    return None if row is None or row[0] is None else float(row[0])
+
+
+def write_report(case: Case, store: Store, out: str | Path) -> Path:
+    """Write the case's report to `out` and return its path."""
+    figure = Figures()
+    state: dict = {}
+    sections: list[tuple[str, Callable[[], str]]] = [
+        ("Trade as each side reports it", lambda: flows_section(store, case, figure)),
+        ("Mirror gap", lambda: mirror_section(store, case, figure)),
+        ("Where the trade went", lambda: reroute_section(store, case, figure, state)),
+        ("Products on the routes", lambda: products_section(store, case, figure, state)),
+        ("What the detour costs", lambda: cost_section(store, case, figure, state)),
+        ("Claims in public, checked", lambda: claims_section(store, case, figure)),
+        ("Map", lambda: _unavailable("plotly's maps fetch their outlines from the network; an offline map is not built yet")),
+        ("Scenarios", lambda: _unavailable("run `entrepot scenario --case FILE --scenario ID --data GRAVITY_FILE`; "
+                                            "scenarios need a gravity dataset with intra-national flows, not in this store")),
+    ]
+    body = []
+    for title, make in sections:
+        try:
+            content = make()
+        except InputError as exc:
+            content = f'<div class="na">Not available: {html.escape(str(exc))}</div>'
+        body.append(f"<section><h2>{html.escape(title)}</h2>{content}</section>")
+    events = "".join(f"<li>{e.date}: {html.escape(e.kind.replace('_', ' '))} {e.exporter}→{e.importer}"
+                     f"{' (both ways)' if e.both_directions else ''}. {html.escape(e.note)}</li>" for e in case.events)
+    page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(case.title)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
+table.data{{border-collapse:collapse;font-size:13px;margin:1em 0}} table.data td,table.data th{{padding:3px 8px;border-bottom:1px solid #ddd}}
+.na{{background:#fff4e5;padding:.6em 1em;border-left:4px solid #f0a020}} h2{{border-bottom:2px solid #eee;padding-bottom:.2em}}</style>
+</head><body><h1>{html.escape(case.title)}</h1><p>Case <code>{html.escape(case.id)}</code>, store <code>{html.escape(str(store.path))}</code>,
+written {dt.date.today()} by entrepot.</p><ul>{events}</ul>{''.join(body)}</body></html>"""
+    out = Path(out)
+    out.write_text(page, encoding="utf-8")
+    return out
+
+
+def _unavailable(reason: str) -> str:
+    raise InputError(reason)

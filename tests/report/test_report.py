@@ -1,0 +1,76 @@
+"""The HTML report: written from a synthetic world's store, checked in headless Chromium (Playwright)."""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from entrepot.case import load_case
+from entrepot.report import check_claim, write_report
+from entrepot.store import Store
+from entrepot.synth import Scenario, generate, ingest_world
+from tests.conftest import IN_CI, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+CASE = ROOT / "src" / "entrepot" / "data" / "cases" / "turkey-israel.toml"
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> tuple[Path, Path]:
+    out = tmp_path_factory.mktemp("report")
+    world = generate(Scenario.default().replace(n_countries=70, n_products=30, controls=2))
+    with Store(out / "s.duckdb") as st:
+        ingest_world(st, world, out)
+    case = load_case(CASE)
+    with Store(out / "s.duckdb", read_only=True) as st:
+        return write_report(case, st, out / "report.html"), out / "s.duckdb"
+
+
+def test_report_is_self_contained(report) -> None:
+    text = report[0].read_text()
+    assert "plotly" in text and not re.search(r'<script[^>]+src="http', text)
+    for title in ("Trade as each side reports it", "Mirror gap", "Where the trade went", "Claims in public, checked"):
+        assert title in text
+
+
+def test_claims_are_checked_against_the_store(report) -> None:
+    case = load_case(CASE)
+    with Store(report[1], read_only=True) as st:
+        rows = [check_claim(st, c) for c in case.claims]
+    verdicts = " ".join(r["what the data say"] for r in rows)
+    assert "2025:" in verdicts and ("holds" in verdicts or "differs" in verdicts)
+
+
+@pytest.mark.browser
+def test_report_renders_in_chromium(report) -> None:
+    if not CHROMIUM.exists():
+        message = "headless Chromium (Debian package chromium) not installed: `make browser` installs it"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
+        page.goto(report[0].as_uri())
+        page.wait_for_selector("#chart-sankey .main-svg", timeout=20_000)
+        rendered = page.locator(".js-plotly-plot .main-svg")
+        assert page.locator(".js-plotly-plot").count() == 4
+        assert rendered.count() >= 4
+        shown = page.locator("section:has(h2:text('Where the trade went')) p").first.inner_text()
+        assert "rerouted through flagged countries" in shown
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        browser.close()
+    assert not errors, errors
