@@ -46,7 +46,7 @@ def all_countries() -> tuple[Country, ...]:
     out = []
     for iso2, info in raw.items():
         iso3 = info["iso3"]
-        if iso2 not in capitals or info["population"] < 100_000 or not cc.is_country(iso3):
+        if iso2 not in capitals or info["population"] < 10_000 or not cc.is_country(iso3):
             continue
         lat, lon = capitals[iso2]
         neighbours = frozenset(iso3_of[n] for n in info["neighbours"].split(",") if n in iso3_of)
