@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -40,10 +42,21 @@ def ingest(
     given = {"hs_rev": hs_rev, "country_codes": country_codes, "rates": rates, "map": mapping, "value_scale": value_scale}
     options = {k: v for k, v in given.items() if v is not None}
     with Store(store_path(store)) as st:
-        for path in paths:
+        for path in _with_progress(paths):
             res = ingest_file(st, path, fmt, options)
             state = "already in the store" if res.skipped else f"{res.rows:,} rows"
             typer.echo(f"{path}: {res.format}, {state} (batch {res.batch_id})")
+
+
+def _with_progress(paths: list[Path]) -> Iterator[Path]:
+    """The files, with a progress bar (files done, time) on stderr when it is a terminal; quiet otherwise."""
+    if not sys.stderr.isatty():
+        yield from paths
+        return
+    from rich.console import Console
+    from rich.progress import track
+
+    yield from track(paths, description="ingesting", console=Console(stderr=True), transient=True)
 
 
 @app.command()
