@@ -1,0 +1,91 @@
+"""Speed and memory of the whole reroute scan on a BACI-sized store, and how time grows with rows.
+
+The store is filled directly in SQL (the canonical table, source 'baci'): 200 countries, 5,000
+HS6 products, 3 years (2022, 2023, 2025 around a 2024 event), random flows; a quarter, a half and
+all of each year's ~11 million rows. Each scan runs in a fresh process (peak memory is its own);
+medians of --reps runs. Writes the reroute section of docs/performance.md.
+
+    python benchmarks/reroute_speed.py [--rows 11000000] [--reps 3]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
+from _docs import machine, median, write_section  # noqa: E402
+
+WORK = Path(__file__).resolve().parent / "_work"
+SRC = Path(__file__).resolve().parents[1] / "src"
+
+SCAN = """
+import json, resource, sys, time
+from entrepot.store import Store
+from entrepot.analysis.reroute import scan
+with Store(sys.argv[1], read_only=True) as st:
+    t = time.perf_counter()
+    res = scan(st, "TUR", "ISR", "2024-05-02")
+    seconds = time.perf_counter() - t
+print(json.dumps({"seconds": seconds, "candidates": len(res.candidates),
+                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def build(path: Path, rows: int) -> int:
+    from entrepot import countries
+    from entrepot.store import Store
+
+    if path.exists():
+        with Store(path, read_only=True) as st:
+            return st.row_count()
+    isos = sorted({iso for iso in countries.numeric_table().values() if countries.is_country(iso)} - {"TUR", "ISR"})
+    isos = ["TUR", "ISR"] + isos[:198]
+    with Store(path) as st:
+        con = st.con
+        con.execute("CREATE TEMP TABLE c AS SELECT iso, row_number() OVER () - 1 AS n FROM (SELECT unnest(?) AS iso)", [isos])
+        for year in (2022, 2023, 2025):
+            con.execute(f"""
+                INSERT INTO flows
+                SELECT '{year}', 'A', {year}, NULL, ci.iso, true, cj.iso, true, 'export', 'HS17',
+                       lpad((100000 + (r * 7919 + {year}) % 5000 * 131)::VARCHAR, 6, '0'), 6,
+                       (random() * 1e6) * (1 + (ci.n = 0 AND cj.n = 1)::INT * 50), random() * 100, 't', 'baci', 'bench'
+                FROM range({rows}) t(r)
+                JOIN c ci ON ci.n = r % 200
+                JOIN c cj ON cj.n = (r // 200 + 1 + r % 7) % 200
+                WHERE ci.n <> cj.n
+            """)
+        return st.row_count()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--rows", type=int, default=11_000_000, help="rows per year at full size")
+    ap.add_argument("--reps", type=int, default=3)
+    args = ap.parse_args()
+    WORK.mkdir(exist_ok=True)
+    table = ["| store rows (3 years) | median scan (s) | peak memory (MiB) | candidates |", "|---|---|---|---|"]
+    for frac in (0.25, 0.5, 1.0):
+        path = WORK / f"reroute_{int(args.rows * frac)}.duckdb"
+        n = build(path, int(args.rows * frac))
+        runs = []
+        for _ in range(args.reps):
+            out = subprocess.run([sys.executable, "-c", SCAN, str(path)], capture_output=True, text=True, check=True,
+                                 env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin"})
+            runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        table.append(f"| {n:,} | {median([r['seconds'] for r in runs]):.2f} | {median([r['peak_mib'] for r in runs]):,.0f} |"
+                     f" {runs[0]['candidates']} |")
+        print(table[-1], flush=True)
+    text = "\n".join(["## Reroute scan on a BACI-sized store", "",
+                      f"`python benchmarks/reroute_speed.py` — 200 countries, 5,000 HS6 products, 3 years, random flows"
+                      f" written straight into the store; each scan in a fresh process, median of {args.reps}."
+                      f" Machine: {machine()}. Goal: the full scan in at most 10 s and 2 GB.", ""] + table)
+    write_section("performance.md", "reroute", text, title="Performance")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
