@@ -38,3 +38,16 @@ def report(
     case = load_case(case_file)
     with Store(store_path(store), read_only=True) as st:
         typer.echo(str(write_report(case, st, out)))
+
+
+@app.command()
+def serve(
+    store: StoreOpt = None,
+    host: Annotated[str, typer.Option("--host", help="Address to bind (local only by default).")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port.")] = 8765,
+) -> None:
+    """A local dashboard over the store (read-only), with a JSON API described at /openapi.json."""
+    from entrepot.web import serve as run
+
+    typer.echo(f"entrepot dashboard on http://{host}:{port}/ (API description: /openapi.json); Ctrl-C stops it")
+    run(store_path(store), host, port)

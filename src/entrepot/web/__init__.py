@@ -1,0 +1,77 @@
+"""The local dashboard: a JSON API over the analyses (OpenAPI at /openapi.json) and one page of charts.
+
+The store is opened read-only for each request. The page draws with the plotly.js that ships inside
+the plotly package (served from /static/plotly.min.js), so it works with no network.
+"""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI, Query
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+
+from entrepot.errors import EntrepotError
+from entrepot.store import Store
+
+PAGE = Path(__file__).with_name("dashboard.html")
+
+
+def create_app(store_path: str | Path) -> FastAPI:
+    app = FastAPI(title="entrepot", description="Embargo analytics over one entrepot store (read-only).")
+
+    def run(fn, *args):
+        with Store(store_path, read_only=True) as st:
+            return fn(st, *args).to_dict()
+
+    @app.exception_handler(EntrepotError)
+    async def user_error(_, exc: EntrepotError) -> JSONResponse:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def page() -> str:
+        return PAGE.read_text(encoding="utf-8")
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_js() -> FileResponse:
+        return FileResponse(str(resources.files("plotly").joinpath("package_data/plotly.min.js")), media_type="text/javascript")
+
+    @app.get("/api/pairs", summary="The largest exporter-importer pairs in the store")
+    def pairs(limit: int = Query(30, ge=1, le=500)) -> list[dict]:
+        with Store(store_path, read_only=True) as st:
+            frame = st.query(
+                "SELECT reporter AS exporter, partner AS importer, sum(value_usd) AS value_usd FROM flows "
+                "WHERE flow = 'export' AND partner_is_country AND reporter_is_country GROUP BY ALL ORDER BY 3 DESC LIMIT ?",
+                [limit],
+            )
+        return frame.to_dict(orient="records")
+
+    @app.get("/api/flows", summary="Both sides' reports of the pair's trade")
+    def flows(a: str, b: str, by: str = "month") -> dict:
+        from entrepot.analysis.flows import bilateral
+
+        with Store(store_path, read_only=True) as st:
+            return bilateral(st, a, b, by=by).to_dict()  # type: ignore[arg-type]
+
+    @app.get("/api/mirror", summary="Mirror statistics, CIF/FOB adjusted, with breaks flagged")
+    def mirror(a: str, b: str, event: str | None = None) -> dict:
+        from entrepot.analysis.mirror import mirror as run_mirror
+
+        with Store(store_path, read_only=True) as st:
+            return run_mirror(st, a, b, event=event).to_dict()
+
+    @app.get("/api/reroute", summary="Third countries ranked by evidence of rerouting")
+    def reroute(exporter: str, importer: str, event: str) -> dict:
+        from entrepot.analysis.reroute import scan
+
+        return run(scan, exporter, importer, event)
+
+    return app
+
+
+def serve(store_path: str | Path, host: str = "127.0.0.1", port: int = 8765) -> None:
+    import uvicorn
+
+    Store(store_path, read_only=True).close()  # fail early, with the one-line error, if there is no store
+    uvicorn.run(create_app(store_path), host=host, port=port, log_level="warning")

@@ -1,0 +1,90 @@
+"""The dashboard: its JSON API (with OpenAPI) and its page in headless Chromium, read-only on the store."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from entrepot.store import Store
+from entrepot.synth import Scenario, generate, ingest_world
+from entrepot.web import create_app
+from tests.conftest import IN_CI, ROOT
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def store_file(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("web")
+    world = generate(Scenario.default().replace(n_countries=70, n_products=30, controls=2))
+    with Store(out / "s.duckdb") as st:
+        ingest_world(st, world, out)
+    return out / "s.duckdb"
+
+
+def test_api_and_openapi(store_file: Path) -> None:
+    client = TestClient(create_app(store_file))
+    spec = client.get("/openapi.json").json()
+    assert {"/api/pairs", "/api/flows", "/api/mirror", "/api/reroute"} <= set(spec["paths"])
+    pairs = client.get("/api/pairs?limit=5").json()
+    assert len(pairs) == 5 and pairs[0]["value_usd"] >= pairs[-1]["value_usd"]
+    flows = client.get("/api/flows?a=TUR&b=ISR&by=month").json()
+    assert flows["series"] and flows["columns"]["a_to_b_importer"].startswith("ISR imports")
+    bad = client.get("/api/reroute?exporter=TUX&importer=ISR&event=2024-05-02")
+    assert bad.status_code == 400 and "unknown exporter code" in bad.json()["error"]
+    before = store_file.stat().st_mtime
+    client.get("/api/reroute?exporter=TUR&importer=ISR&event=2024-05-02")
+    assert store_file.stat().st_mtime == before  # read-only
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.browser
+def test_dashboard_renders_in_chromium(store_file: Path) -> None:
+    if not CHROMIUM.exists():
+        message = "headless Chromium (Debian package chromium) not installed: `make browser` installs it"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    import uvicorn
+    from playwright.sync_api import sync_playwright
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(store_file), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    errors: list[str] = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--no-first-run", "--disable-sync"])
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"http://127.0.0.1:{port}/")
+            page.wait_for_selector("#rerouted", timeout=30_000)
+            assert page.locator(".js-plotly-plot .main-svg").count() >= 4
+            shown = page.locator("#rerouted").inner_text()
+            api = TestClient(create_app(store_file)).get("/api/reroute?exporter=TUR&importer=ISR&event=2024-05-02").json()
+            assert shown == f"${api['rerouted_value_usd'] / 1e6:,.1f} million"
+            artifacts = ROOT / "tests" / "artifacts"
+            artifacts.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
+            browser.close()
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+    assert not errors, errors
