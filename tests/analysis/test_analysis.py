@@ -72,3 +72,9 @@ def test_cli_json(world_store, cli) -> None:
     out = cli("reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--both", "--json", "--store", path)
     payload = json.loads(out.output)
     assert payload["reverse"]["exporter"] == "ISR" and payload["intermediaries"][0]["significant"]
+
+
+def test_reroute_pair_with_no_trade(world_store) -> None:
+    path, _ = world_store["routes"]
+    with Store(path, read_only=True) as st, pytest.raises(InputError, match="no trade from ISL to NZL|no product-level exports of ISL"):
+        scan(st, "ISL", "NZL", EVENT)
