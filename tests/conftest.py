@@ -48,3 +48,34 @@ def cli(store_path: Path):
         return runner.invoke(app, [str(a) for a in args], env={"ENTREPOT_STORE": str(store_path)})
 
     return run
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "tests" / "artifacts"
+
+
+@pytest.fixture
+def browser_page():
+    """A headless Chromium page (Debian's package, driven by Playwright) collecting console errors.
+
+    Skips with the reason on a developer's machine without Chromium, fails under CI.
+    Yields (page, errors); screenshots go to tests/artifacts/.
+    """
+    if not CHROMIUM.exists():
+        message = "headless Chromium (Debian package chromium) not installed: `make browser` installs it"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    errors: list[str] = []
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1200, "height": 900})
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        yield page, errors
+        browser.close()

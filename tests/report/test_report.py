@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -12,11 +11,9 @@ from entrepot.case import load_case
 from entrepot.report import check_claim, write_report
 from entrepot.store import Store
 from entrepot.synth import Scenario, generate, ingest_world
-from tests.conftest import IN_CI, ROOT
+from tests.conftest import ARTIFACTS, ROOT
 
-CHROMIUM = Path("/usr/bin/chromium")
 CASE = ROOT / "src" / "entrepot" / "data" / "cases" / "turkey-israel.toml"
-ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -46,31 +43,15 @@ def test_claims_are_checked_against_the_store(report) -> None:
 
 
 @pytest.mark.browser
-def test_report_renders_in_chromium(report) -> None:
-    if not CHROMIUM.exists():
-        message = "headless Chromium (Debian package chromium) not installed: `make browser` installs it"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    from playwright.sync_api import sync_playwright
-
-    errors: list[str] = []
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run", "--disable-sync"])
-        page = browser.new_page(viewport={"width": 1200, "height": 900})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
-        page.goto(report[0].as_uri())
-        page.wait_for_selector("#chart-sankey .main-svg", timeout=20_000)
-        rendered = page.locator(".js-plotly-plot .main-svg")
-        assert page.locator(".js-plotly-plot").count() == 4
-        assert rendered.count() >= 4
-        shown = page.locator("section:has(h2:text('Where the trade went')) p").first.inner_text()
-        assert "rerouted through flagged countries" in shown
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
-        browser.close()
+def test_report_renders_in_chromium(report, browser_page) -> None:
+    page, errors = browser_page
+    # offline: any request that is not the file itself fails
+    page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
+    page.goto(report[0].as_uri())
+    page.wait_for_selector("#chart-sankey .main-svg", timeout=20_000)
+    assert page.locator(".js-plotly-plot").count() == 4
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 4
+    shown = page.locator("section:has(h2:text('Where the trade went')) p").first.inner_text()
+    assert "rerouted through flagged countries" in shown
+    page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     assert not errors, errors

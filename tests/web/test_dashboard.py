@@ -13,9 +13,8 @@ from fastapi.testclient import TestClient
 from entrepot.store import Store
 from entrepot.synth import Scenario, generate, ingest_world
 from entrepot.web import create_app
-from tests.conftest import IN_CI, ROOT
+from tests.conftest import ARTIFACTS
 
-CHROMIUM = Path("/usr/bin/chromium")
 
 
 @pytest.fixture(scope="module")
@@ -49,15 +48,10 @@ def free_port() -> int:
 
 
 @pytest.mark.browser
-def test_dashboard_renders_in_chromium(store_file: Path) -> None:
-    if not CHROMIUM.exists():
-        message = "headless Chromium (Debian package chromium) not installed: `make browser` installs it"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
+def test_dashboard_renders_in_chromium(store_file: Path, browser_page) -> None:
     import uvicorn
-    from playwright.sync_api import sync_playwright
 
+    page, errors = browser_page
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(create_app(store_file), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
@@ -65,25 +59,14 @@ def test_dashboard_renders_in_chromium(store_file: Path) -> None:
     deadline = time.monotonic() + 15
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.05)
-    errors: list[str] = []
     try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=[
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--no-first-run", "--disable-sync"])
-            page = browser.new_page(viewport={"width": 1200, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(f"http://127.0.0.1:{port}/")
-            page.wait_for_selector("#rerouted", timeout=30_000)
-            assert page.locator(".js-plotly-plot .main-svg").count() >= 4
-            shown = page.locator("#rerouted").inner_text()
-            api = TestClient(create_app(store_file)).get("/api/reroute?exporter=TUR&importer=ISR&event=2024-05-02").json()
-            assert shown == f"${api['rerouted_value_usd'] / 1e6:,.1f} million"
-            artifacts = ROOT / "tests" / "artifacts"
-            artifacts.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(artifacts / "dashboard.png"), full_page=True)
-            browser.close()
+        page.goto(f"http://127.0.0.1:{port}/")
+        page.wait_for_selector("#rerouted", timeout=30_000)
+        assert page.locator(".js-plotly-plot .main-svg").count() >= 4
+        shown = page.locator("#rerouted").inner_text()
+        api = TestClient(create_app(store_file)).get("/api/reroute?exporter=TUR&importer=ISR&event=2024-05-02").json()
+        assert shown == f"${api['rerouted_value_usd'] / 1e6:,.1f} million"  # the page shows the API's figure
+        page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     finally:
         server.should_exit = True
         thread.join(timeout=10)

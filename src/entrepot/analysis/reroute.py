@@ -156,8 +156,7 @@ def _scan(store, a, b, when, candidates, alpha, seed) -> RerouteResult:
     others_a = a_all[None, :, :] - a_to_c.transpose(1, 0, 2)  # (C, after, P)
     growth_a = _ratio(others_a[:, 1], others_a[:, 0])
     leg1 = a_to_c[1] - a_to_c[0] * growth_a
-    c_others = c_all - 0  # C's exports to everyone but B
-    growth_c = _ratio(c_others[1], c_others[0])
+    growth_c = _ratio(c_all[1], c_all[0])  # c_all: C's exports to everyone but B
     leg2 = c_to_b[1] - c_to_b[0] * growth_c
     # Direct: A -> B beyond A's growth elsewhere.
     growth_direct = _ratio(a_all[1], a_all[0])
@@ -183,7 +182,7 @@ def _scan(store, a, b, when, candidates, alpha, seed) -> RerouteResult:
     placebo = _placebo(store, base, a, b, window, countries, products) if len(pre) >= 2 else np.full(nC, np.nan)
     top = [[products[k] for k in np.argsort(-np.minimum(leg1[c], leg2[c]))[:5] if min(leg1[c, k], leg2[c, k]) > 0] for c in range(nC)]
     table = pd.DataFrame({
-        "country": countries, "score": -np.log10(np.clip(p_joint, 1e-300, 1)) * np.sqrt(overlap + 1e-9) ** 0,
+        "country": countries, "score": -np.log10(np.clip(p_joint, 1e-300, 1)),
         "significant": significant, "rerouted_value_usd": rerouted,
         "ci_low": np.percentile(boot_r, 2.5, axis=1), "ci_high": np.percentile(boot_r, 97.5, axis=1), "p_value": p_joint,
         "leg1_excess": e1 * n_post, "leg1_low": np.percentile(boot1, 2.5, axis=1) * n_post, "leg1_high": np.percentile(boot1, 97.5, axis=1) * n_post, "leg1_p": p1,
@@ -216,13 +215,6 @@ def _p_cross_section(excess: np.ndarray, base: np.ndarray, active: np.ndarray) -
     centre = float(np.median(ref))
     spread = 1.4826 * float(np.median(np.abs(ref - centre))) if active.sum() >= 10 else 0.25
     z = (rel - centre) / max(spread, 0.02)
-    return stats.norm.sf(z)
-
-
-def _p_positive(estimate: np.ndarray, boot: np.ndarray) -> np.ndarray:
-    """One-sided p-value that the excess is positive, from the bootstrap standard error."""
-    se = boot.std(axis=1, ddof=1)
-    z = np.where(se > 0, estimate / np.where(se > 0, se, 1), np.where(estimate > 0, np.inf, 0.0))
     return stats.norm.sf(z)
 
 
