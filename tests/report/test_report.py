@@ -49,8 +49,8 @@ def test_report_renders_in_chromium(report, browser_page) -> None:
     page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
     page.goto(report[0].as_uri())
     page.wait_for_selector("#chart-sankey .main-svg", timeout=20_000)
-    assert page.locator(".js-plotly-plot").count() == 4
-    assert page.locator(".js-plotly-plot .main-svg").count() >= 4
+    assert page.locator(".js-plotly-plot").count() == 5  # flows, mirror, reroute, Sankey, route map
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 5
     shown = page.locator("section:has(h2:text('Where the trade went')) p").first.inner_text()
     assert "rerouted through flagged countries" in shown
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)

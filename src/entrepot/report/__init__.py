@@ -126,6 +126,32 @@ def products_section(store: Store, case: Case, figure: Figures, state: dict) -> 
             " (see the project notes).</p>" + table(frame.sort_values("flagged routes carrying it", ascending=False)))
 
 
+def map_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
+    """Routes drawn between capitals on longitude/latitude axes: no coastlines, because plotly's
+    geographic maps fetch their outlines from the network and the report must open offline."""
+    from entrepot import geo
+
+    res = state.get("reroute")
+    if res is None:
+        raise InputError("needs the rerouting scan")
+    places = {c.iso3: c for c in geo.all_countries()}
+    a, b = res.exporter, res.importer
+    flagged = res.candidates[res.candidates.significant]
+    fig = go.Figure()
+    top = max(flagged["rerouted_value_usd"].max(), 1.0) if len(flagged) else 1.0
+    for r in flagged.itertuples():
+        path = [places[x] for x in (a, r.country, b) if x in places]
+        fig.add_trace(go.Scatter(x=[p.lon for p in path], y=[p.lat for p in path], mode="lines",
+                                 line=dict(width=1 + 8 * r.rerouted_value_usd / top), opacity=0.6,
+                                 name=f"via {r.country}: {usd(r.rerouted_value_usd)}"))
+    shown = [x for x in [a, b, *flagged["country"], *case.intermediaries] if x in places]
+    fig.add_trace(go.Scatter(x=[places[x].lon for x in shown], y=[places[x].lat for x in shown], mode="markers+text",
+                             text=shown, textposition="top center", marker=dict(size=9, color="black"), name="capitals"))
+    fig.update_layout(title="Routes between capitals (line width: rerouted value)",
+                      xaxis=dict(title="longitude"), yaxis=dict(title="latitude", scaleanchor="x"))
+    return figure(fig, "chart-map")
+
+
 def cost_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
     from entrepot.analysis.cost import detour_costs
 
@@ -188,7 +214,7 @@ def write_report(case: Case, store: Store, out: str | Path) -> Path:
         ("Products on the routes", lambda: products_section(store, case, figure, state)),
         ("What the detour costs", lambda: cost_section(store, case, figure, state)),
         ("Claims in public, checked", lambda: claims_section(store, case, figure)),
-        ("Map", lambda: _unavailable("plotly's maps fetch their outlines from the network; an offline map is not built yet")),
+        ("Map of the routes", lambda: map_section(store, case, figure, state)),
         ("Scenarios", lambda: _unavailable("run `entrepot scenario --case FILE --scenario ID --data GRAVITY_FILE`; "
                                             "scenarios need a gravity dataset with intra-national flows, not in this store")),
     ]
