@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -132,14 +131,8 @@ def main() -> None:
     nafta = gravity.load_dataset(SHARED / "Chapter2Application2.dta")
     nafta = nafta[nafta["year"].isin(range(1986, 2007, 4))]
 
-    def no_nafta(countries):
-        m = np.ones((len(countries), len(countries)))
-        idx = [countries.index(c) for c in ("CAN", "MEX", "USA")]
-        return m  # filled below, needs beta; replaced in problem via RTA shift
-
     results = []
     # NAFTA: counterfactual RTA = 0 among members, i.e. cost factor exp(-beta_RTA * RTA).
-    est_cache = {}
 
     def nafta_mask_factory(df):
         est = gravity.estimate(df, "trade ~ " + " + ".join(COST_VARS) + " | exp_year + imp_year", intra=True)

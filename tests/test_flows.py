@@ -4,7 +4,6 @@ import pytest
 
 from entrepot.analysis.flows import bilateral
 from entrepot.errors import InputError
-from entrepot.store.ingest import ingest_file
 from tests.conftest import DATA
 
 COMTRADE = DATA / "comtrade" / "TUR_2023_2024_M_H5.csv"

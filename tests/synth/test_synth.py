@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pandas as pd
 import pytest
 
 from entrepot.analysis.flows import bilateral
 from entrepot.errors import InputError
-from entrepot.synth import Route, Scenario, generate, ingest_world, load_scenario
+from entrepot.synth import Scenario, generate, ingest_world, load_scenario
 
 SMALL = dict(n_countries=30, n_products=25, start="2023-01", end="2025-06", controls=2)
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from entrepot.analysis.flows import SOURCE_PRIORITY
-from entrepot.analysis.window import parse_event as parse_date  # one date parser for every analysis
 from entrepot.store import Store
 
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from entrepot.analysis import _panel
 from entrepot.analysis.flows import check_country
+from entrepot.analysis.window import parse_event
 from entrepot.errors import InputError
 from entrepot.store import Store
 
@@ -84,7 +85,7 @@ def direct_effect(
     """Did trade from `exporter` to `importer` stop after `event`? Both sides, by HS2 group, with a 95% CI."""
     a, b = check_country(exporter, "exporter"), check_country(importer, "importer")
     excluded = [check_country(c) for c in exclude or []]
-    date = _panel.parse_date(event)
+    date = parse_event(event)
     if freq == "auto":
         freq = "M" if "M" in _panel.frequencies(store, a, "export", b) | _panel.frequencies(store, b, "import", a) else "A"
     if freq not in ("A", "M"):

@@ -20,6 +20,7 @@ import pandas as pd
 
 from entrepot.analysis import _panel
 from entrepot.analysis.flows import check_country
+from entrepot.analysis.window import parse_event
 from entrepot.errors import InputError
 from entrepot.store import Store
 
@@ -61,7 +62,7 @@ def mirror(
         raise InputError(f"--freq must be A or M, not {freq!r}")
     if cif_fob is not None and not 0.5 <= cif_fob <= 2.0:
         raise InputError(f"--cif-fob must be a ratio near 1 (e.g. 1.06), not {cif_fob}")
-    date = None if event is None else _panel.parse_date(event)
+    date = None if event is None else parse_event(event)
     parts = []
     for exporter, importer in ((a, b), (b, a)):
         x = _panel.panel(store, exporter, "export", freq, 2, [importer])

@@ -9,13 +9,9 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, split_codes, store_path
 from entrepot.errors import InputError
 from entrepot.store import Store
-
-
-def _codes(text: str | None) -> list[str]:
-    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else []
 
 
 def _echo_all(prefix: str, lines: list[str]) -> None:
@@ -41,7 +37,7 @@ def effect(
     from entrepot.analysis.effect import direct_effect
 
     with Store(store_path(store), read_only=True) as st:
-        res = direct_effect(st, exporter, importer, event, freq, _codes(exclude))
+        res = direct_effect(st, exporter, importer, event, freq, split_codes(exclude))
     if as_json:
         print_json(res.to_dict())
         return
@@ -98,7 +94,7 @@ def reroute(
     from entrepot.analysis.reroute import scan
 
     with Store(store_path(store), read_only=True) as st:
-        res = scan(st, exporter, importer, event, _codes(candidates) or None, alpha, both)
+        res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both)
     if as_json:
         print_json(res.to_dict())
         return
@@ -126,7 +122,7 @@ def cost(
     """Extra cost of the detour through each intermediary: distance, freight, handling, markup."""
     from entrepot.analysis.cost import detour_costs, load_params
 
-    items = [{"country": c, "rerouted_value_usd": value} for c in _codes(via)]
+    items = [{"country": c, "rerouted_value_usd": value} for c in split_codes(via)]
     if value is not None and len(items) != 1:
         raise InputError("--value goes with exactly one --via country")
     if reroute is not None:

@@ -29,6 +29,11 @@ def store_path(store: Path | None) -> Path:
     return store if store is not None else default_store_path()
 
 
+def split_codes(text: str | None) -> list[str]:
+    """'grc, BGR' -> ['GRC', 'BGR']: country lists given on the command line."""
+    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else []
+
+
 def print_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, default=str, ensure_ascii=False))
 

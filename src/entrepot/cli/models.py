@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, split_codes, store_path
 from entrepot.errors import InputError
 from entrepot.models import ge, gravity
 
@@ -22,10 +22,6 @@ def _dataset(data: Path | None, store: Path | None):
 
     with Store(store_path(store), read_only=True) as st:
         return gravity.from_store(st)
-
-
-def _codes(text: str | None) -> list[str]:
-    return [c.strip().upper() for c in text.split(",") if c.strip()] if text else []
 
 
 @app.command()
@@ -113,5 +109,5 @@ def _scenario_spec(remove_rta, add_rta, impose_embargo, lift_embargo, blocs, cas
         raise InputError("give exactly one of --remove-rta, --add-rta, --impose-embargo, --lift-embargo, --blocs, or --case with --scenario")
     kind, text = next(iter(given.items()))
     if kind == "blocs":
-        return kind, [], [_codes(b) for b in text.split(";") if b.strip()]
-    return kind, _codes(text), []
+        return kind, [], [split_codes(b) for b in text.split(";") if b.strip()]
+    return kind, split_codes(text), []
