@@ -13,7 +13,7 @@ from entrepot.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
-SHARED = ROOT.parent / "shared"
+SHARED = Path(os.environ.get("ENTREPOT_SHARED", ROOT.parent / "shared"))  # override from a git worktree
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
