@@ -51,6 +51,10 @@ class Scenario:
     tariff: float | None = None
     note: str = ""
 
+    def spec(self) -> tuple[str, list[str], list[list[str]]]:
+        """(kind, countries, blocs) as `models.ge.counterfactual` takes them."""
+        return self.kind, list(self.pair or self.countries), [list(b) for b in self.blocs]
+
 
 @dataclass(frozen=True)
 class Case:

@@ -102,9 +102,7 @@ def _scenario_spec(remove_rta, add_rta, impose_embargo, lift_embargo, blocs, cas
 
         if not scenario_id:
             raise InputError("--case needs --scenario ID")
-        s = load_case(case).scenario(scenario_id)
-        codes = list(s.pair or s.countries)
-        return s.kind, codes, [list(b) for b in s.blocs]
+        return load_case(case).scenario(scenario_id).spec()
     if len(given) != 1:
         raise InputError("give exactly one of --remove-rta, --add-rta, --impose-embargo, --lift-embargo, --blocs, or --case with --scenario")
     kind, text = next(iter(given.items()))

@@ -1,8 +1,9 @@
 """A self-contained HTML report of a case: one file, plotly.js inlined once, opens offline.
 
 Each section is a small function returning HTML; a section whose analysis cannot run on this
-store says why instead of showing numbers. Charts carry plotly's mode bar, whose camera button
-saves them as SVG.
+store says why instead of showing numbers. Charts carry plotly's mode bar, whose buttons save them
+as PNG (the camera) or SVG (export.js). The map draws country outlines embedded in the page
+(worldmap.py); the scenarios need a gravity dataset (scenarios.py).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 import pandas as pd
@@ -17,9 +19,9 @@ import plotly.graph_objects as go
 
 from entrepot.case import Case, Claim
 from entrepot.errors import InputError
+from entrepot.hs import describe
 from entrepot.store import Store
 
-CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "svg"}}
 TOLERANCE = 0.10  # a claim holds when the data are within 10% of it
 
 
@@ -36,20 +38,22 @@ def table(frame: pd.DataFrame, cls: str = "") -> str:
     return frame.to_html(index=False, classes=f"data {cls}", border=0, float_format=lambda v: f"{v:,.2f}", na_rep="")
 
 
-class Figures:
-    """Collects plotly figures; the first one carries plotly.js so the file stands alone."""
-
-    def __init__(self) -> None:
-        self.first = True
-
-    def __call__(self, fig: go.Figure, div_id: str) -> str:
-        fig.update_layout(template="plotly_white", height=380, margin=dict(l=50, r=20, t=50, b=40))
-        out = fig.to_html(full_html=False, include_plotlyjs=self.first, config=CONFIG, div_id=div_id)
-        self.first = False
-        return out
+def chart(fig: go.Figure, div_id: str, height: int = 380) -> str:
+    """A figure's div and script; plotly.js itself is in the page's head (`scripts`)."""
+    fig.update_layout(template="plotly_white", height=height, margin=dict(l=50, r=20, t=50, b=40))
+    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": div_id}}
+    return fig.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
 
 
-def flows_section(store: Store, case: Case, figure: Figures) -> str:
+def scripts() -> str:
+    """plotly.js and the SVG export button, inlined so the page needs no network."""
+    from plotly.offline import get_plotlyjs
+
+    export = resources.files("entrepot.report").joinpath("export.js").read_text(encoding="utf-8")
+    return f"<script>{get_plotlyjs()}</script><script>{export}</script>"
+
+
+def flows_section(store: Store, case: Case) -> str:
     from entrepot.analysis.flows import bilateral
 
     a, b = case.countries
@@ -65,10 +69,10 @@ def flows_section(store: Store, case: Case, figure: Figures) -> str:
         fig.add_vline(x=x, line_dash="dot", line_color="firebrick")
         fig.add_annotation(x=x, y=1, yref="paper", text=e.kind.replace("_", " "), showarrow=False, yanchor="bottom")
     fig.update_layout(title=f"{a}–{b} trade as each side reports it (USD million per month)")
-    return figure(fig, "chart-flows")
+    return chart(fig, "chart-flows")
 
 
-def mirror_section(store: Store, case: Case, figure: Figures) -> str:
+def mirror_section(store: Store, case: Case) -> str:
     from entrepot.analysis.mirror import mirror
 
     a, b = case.countries
@@ -80,10 +84,10 @@ def mirror_section(store: Store, case: Case, figure: Figures) -> str:
     fig.update_layout(title=f"Mirror gap, USD million (CIF/FOB {res.cif_fob:.3f}{', estimated' if res.cif_fob_estimated else ''})",
                       barmode="group")
     notes = "".join(f"<li>{html.escape(h)}</li>" for h in res.headlines)
-    return figure(fig, "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "")
+    return chart(fig, "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "")
 
 
-def reroute_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
+def reroute_section(store: Store, case: Case, state: dict) -> str:
     from entrepot.analysis.reroute import scan
 
     a, b = case.countries
@@ -109,10 +113,10 @@ def reroute_section(store: Store, case: Case, figure: Figures, state: dict) -> s
     shown = top[["country", "significant", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "markup_pct", "placebo_p"]]
     summary = (f"<p>Direct drop {usd(res.direct_drop_usd)}; rerouted through flagged countries {usd(res.rerouted_value_usd)}"
                f" ({len(flagged)} flagged of {len(res.candidates)} tested).</p>")
-    return summary + figure(bars, "chart-reroute") + figure(sankey, "chart-sankey") + table(shown)
+    return summary + chart(bars, "chart-reroute") + chart(sankey, "chart-sankey") + table(shown)
 
 
-def products_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
+def products_section(store: Store, case: Case, state: dict) -> str:
     res = state.get("reroute")
     if res is None:
         raise InputError("needs the rerouting scan")
@@ -121,15 +125,18 @@ def products_section(store: Store, case: Case, figure: Figures, state: dict) -> 
         for p in products:
             counts[p] = counts.get(p, 0) + 1
     frame = pd.DataFrame({"HS6": list(counts), "flagged routes carrying it": list(counts.values())})
-    frame["HS chapter"] = frame["HS6"].str[:2]
-    return ("<p>HS descriptions are not shown: no maintained HS nomenclature library could be installed here"
-            " (see the project notes).</p>" + table(frame.sort_values("flagged routes carrying it", ascending=False)))
+    frame.insert(1, "description (HS 2022)", [describe(code) or "" for code in frame["HS6"]])
+    return table(frame.sort_values(["flagged routes carrying it", "HS6"], ascending=[False, True]))
 
 
-def map_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
-    """Routes drawn between capitals on longitude/latitude axes: no coastlines, because plotly's
-    geographic maps fetch their outlines from the network and the report must open offline."""
+ROLES = (("the case's pair", "#444444"), ("flagged intermediary", "#1f77b4"), ("suspected in the case file", "#f0a020"))
+
+
+def map_section(store: Store, case: Case, state: dict) -> str:
+    """Countries coloured by role and routes drawn between capitals, on a map whose outlines are
+    embedded in the page (plotly would fetch them from the network)."""
     from entrepot import geo
+    from entrepot.report.worldmap import geo_assets_script
 
     res = state.get("reroute")
     if res is None:
@@ -137,22 +144,31 @@ def map_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
     places = {c.iso3: c for c in geo.all_countries()}
     a, b = res.exporter, res.importer
     flagged = res.candidates[res.candidates.significant]
+    role = {c: ROLES[2][0] for c in case.intermediaries} | {c: ROLES[1][0] for c in flagged["country"]} | {a: ROLES[0][0], b: ROLES[0][0]}
     fig = go.Figure()
+    for name, colour in ROLES:
+        members = [c for c, r in role.items() if r == name]
+        fig.add_trace(go.Choropleth(locations=members, z=[1] * len(members), locationmode="ISO-3", name=name,
+                                    colorscale=[[0, colour], [1, colour]], showscale=False, showlegend=True,
+                                    marker_line_color="white", hovertemplate="%{location}<extra>" + name + "</extra>"))
     top = max(flagged["rerouted_value_usd"].max(), 1.0) if len(flagged) else 1.0
     for r in flagged.itertuples():
         path = [places[x] for x in (a, r.country, b) if x in places]
-        fig.add_trace(go.Scatter(x=[p.lon for p in path], y=[p.lat for p in path], mode="lines",
-                                 line=dict(width=1 + 8 * r.rerouted_value_usd / top), opacity=0.6,
-                                 name=f"via {r.country}: {usd(r.rerouted_value_usd)}"))
-    shown = [x for x in [a, b, *flagged["country"], *case.intermediaries] if x in places]
-    fig.add_trace(go.Scatter(x=[places[x].lon for x in shown], y=[places[x].lat for x in shown], mode="markers+text",
-                             text=shown, textposition="top center", marker=dict(size=9, color="black"), name="capitals"))
-    fig.update_layout(title="Routes between capitals (line width: rerouted value)",
-                      xaxis=dict(title="longitude"), yaxis=dict(title="latitude", scaleanchor="x"))
-    return figure(fig, "chart-map")
+        fig.add_trace(go.Scattergeo(lon=[p.lon for p in path], lat=[p.lat for p in path], mode="lines",
+                                    line=dict(width=1 + 8 * r.rerouted_value_usd / top, color="#d62728"), opacity=0.6,
+                                    name=f"via {r.country}: {usd(r.rerouted_value_usd)}"))
+    shown = [x for x in role if x in places]
+    fig.add_trace(go.Scattergeo(lon=[places[x].lon for x in shown], lat=[places[x].lat for x in shown], mode="markers+text",
+                                text=shown, textposition="top center", marker=dict(size=6, color="black"), name="capitals"))
+    fig.update_geos(fitbounds="locations", projection_type="mercator", showland=True, landcolor="#eeeeee",
+                    showcountries=True, countrycolor="#bbbbbb", showcoastlines=True, coastlinecolor="#888888",
+                    bgcolor="#e3eef7", showframe=False)
+    fig.update_layout(title="Routes between capitals (line width: rerouted value); outlines: Natural Earth 1:110m",
+                      legend=dict(orientation="h", y=-0.02))
+    return geo_assets_script() + chart(fig, "chart-map", height=520)
 
 
-def cost_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
+def cost_section(store: Store, case: Case, state: dict) -> str:
     from entrepot.analysis.cost import detour_costs
 
     res = state.get("reroute")
@@ -165,7 +181,7 @@ def cost_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
     return f"<p>Total extra logistics cost: {usd(cost.total_extra_cost_usd)}.</p>" + table(cost.routes)
 
 
-def claims_section(store: Store, case: Case, figure: Figures) -> str:
+def claims_section(store: Store, case: Case) -> str:
     rows = [check_claim(store, c) for c in case.claims]
     return table(pd.DataFrame(rows), "claims")
 
@@ -203,20 +219,21 @@ def claimed_value(store: Store, claim: Claim, period: str) -> float | None:
     return None if row is None or row[0] is None else float(row[0])
 
 
-def write_report(case: Case, store: Store, out: str | Path) -> Path:
-    """Write the case's report to `out` and return its path."""
-    figure = Figures()
+def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path | None = None) -> Path:
+    """Write the case's report to `out` and return its path; `gravity` (a dataset with intra-national
+    flows) lets it simulate the case's scenarios."""
+    from entrepot.report.scenarios import scenarios_section
+
     state: dict = {}
     sections: list[tuple[str, Callable[[], str]]] = [
-        ("Trade as each side reports it", lambda: flows_section(store, case, figure)),
-        ("Mirror gap", lambda: mirror_section(store, case, figure)),
-        ("Where the trade went", lambda: reroute_section(store, case, figure, state)),
-        ("Products on the routes", lambda: products_section(store, case, figure, state)),
-        ("What the detour costs", lambda: cost_section(store, case, figure, state)),
-        ("Claims in public, checked", lambda: claims_section(store, case, figure)),
-        ("Map of the routes", lambda: map_section(store, case, figure, state)),
-        ("Scenarios", lambda: _unavailable("run `entrepot scenario --case FILE --scenario ID --data GRAVITY_FILE`; "
-                                            "scenarios need a gravity dataset with intra-national flows, not in this store")),
+        ("Trade as each side reports it", lambda: flows_section(store, case)),
+        ("Mirror gap", lambda: mirror_section(store, case)),
+        ("Where the trade went", lambda: reroute_section(store, case, state)),
+        ("Products on the routes", lambda: products_section(store, case, state)),
+        ("What the detour costs", lambda: cost_section(store, case, state)),
+        ("Claims in public, checked", lambda: claims_section(store, case)),
+        ("Map of the routes", lambda: map_section(store, case, state)),
+        ("Scenarios", lambda: scenarios_section(case, gravity)),
     ]
     body = []
     for title, make in sections:
@@ -231,12 +248,8 @@ def write_report(case: Case, store: Store, out: str | Path) -> Path:
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
 table.data{{border-collapse:collapse;font-size:13px;margin:1em 0}} table.data td,table.data th{{padding:3px 8px;border-bottom:1px solid #ddd}}
 .na{{background:#fff4e5;padding:.6em 1em;border-left:4px solid #f0a020}} h2{{border-bottom:2px solid #eee;padding-bottom:.2em}}</style>
-</head><body><h1>{html.escape(case.title)}</h1><p>Case <code>{html.escape(case.id)}</code>, store <code>{html.escape(str(store.path))}</code>,
+{scripts()}</head><body><h1>{html.escape(case.title)}</h1><p>Case <code>{html.escape(case.id)}</code>, store <code>{html.escape(str(store.path))}</code>,
 written {dt.date.today()} by entrepot.</p><ul>{events}</ul>{''.join(body)}</body></html>"""
     out = Path(out)
     out.write_text(page, encoding="utf-8")
     return out
-
-
-def _unavailable(reason: str) -> str:
-    raise InputError(reason)
