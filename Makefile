@@ -13,11 +13,11 @@ $(BIN)/entrepot: pyproject.toml
 
 setup: $(BIN)/entrepot
 
-# Headless Chromium from Debian, for the browser tests (needs root; skipped elsewhere).
+# Headless Chromium and its WebDriver from Debian, for the browser tests (needs root; skipped elsewhere).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "chromium not installed and not root: browser tests will skip (apt-get install chromium)"; fi; }
+	@{ command -v chromium && command -v chromedriver; } >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	  else echo "chromium or chromedriver not installed and not root: browser tests will skip (apt-get install chromium chromium-driver)"; fi; }
 
 demo: setup
 	$(BIN)/entrepot demo
