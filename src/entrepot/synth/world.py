@@ -102,6 +102,9 @@ def generate(scn: Scenario) -> World:
     season = 1 + season_amp[p][None, :] * np.sin(2 * np.pi * (months.month.to_numpy()[:, None] - season_phase[p][None, :]) / 12)
     flows = (level / 12)[None, :] * np.exp(trend[None, :] * year_index[:, None] + yearly[:, year_index].T) * season
     flows *= np.exp(rng.normal(0, 0.15, flows.shape))
+    if scn.churn > 0:  # the extensive margin: small flows come and go from year to year
+        gone = (rng.random((len(i), year_index.max() + 1)) < scn.churn) & (level < np.median(level))[:, None]
+        flows *= ~gone[:, year_index].T
 
     # Scale the world so the pair is a realistic 3% of the exporter's sales abroad, then calibrate
     # the pair's direct flows to the scenario's yearly values before the event.
