@@ -167,18 +167,17 @@ def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
         countries = candidates
     pidx, cidx = {p: k for k, p in enumerate(products)}, {c: k for k, c in enumerate(countries)}
 
+    C, P = len(countries), len(products)
+    rows["pi"] = rows["p"].map(pidx)
+
     def cube(kind: str, value: str = "v") -> np.ndarray:
         sub = rows[(rows.k == kind) & rows.c.isin(cidx)]
-        out = np.zeros((3, len(countries), len(products)))
-        np.add.at(out, (sub["phase"].to_numpy(), sub["c"].map(cidx).to_numpy(), sub["p"].map(pidx).to_numpy()),
-                  sub[value].fillna(0.0).to_numpy())
-        return out
+        flat = (sub["phase"].to_numpy() * C + sub["c"].map(cidx).to_numpy()) * P + sub["pi"].to_numpy()
+        return np.bincount(flat, sub[value].fillna(0.0).to_numpy(), 3 * C * P).reshape(3, C, P)
 
     def vec(mask: pd.Series) -> np.ndarray:
         sub = rows[mask]
-        out = np.zeros((3, len(products)))
-        np.add.at(out, (sub["phase"].to_numpy(), sub["p"].map(pidx).to_numpy()), sub["v"].to_numpy())
-        return out
+        return np.bincount(sub["phase"].to_numpy() * P + sub["pi"].to_numpy(), sub["v"].to_numpy(), 3 * P).reshape(3, P)
 
     from_a = rows.k == "a"
     return _Data(
