@@ -157,7 +157,7 @@ def main() -> None:
         "",
         "A world's total is split among its routes at random, so many routes carry under 2% of the stopped flow;",
         "those are what the world-level recall misses. They are small against the year-to-year noise of the",
-        "intermediary's own trade, and the estimated total counts only the routes flagged, so it runs a little low.",
+        "intermediary's own trade, and the estimated total counts only the routes flagged, so missed routes make it run low.",
     ]
     write_section("accuracy.md", "reroute", "\n".join(lines), title="Accuracy")
     print("\n".join(lines))

@@ -30,7 +30,7 @@ def world_store(tmp_path_factory):
 
 @pytest.mark.parametrize("source", ["baci", "reported"])
 def test_reroute_finds_the_true_routes_and_nothing_in_a_clean_world(world_store, source) -> None:
-    """Annual BACI and monthly Comtrade reports: every route found, its value within 10%, no innocent flagged."""
+    """Annual BACI and monthly Comtrade reports: every route found, its value within the issue's ±20%, no innocent flagged."""
     path, truth = world_store["routes"]
     with Store(path, read_only=True) as st:
         res = scan(st, "TUR", "ISR", EVENT, source=source, both=True)
@@ -43,8 +43,8 @@ def test_reroute_finds_the_true_routes_and_nothing_in_a_clean_world(world_store,
         assert flagged == set(true)
         estimated = result.candidates.set_index("country").rerouted_value_usd
         for country, value in true.items():
-            assert estimated[country] == pytest.approx(value, rel=0.1), country
-        assert result.rerouted_value_usd == pytest.approx(sum(true.values()), rel=0.1)
+            assert estimated[country] == pytest.approx(value, rel=0.2), country
+        assert result.rerouted_value_usd == pytest.approx(sum(true.values()), rel=0.2)
     payload = res.to_dict()
     assert list(payload) >= ["exporter", "importer", "event", "window"]
     assert {"country", "score", "significant", "rerouted_value_usd", "ci", "p_value", "top_products"} <= set(payload["intermediaries"][0])

@@ -7,9 +7,10 @@ treatment intensity. For a candidate C and each product p (means per period, aft
 
     after_cp - x_cp = tau_c * x_cp + beta_c * d_p + e_cp,    x_cp = before_cp * growth_cp
 
-- leg 1 is A -> C, with growth_cp the growth of A's exports of p to everyone but B and C;
+- leg 1 is A -> C, with growth_cp the world's growth in product p (everyone but A, to everyone
+  but B: A's own sales elsewhere carry the rerouted goods when B was a big market of A's);
 - leg 2 is C -> B, with growth_cp the growth of C's exports of p to everyone but B;
-- d_p is A -> B's drop in product p: its counterfactual (before times A's growth elsewhere) minus
+- d_p is A -> B's drop in product p: its counterfactual (before times the world's growth) minus
   what was still shipped;
 - tau_c absorbs the pair's own growth in its own mix; beta_c is the share of the drop that shows up
   on the leg, estimated by weighted least squares with weights 1 / (x + d)^2: trade noise is
@@ -116,7 +117,6 @@ class _Data:
     products: list[str]
     countries: list[str]
     ab: np.ndarray  # (3, P) A -> B
-    a_rest: np.ndarray  # (3, P) A -> everyone but B
     ac: np.ndarray  # (3, C, P) A -> C
     ac_t: np.ndarray  # tonnes of the same
     cb: np.ndarray  # (3, C, P) C -> B
@@ -182,7 +182,7 @@ def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
     from_a = rows.k == "a"
     return _Data(
         a, b, window, label, products, countries,
-        ab=vec(from_a & (rows.c == b)), a_rest=vec(from_a & (rows.c != b)),
+        ab=vec(from_a & (rows.c == b)),
         ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"),
         world=vec(rows.k == "r"), n=n,
     )
@@ -310,18 +310,24 @@ def _holm(p: np.ndarray, alpha: float) -> np.ndarray:
 
 
 def _drop(data: _Data) -> np.ndarray:
-    """A -> B's drop by product, per period: before times A's growth elsewhere, minus what still went."""
+    """A -> B's drop by product, per period: before times the product's world growth, minus what still went.
+
+    The world's growth (everyone but A, to everyone but B), not A's own: when B was a big market of
+    A's, the rerouted and relabelled goods inflate A's sales elsewhere, and the drop with them.
+    """
     world = _ratio(data.world[2], data.mean(data.world, [0, 1]))
-    growth = _ratio(data.a_rest[2], data.mean(data.a_rest, [0, 1]), world)
-    return np.maximum(data.mean(data.ab, [0, 1]) * growth - data.ab[2], 0.0)
+    return np.maximum(data.mean(data.ab, [0, 1]) * world - data.ab[2], 0.0)
 
 
 def _legs(data: _Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray) -> tuple[_Leg, _Leg]:
-    """Both legs' fits between phases `pre` (averaged) and `post`, with the drop as intensity."""
+    """Both legs' fits between phases `pre` (averaged) and `post`, with the drop as intensity.
+
+    Leg 1 grows A -> C by the product's world growth, for the reason given in `_drop`; leg 2 grows
+    C -> B by C's own sales of the product elsewhere (the world's where C had none).
+    """
     mean = lambda arr: data.mean(arr, pre)  # noqa: E731
     world = _ratio(data.world[post], mean(data.world))
-    others = data.a_rest[:, None, :] - data.ac
-    leg1 = _leg(mean(data.ac), data.ac[post], _ratio(others[post], mean(others), world), drop, draws)
+    leg1 = _leg(mean(data.ac), data.ac[post], np.broadcast_to(world, data.ac[post].shape), drop, draws)
     leg2 = _leg(mean(data.cb), data.cb[post], _ratio(data.c_rest[post], mean(data.c_rest), world), drop, draws)
     return leg1, leg2
 
