@@ -141,12 +141,12 @@ def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
     half = len(window.pre_t) // 2
     early, post = list(window.pre_t[:half]), list(window.post_t)
     sql = f"""
-    WITH w AS (
+    WITH w AS NOT MATERIALIZED (
         SELECT e, m, p, CASE WHEN list_contains($post, t) THEN 2 WHEN list_contains($early, t) THEN 0 ELSE 1 END AS phase, v, q
         FROM ({trade}) WHERE list_contains($periods, t) AND e <> m
     ),
     prods AS (SELECT DISTINCT p FROM w WHERE e = $a OR m = $b),
-    x AS (SELECT * FROM w WHERE p IN (SELECT p FROM prods))
+    x AS NOT MATERIALIZED (SELECT * FROM w WHERE p IN (SELECT p FROM prods))
     SELECT 'a' AS k, m AS c, p, phase, sum(v) AS v, sum(q) AS q FROM x WHERE e = $a GROUP BY ALL
     UNION ALL SELECT 'b', e, p, phase, sum(v), sum(q) FROM x WHERE m = $b GROUP BY ALL
     UNION ALL SELECT 'r', e, p, phase, sum(v), NULL FROM x WHERE m <> $b AND e <> $a GROUP BY ALL
