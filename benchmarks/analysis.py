@@ -87,9 +87,8 @@ Default synth world, seeds 1-{args.seeds} (median over seeds; {machine()}).
 | cost: largest error of an intermediary's observed markup | {med['markup_max_err_pts']:.2f} points |
 | cost: estimated / true rerouted tonnes, range over intermediaries | {med['tonnes_ratio_min']:.2f} to {med['tonnes_ratio_max']:.2f} |
 
-The effect's truth is the scenario's share: the world's embargo falls on 2 May, so May 2024 is 1/31
-untreated and the true post-event drop is a little smaller than -(1 - leak); the exporter side's
-narrow interval (its post-event flow is a 2% leak) can miss the share by that much.
+The effect's truth is the scenario's share. The world's embargo falls on 2 May, so May 2024 is the
+transition month, left out: every post-event month is fully treated.
 """
     speed = f"""
 ### Analysis commands on a default synth world

@@ -6,6 +6,7 @@ one; every problem is an `InputError` naming the file and the entry.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
@@ -54,6 +55,18 @@ class Scenario:
     def spec(self) -> tuple[str, list[str], list[list[str]]]:
         """(kind, countries, blocs) as `models.ge.counterfactual` takes them."""
         return self.kind, list(self.pair or self.countries), [list(b) for b in self.blocs]
+
+    def within(self, have: set[str]) -> tuple[Scenario, tuple[str, ...]]:
+        """(this scenario on the countries in `have`, the bloc members left out). A blocs scenario
+        keeps its members that are in `have`, as long as each bloc keeps one (a single bloc, two);
+        other kinds come back whole, to fail on a missing country."""
+        if self.kind != "blocs":
+            return self, ()
+        left_out = tuple(c for bloc in self.blocs for c in bloc if c not in have)
+        blocs = tuple(tuple(c for c in bloc if c in have) for bloc in self.blocs)
+        if min(len(b) for b in blocs) < (2 if len(blocs) == 1 else 1):
+            raise InputError(f"too few bloc members are in the data (missing: {', '.join(left_out)})")
+        return dataclasses.replace(self, blocs=blocs), left_out
 
 
 @dataclass(frozen=True)

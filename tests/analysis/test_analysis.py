@@ -28,27 +28,33 @@ def world_store(tmp_path_factory):
     return out
 
 
-def test_reroute_finds_the_true_routes_and_nothing_in_a_clean_world(world_store) -> None:
+@pytest.mark.parametrize("source", ["baci", "reported"])
+def test_reroute_finds_the_true_routes_and_nothing_in_a_clean_world(world_store, source) -> None:
+    """Annual BACI and monthly Comtrade reports: every route found, its value within the issue's ±20%, no innocent flagged."""
     path, truth = world_store["routes"]
     with Store(path, read_only=True) as st:
-        res = scan(st, "TUR", "ISR", EVENT)
-    flagged = set(res.candidates.loc[res.candidates.significant, "country"]) - {"PSE"}  # PSE: the relabelling
-    true = {x["country"] for x in truth["directions"][0]["intermediaries"]}
-    assert flagged <= true and len(flagged) >= 3  # no innocent country; most routes (docs/accuracy.md has rates)
-    ranked = res.candidates.sort_values("p_value").country.tolist()
-    assert true <= set(ranked[:7])  # every true route ranks near the top
-    post = {y for y in res.window.post}
-    truth_value = sum(v for x in truth["directions"][0]["intermediaries"] for k, v in x["by_period"].items() if k[:4] in post)
-    routes_only = res.candidates[res.candidates.country.isin(true)].rerouted_value_usd.sum()
-    assert routes_only == pytest.approx(truth_value, rel=0.35)
+        res = scan(st, "TUR", "ISR", EVENT, source=source, both=True)
+    assert res.window.freq == ("A" if source == "baci" else "M")
+    for result, direction in ((res, truth["directions"][0]), (res.reverse, truth["directions"][1])):
+        flagged = set(result.candidates.loc[result.candidates.significant, "country"])
+        post = set(result.window.post)
+        in_post = (lambda k: k[:4] in post) if source == "baci" else (lambda k: k in post)  # noqa: E731
+        true = {x["country"]: sum(v for k, v in x["by_period"].items() if in_post(k)) for x in direction["intermediaries"]}
+        assert flagged == set(true)
+        estimated = result.candidates.set_index("country").rerouted_value_usd
+        for country, value in true.items():
+            assert estimated[country] == pytest.approx(value, rel=0.2), country
+        assert result.rerouted_value_usd == pytest.approx(sum(true.values()), rel=0.2)
     payload = res.to_dict()
     assert list(payload) >= ["exporter", "importer", "event", "window"]
     assert {"country", "score", "significant", "rerouted_value_usd", "ci", "p_value", "top_products"} <= set(payload["intermediaries"][0])
+    first = payload["intermediaries"][0]
+    assert first["ci"][0] <= first["rerouted_value_usd"] <= first["ci"][1] and first["top_products"]
     scores = [r["score"] for r in payload["intermediaries"] if r["significant"]]
-    assert scores == sorted(scores, reverse=True) or all(r["significant"] for r in payload["intermediaries"][: len(scores)])
+    assert scores == sorted(scores, reverse=True)
     path0, _ = world_store["none"]
     with Store(path0, read_only=True) as st:
-        clean = scan(st, "TUR", "ISR", EVENT)
+        clean = scan(st, "TUR", "ISR", EVENT, source=source)
     assert not clean.candidates.significant.any()
 
 
@@ -58,6 +64,8 @@ def test_reroute_finds_the_true_routes_and_nothing_in_a_clean_world(world_store)
         (["reroute", "--exporter", "TUX", "--importer", "ISR", "--event", EVENT], "unknown exporter code 'TUX'"),
         (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", "2031-01-01"], "outside the data's range"),
         (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", "2022-06-01"], "too little data before the event"),
+        (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--source", "eurostat"], "--source must be one of"),
+        (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--candidates", "GRC,NZL"], "candidates with no trade"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(world_store, cli, args, message) -> None:

@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from entrepot.analysis._panel import Timing
+from entrepot.analysis.window import Timing, period_label
 from entrepot.analysis.effect import direct_effect
 from entrepot.errors import InputError
 from entrepot.store import Store
@@ -27,10 +27,13 @@ def test_event_on_first_of_january_has_no_transition_year() -> None:
     assert Timing.of(dt.date(2024, 1, 1), "A") == Timing("A", 2024, None, 1.0)
 
 
-@pytest.mark.parametrize(("day", "first_post"), [(2, "2024-05"), (15, "2024-05"), (16, "2024-06")])
-def test_monthly_event_month_rule(day: int, first_post: str) -> None:
+@pytest.mark.parametrize(("day", "first_post", "transition"), [(1, "2024-05", None), (2, "2024-06", "2024-05"), (31, "2024-06", "2024-05")])
+def test_monthly_event_month_rule(day: int, first_post: str, transition: str | None) -> None:
+    """A month the event falls inside is left out, like the year in annual data."""
     t = Timing.of(dt.date(2024, 5, day), "M")
-    assert f"{t.first_post // 12}-{t.first_post % 12 + 1:02d}" == first_post
+    assert period_label(t.first_post, "M") == first_post
+    assert (None if t.transition is None else period_label(t.transition, "M")) == transition
+    assert t.share_after == pytest.approx(1.0 if day == 1 else (32 - day) / 31)
 
 
 def test_synth_world_direct_effect_on_both_sides() -> None:
@@ -41,7 +44,7 @@ def test_synth_world_direct_effect_on_both_sides() -> None:
     suspects = [r["via"] for r in scn["routes"]] + [scn["relabel_country"]]
     with Store(path, read_only=True) as st:
         res = direct_effect(st, "TUR", "ISR", truth["event"], freq="M", exclude=suspects, n_boot=299)
-    assert res.freq == "M" and res.first_post == "2024-05"
+    assert res.freq == "M" and res.first_post == "2024-06" and res.transition == "2024-05"
     by_side = {s.side: s for s in res.sides}
     exporter_truth = -(1 - scn["leak_share"])
     importer_truth = -(1 - scn["leak_share"] - scn["relabel_share"])

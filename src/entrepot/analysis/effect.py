@@ -21,7 +21,7 @@ import pandas as pd
 
 from entrepot.analysis import _panel
 from entrepot.analysis.flows import check_country
-from entrepot.analysis.window import parse_event
+from entrepot.analysis.window import Timing, parse_event, period_label
 from entrepot.errors import InputError
 from entrepot.store import Store
 
@@ -90,7 +90,7 @@ def direct_effect(
         freq = "M" if "M" in _panel.frequencies(store, a, "export", b) | _panel.frequencies(store, b, "import", a) else "A"
     if freq not in ("A", "M"):
         raise InputError(f"--freq must be A, M or auto, not {freq!r}")
-    timing = _panel.Timing.of(date, freq)
+    timing = Timing.of(date, freq)
     exports = _panel.panel(store, a, "export", freq, 2, exclude=excluded)
     control = exports[exports.partner != b]
     if control.empty:
@@ -105,13 +105,13 @@ def direct_effect(
     if not sides:
         raise InputError(f"no trade between {a} and {b} in the store")
     return EffectResult(
-        a, b, date, freq, _panel.period_label(timing.first_post, freq),
-        None if timing.transition is None else _panel.period_label(timing.transition, freq),
+        a, b, date, freq, period_label(timing.first_post, freq),
+        None if timing.transition is None else period_label(timing.transition, freq),
         timing.share_after, sorted(control.partner.unique()), sides, notes,
     )
 
 
-def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame, timing: _panel.Timing,
+def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame, timing: Timing,
           n_boot: int, seed: int) -> SideEffect:
     # One-level groups on both sides: if either side has only TOTAL, compare totals.
     if (treated.grp == "TOTAL").any() or (control.grp == "TOTAL").any():
@@ -123,7 +123,7 @@ def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame
     y = y.reindex(index=groups, columns=periods).fillna(0.0)
     c = c.reindex(index=groups, columns=periods).fillna(0.0)
     t = np.array(periods)
-    label = lambda v: _panel.period_label(int(v), timing.freq)  # noqa: E731
+    label = lambda v: period_label(int(v), timing.freq)  # noqa: E731
     if timing.first_post > t.max() or timing.first_post <= t.min():
         raise InputError(f"event outside the data's range ({label(t.min())} to {label(t.max())})")
     phase = timing.phase(pd.Series(t)).to_numpy()

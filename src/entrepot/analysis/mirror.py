@@ -20,7 +20,7 @@ import pandas as pd
 
 from entrepot.analysis import _panel
 from entrepot.analysis.flows import check_country
-from entrepot.analysis.window import parse_event
+from entrepot.analysis.window import Timing, parse_event, period_label
 from entrepot.errors import InputError
 from entrepot.store import Store
 
@@ -79,10 +79,10 @@ def mirror(
     cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if cells.empty or (cells.exporter_usd.sum() + cells.importer_usd.sum()) <= 0:
         raise InputError(f"no trade between {a} and {b} in the store")
-    timing = _panel.Timing.of(date, freq) if date else None
+    timing = Timing.of(date, freq) if date else None
     if timing is not None:
         if not cells.t.min() < timing.first_post <= cells.t.max():
-            lo, hi = (_panel.period_label(int(v), freq) for v in (cells.t.min(), cells.t.max()))
+            lo, hi = (period_label(int(v), freq) for v in (cells.t.min(), cells.t.max()))
             raise InputError(f"event {date} outside the data's range ({lo} to {hi})")
         cells["phase"] = timing.phase(cells.t)
     else:
@@ -109,7 +109,7 @@ def _gaps(cells: pd.DataFrame, cif_fob: float, keys: list[str], freq: str) -> pd
     norm["spread"] = pre.apply(lambda g: np.median(np.abs(g - g.median()))) * 1.4826
     df = df.join(norm, on=keys)
     df["flag"] = (df.gap - df.norm).abs() > BAND_K * np.maximum(df.spread.fillna(0.0), MIN_SPREAD)
-    df.insert(2, "period", [_panel.period_label(int(t), freq) for t in df.t])
+    df.insert(2, "period", [period_label(int(t), freq) for t in df.t])
     return df.drop(columns=["t", "spread"]).sort_values(["direction", "grp", "period"]).reset_index(drop=True)
 
 

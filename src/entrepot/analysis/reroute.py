@@ -1,24 +1,38 @@
 """Where did the embargoed trade go? Rank third countries by evidence of rerouting A -> C -> B.
 
-For each candidate C, in the products A sold to B before the event (the embargoed basket):
-- leg 1: A's exports to C after the event beyond their counterfactual (pre-event level times the
-  growth of A's exports of the same product to everyone else): a difference-in-differences by product;
-- leg 2: C's exports to B beyond their counterfactual (pre-event level times the growth of C's
-  exports of the product to everyone but B).
-Each leg's excess is scaled by the flow it grew from (relative excess growth). Whole country pairs
-grow faster or slower for reasons of their own, so the noise is measured across countries: the
-robust spread (median absolute deviation) of every candidate's relative excess, plus each
-candidate's own sampling error from a bootstrap over products. The legs are combined by
-gatekeeping: leg 2 (new sales to B, the sharper signal) must pass Holm's procedure over all
-candidates, which keeps the chance of flagging any country without excess sales to B below
-`alpha`; leg 1 (extra purchases from A) must then confirm at `alpha`, which screens out suppliers
-that B merely switched to. The reported p-value is max(p1, p2). The rerouted value through C is min(leg 1 excess, leg 2 excess / (1 + markup)) with the
-markup from unit values. A placebo (the same test one year earlier) checks pre-trends.
-All sums run in DuckDB; the statistics are vectorised numpy over the candidate x product matrices.
+Rerouted goods carry the embargoed basket's product mix: what C buys extra from A, and sells extra
+to B, is the product mix of A's lost sales to B. Ordinary growth of a country pair carries the
+pair's own mix instead. So each leg is a product-level difference-in-differences with the drop as
+treatment intensity. For a candidate C and each product p (means per period, after vs before):
+
+    after_cp - x_cp = tau_c * x_cp + beta_c * d_p + e_cp,    x_cp = before_cp * growth_cp
+
+- leg 1 is A -> C, with growth_cp the world's growth in product p (everyone but A, to everyone
+  but B: A's own sales elsewhere carry the rerouted goods when B was a big market of A's);
+- leg 2 is C -> B, with growth_cp the growth of C's exports of p to everyone but B;
+- d_p is A -> B's drop in product p: its counterfactual (before times the world's growth) minus
+  what was still shipped;
+- tau_c absorbs the pair's own growth in its own mix; beta_c is the share of the drop that shows up
+  on the leg, estimated by weighted least squares with weights 1 / (x + d)^2: trade noise is
+  multiplicative, so each product counts by its relative change, as in a log-linear model, and a
+  product C never bought from A counts fully. Two Huber reweighting steps then discount products
+  whose flow jumps on its own (small flows come and go from year to year). The standard error is
+  heteroskedasticity-robust (sandwich, over products), so the weights need not be right for the
+  test to hold.
+
+Each leg's z = beta / se is judged against the cross-section of candidates (their median and
+robust spread, at least the standard normal), since most countries reroute nothing. A country is
+flagged when both legs show excess (p = max of the two legs' p-values, an intersection-union test)
+and it passes Holm's procedure over all candidates, which keeps the chance of flagging any innocent
+country below `alpha`, and carries at least 0.5% of the drop. The rerouted value through C is beta times the drop, from both legs weighted by
+their precision (leg 2 net of the unit-value markup between the legs); its confidence interval
+comes from a bootstrap over products. A placebo runs the same test between the two halves of the
+pre-event window (a pre-trend check).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +40,17 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from entrepot.analysis.flows import check_country
-from entrepot.analysis.window import Window, make_window, parse_event
+from entrepot.analysis.flows import SOURCE_PRIORITY, check_country
+from entrepot.analysis.window import Window, make_window, parse_event, time_index
 from entrepot.errors import InputError
 from entrepot.store import Store
 
 BOOTSTRAP = 400
+SOURCES = ("auto", "baci", "reported")
+MIN_PRODUCTS = 3  # a leg needs this many products with trade to be tested
+MIN_SE = 1e-4  # shares of the drop finer than this are noise, even when a fit is exact
+MIN_SHARE = 0.005  # an intermediary must carry at least 0.5% of the drop to be flagged
+HUBER_STEPS, HUBER_C = 2, 1.345  # robust reweighting of the product-level fit (Huber's usual tuning)
 
 
 @dataclass
@@ -41,16 +60,12 @@ class RerouteResult:
     window: Window
     source: str
     direct_drop_usd: float
-    pre_direct_usd: float  # per year, before the event
+    pre_direct_usd: float  # per period, before the event
     rerouted_value_usd: float
     candidates: pd.DataFrame  # one row per candidate, sorted by score
     alpha: float
     reverse: RerouteResult | None = None
     notes: list[str] = field(default_factory=list)
-
-    @property
-    def post_years(self) -> int:
-        return len(self.window.post)
 
     def to_dict(self) -> dict[str, Any]:
         rows = []
@@ -58,17 +73,18 @@ class RerouteResult:
             rows.append({
                 "country": r.country, "score": r.score, "significant": bool(r.significant),
                 "rerouted_value_usd": r.rerouted_value_usd, "ci": [r.ci_low, r.ci_high], "p_value": r.p_value,
-                "leg1_excess_usd": r.leg1_excess, "leg1_ci": [r.leg1_low, r.leg1_high], "leg1_p": r.leg1_p,
-                "leg2_excess_usd": r.leg2_excess, "leg2_ci": [r.leg2_low, r.leg2_high], "leg2_p": r.leg2_p,
-                "markup_pct": r.markup_pct, "unit_value_usd_per_t": r.usd_per_t, "basket_overlap": r.overlap, "placebo_p": r.placebo_p,
-                "top_products": list(r.top_products),
+                "rerouted_share": r.share,
+                "leg1_excess_usd": r.leg1_excess, "leg1_p": r.leg1_p, "leg2_excess_usd": r.leg2_excess, "leg2_p": r.leg2_p,
+                "markup_pct": r.markup_pct, "unit_value_usd_per_t": r.usd_per_t, "basket_overlap": r.overlap,
+                "placebo_p": r.placebo_p, "top_products": list(r.top_products),
             })
+        pre_total = self.pre_direct_usd * len(self.window.post_t)
         out = {
             "exporter": self.exporter, "importer": self.importer, "event": self.window.event.isoformat(),
             "window": self.window.to_dict(), "source": self.source,
-            "pre_event_direct_usd_per_year": self.pre_direct_usd,
+            "pre_event_direct_usd_per_period": self.pre_direct_usd,
             "direct_drop_usd": self.direct_drop_usd, "rerouted_value_usd": self.rerouted_value_usd,
-            "rerouted_share_of_pre_event": self.rerouted_value_usd / (self.pre_direct_usd * self.post_years) if self.pre_direct_usd else None,
+            "rerouted_share_of_pre_event": self.rerouted_value_usd / pre_total if pre_total else None,
             "alpha": self.alpha, "intermediaries": rows, "notes": self.notes,
         }
         if self.reverse is not None:
@@ -76,146 +92,210 @@ class RerouteResult:
         return out
 
 
-def _source(store: Store) -> str:
-    """BACI (one reconciled figure for every pair) when the store has it, else exporters' reports."""
-    has_baci = store.con.execute("SELECT count(*) FROM flows WHERE source = 'baci' LIMIT 1").fetchone()[0]
-    return "baci" if has_baci else "reported"
-
-
-def scan(store: Store, exporter: str, importer: str, event: str, candidates: list[str] | None = None,
-         alpha: float = 0.05, both: bool = False, seed: int = 0) -> RerouteResult:
+def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candidates: list[str] | None = None,
+         alpha: float = 0.05, both: bool = False, seed: int = 0, source: str = "auto") -> RerouteResult:
+    """Rank every candidate intermediary of A -> B trade after `event` (`both`: and of B -> A)."""
     a, b = check_country(exporter, "exporter"), check_country(importer, "importer")
     when = parse_event(event)
     cands = [check_country(c, "candidate") for c in candidates] if candidates else None
-    result = _scan(store, a, b, when, cands, alpha, seed)
+    if source not in SOURCES:
+        raise InputError(f"--source must be one of {', '.join(SOURCES)}, not {source!r}")
+    result = _scan(_read(store, a, b, when, cands, source), alpha, seed)
     if both:
-        result.reverse = _scan(store, b, a, when, cands, alpha, seed)
+        result.reverse = _scan(_read(store, b, a, when, cands, source), alpha, seed)
     return result
 
 
-def _scan(store, a, b, when, candidates, alpha, seed) -> RerouteResult:
-    source = _source(store)
-    src = "source = 'baci'" if source == "baci" else "source <> 'baci' AND flow = 'export'"
-    base = f"flow = 'export' AND product_level = 6 AND partner_is_country AND {src}"
-    years = [str(y) for (y,) in store.con.execute(f"SELECT DISTINCT year FROM flows WHERE {base} AND reporter = ?", [a]).fetchall()]
-    if not years:
+@dataclass
+class _Data:
+    """One scan's flows: means per period in phases (0: early pre, 1: late pre, 2: post)."""
+
+    a: str
+    b: str
+    window: Window
+    source: str
+    products: list[str]
+    countries: list[str]
+    ab: np.ndarray  # (3, P) A -> B
+    ac: np.ndarray  # (3, C, P) A -> C
+    ac_t: np.ndarray  # tonnes of the same
+    cb: np.ndarray  # (3, C, P) C -> B
+    cb_t: np.ndarray
+    c_rest: np.ndarray  # (3, C, P) C -> everyone but B
+    world: np.ndarray  # (3, P) everyone but A -> everyone but B
+    n: np.ndarray  # (3,) periods in each phase
+
+    def mean(self, arr: np.ndarray, phases: list[int]) -> np.ndarray:
+        """Mean per period over `phases` (axis 0 of `arr`)."""
+        n = self.n[phases].reshape((-1,) + (1,) * (arr.ndim - 1))
+        return (arr[phases] * n).sum(0) / n.sum()
+
+
+def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str) -> _Data:
+    """Aggregate the flows one scan needs in DuckDB: A's exports, exports to B, everyone's to the rest."""
+    trade, params, label, freq = _trade(store, a, b, source)
+    periods = [r[0] for r in store.con.execute(*_bind(f"SELECT DISTINCT t FROM ({trade}) WHERE e = $a", params)).fetchall()]
+    if not periods:
         raise InputError(f"no product-level exports of {a} in the store")
-    window = make_window(years, "A", when)
-    pre, post = [int(y) for y in window.pre], [int(y) for y in window.post]
-    # Per product: pre/post yearly means of A->B, A->C, A->all, C->B, C->all, for every C.
+    window = make_window(periods, freq, when)
+    half = len(window.pre_t) // 2
+    early, post = list(window.pre_t[:half]), list(window.post_t)
     sql = f"""
-    WITH f AS (
-        SELECT year, reporter AS i, partner AS j, product AS p, sum(value_usd) AS v, sum(quantity) AS q
-        FROM flows WHERE {base} AND year IN ({','.join(map(str, pre + post))}) AND reporter <> partner
-        GROUP BY ALL
+    WITH w AS NOT MATERIALIZED (
+        SELECT e, m, p, CASE WHEN list_contains($post, t) THEN 2 WHEN list_contains($early, t) THEN 0 ELSE 1 END AS phase, v, q
+        FROM ({trade}) WHERE list_contains($periods, t) AND e <> m
     ),
-    basket AS (SELECT DISTINCT p FROM f WHERE i = $a AND j = $b AND year IN ({','.join(map(str, pre))}) AND v > 0),
-    g AS (
-        SELECT i, j, p, year IN ({','.join(map(str, post))}) AS after, v, q FROM f WHERE p IN (SELECT p FROM basket)
-    )
-    SELECT i, j, p, after, sum(v) AS v, sum(q) AS q FROM g GROUP BY ALL
+    prods AS (SELECT DISTINCT p FROM w WHERE e = $a OR m = $b),
+    x AS NOT MATERIALIZED (SELECT * FROM w WHERE p IN (SELECT p FROM prods))
+    SELECT 'a' AS k, m AS c, p, phase, sum(v) AS v, sum(q) AS q FROM x WHERE e = $a GROUP BY ALL
+    UNION ALL SELECT 'b', e, p, phase, sum(v), sum(q) FROM x WHERE m = $b GROUP BY ALL
+    UNION ALL SELECT 'r', e, p, phase, sum(v), NULL FROM x WHERE m <> $b AND e <> $a GROUP BY ALL
     """
-    flows = store.con.execute(sql, {"a": a, "b": b}).df()
-    if flows.empty or not ((flows.i == a) & (flows.j == b)).any():
+    params |= {"post": post, "early": early, "periods": list(window.pre_t) + post}
+    rows = store.con.execute(*_bind(sql, params)).df()
+    if not ((rows.k == "a") & (rows.c == b) & (rows.phase < 2)).any():
         raise InputError(f"no trade from {a} to {b} before the event: nothing to reroute")
-    n_pre, n_post = len(pre), len(post)
-    flows["v"] = flows["v"] / np.where(flows["after"], n_post, n_pre)
-    flows["q"] = flows["q"] / np.where(flows["after"], n_post, n_pre)
-    products = sorted(flows["p"].unique())
-    pidx = {p: k for k, p in enumerate(products)}
-    countries = sorted((set(flows["i"]) | set(flows["j"])) - {a, b})
+    n = np.array([half, len(window.pre_t) - half, len(post)], dtype=float)
+    rows["v"] = rows["v"].astype(float) / np.maximum(n[rows["phase"]], 1)
+    rows["q"] = rows["q"].astype(float) / np.maximum(n[rows["phase"]], 1)
+    products = sorted(rows["p"].unique())
+    countries = sorted((set(rows.loc[rows.k == "a", "c"]) | set(rows.loc[rows.k == "b", "c"])) - {a, b})
     if candidates is not None:
         missing = [c for c in candidates if c not in countries]
         if missing:
-            raise InputError(f"candidates with no trade in the basket: {', '.join(missing)}")
+            raise InputError(f"candidates with no trade with {a} or {b} in the window: {', '.join(missing)}")
         countries = candidates
-    cidx = {c: k for k, c in enumerate(countries)}
-    nC, nP = len(countries), len(products)
+    pidx, cidx = {p: k for k, p in enumerate(products)}, {c: k for k, c in enumerate(countries)}
 
-    def cube(frame: pd.DataFrame, by: str, value: str = "v") -> np.ndarray:
-        """(after, candidate, product) array of `value` for rows keyed by candidate column `by`."""
-        out = np.zeros((2, nC, nP))
-        frame = frame[frame[by].isin(cidx)]
-        np.add.at(out, (frame["after"].astype(int).to_numpy(), frame[by].map(cidx).to_numpy(), frame["p"].map(pidx).to_numpy()), frame[value].to_numpy())
-        return out
+    C, P = len(countries), len(products)
+    rows["pi"] = rows["p"].map(pidx)
 
-    def vec(frame: pd.DataFrame, value: str = "v") -> np.ndarray:
-        out = np.zeros((2, nP))
-        np.add.at(out, (frame["after"].astype(int).to_numpy(), frame["p"].map(pidx).to_numpy()), frame[value].to_numpy())
-        return out
+    def cube(kind: str, value: str = "v") -> np.ndarray:
+        sub = rows[(rows.k == kind) & rows.c.isin(cidx)]
+        flat = (sub["phase"].to_numpy() * C + sub["c"].map(cidx).to_numpy()) * P + sub["pi"].to_numpy()
+        return np.bincount(flat, sub[value].fillna(0.0).to_numpy(), 3 * C * P).reshape(3, C, P)
 
-    from_a = flows[flows.i == a]
-    a_to_c, a_to_c_q = cube(from_a, "j"), cube(from_a, "j", "q")
-    a_all = vec(from_a[from_a.j != b])
-    a_b = vec(from_a[from_a.j == b])
-    to_b = flows[flows.j == b]
-    c_to_b, c_to_b_q = cube(to_b, "i"), cube(to_b, "i", "q")
-    c_all = cube(flows[flows.j != b], "i")
+    def vec(mask: pd.Series) -> np.ndarray:
+        sub = rows[mask]
+        return np.bincount(sub["phase"].to_numpy() * P + sub["pi"].to_numpy(), sub["v"].to_numpy(), 3 * P).reshape(3, P)
 
-    # Leg 1: A -> C beyond A's growth to others (excluding C itself); leg 2: C -> B beyond C's growth elsewhere.
-    others_a = a_all[None, :, :] - a_to_c.transpose(1, 0, 2)  # (C, after, P)
-    growth_a = _ratio(others_a[:, 1], others_a[:, 0])
-    leg1 = a_to_c[1] - a_to_c[0] * growth_a
-    growth_c = _ratio(c_all[1], c_all[0])  # c_all: C's exports to everyone but B
-    leg2 = c_to_b[1] - c_to_b[0] * growth_c
-    # Direct: A -> B beyond A's growth elsewhere.
-    growth_direct = _ratio(a_all[1], a_all[0])
-    expected_direct = a_b[0] * growth_direct
-    direct_drop = float(expected_direct.sum() - a_b[1].sum()) * n_post
-
-    rng = np.random.default_rng(seed)
-    weights = rng.multinomial(nP, np.full(nP, 1 / nP), size=BOOTSTRAP).astype(float)  # (R, P)
-    boot1, boot2 = leg1 @ weights.T, leg2 @ weights.T  # (C, R)
-    e1, e2 = leg1.sum(axis=1), leg2.sum(axis=1)
-    base1 = a_to_c[0].sum(1) + 0.01 * a_all[0].sum() / max(nC, 1)
-    base2 = c_to_b[0].sum(1) + 0.01 * c_all[0].sum(1)
-    p1 = _p_cross_section(e1, base1, a_to_c[0].sum(1) > 0)
-    p2 = _p_cross_section(e2, base2, c_to_b[0].sum(1) > 0)
-    uv1 = _ratio(a_to_c[1].sum(1), a_to_c_q[1].sum(1))
-    uv2 = _ratio(c_to_b[1].sum(1), c_to_b_q[1].sum(1))
-    markup = np.clip(np.where((uv1 > 0) & (uv2 > 0), uv2 / np.where(uv1 > 0, uv1, 1) - 1, 0.0), 0.0, 1.0)
-    rerouted = np.maximum(np.minimum(e1, e2 / (1 + markup)), 0) * n_post
-    boot_r = np.maximum(np.minimum(boot1, boot2 / (1 + markup)[:, None]), 0) * n_post
-    p_joint = np.maximum(p1, p2)
-    significant = _holm(p2, alpha) & (p1 < alpha) & (rerouted > 0)
-    overlap = (c_to_b[1] > 0).sum(axis=1) / max(nP, 1)
-    placebo = _placebo(store, base, a, b, window, countries, products) if len(pre) >= 2 else np.full(nC, np.nan)
-    top = [[products[k] for k in np.argsort(-np.minimum(leg1[c], leg2[c]))[:5] if min(leg1[c, k], leg2[c, k]) > 0] for c in range(nC)]
-    table = pd.DataFrame({
-        "country": countries, "score": -np.log10(np.clip(p_joint, 1e-300, 1)),
-        "significant": significant, "rerouted_value_usd": rerouted,
-        "ci_low": np.percentile(boot_r, 2.5, axis=1), "ci_high": np.percentile(boot_r, 97.5, axis=1), "p_value": p_joint,
-        "leg1_excess": e1 * n_post, "leg1_low": np.percentile(boot1, 2.5, axis=1) * n_post, "leg1_high": np.percentile(boot1, 97.5, axis=1) * n_post, "leg1_p": p1,
-        "leg2_excess": e2 * n_post, "leg2_low": np.percentile(boot2, 2.5, axis=1) * n_post, "leg2_high": np.percentile(boot2, 97.5, axis=1) * n_post, "leg2_p": p2,
-        "markup_pct": markup * 100, "usd_per_t": uv1 * (1.0 if source == "baci" else 1000.0), "overlap": overlap, "placebo_p": placebo, "top_products": top,
-    }).sort_values(["significant", "score", "rerouted_value_usd"], ascending=False, ignore_index=True)
-    notes = []
-    if np.any(significant & (placebo < alpha)):
-        flagged = table.loc[table.significant & (table.placebo_p < alpha), "country"].tolist()
-        notes.append(f"pre-trend: the placebo test one year earlier is also significant for {', '.join(flagged)}")
-    return RerouteResult(a, b, window, source, direct_drop, float(a_b[0].sum()), float(rerouted[significant].sum()),
-                         table, alpha, notes=notes)
+    from_a = rows.k == "a"
+    return _Data(
+        a, b, window, label, products, countries,
+        ab=vec(from_a & (rows.c == b)),
+        ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"),
+        world=vec(rows.k == "r"), n=n,
+    )
 
 
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1), 1.0)
+def _trade(store: Store, a: str, b: str, source: str) -> tuple[str, dict, str, str]:
+    """SQL for one consistent trade relation (e exporter, m importer, p, t, v USD, q tonnes).
 
-
-def _p_cross_section(excess: np.ndarray, base: np.ndarray, active: np.ndarray) -> np.ndarray:
-    """One-sided p-values of relative excess growth against the spread across countries.
-
-    z = (excess/base - median) / (1.4826 MAD): the median and MAD over all candidates stand for
-    what country pairs do without rerouting (their own trends and shocks). The bootstrap over
-    products measures the estimate's precision (its CI), not the null: under rerouting, resampling
-    the few products that carry it inflates the spread.
+    BACI: its reconciled annual flows. Reported: one declaring source (the first in priority that
+    has A's product-level exports), monthly if A reports monthly; flows into B as B reports its
+    imports (CIF) when it does, since B reports on every origin; everything else as exporters report.
     """
-    rel = excess / base
-    ref = rel[active] if active.sum() >= 10 else rel
-    centre = float(np.median(ref))
-    spread = 1.4826 * float(np.median(np.abs(ref - centre))) if active.sum() >= 10 else 0.25
-    z = (rel - centre) / max(spread, 0.02)
-    return stats.norm.sf(z)
+    tonnes = "CASE unit WHEN 't' THEN quantity WHEN 'kg' THEN quantity / 1000 END"
+    has_baci = store.con.execute("SELECT count(*) > 0 FROM (SELECT 1 FROM flows WHERE source = 'baci' LIMIT 1)").fetchone()[0]
+    if source == "baci" or (source == "auto" and has_baci):
+        if not has_baci:
+            raise InputError("no BACI data in the store (--source reported reads the declared reports)")
+        sql = f"""SELECT reporter AS e, partner AS m, product AS p, year AS t, value_usd AS v, {tonnes} AS q FROM flows
+                  WHERE source = 'baci' AND flow = 'export' AND product_level = 6 AND partner_is_country AND value_usd IS NOT NULL"""
+        return sql, {"a": a, "b": b}, "baci", "A"
+    priority = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SOURCE_PRIORITY))
+    pick = store.con.execute(f"""
+        SELECT source, max(freq) AS freq FROM flows
+        WHERE reporter = ? AND flow = 'export' AND source <> 'baci' AND product_level > 0
+        GROUP BY source ORDER BY CASE source {priority} ELSE 99 END LIMIT 1""", [a]).fetchone()
+    if pick is None:
+        raise InputError(f"no product-level exports of {a} in the store")
+    src, freq = pick  # 'M' sorts after 'A': monthly when the source has any months of A
+    level = store.con.execute("""SELECT max(product_level) FROM flows WHERE reporter = ? AND flow = 'export'
+                                 AND source = ? AND freq = ?""", [a, src, freq]).fetchone()[0]
+    params = {"a": a, "b": b, "src": src, "freq": freq, "level": level}
+    common = "source = $src AND freq = $freq AND product_level = $level AND partner_is_country AND value_usd IS NOT NULL"
+    b_imports = store.con.execute(*_bind(
+        f"SELECT count(*) > 0 FROM (SELECT 1 FROM flows WHERE reporter = $b AND flow = 'import' AND {common} LIMIT 1)", params)).fetchone()[0]
+    cols = f"product AS p, {time_index(freq)} AS t, value_usd AS v, {tonnes} AS q"
+    sql = f"SELECT reporter AS e, partner AS m, {cols} FROM flows WHERE flow = 'export' AND {common}"
+    if b_imports:
+        sql += f" AND partner <> $b UNION ALL SELECT partner AS e, reporter AS m, {cols} FROM flows WHERE flow = 'import' AND reporter = $b AND {common}"
+    return sql, params, f"reported ({src}, {'monthly' if freq == 'M' else 'annual'})", freq
+
+
+def _bind(sql: str, params: dict) -> tuple[str, dict]:
+    """DuckDB refuses named parameters a statement does not use."""
+    return sql, {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+@dataclass
+class _Leg:
+    beta: np.ndarray  # (C,) share of the drop that shows on the leg
+    se: np.ndarray
+    z: np.ndarray
+    active: np.ndarray  # enough products to test
+    excess: np.ndarray  # (C, P) after - tau-adjusted counterfactual
+    boot: np.ndarray  # (C, R) beta in bootstrap samples over products
+
+
+def _leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray) -> _Leg:
+    """Per candidate (rows): WLS of after - x on [x, drop] over products, x = before * growth."""
+    x = before * growth
+    y = after - x
+    d = np.broadcast_to(drop, x.shape)
+    used = x + d > 0
+    w = np.where(used, 1.0 / np.where(used, x + d, 1.0) ** 2, 0.0)
+    beta, tau, rx, rd = _solve(w, x, d, y)
+    for _ in range(HUBER_STEPS):  # products that jump on their own (a new or vanished flow) count less
+        std = np.sqrt(w) * (y - tau[:, None] * x - beta[:, None] * d)
+        scale = np.nan_to_num(1.4826 * np.nanmedian(np.where(used, np.abs(std), np.nan), axis=1, keepdims=True))
+        w = w * np.where(scale > 0, np.minimum(1.0, HUBER_C * scale / np.maximum(np.abs(std), 1e-300)), 1.0)
+        beta, tau, rx, rd = _solve(w, x, d, y)
+    resid = y - tau[:, None] * x - beta[:, None] * d
+    # Robust (sandwich) variance of beta: its row of (X'WX)^-1 applied to each product's score.
+    psi = (rx[:, None] * x + rd[:, None] * d) * w * resid
+    n = used.sum(1)
+    se = np.maximum(np.sqrt((psi**2).sum(1) * n / np.maximum(n - 2, 1)), MIN_SE)
+    active = (n >= MIN_PRODUCTS) & (after.sum(1) + before.sum(1) > 0)
+    z = np.where(active, beta / se, 0.0)
+    # Bootstrap over products: the same normal equations with resampled product weights.
+    boot = _solve(w, x, d, y, draws)[0]
+    return _Leg(beta, se, z, active, after - (1 + tau[:, None]) * x, boot)
+
+
+def _solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Weighted least squares of y on [x, d] over products (axis 1): beta, tau and beta's row of
+    (X'WX)^-1. With `draws` (R x P product counts), beta in each bootstrap sample instead: (C, R)."""
+    total = (lambda v: v.sum(1)) if draws is None else (lambda v: v @ draws.T)
+    sxx, sxd, sdd = total(w * x * x), total(w * x * d), total(w * d * d)
+    sxy, sdy = total(w * x * y), total(w * d * y)
+    det = sxx * sdd - sxd**2
+    ok = det > 1e-9 * np.maximum(sxx * sdd, 1e-300)
+    safe = np.where(ok, det, 1.0)
+    only_d = 1 / np.maximum(sdd, 1e-300)  # no usable x (a new partner): y on d alone
+    beta = np.where(ok, (sxx * sdy - sxd * sxy) / safe, sdy * only_d)
+    tau = np.where(ok, (sdd * sxy - sxd * sdy) / safe, 0.0)
+    return beta, tau, np.where(ok, -sxd / safe, 0.0), np.where(ok, sxx / safe, only_d)
+
+
+def _p_values(z: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """One-sided p-values of z against the cross-section: most candidates reroute nothing.
+
+    The empirical null (Efron 2004): centre at the median z of the tested candidates and scale by
+    their robust spread, never narrower than the standard normal.
+    """
+    ref = z[active]
+    centre, spread = 0.0, 1.0
+    if len(ref) >= 10:
+        centre = float(np.median(ref))
+        spread = max(1.0, 1.4826 * float(np.median(np.abs(ref - centre))))
+    return np.where(active, stats.norm.sf((z - centre) / spread), 1.0)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray, fallback: np.ndarray | float = 1.0) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), fallback)
 
 
 def _holm(p: np.ndarray, alpha: float) -> np.ndarray:
@@ -229,21 +309,80 @@ def _holm(p: np.ndarray, alpha: float) -> np.ndarray:
     return passed
 
 
-def _placebo(store, base, a, b, window, countries, products) -> np.ndarray:
-    """Leg-1 p-values with a fake event between the last two pre-event years (pre-trend check)."""
-    y0, y1 = int(window.pre[-2]), int(window.pre[-1])
-    frame = store.con.execute(f"""
-        SELECT partner AS j, product AS p, year = {y1} AS after, sum(value_usd) AS v FROM flows
-        WHERE {base} AND reporter = ? AND year IN ({y0}, {y1}) AND product IN (SELECT unnest(?)) GROUP BY ALL
-    """, [a, products]).df()
-    pidx = {p: k for k, p in enumerate(products)}
-    cidx = {c: k for k, c in enumerate(countries)}
-    cube = np.zeros((2, len(countries), len(products)))
-    allv = np.zeros((2, len(products)))
-    np.add.at(allv, (frame["after"].astype(int), frame["p"].map(pidx)), frame["v"])
-    sub = frame[frame.j.isin(cidx)]
-    np.add.at(cube, (sub["after"].astype(int), sub["j"].map(cidx), sub["p"].map(pidx)), sub["v"])
-    others = allv[None] - cube.transpose(1, 0, 2)
-    excess = cube[1] - cube[0] * _ratio(others[:, 1], others[:, 0])
-    base = cube[0].sum(1) + 0.01 * allv[0].sum() / max(len(countries), 1)
-    return _p_cross_section(excess.sum(1), base, cube[0].sum(1) > 0)
+def _drop(data: _Data) -> np.ndarray:
+    """A -> B's drop by product, per period: before times the product's world growth, minus what still went.
+
+    The world's growth (everyone but A, to everyone but B), not A's own: when B was a big market of
+    A's, the rerouted and relabelled goods inflate A's sales elsewhere, and the drop with them.
+    """
+    world = _ratio(data.world[2], data.mean(data.world, [0, 1]))
+    return np.maximum(data.mean(data.ab, [0, 1]) * world - data.ab[2], 0.0)
+
+
+def _legs(data: _Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray) -> tuple[_Leg, _Leg]:
+    """Both legs' fits between phases `pre` (averaged) and `post`, with the drop as intensity.
+
+    Leg 1 grows A -> C by the product's world growth, for the reason given in `_drop`; leg 2 grows
+    C -> B by C's own sales of the product elsewhere (the world's where C had none).
+    """
+    mean = lambda arr: data.mean(arr, pre)  # noqa: E731
+    world = _ratio(data.world[post], mean(data.world))
+    leg1 = _leg(mean(data.ac), data.ac[post], np.broadcast_to(world, data.ac[post].shape), drop, draws)
+    leg2 = _leg(mean(data.cb), data.cb[post], _ratio(data.c_rest[post], mean(data.c_rest), world), drop, draws)
+    return leg1, leg2
+
+
+def _scan(data: _Data, alpha: float, seed: int) -> RerouteResult:
+    C, P = len(data.countries), len(data.products)
+    rng = np.random.default_rng(seed)
+    draws = rng.multinomial(P, np.full(P, 1 / P), size=BOOTSTRAP).astype(float)  # (R, P)
+    drop = _drop(data)
+    leg1, leg2 = _legs(data, [0, 1], 2, drop, draws)
+    n_post = len(data.window.post_t)
+    p1, p2 = _p_values(leg1.z, leg1.active), _p_values(leg2.z, leg2.active)
+    p_joint = np.maximum(p1, p2)
+    markup = _markup(data, drop)
+    # Rerouted share: both legs' betas, weighted by precision (leg 2 net of the markup).
+    b2, s2 = leg2.beta / (1 + markup), leg2.se / (1 + markup)
+    w1, w2 = 1 / np.maximum(leg1.se, 1e-12) ** 2, 1 / np.maximum(s2, 1e-12) ** 2
+    share = np.clip((w1 * leg1.beta + w2 * b2) / (w1 + w2), 0.0, None)
+    boot_share = np.clip((w1[:, None] * leg1.boot + w2[:, None] * leg2.boot / (1 + markup)[:, None]) / (w1 + w2)[:, None], 0.0, None)
+    total_drop = float(drop.sum())
+    rerouted = share * total_drop * n_post
+    significant = _holm(p_joint, alpha) & (share >= MIN_SHARE)
+    placebo = _placebo(data, drop, draws)
+    top = np.minimum(leg1.excess, leg2.excess)
+    top_products = [[data.products[k] for k in np.argsort(-top[c])[:5] if top[c, k] > 0] for c in range(C)]
+    overlap = ((data.cb[2] > 0) * drop).sum(1) / max(total_drop, 1e-12)
+    uv = _ratio((drop * (data.ac_t[2] > 0)).sum(1), (drop * _ratio(data.ac_t[2], data.ac[2], 0.0)).sum(1), np.nan)
+    table = pd.DataFrame({
+        "country": data.countries, "score": -np.log10(np.clip(p_joint, 1e-300, 1)), "significant": significant,
+        "rerouted_value_usd": rerouted, "share": share,
+        "ci_low": np.percentile(boot_share, 2.5, axis=1) * total_drop * n_post,
+        "ci_high": np.percentile(boot_share, 97.5, axis=1) * total_drop * n_post, "p_value": p_joint,
+        "leg1_excess": leg1.excess.sum(1) * n_post, "leg1_p": p1, "leg2_excess": leg2.excess.sum(1) * n_post, "leg2_p": p2,
+        "markup_pct": markup * 100, "usd_per_t": uv, "overlap": overlap, "placebo_p": placebo, "top_products": top_products,
+    }).sort_values(["significant", "score", "rerouted_value_usd"], ascending=False, ignore_index=True)
+    notes = []
+    pre_trend = table.significant & (table.placebo_p < alpha)
+    if pre_trend.any():
+        notes.append(f"pre-trend: the placebo test within the pre-event window is also significant for {', '.join(table.country[pre_trend])}")
+    return RerouteResult(data.a, data.b, data.window, data.source, total_drop * n_post, float(data.mean(data.ab, [0, 1]).sum()),
+                         float(rerouted[significant].sum()), table, alpha, notes=notes)
+
+
+def _markup(data: _Data, drop: np.ndarray) -> np.ndarray:
+    """Unit-value markup of C -> B over A -> C after the event, per product, weighted by the drop (0 to 100%)."""
+    uv1, uv2 = _ratio(data.ac[2], data.ac_t[2], np.nan), _ratio(data.cb[2], data.cb_t[2], np.nan)
+    both = np.isfinite(uv1) & np.isfinite(uv2) & (uv1 > 0) & (uv2 > 0)
+    log_ratio = np.where(both, np.log(np.where(both, uv2, 1) / np.where(both, uv1, 1)), 0.0)
+    weight = both * drop
+    mean = _ratio((weight * log_ratio).sum(1), weight.sum(1), 0.0)
+    return np.clip(np.expm1(mean), 0.0, 1.0)
+
+
+def _placebo(data: _Data, drop: np.ndarray, draws: np.ndarray) -> np.ndarray:
+    """Pre-trend check: did the dropped products already grow on either leg between the two halves of
+    the pre-event window? The same test, min of the legs' p-values."""
+    leg1, leg2 = _legs(data, [0], 1, drop, draws)
+    return np.minimum(_p_values(leg1.z, leg1.active), _p_values(leg2.z, leg2.active))

@@ -1,10 +1,9 @@
 """Before and after an event: which periods count, stated once for every analysis.
 
-Annual data: the year of the event is partly treated, so it is left out of both windows; "before"
-is up to `pre_years` whole years before it, "after" every whole year after it. Monthly data: the
-month of the event is left out unless the event falls on its first day; "before" is up to
-`pre_months` months before, "after" every month after. Values are compared per period (averages),
-so windows of different length compare fairly.
+A period the event falls inside is partly treated, so it is left out of both "before" and
+"after" (a transition period): the event's year in annual data unless the event is on 1 January,
+the event's month in monthly data unless the event is on its first day. "After" starts with the
+next whole period. Periods are integers: the year, or year * 12 + month - 1.
 """
 
 from __future__ import annotations
@@ -12,22 +11,11 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import pandas as pd
+
 from entrepot.errors import InputError
 
 MIN_PRE = {"A": 2, "M": 6}
-
-
-@dataclass(frozen=True)
-class Window:
-    freq: str  # "A" or "M"
-    event: dt.date
-    pre: tuple[str, ...]
-    post: tuple[str, ...]
-    excluded: tuple[str, ...]
-
-    def to_dict(self) -> dict:
-        return {"freq": self.freq, "event": self.event.isoformat(), "pre": list(self.pre), "post": list(self.post),
-                "excluded_as_partly_treated": list(self.excluded)}
 
 
 def parse_event(text: str | dt.date) -> dt.date:
@@ -39,25 +27,95 @@ def parse_event(text: str | dt.date) -> dt.date:
         raise InputError(f"--event must be a date YYYY-MM-DD, not {text!r}") from None
 
 
-def make_window(periods: list[str], freq: str, event: dt.date, pre_years: int = 3, pre_months: int = 24) -> Window:
-    """Split the data's periods around `event`; errors when the event is outside them or too early."""
+def time_index(freq: str) -> str:
+    """SQL for a period's integer index: the year, or year*12 + month-1."""
+    return "year" if freq == "A" else "year * 12 + month - 1"
+
+
+def period_label(t: int, freq: str) -> str:
+    return str(t) if freq == "A" else f"{t // 12:04d}-{t % 12 + 1:02d}"
+
+
+@dataclass(frozen=True)
+class Timing:
+    """How an event splits periods: `t` < `first_post` is pre, >= is post, `transition` is left out.
+
+    `share_after` is the part of the transition period on or after the event (1.0 without one).
+    """
+
+    freq: str
+    first_post: int
+    transition: int | None
+    share_after: float
+
+    @classmethod
+    def of(cls, event: dt.date, freq: str) -> Timing:
+        if freq == "A":
+            start, end = dt.date(event.year, 1, 1), dt.date(event.year + 1, 1, 1)
+            t = event.year
+        else:
+            start = event.replace(day=1)
+            end = dt.date(event.year + event.month // 12, event.month % 12 + 1, 1)
+            t = event.year * 12 + event.month - 1
+        if event == start:
+            return cls(freq, t, None, 1.0)
+        return cls(freq, t + 1, t, (end - event).days / (end - start).days)
+
+    def phase(self, t: pd.Series) -> pd.Series:
+        out = pd.Series("pre", index=t.index).where(t < self.first_post, "post")
+        return out.where(t != self.transition, "transition") if self.transition is not None else out
+
+
+@dataclass(frozen=True)
+class Window:
+    """The periods of one analysis: up to a few before the event, every whole one after."""
+
+    timing: Timing
+    event: dt.date
+    pre_t: tuple[int, ...]
+    post_t: tuple[int, ...]
+
+    @property
+    def freq(self) -> str:
+        return self.timing.freq
+
+    @property
+    def pre(self) -> tuple[str, ...]:
+        return tuple(period_label(t, self.freq) for t in self.pre_t)
+
+    @property
+    def post(self) -> tuple[str, ...]:
+        return tuple(period_label(t, self.freq) for t in self.post_t)
+
+    @property
+    def span(self) -> str:
+        """The post-event periods in words: "2025" or "2024-06 to 2025-12"."""
+        post = self.post
+        return post[0] if len(post) == 1 else f"{post[0]} to {post[-1]}"
+
+    def to_dict(self) -> dict:
+        excluded = [] if self.timing.transition is None else [period_label(self.timing.transition, self.freq)]
+        return {"freq": self.freq, "event": self.event.isoformat(), "pre": list(self.pre), "post": list(self.post),
+                "excluded_as_partly_treated": excluded}
+
+
+def make_window(periods: list[int], freq: str, event: dt.date, pre_count: int | None = None) -> Window:
+    """Split the data's periods around `event`; errors when the event is outside them or too early.
+
+    "Before" is the last `pre_count` periods (default 3 years or 24 months) before the event.
+    """
     periods = sorted(set(periods))
     if not periods:
         raise InputError("no data for this pair")
-    if freq == "A":
-        key = str(event.year)
-        excluded = (key,) if event.month != 1 or event.day != 1 else ()
-        pre = [p for p in periods if p < key][-pre_years:]
-        post = [p for p in periods if p > key or (p == key and not excluded)]
-    else:
-        key = f"{event.year:04d}-{event.month:02d}"
-        excluded = (key,) if event.day != 1 else ()
-        pre = [p for p in periods if p < key][-pre_months:]
-        post = [p for p in periods if p > key or (p == key and not excluded)]
+    timing = Timing.of(event, freq)
+    key = timing.transition if timing.transition is not None else timing.first_post
     if key < periods[0] or key > periods[-1]:
-        raise InputError(f"the event {event} is outside the data's range {periods[0]}..{periods[-1]}")
+        lo, hi = period_label(periods[0], freq), period_label(periods[-1], freq)
+        raise InputError(f"the event {event} is outside the data's range {lo}..{hi}")
+    pre = [t for t in periods if t < key][-(pre_count or {"A": 3, "M": 24}[freq]):]
+    post = [t for t in periods if t >= timing.first_post]
     if len(pre) < MIN_PRE[freq]:
         raise InputError(f"too little data before the event: {len(pre)} period(s), need {MIN_PRE[freq]}")
     if not post:
-        raise InputError(f"no whole period after the event {event} in the data (last: {periods[-1]})")
-    return Window(freq, event, tuple(pre), tuple(post), tuple(e for e in excluded if e in periods))
+        raise InputError(f"no whole period after the event {event} in the data (last: {period_label(periods[-1], freq)})")
+    return Window(timing, event, tuple(pre), tuple(post))

@@ -87,21 +87,23 @@ def reroute(
     candidates: Annotated[str | None, typer.Option("--candidates", help="Countries to test, e.g. GRC,BGR; default all.")] = None,
     both: Annotated[bool, typer.Option("--both", help="Also the reverse direction.")] = False,
     alpha: Annotated[float, typer.Option("--alpha", help="Family-wise error rate.")] = 0.05,
+    source: Annotated[str, typer.Option("--source", help="baci (annual), reported (declared reports, monthly where A reports"
+                                        " monthly) or auto (BACI when the store has it).")] = "auto",
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
-    """Rank third countries by evidence that trade from A to B went through them."""
+    """Rank third countries by evidence that trade from A to B went through them (docs/methods.md)."""
     from entrepot.analysis.reroute import scan
 
     with Store(store_path(store), read_only=True) as st:
-        res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both)
+        res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both, source=source)
     if as_json:
         print_json(res.to_dict())
         return
     for r in [res] + ([res.reverse] if res.reverse else []):
         d = r.to_dict()
         share = d["rerouted_share_of_pre_event"]
-        typer.echo(f"{r.exporter} -> {r.importer}: direct drop ${r.direct_drop_usd / 1e9:,.2f} bn over {', '.join(r.window.post)};"
+        typer.echo(f"{r.exporter} -> {r.importer}: direct drop ${r.direct_drop_usd / 1e9:,.2f} bn over {r.window.span};"
                    f" rerouted ${r.rerouted_value_usd / 1e9:,.2f} bn" + (f" ({share:.0%} of the pre-event flow)" if share else ""))
         cols = ["country", "significant", "score", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "leg1_p", "leg2_p", "markup_pct", "placebo_p"]
         print_table(r.candidates[cols].head(12), title="Candidate intermediaries")

@@ -81,10 +81,8 @@ def scenario(
 
         event = load_case(case).main_event
         gravity.add_policy(df, "EMBARGO", [(event.exporter, event.importer), (event.importer, event.exporter)], event.date.year)
-    policies = [p.strip() for p in policy.split(",") if p.strip() and p.strip() in df.columns]
-    costs = ge.estimate_costs(df, year, policies, gravity.parse_years(panel_years))
-    t_cfl, orientation, description = ge.counterfactual(costs, kind, codes, groups, tariff, sigma)
-    res = ge.solve(costs, t_cfl, sigma, reference.upper(), orientation, description, method=method)
+    policies = tuple(p.strip() for p in policy.split(",") if p.strip())
+    res = ge.simulate(df, kind, codes, groups, year, gravity.parse_years(panel_years), policies, sigma, reference, tariff, method)
     if as_json:
         print_json(res.to_dict())
         return

@@ -28,11 +28,11 @@ def case_check(path: Annotated[Path, typer.Argument(help="Case TOML file.")]) ->
 def report(
     case_file: Annotated[Path, typer.Argument(help="Case TOML file.")],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
-    gravity: Annotated[Path | None, typer.Option(
-        "--gravity", help="Gravity dataset with intra-national flows (.csv, .dta, .parquet): simulates the case's scenarios.")] = None,
+    gravity: Annotated[Path | None, typer.Option("--gravity", help="Gravity dataset with intra-national flows"
+                                                 " (.dta, .csv, .parquet) for the case's scenarios.")] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Write a self-contained HTML report of the case from the store (and its scenarios from --gravity)."""
+    """Write a self-contained HTML report of the case from the store."""
     from entrepot.case import load_case
     from entrepot.report import write_report
     from entrepot.store import Store

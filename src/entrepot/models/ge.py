@@ -371,3 +371,12 @@ def counterfactual(costs: Costs, kind: str, countries: list[str] | None = None,
         names = " vs ".join("[" + ", ".join(g) + "]" for g in groups)
         return t, "effect_of_scenario", f"a {tariff:.0%} tariff-equivalent barrier between blocs {names}"
     raise InputError(f"unknown scenario kind {kind!r}")
+
+
+def simulate(df: pd.DataFrame, kind: str, countries: list[str], blocs: list[list[str]], year: int,
+             panel_years: list[int] | None = None, policies: tuple[str, ...] = ("RTA",), sigma: float = 7.0,
+             reference: str = "DEU", tariff: float = 0.25, method: str = "geppml") -> GEResult:
+    """One scenario end to end: trade costs from the data, the counterfactual, the GE solution."""
+    costs = estimate_costs(df, year, [p for p in policies if p in df.columns], panel_years)
+    t_cfl, orientation, description = counterfactual(costs, kind, countries, blocs, tariff, sigma)
+    return solve(costs, t_cfl, sigma, reference.upper(), orientation, description, method=method)

