@@ -25,6 +25,7 @@ FLOW_KINDS = ("export", "import", "re-export", "re-import")
 FREQUENCIES = ("A", "M")
 HS_REVISIONS = ("HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22")
 TOTAL = "TOTAL"
+TONNES_SQL = "CASE unit WHEN 't' THEN quantity WHEN 'kg' THEN quantity / 1000 END"  # quantity in tonnes, else NULL
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ import pandas as pd
 
 from entrepot.analysis.flows import SOURCE_PRIORITY
 from entrepot.analysis.window import time_index
+from entrepot.schema import TONNES_SQL
 from entrepot.store import Store
 
 
@@ -82,7 +83,7 @@ def panel(
     if exclude:
         where.append("NOT list_contains($exclude, partner)")
         params["exclude"] = exclude
-    tonnes = "CASE unit WHEN 't' THEN quantity WHEN 'kg' THEN quantity / 1000 END"
+    tonnes = TONNES_SQL
     return store.con.execute(
         f"""SELECT partner, {time_index(freq)} AS t, {grp} AS grp, sum(value_usd) AS value,
                    sum({tonnes}) AS tonnes, sum(CASE WHEN {tonnes} > 0 THEN value_usd END) AS value_q

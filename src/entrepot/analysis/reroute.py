@@ -43,6 +43,7 @@ from scipy import stats
 from entrepot.analysis.flows import SOURCE_PRIORITY, check_country
 from entrepot.analysis.window import Window, make_window, parse_event, time_index
 from entrepot.errors import InputError
+from entrepot.schema import TONNES_SQL
 from entrepot.store import Store
 
 BOOTSTRAP = 400
@@ -195,7 +196,7 @@ def _trade(store: Store, a: str, b: str, source: str) -> tuple[str, dict, str, s
     has A's product-level exports), monthly if A reports monthly; flows into B as B reports its
     imports (CIF) when it does, since B reports on every origin; everything else as exporters report.
     """
-    tonnes = "CASE unit WHEN 't' THEN quantity WHEN 'kg' THEN quantity / 1000 END"
+    tonnes = TONNES_SQL
     has_baci = store.con.execute("SELECT count(*) > 0 FROM (SELECT 1 FROM flows WHERE source = 'baci' LIMIT 1)").fetchone()[0]
     if source == "baci" or (source == "auto" and has_baci):
         if not has_baci:
