@@ -79,3 +79,14 @@ def test_scenario_toml_and_bad_scenarios(tmp_path) -> None:
         generate(scn.replace(**{**SMALL, "end": "2024-01"}))
     none = generate(scn.replace(**SMALL, routes=(), relabel_country=None, relabel_share=0.0))
     assert none.truth["directions"][0]["rerouted_value_usd"] == 0
+
+
+def test_churn_makes_small_flows_come_and_go(world) -> None:
+    """With churn, some exporter-importer-product cells trade in one year and not in another."""
+    churned = generate(Scenario.default().replace(**SMALL, churn=0.5))
+
+    def intermittent(w) -> int:
+        years = w.baci.groupby(["i", "j", "p"])["year"].nunique()
+        return int((years < w.baci["year"].nunique()).sum())
+
+    assert intermittent(churned) > intermittent(world) + 50
