@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import json
+import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
@@ -22,6 +24,7 @@ def synth_world() -> tuple[Path, dict]:
 
     world = generate(Scenario.default().replace(**SCENARIO))
     out = Path(tempfile.mkdtemp(prefix="entrepot-analysis-"))
+    atexit.register(shutil.rmtree, out, True)  # 36 MB a session otherwise left in /tmp
     path = out / "store.duckdb"
     with Store(path) as st:
         ingest_world(st, world, out / "files")
