@@ -58,6 +58,45 @@ def test_reroute_finds_the_true_routes_and_nothing_in_a_clean_world(world_store,
     assert not clean.candidates.significant.any()
 
 
+@pytest.mark.parametrize("source", ["baci", "reported"])
+def test_reroute_tells_relabelling_from_rerouting(world_store, source) -> None:
+    """Goods declared to PSE but landing in ISR: PSE is flagged for relabelling (not as a route), its
+    value within 20% of the truth, and ISR's records beyond TUR's declarations match it; the true
+    routes, whose goods their customs record, are not flagged for relabelling; a clean world has none."""
+    path, truth = world_store["routes"]
+    with Store(path, read_only=True) as st:
+        res = scan(st, "TUR", "ISR", EVENT, source=source, both=True)
+    for result, direction in ((res, truth["directions"][0]), (res.reverse, truth["directions"][1])):
+        found = result.relabelling
+        assert found is not None and found.window.freq == "M"  # always from the monthly declared reports
+        table = result.candidates.set_index("country")
+        assert list(table.index[table.relabelling]) == ["PSE"] and not table.loc["PSE", "significant"]
+        true = sum(v for k, v in direction["relabelled"]["by_period"].items() if k in found.window.post)
+        assert table.loc["PSE", "relabelled_value_usd"] == pytest.approx(true, rel=0.2)
+        assert table.loc["PSE", "relabel_ci_low"] <= table.loc["PSE", "relabelled_value_usd"] <= table.loc["PSE", "relabel_ci_high"]
+        assert found.importer_excess_usd == pytest.approx(true, rel=0.2)
+        payload = result.to_dict()
+        assert payload["relabelling"]["countries"] == ["PSE"]
+        pse = next(r for r in payload["intermediaries"] if r["country"] == "PSE")
+        assert pse["relabelling"] and pse["relabel_p"] < 0.05 and len(pse["relabel_ci"]) == 2
+        assert any("PSE" in note and "not recorded there" in note for note in result.notes)
+    path0, _ = world_store["none"]
+    with Store(path0, read_only=True) as st:
+        clean = scan(st, "TUR", "ISR", EVENT, source=source)
+    assert not clean.candidates.relabelling.any() and clean.relabelling.relabelled_value_usd == 0
+
+
+def test_reroute_without_declared_reports_says_relabelling_was_not_tested(tmp_path) -> None:
+    """A BACI-only store has no declarations of either side: the scan runs, and says what it could not test."""
+    world = generate(Scenario.default().replace(n_countries=30, n_products=30, controls=2, seed=5))
+    with Store(tmp_path / "baci.duckdb") as st:
+        ingest_world(st, world, tmp_path / "world", comtrade=False)
+        res = scan(st, "TUR", "ISR", EVENT)
+    assert res.relabelling is None and "relabelling" not in res.candidates
+    assert any(note.startswith("relabelling not tested") for note in res.notes)
+    assert res.to_dict()["relabelling"] is None
+
+
 @pytest.mark.parametrize(
     "args, message",
     [

@@ -28,11 +28,17 @@ country below `alpha`, and carries at least 0.5% of the drop. The rerouted value
 their precision (leg 2 net of the unit-value markup between the legs); its confidence interval
 comes from a bootstrap over products. A placebo runs the same test between the two halves of the
 pre-event window (a pre-trend check).
+
+Relabelling (goods A declares to C that land in B) is tested on both sides' declared reports: the
+same fit on the flow A declares to C but C does not record, against A's declared drop to B
+(`_relabelling`; docs/methods.md).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +57,47 @@ SOURCES = ("auto", "baci", "reported")
 MIN_PRODUCTS = 3  # a leg needs this many products with trade to be tested
 MIN_SE = 1e-4  # shares of the drop finer than this are noise, even when a fit is exact
 MIN_SHARE = 0.005  # an intermediary must carry at least 0.5% of the drop to be flagged
+MIN_UNRECORDED = 0.25  # relabelling: at least this part of what A declares extra to C is missing from C's records
 HUBER_STEPS, HUBER_C = 2, 1.345  # robust reweighting of the product-level fit (Huber's usual tuning)
+
+
+@dataclass
+class Relabelling:
+    """Goods A declares to a candidate that the candidate does not record receiving, from both sides' reports.
+
+    `table` has one row per tested candidate: relabelling (flagged), relabelled_value_usd with
+    relabel_ci_low/high, and relabel_p. `importer_excess_usd` is what B records importing from A
+    beyond A's declarations, after the event against before: where relabelled goods land.
+    """
+
+    source: str
+    window: Window
+    cif_fob: float  # pooled; each candidate's own where it has enough products
+    declared_drop_usd: float  # A's declared exports to B: the drop over the post-event periods
+    importer_excess_usd: float | None  # None when B reports no imports in the source
+    table: pd.DataFrame
+
+    @property
+    def relabelled_value_usd(self) -> float:
+        return float(self.table.loc[self.table.relabelling, "relabelled_value_usd"].sum())
+
+    def notes(self, a: str, b: str) -> list[str]:
+        found = self.table[self.table.relabelling]
+        named = ", ".join(f"{r.country} ${r.relabelled_value_usd / 1e6:,.0f} million" for r in found.itertuples())
+        out = [f"relabelling ({self.window.span}, {self.source}): declared by {a} to {named} but not recorded there"] if named else []
+        if self.importer_excess_usd is not None and self.importer_excess_usd > 0:
+            out.append(f"{b} records ${self.importer_excess_usd / 1e6:,.0f} million more imports from {a} than {a} declares"
+                       f" ({self.window.span}, against before the event); the relabelling found accounts for"
+                       f" ${self.relabelled_value_usd / 1e6:,.0f} million of it")
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source, "window": self.window.to_dict(), "cif_fob": self.cif_fob,
+            "declared_drop_usd": self.declared_drop_usd, "importer_excess_usd": self.importer_excess_usd,
+            "relabelled_value_usd": self.relabelled_value_usd,
+            "countries": list(self.table.loc[self.table.relabelling, "country"]),
+        }
 
 
 @dataclass
@@ -66,6 +112,7 @@ class RerouteResult:
     candidates: pd.DataFrame  # one row per candidate, sorted by score
     alpha: float
     reverse: RerouteResult | None = None
+    relabelling: Relabelling | None = None
     notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -75,10 +122,18 @@ class RerouteResult:
                 "country": r.country, "score": r.score, "significant": bool(r.significant),
                 "rerouted_value_usd": r.rerouted_value_usd, "ci": [r.ci_low, r.ci_high], "p_value": r.p_value,
                 "rerouted_share": r.share,
-                "leg1_excess_usd": r.leg1_excess, "leg1_p": r.leg1_p, "leg2_excess_usd": r.leg2_excess, "leg2_p": r.leg2_p,
+                "leg1_excess_usd": r.leg1_excess, "leg1_ci": [r.leg1_ci_low, r.leg1_ci_high], "leg1_p": r.leg1_p,
+                "leg2_excess_usd": r.leg2_excess, "leg2_ci": [r.leg2_ci_low, r.leg2_ci_high], "leg2_p": r.leg2_p,
                 "markup_pct": r.markup_pct, "unit_value_usd_per_t": r.usd_per_t, "basket_overlap": r.overlap,
                 "placebo_p": r.placebo_p, "top_products": list(r.top_products),
             })
+            if self.relabelling is not None:
+                tested = bool(pd.notna(r.relabel_p))  # NaN: the candidate reports no imports, or none of A's goods went to it
+                rows[-1] |= {
+                    "relabelling": bool(r.relabelling), "relabelled_value_usd": r.relabelled_value_usd if tested else None,
+                    "relabel_ci": [r.relabel_ci_low, r.relabel_ci_high] if tested else None,
+                    "relabel_p": r.relabel_p if tested else None,
+                }
         pre_total = self.pre_direct_usd * len(self.window.post_t)
         out = {
             "exporter": self.exporter, "importer": self.importer, "event": self.window.event.isoformat(),
@@ -87,6 +142,7 @@ class RerouteResult:
             "direct_drop_usd": self.direct_drop_usd, "rerouted_value_usd": self.rerouted_value_usd,
             "rerouted_share_of_pre_event": self.rerouted_value_usd / pre_total if pre_total else None,
             "alpha": self.alpha, "intermediaries": rows, "notes": self.notes,
+            "relabelling": None if self.relabelling is None else self.relabelling.to_dict(),
         }
         if self.reverse is not None:
             out["reverse"] = self.reverse.to_dict()
@@ -101,10 +157,41 @@ def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candi
     cands = [check_country(c, "candidate") for c in candidates] if candidates else None
     if source not in SOURCES:
         raise InputError(f"--source must be one of {', '.join(SOURCES)}, not {source!r}")
-    result = _scan(_read(store, a, b, when, cands, source), alpha, seed)
+    result = _scan(store, a, b, when, cands, source, alpha, seed)
     if both:
-        result.reverse = _scan(_read(store, b, a, when, cands, source), alpha, seed)
+        result.reverse = _scan(store, b, a, when, cands, source, alpha, seed)
     return result
+
+
+def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
+          alpha: float, seed: int) -> RerouteResult:
+    """The route scan, then the relabelling test on the declared reports (the scan's own when it read them)."""
+    data = _read(store, a, b, when, candidates, source)
+    result = _routes(data, alpha, seed)
+    declared = data
+    if data.declared is None:
+        try:
+            declared = _read(store, a, b, when, None, "reported")
+        except InputError as exc:
+            result.notes.append(f"relabelling not tested: it needs both sides' declared reports ({exc})")
+            return result
+    result.relabelling = _relabelling(declared, alpha, seed, data.countries)
+    result.candidates = result.candidates.merge(result.relabelling.table, on="country", how="left")
+    result.candidates["relabelling"] = result.candidates.relabelling.astype("boolean").fillna(False).astype(bool)
+    result.notes += result.relabelling.notes(a, b)
+    return result
+
+
+@dataclass
+class _Declared:
+    """Both sides' declarations of A's exports, by phase and product, for the relabelling test.
+
+    In a reported scan, `_Data.ac` is A's declared exports to each candidate (exporters' reports)."""
+
+    to_b: np.ndarray  # (3, P) A's declared exports to B (FOB)
+    b_records: np.ndarray | None  # (3, P) B's declared imports from A (CIF); None when B reports no imports
+    recorded: np.ndarray  # (3, C, P) each candidate's declared imports from A (CIF)
+    reporting: np.ndarray  # (C,) the candidate reports imports in every phase
 
 
 @dataclass
@@ -125,6 +212,7 @@ class _Data:
     c_rest: np.ndarray  # (3, C, P) C -> everyone but B
     world: np.ndarray  # (3, P) everyone but A -> everyone but B
     n: np.ndarray  # (3,) periods in each phase
+    declared: _Declared | None = None  # both sides' declarations of A's exports (reported sources only)
 
     def mean(self, arr: np.ndarray, phases: list[int]) -> np.ndarray:
         """Mean per period over `phases` (axis 0 of `arr`)."""
@@ -134,17 +222,17 @@ class _Data:
 
 def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str) -> _Data:
     """Aggregate the flows one scan needs in DuckDB: A's exports, exports to B, everyone's to the rest."""
-    trade, params, label, freq = _trade(store, a, b, source)
+    trade, params, label, freq, mirror = _trade(store, a, b, source)
     periods = [r[0] for r in store.con.execute(*_bind(f"SELECT DISTINCT t FROM ({trade}) WHERE e = $a", params)).fetchall()]
     if not periods:
         raise InputError(f"no product-level exports of {a} in the store")
     window = make_window(periods, freq, when)
     half = len(window.pre_t) // 2
     early, post = list(window.pre_t[:half]), list(window.post_t)
+    phase = "CASE WHEN list_contains($post, t) THEN 2 WHEN list_contains($early, t) THEN 0 ELSE 1 END"
     sql = f"""
     WITH w AS NOT MATERIALIZED (
-        SELECT e, m, p, CASE WHEN list_contains($post, t) THEN 2 WHEN list_contains($early, t) THEN 0 ELSE 1 END AS phase, v, q
-        FROM ({trade}) WHERE list_contains($periods, t) AND e <> m
+        SELECT e, m, p, {phase} AS phase, v, q FROM ({trade}) WHERE list_contains($periods, t) AND e <> m
     ),
     prods AS (SELECT DISTINCT p FROM w WHERE e = $a OR m = $b),
     x AS NOT MATERIALIZED (SELECT * FROM w WHERE p IN (SELECT p FROM prods))
@@ -152,6 +240,9 @@ def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
     UNION ALL SELECT 'b', e, p, phase, sum(v), sum(q) FROM x WHERE m = $b GROUP BY ALL
     UNION ALL SELECT 'r', e, p, phase, sum(v), NULL FROM x WHERE m <> $b AND e <> $a GROUP BY ALL
     """
+    if mirror:
+        sql += f"""UNION ALL SELECT k || 'm', c, p, {phase}, sum(v), NULL FROM ({mirror})
+                   WHERE list_contains($periods, t) AND (p IS NULL OR p IN (SELECT p FROM prods)) GROUP BY ALL"""
     params |= {"post": post, "early": early, "periods": list(window.pre_t) + post}
     rows = store.con.execute(*_bind(sql, params)).df()
     if not ((rows.k == "a") & (rows.c == b) & (rows.phase < 2)).any():
@@ -159,6 +250,8 @@ def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
     n = np.array([half, len(window.pre_t) - half, len(post)], dtype=float)
     rows["v"] = rows["v"].astype(float) / np.maximum(n[rows["phase"]], 1)
     rows["q"] = rows["q"].astype(float) / np.maximum(n[rows["phase"]], 1)
+    reporting = set(rows.loc[rows.k == "rm"].groupby("c").phase.nunique().loc[lambda k: k == 3].index)
+    rows = rows[rows.k != "rm"]
     products = sorted(rows["p"].unique())
     countries = sorted((set(rows.loc[rows.k == "a", "c"]) | set(rows.loc[rows.k == "b", "c"])) - {a, b})
     if candidates is not None:
@@ -181,20 +274,29 @@ def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
         return np.bincount(sub["phase"].to_numpy() * P + sub["pi"].to_numpy(), sub["v"].to_numpy(), 3 * P).reshape(3, P)
 
     from_a = rows.k == "a"
+    declared = None
+    if mirror:
+        declared = _Declared(
+            to_b=vec(rows.k == "xm"), b_records=vec((rows.k == "im") & (rows.c == b)) if b in reporting else None,
+            recorded=cube("im"), reporting=np.array([c in reporting for c in countries]),
+        )
     return _Data(
         a, b, window, label, products, countries,
         ab=vec(from_a & (rows.c == b)),
         ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"),
-        world=vec(rows.k == "r"), n=n,
+        world=vec(rows.k == "r"), n=n, declared=declared,
     )
 
 
-def _trade(store: Store, a: str, b: str, source: str) -> tuple[str, dict, str, str]:
+def _trade(store: Store, a: str, b: str, source: str) -> tuple[str, dict, str, str, str | None]:
     """SQL for one consistent trade relation (e exporter, m importer, p, t, v USD, q tonnes).
 
     BACI: its reconciled annual flows. Reported: one declaring source (the first in priority that
     has A's product-level exports), monthly if A reports monthly; flows into B as B reports its
     imports (CIF) when it does, since B reports on every origin; everything else as exporters report.
+    Reported also gives the mirror relation (k, c, p, t, v) the relabelling test needs: A's declared
+    exports to B (k = 'x'), every importer c's declared imports from A (k = 'i') and the periods in
+    which c reports imports at all (k = 'r', no product); BACI gives None.
     """
     tonnes = TONNES_SQL
     has_baci = store.con.execute("SELECT count(*) > 0 FROM (SELECT 1 FROM flows WHERE source = 'baci' LIMIT 1)").fetchone()[0]
@@ -203,7 +305,7 @@ def _trade(store: Store, a: str, b: str, source: str) -> tuple[str, dict, str, s
             raise InputError("no BACI data in the store (--source reported reads the declared reports)")
         sql = f"""SELECT reporter AS e, partner AS m, product AS p, year AS t, value_usd AS v, {tonnes} AS q FROM flows
                   WHERE source = 'baci' AND flow = 'export' AND product_level = 6 AND partner_is_country AND value_usd IS NOT NULL"""
-        return sql, {"a": a, "b": b}, "baci", "A"
+        return sql, {"a": a, "b": b}, "baci", "A", None
     priority = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SOURCE_PRIORITY))
     pick = store.con.execute(f"""
         SELECT source, max(freq) AS freq FROM flows
@@ -222,7 +324,10 @@ def _trade(store: Store, a: str, b: str, source: str) -> tuple[str, dict, str, s
     sql = f"SELECT reporter AS e, partner AS m, {cols} FROM flows WHERE flow = 'export' AND {common}"
     if b_imports:
         sql += f" AND partner <> $b UNION ALL SELECT partner AS e, reporter AS m, {cols} FROM flows WHERE flow = 'import' AND reporter = $b AND {common}"
-    return sql, params, f"reported ({src}, {'monthly' if freq == 'M' else 'annual'})", freq
+    mirror = f"""SELECT 'x' AS k, partner AS c, {cols} FROM flows WHERE flow = 'export' AND reporter = $a AND partner = $b AND {common}
+                  UNION ALL SELECT 'i', reporter, {cols} FROM flows WHERE flow = 'import' AND partner = $a AND {common}
+                  UNION ALL SELECT DISTINCT 'r', reporter, NULL, {time_index(freq)}, 0, NULL FROM flows WHERE flow = 'import' AND {common}"""
+    return sql, params, f"reported ({src}, {'monthly' if freq == 'M' else 'annual'})", freq, mirror
 
 
 def _bind(sql: str, params: dict) -> tuple[str, dict]:
@@ -240,10 +345,8 @@ class _Leg:
     boot: np.ndarray  # (C, R) beta in bootstrap samples over products
 
 
-def _leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray) -> _Leg:
-    """Per candidate (rows): WLS of after - x on [x, drop] over products, x = before * growth."""
-    x = before * growth
-    y = after - x
+def _leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray) -> _Leg:
+    """Per candidate (rows): WLS of y on [x, drop] over products; `traded` (C,): the leg has any trade."""
     d = np.broadcast_to(drop, x.shape)
     used = x + d > 0
     w = np.where(used, 1.0 / np.where(used, x + d, 1.0) ** 2, 0.0)
@@ -258,11 +361,17 @@ def _leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.nda
     psi = (rx[:, None] * x + rd[:, None] * d) * w * resid
     n = used.sum(1)
     se = np.maximum(np.sqrt((psi**2).sum(1) * n / np.maximum(n - 2, 1)), MIN_SE)
-    active = (n >= MIN_PRODUCTS) & (after.sum(1) + before.sum(1) > 0)
+    active = (n >= MIN_PRODUCTS) & traded
     z = np.where(active, beta / se, 0.0)
     # Bootstrap over products: the same normal equations with resampled product weights.
     boot = _solve(w, x, d, y, draws)[0]
-    return _Leg(beta, se, z, active, after - (1 + tau[:, None]) * x, boot)
+    return _Leg(beta, se, z, active, y - tau[:, None] * x, boot)
+
+
+def _growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray) -> _Leg:
+    """A leg of the route: after - x on [x, drop], x = before * growth."""
+    x = before * growth
+    return _leg(x, after - x, drop, after.sum(1) + before.sum(1) > 0, draws)
 
 
 def _solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
@@ -310,14 +419,21 @@ def _holm(p: np.ndarray, alpha: float) -> np.ndarray:
     return passed
 
 
-def _drop(data: _Data) -> np.ndarray:
+def _drop(data: _Data, direct: np.ndarray) -> np.ndarray:
     """A -> B's drop by product, per period: before times the product's world growth, minus what still went.
 
     The world's growth (everyone but A, to everyone but B), not A's own: when B was a big market of
     A's, the rerouted and relabelled goods inflate A's sales elsewhere, and the drop with them.
+    `direct` is the (3, P) flow A -> B: the scan's, or A's declarations for the relabelling test.
     """
     world = _ratio(data.world[2], data.mean(data.world, [0, 1]))
-    return np.maximum(data.mean(data.ab, [0, 1]) * world - data.ab[2], 0.0)
+    return np.maximum(data.mean(direct, [0, 1]) * world - direct[2], 0.0)
+
+
+def _draws(n_products: int, seed: int) -> np.ndarray:
+    """Bootstrap resamples of the products: (R, P) counts."""
+    rng = np.random.default_rng(seed)
+    return rng.multinomial(n_products, np.full(n_products, 1 / n_products), size=BOOTSTRAP).astype(float)
 
 
 def _legs(data: _Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray) -> tuple[_Leg, _Leg]:
@@ -328,16 +444,16 @@ def _legs(data: _Data, pre: list[int], post: int, drop: np.ndarray, draws: np.nd
     """
     mean = lambda arr: data.mean(arr, pre)  # noqa: E731
     world = _ratio(data.world[post], mean(data.world))
-    leg1 = _leg(mean(data.ac), data.ac[post], np.broadcast_to(world, data.ac[post].shape), drop, draws)
-    leg2 = _leg(mean(data.cb), data.cb[post], _ratio(data.c_rest[post], mean(data.c_rest), world), drop, draws)
+    leg1 = _growth_leg(mean(data.ac), data.ac[post], np.broadcast_to(world, data.ac[post].shape), drop, draws)
+    leg2 = _growth_leg(mean(data.cb), data.cb[post], _ratio(data.c_rest[post], mean(data.c_rest), world), drop, draws)
     return leg1, leg2
 
 
-def _scan(data: _Data, alpha: float, seed: int) -> RerouteResult:
-    C, P = len(data.countries), len(data.products)
-    rng = np.random.default_rng(seed)
-    draws = rng.multinomial(P, np.full(P, 1 / P), size=BOOTSTRAP).astype(float)  # (R, P)
-    drop = _drop(data)
+def _routes(data: _Data, alpha: float, seed: int) -> RerouteResult:
+    """Test both legs of every candidate, estimate what went through it, and rank them."""
+    C = len(data.countries)
+    draws = _draws(len(data.products), seed)
+    drop = _drop(data, data.ab)
     leg1, leg2 = _legs(data, [0, 1], 2, drop, draws)
     n_post = len(data.window.post_t)
     p1, p2 = _p_values(leg1.z, leg1.active), _p_values(leg2.z, leg2.active)
@@ -361,15 +477,89 @@ def _scan(data: _Data, alpha: float, seed: int) -> RerouteResult:
         "rerouted_value_usd": rerouted, "share": share,
         "ci_low": np.percentile(boot_share, 2.5, axis=1) * total_drop * n_post,
         "ci_high": np.percentile(boot_share, 97.5, axis=1) * total_drop * n_post, "p_value": p_joint,
-        "leg1_excess": leg1.excess.sum(1) * n_post, "leg1_p": p1, "leg2_excess": leg2.excess.sum(1) * n_post, "leg2_p": p2,
+        **_excess("leg1", leg1, total_drop * n_post), "leg1_p": p1, **_excess("leg2", leg2, total_drop * n_post), "leg2_p": p2,
         "markup_pct": markup * 100, "usd_per_t": uv, "overlap": overlap, "placebo_p": placebo, "top_products": top_products,
     }).sort_values(["significant", "score", "rerouted_value_usd"], ascending=False, ignore_index=True)
     notes = []
     pre_trend = table.significant & (table.placebo_p < alpha)
     if pre_trend.any():
-        notes.append(f"pre-trend: the placebo test within the pre-event window is also significant for {', '.join(table.country[pre_trend])}")
+        notes.append(f"pre-trend or anticipation: the placebo test within the pre-event window is also significant for"
+                     f" {', '.join(table.country[pre_trend])} (trade already moving before the event: an earlier restriction?)")
     return RerouteResult(data.a, data.b, data.window, data.source, total_drop * n_post, float(data.mean(data.ab, [0, 1]).sum()),
                          float(rerouted[significant].sum()), table, alpha, notes=notes)
+
+
+def _relabelling(data: _Data, alpha: float, seed: int, family: list[str]) -> Relabelling:
+    """Relabelling: A's declarations to C rise with A -> B's declared drop, C's records of them do not.
+
+    The same product-level fit as a leg, on the flow A declares to C but C does not record (CIF/FOB
+    adjusted): its change after the event against [A's declared flow to C, A's declared drop to B].
+    A candidate is tested when it reports imports in every phase; Holm's procedure runs over the
+    tested candidates among `family` (the route scan's).
+    """
+    dec = data.declared
+    assert dec is not None
+    pre, n_post = [0, 1], len(data.window.post_t)
+    sent, got = data.mean(data.ac, pre), data.mean(dec.recorded, pre)
+    cif, cif_se, cif_fob = _cif_fob(sent, got, dec.reporting)
+    world = _ratio(data.world[2], data.mean(data.world, pre))
+    x = sent * world
+    recorded = dec.recorded[2] / cif - got / cif * world  # C's recorded rise, at FOB
+    drop = _drop(data, dec.to_b)
+    draws, traded = _draws(len(data.products), seed), dec.reporting & (data.ac.sum((0, 2)) > 0)
+    leg = _leg(x, data.ac[2] - sent * world - recorded, drop, traded, draws)
+    kept = np.clip(_leg(x, recorded, drop, traded, draws).beta, 0.0, None)  # the share of the drop C does record
+    # A wrong CIF/FOB factor turns a share of what C records into "unrecorded": add its uncertainty to
+    # the test, and draw the factor in the bootstrap (a log error e moves beta by about kept * e).
+    z = np.where(leg.active, leg.beta / np.sqrt(leg.se**2 + (kept * cif_se) ** 2), 0.0)
+    noise = np.random.default_rng(seed).normal(0.0, 1.0, leg.boot.shape) * cif_se[:, None]
+    leg = dataclasses.replace(leg, boot=leg.boot + kept[:, None] * noise)
+    p = _p_values(z, leg.active)
+    in_family = leg.active & np.isin(data.countries, family)
+    passed = np.zeros(len(p), dtype=bool)
+    passed[in_family] = _holm(p[in_family], alpha)
+    material = (leg.beta >= MIN_SHARE) & (leg.beta >= MIN_UNRECORDED * (leg.beta + kept))
+    total = float(drop.sum()) * n_post
+    value = {k: np.clip(v, 0.0, None) for k, v in _excess("relabel", leg, total).items()}
+    table = pd.DataFrame({
+        "country": data.countries, "relabelling": passed & material, "relabelled_value_usd": value["relabel_excess"],
+        "relabel_ci_low": value["relabel_ci_low"], "relabel_ci_high": value["relabel_ci_high"], "relabel_p": p,
+    })[in_family]
+    importer_excess = None
+    if dec.b_records is not None:  # B's records at FOB by B's own CIF/FOB factor with A, less A's declarations
+        b_cif = _cif_fob(data.mean(dec.to_b, pre)[None], data.mean(dec.b_records, pre)[None], np.array([True]))[0]
+        gap = dec.b_records / b_cif[0, 0] - dec.to_b
+        importer_excess = float((gap[2] - data.mean(gap, pre)).sum()) * n_post
+    return Relabelling(data.source, data.window, cif_fob, total, importer_excess, table.reset_index(drop=True))
+
+
+def _cif_fob(sent: np.ndarray, got: np.ndarray, reporting: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """CIF/FOB per candidate, the median over products of recorded / declared before the event (margins
+    differ by partner), with the standard error of its log; the pooled median where a candidate has
+    fewer than MIN_PRODUCTS products. Returns (C, 1) factors, (C,) standard errors, the pooled factor."""
+    both = (sent > 0) & (got > 0) & reporting[:, None]
+    log_ratio = np.where(both, np.log(np.where(both, got, 1.0) / np.where(both, sent, 1.0)), np.nan)
+    if not both.any():
+        return np.ones((len(sent), 1)), np.zeros(len(sent)), 1.0
+    pooled = float(np.nanmedian(log_ratio))
+    n = both.sum(1)
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: candidates with no pairs, replaced below
+        own = np.nanmedian(log_ratio, axis=1)
+        spread = 1.4826 * np.nanmedian(np.abs(log_ratio - own[:, None]), axis=1)
+    enough = n >= MIN_PRODUCTS
+    # The median's standard error: 1.2533 sigma / sqrt(n) for normal noise.
+    se = np.where(enough, 1.2533 * np.nan_to_num(spread) / np.sqrt(np.maximum(n, 1)), 0.0)
+    return np.exp(np.where(enough, own, pooled))[:, None], se, float(np.exp(pooled))
+
+
+def _excess(name: str, leg: _Leg, total_drop: float) -> dict[str, np.ndarray]:
+    """A leg's excess value over the post-event periods (its share of the drop times the drop), with a 95% CI.
+
+    Not the sum of the products' residual excess: the fit weighs products by relative change, so
+    that sum is dominated by the noise of the pair's biggest flows."""
+    return {f"{name}_excess": leg.beta * total_drop, f"{name}_ci_low": np.percentile(leg.boot, 2.5, axis=1) * total_drop,
+            f"{name}_ci_high": np.percentile(leg.boot, 97.5, axis=1) * total_drop}
 
 
 def _markup(data: _Data, drop: np.ndarray) -> np.ndarray:
