@@ -93,14 +93,23 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
     rr = scan(store, a, b, event)
     flagged = rr.candidates[rr.candidates.significant]
     true = {x["country"]: x for x in truth["directions"][0]["intermediaries"]}
-    relabel = (truth["directions"][0].get("relabelled") or {}).get("country")
+    relabel = truth["directions"][0].get("relabelled") or {}
     yield Step("Where did it go? Intermediaries flagged by reroute", [
         f"{r.country}: {usd(r.rerouted_value_usd)} (95% CI {usd(r.ci_low)} to {usd(r.ci_high)}), p = {r.p_value:.1e}"
         + (f"  [truth: {usd(sum(v for k, v in true[r.country]['by_period'].items() if k[:4] in rr.window.post))}]" if r.country in true
-           else "  [truth: goods declared to it but landing in " + b + " (relabelling)]" if r.country == relabel else "  [not a true route]")
+           else "  [truth: goods declared to it but landing in " + b + " (relabelling)]" if r.country == relabel.get("country") else "  [not a true route]")
         for r in flagged.itertuples()
     ] + [f"total rerouted over {rr.window.span}: {usd(rr.rerouted_value_usd)};"
          f" true routes: {', '.join(true)}"])
+    if rr.relabelling is not None:
+        found = rr.relabelling
+        yield Step("Relabelled: declared to a third country, not recorded there", [
+            f"{r.country}: {usd(r.relabelled_value_usd)} (95% CI {usd(r.relabel_ci_low)} to {usd(r.relabel_ci_high)}) over {found.window.span}"
+            + (f"  [truth: {usd(sum(v for k, v in relabel['by_period'].items() if k in found.window.post))}]"
+               if r.country == relabel.get("country") else "  [not relabelling in truth]")
+            for r in rr.candidates[rr.candidates.relabelling].itertuples()
+        ] + ([] if found.importer_excess_usd is None else
+             [f"{b} records {usd(found.importer_excess_usd)} more imports from {a} than {a} declares, against before the event"]))
     cost = detour_costs(store, a, b, [{"country": r.country, "rerouted_value_usd": r.rerouted_value_usd}
                                       for r in flagged.itertuples() if r.country not in (a, b)])
     yield Step("What the detour costs", [

@@ -118,6 +118,8 @@ def test_report_renders_in_chromium(report, browser_page) -> None:
     assert page.locator(".js-plotly-plot .main-svg").count() >= 6
     shown = page.locator("section:has(h2:text('Where the trade went')) p").first.inner_text()
     assert "rerouted through flagged countries" in shown
+    relabel = page.locator("section:has(h2:text('Where the trade went')) h3:text('Relabelling') + p").inner_text()
+    assert "1 of" in relabel and "records" in relabel  # PSE, and where the goods surface (ISR's records)
     coast = page.locator("#chart-map .layer.coastlines path").get_attribute("d")
     assert coast and coast.count("M") > 20  # outlines drawn from the embedded TopoJSON
     assert page.locator("#chart-map .choroplethlocation").count() >= 5  # the pair and the flagged intermediaries

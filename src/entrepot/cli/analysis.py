@@ -3,15 +3,26 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, split_codes, store_path
+from entrepot.cli.common import (
+    JsonOpt,
+    StoreOpt,
+    print_json,
+    print_table,
+    split_codes,
+    store_path,
+)
 from entrepot.errors import InputError
 from entrepot.store import Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _echo_all(prefix: str, lines: list[str]) -> None:
@@ -105,9 +116,38 @@ def reroute(
         share = d["rerouted_share_of_pre_event"]
         typer.echo(f"{r.exporter} -> {r.importer}: direct drop ${r.direct_drop_usd / 1e9:,.2f} bn over {r.window.span};"
                    f" rerouted ${r.rerouted_value_usd / 1e9:,.2f} bn" + (f" ({share:.0%} of the pre-event flow)" if share else ""))
-        cols = ["country", "significant", "score", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "leg1_p", "leg2_p", "markup_pct", "placebo_p"]
-        print_table(r.candidates[cols].head(12), title="Candidate intermediaries")
+        print_table(_reroute_rows(r.candidates), title="Candidate intermediaries, USD million (--json: both legs, top products)",
+                    right=["p", "rerouted", "95% CI", "markup", "relabelled", "relabel p"])
         _echo_all("note", r.notes)
+
+
+def _reroute_rows(table: pd.DataFrame, top: int = 12) -> pd.DataFrame:
+    """The flagged candidates, then the next best up to `top` rows: USD million, narrow enough for a terminal."""
+    import pandas as pd
+
+    relabel = "relabelling" in table
+    flagged = table.significant | (table.relabelling if relabel else False)
+    shown = pd.concat([table[flagged], table[~flagged].head(max(top - int(flagged.sum()), 0))])
+    out = pd.DataFrame({
+        "country": shown.country,
+        "found": [" + ".join(k for k, on in (("route", s), ("relabel", r)) if on)
+                  for s, r in zip(shown.significant, shown.relabelling if relabel else [False] * len(shown))],
+        "p": shown.p_value.map(_p), "rerouted": shown.rerouted_value_usd.map(_millions),
+        "95% CI": [f"{_millions(lo)}–{_millions(hi)}" for lo, hi in zip(shown.ci_low, shown.ci_high)],
+        "markup": shown.markup_pct.map("{:.1f}%".format),
+    })
+    if relabel:
+        out["relabelled"] = shown.relabelled_value_usd.map(_millions)
+        out["relabel p"] = shown.relabel_p.map(_p)
+    return out
+
+
+def _millions(usd: float) -> str:
+    return "" if math.isnan(usd) else f"{usd / 1e6:,.0f}" if abs(usd) >= 1e7 else f"{usd / 1e6:,.1f}"
+
+
+def _p(p: float) -> str:
+    return "" if math.isnan(p) else "<1e-15" if p < 1e-15 else f"{p:.0e}" if p < 1e-3 else f"{p:.3f}"
 
 
 @app.command()
@@ -116,7 +156,7 @@ def cost(
     importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
     via: Annotated[str | None, typer.Option("--via", help="Intermediaries: GRC,BGR.")] = None,
     value: Annotated[float | None, typer.Option("--value", help="Rerouted value in USD (one --via only).")] = None,
-    reroute: Annotated[Path | None, typer.Option("--reroute", help="JSON of `entrepot reroute --json` (its intermediaries).")] = None,
+    reroute: Annotated[Path | None, typer.Option("--reroute", help="JSON of `entrepot reroute --json` (its flagged routes).")] = None,
     params: Annotated[Path | None, typer.Option("--params", help="Parameter table (TOML) replacing the shipped one.")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
@@ -129,7 +169,7 @@ def cost(
         raise InputError("--value goes with exactly one --via country")
     if reroute is not None:
         try:
-            items += json.loads(reroute.read_text())["intermediaries"]
+            items += [i for i in json.loads(reroute.read_text())["intermediaries"] if i.get("significant", True)]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"not a reroute result with an 'intermediaries' list ({exc.__class__.__name__})", path=reroute) from None
     table = load_params(params)

@@ -38,17 +38,22 @@ def print_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, default=str, ensure_ascii=False))
 
 
-def print_table(frame: "pd.DataFrame", title: str | None = None) -> None:
-    """A frame as a terminal table: numbers with thousands separators, blanks for missing."""
+def print_table(frame: "pd.DataFrame", title: str | None = None, right: list[str] | None = None) -> None:
+    """A frame as a terminal table: numbers with thousands separators, blanks for missing; numbers and the
+    `right` columns (numbers already formatted as text) right-aligned."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title)
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
     for col in frame.columns:
-        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" else "left")
+        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" or col in (right or []) else "left")
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
-    Console().print(table)
+    console = Console()
+    if not console.is_terminal:  # a file or a pipe: no reason to squeeze the table into 80 columns
+        console.width = max(console.width, 160)
+    console.print(table)
 
 
 def _cell(value: Any) -> str:

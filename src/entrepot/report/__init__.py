@@ -121,7 +121,24 @@ def reroute_section(store: Store, case: Case, figure: Figures, state: dict) -> s
     shown = top[["country", "significant", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "markup_pct", "placebo_p"]]
     summary = (f"<p>Direct drop {usd(res.direct_drop_usd)}; rerouted through flagged countries {usd(res.rerouted_value_usd)}"
                f" ({len(flagged)} flagged of {len(res.candidates)} tested).</p>")
-    return summary + figure(bars, "chart-reroute") + figure(sankey, "chart-sankey") + table(shown)
+    return summary + figure(bars, "chart-reroute") + figure(sankey, "chart-sankey") + table(shown) + _relabelling(res)
+
+
+def _relabelling(res) -> str:
+    """Goods declared to a third country that its customs never record, and where they surface (B's records)."""
+    found = res.relabelling
+    if found is None:
+        return "<h3>Relabelling</h3><p>Not tested: " + "; ".join(n for n in res.notes if n.startswith("relabelling not tested")) + "</p>"
+    marked = res.candidates[res.candidates.relabelling]
+    text = (f"<h3>Relabelling</h3><p>From both sides' declared reports ({found.source}, {found.window.span}):"
+            f" {len(marked)} of {found.table.shape[0]} candidates that report their imports record markedly less from"
+            f" {res.exporter} than {res.exporter} declares sending them, in the products {res.exporter} stopped declaring to"
+            f" {res.importer}: {usd(found.relabelled_value_usd)} in all.")
+    if found.importer_excess_usd is not None:
+        text += (f" {res.importer} records {usd(found.importer_excess_usd)} more imports from {res.exporter} than"
+                 f" {res.exporter} declares, against before the event.")
+    rows = marked[["country", "relabelled_value_usd", "relabel_ci_low", "relabel_ci_high", "relabel_p"]]
+    return text + "</p>" + (table(rows) if len(rows) else "")
 
 
 def products_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
@@ -138,7 +155,8 @@ def products_section(store: Store, case: Case, figure: Figures, state: dict) -> 
     return table(frame.sort_values(["flagged routes carrying it", "HS6"], ascending=[False, True]))
 
 
-ROLES = (("the case's pair", "#444444"), ("flagged intermediary", "#1f77b4"), ("suspected in the case file", "#f0a020"))
+ROLES = (("the case's pair", "#444444"), ("flagged intermediary", "#1f77b4"), ("relabelling", "#9467bd"),
+         ("suspected in the case file", "#f0a020"))
 
 
 def map_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
@@ -153,7 +171,9 @@ def map_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
     places = {c.iso3: c for c in geo.all_countries()}
     a, b = res.exporter, res.importer
     flagged = res.candidates[res.candidates.significant]
-    role = {c: ROLES[2][0] for c in case.intermediaries} | {c: ROLES[1][0] for c in flagged["country"]} | {a: ROLES[0][0], b: ROLES[0][0]}
+    relabelled = res.candidates[res.candidates.relabelling]["country"] if res.relabelling is not None else []
+    role = ({c: ROLES[3][0] for c in case.intermediaries} | {c: ROLES[2][0] for c in relabelled}
+            | {c: ROLES[1][0] for c in flagged["country"]} | {a: ROLES[0][0], b: ROLES[0][0]})
     fig = go.Figure()
     for name, colour in ROLES:
         members = [c for c, r in role.items() if r == name]
