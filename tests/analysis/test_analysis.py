@@ -86,6 +86,26 @@ def test_reroute_tells_relabelling_from_rerouting(world_store, source) -> None:
     assert not clean.candidates.relabelling.any() and clean.relabelling.relabelled_value_usd == 0
 
 
+def test_reroute_event_study_dates_each_route(world_store) -> None:
+    """Monthly reports: every flagged route starts (both legs in excess) between the event month and
+    its true lag after it; before the restrictions (9 April 2024) the legs show no excess."""
+    import pandas as pd
+
+    path, truth = world_store["routes"]
+    with Store(path, read_only=True) as st:
+        res = scan(st, "TUR", "ISR", EVENT, source="reported")
+    timing = res.timing.assign(month=lambda f: pd.PeriodIndex(f.period, freq="M"))
+    event = pd.Period(EVENT, "M")
+    for route in truth["directions"][0]["intermediaries"]:
+        onset = pd.Period(res.onset(route["country"]), "M")
+        assert event <= onset <= event + route["lag_months"] + 1, (route["country"], onset)
+        rows = timing[timing.country == route["country"]]
+        calm = rows[rows.month < pd.Period("2024-04", "M")]
+        for leg in ("leg1_usd", "leg2_usd"):
+            assert calm[leg].abs().mean() < 0.05 * rows.loc[rows.phase == "post", leg].mean(), (route["country"], leg)
+    assert res.to_dict()["intermediaries"][0]["onset"] == res.onset(res.candidates.country[0])
+
+
 def test_reroute_without_declared_reports_says_relabelling_was_not_tested(tmp_path) -> None:
     """A BACI-only store has no declarations of either side: the scan runs, and says what it could not test."""
     world = generate(Scenario.default().replace(n_countries=30, n_products=30, controls=2, seed=5))

@@ -114,8 +114,9 @@ def test_report_renders_in_chromium(report, browser_page) -> None:
     page.route("**/*", route)
     page.goto(report[0].as_uri())
     page.wait_for_selector("#chart-map .geo .layer.land path", timeout=20_000)
-    assert page.locator(".js-plotly-plot").count() == 6  # flows, mirror, reroute, Sankey, map, scenarios
-    assert page.locator(".js-plotly-plot .main-svg").count() >= 6
+    assert page.locator(".js-plotly-plot").count() == 7  # flows, mirror, reroute, Sankey, timing, map, scenarios
+    assert page.locator(".js-plotly-plot .main-svg").count() >= 7
+    assert page.locator("#chart-timing .scatterlayer .trace").count() >= 2  # both legs of at least one route
     shown = page.locator("section:has(h2:text('Where the trade went')) p").first.inner_text()
     assert "rerouted through flagged countries" in shown
     relabel = page.locator("section:has(h2:text('Where the trade went')) h3:text('Relabelling') + p").inner_text()

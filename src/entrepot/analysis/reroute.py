@@ -46,8 +46,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from entrepot.analysis._panel import records as _records
 from entrepot.analysis.flows import SOURCE_PRIORITY, check_country
-from entrepot.analysis.window import Window, make_window, parse_event, time_index
+from entrepot.analysis.window import (
+    Window,
+    make_window,
+    parse_event,
+    period_label,
+    time_index,
+)
 from entrepot.errors import InputError
 from entrepot.schema import TONNES_SQL
 from entrepot.store import Store
@@ -113,7 +120,16 @@ class RerouteResult:
     alpha: float
     reverse: RerouteResult | None = None
     relabelling: Relabelling | None = None
+    timing: pd.DataFrame | None = None  # event study of the flagged routes: country, period, phase, leg1/leg2 USD and CIs
     notes: list[str] = field(default_factory=list)
+
+    def onset(self, country: str) -> str | None:
+        """The first period from the event on in which both legs through `country` carry excess (95% CI above 0)."""
+        if self.timing is None:
+            return None
+        rows = self.timing[(self.timing.country == country) & (self.timing.phase != "pre")]
+        started = rows[(rows.leg1_ci_low > 0) & (rows.leg2_ci_low > 0)]
+        return None if started.empty else str(started.period.iloc[0])
 
     def to_dict(self) -> dict[str, Any]:
         rows = []
@@ -127,6 +143,9 @@ class RerouteResult:
                 "markup_pct": r.markup_pct, "unit_value_usd_per_t": r.usd_per_t, "basket_overlap": r.overlap,
                 "placebo_p": r.placebo_p, "top_products": list(r.top_products),
             })
+            if r.significant and self.timing is not None:
+                rows[-1]["onset"] = self.onset(r.country)
+                rows[-1]["timing"] = _records(self.timing[self.timing.country == r.country].drop(columns="country"))
             if self.relabelling is not None:
                 tested = bool(pd.notna(r.relabel_p))  # NaN: the candidate reports no imports, or none of A's goods went to it
                 rows[-1] |= {
@@ -168,6 +187,7 @@ def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
     """The route scan, then the relabelling test on the declared reports (the scan's own when it read them)."""
     data = _read(store, a, b, when, candidates, source)
     result = _routes(data, alpha, seed)
+    result.timing = _timing(store, data, list(result.candidates.country[result.candidates.significant]), seed)
     declared = data
     if data.declared is None:
         try:
@@ -212,6 +232,7 @@ class _Data:
     c_rest: np.ndarray  # (3, C, P) C -> everyone but B
     world: np.ndarray  # (3, P) everyone but A -> everyone but B
     n: np.ndarray  # (3,) periods in each phase
+    relation: tuple[str, dict]  # the trade relation's SQL and parameters, for the event study
     declared: _Declared | None = None  # both sides' declarations of A's exports (reported sources only)
 
     def mean(self, arr: np.ndarray, phases: list[int]) -> np.ndarray:
@@ -223,6 +244,7 @@ class _Data:
 def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str) -> _Data:
     """Aggregate the flows one scan needs in DuckDB: A's exports, exports to B, everyone's to the rest."""
     trade, params, label, freq, mirror = _trade(store, a, b, source)
+    relation = (trade, dict(params))
     periods = [r[0] for r in store.con.execute(*_bind(f"SELECT DISTINCT t FROM ({trade}) WHERE e = $a", params)).fetchall()]
     if not periods:
         raise InputError(f"no product-level exports of {a} in the store")
@@ -284,7 +306,7 @@ def _read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
         a, b, window, label, products, countries,
         ab=vec(from_a & (rows.c == b)),
         ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"),
-        world=vec(rows.k == "r"), n=n, declared=declared,
+        world=vec(rows.k == "r"), n=n, relation=relation, declared=declared,
     )
 
 
@@ -551,6 +573,47 @@ def _cif_fob(sent: np.ndarray, got: np.ndarray, reporting: np.ndarray) -> tuple[
     # The median's standard error: 1.2533 sigma / sqrt(n) for normal noise.
     se = np.where(enough, 1.2533 * np.nan_to_num(spread) / np.sqrt(np.maximum(n, 1)), 0.0)
     return np.exp(np.where(enough, own, pooled))[:, None], se, float(np.exp(pooled))
+
+
+def _timing(store: Store, data: _Data, flagged: list[str], seed: int) -> pd.DataFrame | None:
+    """Event study of the flagged routes: each period's excess on both legs, in the product mix of the
+    post-event drop (a fixed intensity, so the periods before the event are placebos), against the
+    pre-event means; in USD per period with a bootstrap 95% CI. The transition period is included."""
+    if not flagged:
+        return None
+    window, (trade, params) = data.window, data.relation
+    periods = list(window.pre_t) + ([window.timing.transition] if window.timing.transition is not None else []) + list(window.post_t)
+    sql = f"""
+    WITH w AS NOT MATERIALIZED (SELECT e, m, p, t, v FROM ({trade}) WHERE list_contains($periods, t) AND e <> m
+                                AND list_contains($products, p))
+    SELECT 'a' AS k, m AS c, p, t, sum(v) AS v FROM w WHERE e = $a AND list_contains($flagged, m) GROUP BY ALL
+    UNION ALL SELECT 'b', e, p, t, sum(v) FROM w WHERE m = $b AND list_contains($flagged, e) GROUP BY ALL
+    UNION ALL SELECT 'r', e, p, t, sum(v) FROM w WHERE m <> $b AND list_contains($flagged, e) GROUP BY ALL
+    UNION ALL SELECT 'w', NULL, p, t, sum(v) FROM w WHERE m <> $b AND e <> $a GROUP BY ALL
+    """
+    rows = store.con.execute(*_bind(sql, params | {"periods": periods, "products": data.products, "flagged": flagged})).df()
+    P, C, T = len(data.products), len(flagged), len(periods)
+    pidx, cidx, tidx = ({x: k for k, x in enumerate(v)} for v in (data.products, flagged, periods))
+    cubes = {}
+    for kind in "abrw":
+        sub = rows[rows.k == kind]
+        c = sub.c.map(cidx).fillna(0).astype(int).to_numpy()
+        flat = (sub.t.map(tidx).to_numpy() * C + c) * P + sub.p.map(pidx).to_numpy()
+        cubes[kind] = np.bincount(flat, sub.v.astype(float).to_numpy(), T * C * P).reshape(T, C, P)
+    rows_c = [data.countries.index(c) for c in flagged]
+    mean = lambda arr: data.mean(arr, [0, 1])  # noqa: E731
+    world_pre, rest_pre = mean(data.world), mean(data.c_rest)[rows_c]
+    drop = _drop(data, data.ab)
+    draws = _draws(P, seed)
+    out = []
+    for k, t in enumerate(periods):
+        world = _ratio(cubes["w"][k, 0], world_pre)
+        leg1 = _growth_leg(mean(data.ac)[rows_c], cubes["a"][k], np.broadcast_to(world, (C, P)), drop, draws)
+        leg2 = _growth_leg(mean(data.cb)[rows_c], cubes["b"][k], _ratio(cubes["r"][k], rest_pre, world), drop, draws)
+        phase = "transition" if t == window.timing.transition else "pre" if t < window.timing.first_post else "post"
+        out.append(pd.DataFrame({"country": flagged, "period": period_label(t, window.freq), "phase": phase,
+                                 **_excess("leg1", leg1, float(drop.sum())), **_excess("leg2", leg2, float(drop.sum()))}))
+    return pd.concat(out, ignore_index=True).rename(columns={"leg1_excess": "leg1_usd", "leg2_excess": "leg2_usd"})
 
 
 def _excess(name: str, leg: _Leg, total_drop: float) -> dict[str, np.ndarray]:

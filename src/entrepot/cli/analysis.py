@@ -24,6 +24,8 @@ from entrepot.store import Store
 if TYPE_CHECKING:
     import pandas as pd
 
+    from entrepot.analysis.reroute import RerouteResult
+
 
 def _echo_all(prefix: str, lines: list[str]) -> None:
     for line in lines:
@@ -116,15 +118,17 @@ def reroute(
         share = d["rerouted_share_of_pre_event"]
         typer.echo(f"{r.exporter} -> {r.importer}: direct drop ${r.direct_drop_usd / 1e9:,.2f} bn over {r.window.span};"
                    f" rerouted ${r.rerouted_value_usd / 1e9:,.2f} bn" + (f" ({share:.0%} of the pre-event flow)" if share else ""))
-        print_table(_reroute_rows(r.candidates), title="Candidate intermediaries, USD million (--json: both legs, top products)",
-                    right=["p", "rerouted", "95% CI", "markup", "relabelled", "relabel p"])
+        print_table(_reroute_rows(r), title="Candidate intermediaries, USD million (--json: both legs, top products)",
+                    right=["p", "rerouted", "95% CI", "markup", "from", "relabelled", "relabel p"])
         _echo_all("note", r.notes)
 
 
-def _reroute_rows(table: pd.DataFrame, top: int = 12) -> pd.DataFrame:
-    """The flagged candidates, then the next best up to `top` rows: USD million, narrow enough for a terminal."""
+def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
+    """The flagged candidates, then the next best up to `top` rows: USD million, narrow enough for a terminal;
+    `from`: the first period with excess on both legs."""
     import pandas as pd
 
+    table = r.candidates
     relabel = "relabelling" in table
     flagged = table.significant | (table.relabelling if relabel else False)
     shown = pd.concat([table[flagged], table[~flagged].head(max(top - int(flagged.sum()), 0))])
@@ -135,6 +139,7 @@ def _reroute_rows(table: pd.DataFrame, top: int = 12) -> pd.DataFrame:
         "p": shown.p_value.map(_p), "rerouted": shown.rerouted_value_usd.map(_millions),
         "95% CI": [f"{_millions(lo)}–{_millions(hi)}" for lo, hi in zip(shown.ci_low, shown.ci_high)],
         "markup": shown.markup_pct.map("{:.1f}%".format),
+        "from": [(r.timing is not None and sig and r.onset(c)) or "" for c, sig in zip(shown.country, shown.significant)],
     })
     if relabel:
         out["relabelled"] = shown.relabelled_value_usd.map(_millions)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
+from plotly.colors import qualitative
 
 from entrepot import hs
 from entrepot.case import Case, Claim
@@ -27,6 +28,7 @@ EXPORT = ('<p class="export" data-chart="{id}">Save this chart: <a href="#" oncl
           ' scale: 2, filename: \'{id}\'}}); return false">PNG</a> · <a href="#" onclick="Plotly.downloadImage(\'{id}\','
           ' {{format: \'svg\', filename: \'{id}\'}}); return false">SVG</a></p>')
 TOLERANCE = 0.10  # a claim holds when the data are within 10% of it
+ROUTE, RELABEL = "#1f77b4", "#9467bd"  # flagged route, relabelling: the same colours in every chart
 
 
 def usd(x: float | None) -> str:
@@ -36,6 +38,12 @@ def usd(x: float | None) -> str:
         if abs(x) >= div:
             return f"${x / div:,.2f} {unit}"
     return f"${x:,.0f}"
+
+
+def millions(frame: pd.DataFrame) -> pd.DataFrame:
+    """USD columns (value, CI bounds) in millions, their names saying so: readable, and pasteable into a paper."""
+    money = [c for c in frame.columns if c.endswith("_usd") or c.startswith(("ci_", "relabel_ci_"))]
+    return frame.assign(**{c: frame[c] / 1e6 for c in money}).rename(columns={c: f"{c.removesuffix('_usd')}, USD m" for c in money})
 
 
 def table(frame: pd.DataFrame, cls: str = "") -> str:
@@ -101,14 +109,16 @@ def reroute_section(store: Store, case: Case, figure: Figures, state: dict) -> s
     a, b = case.countries
     res = scan(store, a, b, case.main_event.date.isoformat())
     state["reroute"] = res
-    top = res.candidates.head(12)
-    colours = ["#1f77b4" if s else "#bbbbbb" for s in top["significant"]]
+    only_relabelling = res.candidates.get("relabelling", False) & ~res.candidates.significant  # in their own table below
+    top = res.candidates[~only_relabelling].head(12)
+    colours = [ROUTE if s else "#bbbbbb" for s in top["significant"]]
     bars = go.Figure(go.Bar(
         x=top["country"], y=top["rerouted_value_usd"] / 1e6, marker_color=colours,
         error_y=dict(type="data", symmetric=False, array=(top["ci_high"] - top["rerouted_value_usd"]) / 1e6,
                      arrayminus=(top["rerouted_value_usd"] - top["ci_low"]) / 1e6),
     ))
-    bars.update_layout(title=f"Estimated rerouted value {a}→C→{b} over {', '.join(res.window.post)}, USD million (95% CI; blue = significant)")
+    bars.update_layout(title=f"Estimated rerouted value {a}→C→{b} over {', '.join(res.window.post)}, USD million"
+                             " (95% CI; blue = significant)")
     flagged = res.candidates[res.candidates.significant]
     labels = [a] + list(flagged["country"]) + [b]
     n = len(flagged)
@@ -118,7 +128,7 @@ def reroute_section(store: Store, case: Case, figure: Figures, state: dict) -> s
                   value=list(flagged["rerouted_value_usd"] / 1e6) * 2),
     ))
     sankey.update_layout(title="Rerouted value through the flagged intermediaries, USD million")
-    shown = top[["country", "significant", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "markup_pct", "placebo_p"]]
+    shown = millions(top[["country", "significant", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "markup_pct", "placebo_p"]])
     summary = (f"<p>Direct drop {usd(res.direct_drop_usd)}; rerouted through flagged countries {usd(res.rerouted_value_usd)}"
                f" ({len(flagged)} flagged of {len(res.candidates)} tested).</p>")
     return summary + figure(bars, "chart-reroute") + figure(sankey, "chart-sankey") + table(shown) + _relabelling(res)
@@ -137,8 +147,38 @@ def _relabelling(res) -> str:
     if found.importer_excess_usd is not None:
         text += (f" {res.importer} records {usd(found.importer_excess_usd)} more imports from {res.exporter} than"
                  f" {res.exporter} declares, against before the event.")
-    rows = marked[["country", "relabelled_value_usd", "relabel_ci_low", "relabel_ci_high", "relabel_p"]]
+    rows = millions(marked[["country", "relabelled_value_usd", "relabel_ci_low", "relabel_ci_high", "relabel_p"]])
     return text + "</p>" + (table(rows) if len(rows) else "")
+
+
+def timing_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
+    """Event study of the flagged routes, monthly from the declared reports when the store has them."""
+    from entrepot.analysis.reroute import scan
+
+    res = state.get("reroute")
+    if res is None:
+        raise InputError("needs the rerouting scan")
+    if res.window.freq == "A":
+        try:
+            res = scan(store, res.exporter, res.importer, case.main_event.date.isoformat(), source="reported")
+        except InputError:
+            pass  # annual BACI only: its few years are the event study
+    if res.timing is None:
+        raise InputError("no route flagged")
+    fig = go.Figure()
+    palette = qualitative.Plotly
+    for k, (country, rows) in enumerate(res.timing.groupby("country", sort=False)):
+        colour = palette[k % len(palette)]
+        for leg, dash, name in (("leg1", "dot", f"{res.exporter}→{country}"), ("leg2", "solid", f"{country}→{res.importer}")):
+            fig.add_trace(go.Scatter(x=rows.period, y=rows[f"{leg}_usd"] / 1e6, mode="lines", name=name, legendgroup=country,
+                                     line=dict(color=colour, dash=dash)))
+    event = res.window.to_dict()["excluded_as_partly_treated"] or [res.window.post[0]]
+    fig.add_vline(x=event[0], line=dict(dash="dot", color="firebrick"))
+    fig.update_layout(title=f"Excess in the embargoed basket's product mix per {'month' if res.window.freq == 'M' else 'year'},"
+                            " USD million (dotted: into the intermediary; solid: on to the importer)")
+    onsets = ", ".join(f"{c} {res.onset(c) or 'not yet'}" for c in res.timing.country.unique())
+    return (f"<p>Before the event every line should sit at zero (a placebo); the first period with excess on both legs:"
+            f" {onsets} ({res.source}).</p>" + figure(fig, "chart-timing"))
 
 
 def products_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
@@ -155,7 +195,7 @@ def products_section(store: Store, case: Case, figure: Figures, state: dict) -> 
     return table(frame.sort_values(["flagged routes carrying it", "HS6"], ascending=[False, True]))
 
 
-ROLES = (("the case's pair", "#444444"), ("flagged intermediary", "#1f77b4"), ("relabelling", "#9467bd"),
+ROLES = (("the case's pair", "#444444"), ("flagged intermediary", ROUTE), ("relabelling", RELABEL),
          ("suspected in the case file", "#f0a020"))
 
 
@@ -297,6 +337,7 @@ def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path 
         ("Trade as each side reports it", lambda: flows_section(store, case, figure)),
         ("Mirror gap", lambda: mirror_section(store, case, figure)),
         ("Where the trade went", lambda: reroute_section(store, case, figure, state)),
+        ("When the routes started", lambda: timing_section(store, case, figure, state)),
         ("Products on the routes", lambda: products_section(store, case, figure, state)),
         ("What the detour costs", lambda: cost_section(store, case, figure, state)),
         ("Claims in public, checked", lambda: claims_section(store, case, figure)),
