@@ -145,3 +145,14 @@ def test_reroute_pair_with_no_trade(world_store) -> None:
     path, _ = world_store["routes"]
     with Store(path, read_only=True) as st, pytest.raises(InputError, match="no trade from ISL to NZL|no product-level exports of ISL"):
         scan(st, "ISL", "NZL", EVENT)
+
+
+def test_effect_can_leave_the_flagged_routes_out_of_its_control_group(world_store, cli) -> None:
+    """The routes' imports from TUR grew with the rerouted goods: --exclude-flagged drops them (and the
+    relabelling country) from the control group, and says so."""
+    path, truth = world_store["routes"]
+    out = cli("effect", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--exclude-flagged", "--json", "--store", path)
+    payload = json.loads(out.output)
+    expected = {x["country"] for x in truth["directions"][0]["intermediaries"]} | {"PSE"}
+    assert not expected & set(payload["controls"])
+    assert any(n.startswith("control group leaves out the countries reroute flags") and "PSE" in n for n in payload["notes"])

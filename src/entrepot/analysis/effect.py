@@ -81,11 +81,25 @@ def direct_effect(
     exclude: list[str] | None = None,
     n_boot: int = 999,
     seed: int = 0,
+    exclude_flagged: bool = False,
 ) -> EffectResult:
-    """Did trade from `exporter` to `importer` stop after `event`? Both sides, by HS2 group, with a 95% CI."""
+    """Did trade from `exporter` to `importer` stop after `event`? Both sides, by HS2 group, with a 95% CI.
+
+    `exclude_flagged`: also leave out of the control group the countries `reroute` flags (routes and
+    relabelling): their imports from A grew with the rerouted goods, which would inflate the counterfactual.
+    """
     a, b = check_country(exporter, "exporter"), check_country(importer, "importer")
     excluded = [check_country(c) for c in exclude or []]
     date = parse_event(event)
+    flagged_note = []
+    if exclude_flagged:
+        from entrepot.analysis.reroute import scan
+
+        rr = scan(store, a, b, date)
+        flagged = rr.candidates.significant | rr.candidates.get("relabelling", False)
+        found = [c for c in rr.candidates.country[flagged] if c not in excluded]
+        excluded += found
+        flagged_note = [f"control group leaves out the countries reroute flags: {', '.join(found) or 'none'}"]
     if freq == "auto":
         freq = "M" if "M" in _panel.frequencies(store, a, "export", b) | _panel.frequencies(store, b, "import", a) else "A"
     if freq not in ("A", "M"):
@@ -95,7 +109,7 @@ def direct_effect(
     control = exports[exports.partner != b]
     if control.empty:
         raise InputError(f"no control group: {a} reports no exports to other destinations")
-    sides, notes = [], []
+    sides, notes = [], flagged_note
     for side, reporter, flow, partner in (("exporter", a, "export", b), ("importer", b, "import", a)):
         treated = exports[exports.partner == b] if flow == "export" else _panel.panel(store, b, "import", freq, 2, [a])
         if treated.empty or treated.value.sum() <= 0:

@@ -43,6 +43,8 @@ def effect(
     event: Annotated[str, typer.Option("--event", help="Event date, YYYY-MM-DD.")],
     freq: Annotated[str, typer.Option("--freq", help="A, M or auto (monthly when the pair has months).")] = "auto",
     exclude: Annotated[str | None, typer.Option("--exclude", help="Destinations left out of the control group: GRC,BGR.")] = None,
+    exclude_flagged: Annotated[bool, typer.Option("--exclude-flagged", help="Also leave out the countries `reroute` flags"
+                                                  " (their imports grew with the rerouted goods).")] = False,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
@@ -50,7 +52,7 @@ def effect(
     from entrepot.analysis.effect import direct_effect
 
     with Store(store_path(store), read_only=True) as st:
-        res = direct_effect(st, exporter, importer, event, freq, split_codes(exclude))
+        res = direct_effect(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged)
     if as_json:
         print_json(res.to_dict())
         return
