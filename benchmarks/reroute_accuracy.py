@@ -8,7 +8,9 @@ formats, ingested, and scanned twice: on BACI (annual) and on the Comtrade repor
 flags are compared with the truth: precision and recall of the intermediaries flagged
 significant, by world strength and by each route's own share; the error of the total rerouted
 value over the post-event window; and in worlds without rerouting whether anything was flagged.
-Relabelling is switched off here (mirror measures it). Writes docs/accuracy.md.
+A quarter of the seeds each also declare 0, 5, 10 or 20% of the stopped flow to another country
+(relabelling, landing in the importer): the relabelling test is scored on them, and in every world
+on whether it flags anyone else. Writes docs/accuracy.md.
 
     python benchmarks/reroute_accuracy.py [--seeds 20] [--countries 90] [--cache DIR]
 """
@@ -35,6 +37,7 @@ from entrepot.store import Store  # noqa: E402
 from entrepot.synth import Route, Scenario, generate, ingest_world  # noqa: E402
 
 SHARES = (0.0, 0.05, 0.10, 0.20, 0.35, 0.50)
+RELABEL = (0.0, 0.05, 0.10, 0.20)  # by seed, cyclically
 PRODUCTS, CHURN = 40, 0.3
 SOURCES = {"baci": "annual (BACI)", "reported": "monthly (Comtrade reports)"}
 
@@ -50,8 +53,10 @@ def build(seed: int, share: float, countries: int, cache: Path) -> Path:
     vias = list(rng.choice(pool, k, replace=False)) if share > 0 else []
     split = rng.dirichlet(np.ones(k)) * share if share > 0 else []
     routes = tuple(Route(str(c), float(s), int(rng.integers(0, 3)), float(rng.uniform(0, 0.1))) for c, s in zip(vias, split))
+    relabel = RELABEL[seed % len(RELABEL)]
+    into = str(rng.choice([c for c in pool if c not in vias])) if relabel else None
     scn = Scenario.default().replace(seed=seed, n_countries=countries, n_products=PRODUCTS, controls=2, routes=routes,
-                                     relabel_country=None, relabel_share=0.0, churn=CHURN)
+                                     relabel_country=into, relabel_share=relabel, churn=CHURN)
     world = generate(scn)
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
@@ -78,10 +83,20 @@ def evaluate(path: Path, seed: int, share: float) -> list[dict]:
         flagged = set(table.index[table.significant])
         base = {"seed": seed, "world_share": share, "source": source, "seconds": seconds,
                 "true_total": sum(v for _, v in true.values()), "est_total": res.rerouted_value_usd}
+        base["kind"] = "route"
         rows += [base | {"country": c, "route_share": s, "true": True, "flagged": c in flagged} for c, (s, _) in true.items()]
         rows += [base | {"country": c, "route_share": 0.0, "true": False, "flagged": True} for c in flagged - set(true)]
         if not true and not flagged:
             rows.append(base | {"country": None, "route_share": 0.0, "true": False, "flagged": False})
+    # Relabelling comes from the monthly reports whatever the source: scored once, on the last scan.
+    relabel = truth["relabelled"] or {}
+    found = res.relabelling
+    marked = set(table.index[table.relabelling])
+    rows.append({"kind": "relabel", "seed": seed, "world_share": share, "relabel_share": relabel.get("share", 0.0),
+                 "hit": relabel.get("country") in marked, "false_flags": len(marked - {relabel.get("country")}),
+                 "routes_marked": len(marked & set(true)),
+                 "true_value": sum(v for p, v in relabel.get("by_period", {}).items() if p in found.window.post),
+                 "est_value": found.relabelled_value_usd, "importer_excess": found.importer_excess_usd})
     return rows
 
 
@@ -92,6 +107,7 @@ def _run(args: tuple) -> list[dict]:
 
 def tables(df: pd.DataFrame) -> list[str]:
     """The markdown tables, one block per source."""
+    df = df[df.kind == "route"]
     lines = []
     for source, label in SOURCES.items():
         d = df[df.source == source]
@@ -117,6 +133,19 @@ def tables(df: pd.DataFrame) -> list[str]:
     return lines
 
 
+def relabel_table(df: pd.DataFrame) -> list[str]:
+    """Relabelling: found or not, its value, and anyone else marked, by the relabelled share."""
+    d = df[df.kind == "relabel"]
+    lines = ["| relabelled share of the stopped flow | worlds | relabelling country found | value within ±20% |"
+             " median error of value | worlds marking another country | true routes marked |", "|---|---|---|---|---|---|---|"]
+    for share, g in d.groupby("relabel_share"):
+        err = (g.est_value / g.true_value - 1).abs() if share else None
+        lines.append(f"| {'none' if not share else f'{share:.0%}'} | {len(g)} | {'-' if not share else f'{g.hit.mean():.2f}'} |"
+                     f" {'-' if not share else f'{(err <= 0.2).mean():.0%}'} | {'-' if not share else f'{err.median():.0%}'} |"
+                     f" {(g.false_flags > 0).mean():.0%} | {int(g.routes_marked.sum())} |")
+    return lines
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=20)
@@ -130,6 +159,8 @@ def main() -> None:
         jobs = [(seed, share, args.countries, cache) for seed in range(args.seeds) for share in SHARES]
         with ProcessPoolExecutor(args.jobs) as pool:
             df = pd.DataFrame([row for rows in pool.map(_run, jobs) for row in rows])
+    relabel = relabel_table(df)
+    df = df[df.kind == "route"]
     strong = df[df.true & (df.route_share >= 0.10)]
     world10 = df[df.world_share >= 0.10]
     worlds = world10.groupby(["source", "seed", "world_share"]).first()
@@ -141,7 +172,9 @@ def main() -> None:
         f"`python benchmarks/reroute_accuracy.py --seeds {args.seeds} --countries {args.countries}`: {len(jobs)} worlds"
         f" ({args.seeds} seeds x {len(SHARES)} strengths), each with 2-6 true intermediaries drawn among {args.countries}"
         f" countries, {PRODUCTS} products, small flows churning ({CHURN:.0%} a year), 2022-2025, embargo 2 May 2024,"
-        f" alpha 0.05, each scanned on the annual BACI file and on the monthly Comtrade reports. Machine: {machine()}.",
+        f" alpha 0.05, each scanned on the annual BACI file and on the monthly Comtrade reports. Seeds cycle through"
+        f" relabelling {', '.join(f'{r:.0%}' for r in RELABEL)} of the stopped flow (declared to another country, landing in"
+        f" the importer). Machine: {machine()}.",
         "",
         *tables(df),
         "Against the goals, both sources together:",
@@ -158,6 +191,19 @@ def main() -> None:
         "A world's total is split among its routes at random, so many routes carry under 2% of the stopped flow;",
         "those are what the world-level recall misses. They are small against the year-to-year noise of the",
         "intermediary's own trade, and the estimated total counts only the routes flagged, so missed routes make it run low.",
+        "",
+        "This run adds relabelling to three seeds in four; the previous run had none and 91% of totals within ±20%.",
+        "Precision is unchanged; monthly recall of routes of 10% or more is 0.96 (was 1.00): in seed 18 the monthly",
+        "scan ranks all six routes first but none passes Holm's threshold (leg-1 p 0.003-0.02), not yet understood.",
+        "The value error widens: relabelled goods still arrive in B, so the drop the routes are measured against is",
+        "smaller, and the counterfactual's error (each product's world growth standing in for the pair's own path)",
+        "becomes a larger part of it. Seed 11, whose pair stayed flat before the event while the world grew, is 68%",
+        "over without relabelling and 109% with it; the median error stays under 10%.",
+        "",
+        "**Relabelling** (always from the monthly reports: the relabelling country must report its imports; in these",
+        "worlds the reporters are the case's countries, the routes and two controls):",
+        "",
+        *relabel,
     ]
     write_section("accuracy.md", "reroute", "\n".join(lines), title="Accuracy")
     print("\n".join(lines))
