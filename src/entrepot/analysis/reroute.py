@@ -565,7 +565,7 @@ def _cif_fob(sent: np.ndarray, got: np.ndarray, reporting: np.ndarray) -> tuple[
         return np.ones((len(sent), 1)), np.zeros(len(sent)), 1.0
     pooled = float(np.nanmedian(log_ratio))
     n = both.sum(1)
-    with np.errstate(all="ignore"), warnings.catch_warnings():
+    with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: candidates with no pairs, replaced below
         own = np.nanmedian(log_ratio, axis=1)
         spread = 1.4826 * np.nanmedian(np.abs(log_ratio - own[:, None]), axis=1)
