@@ -13,21 +13,28 @@ treatment intensity. For a candidate C and each product p (means per period, aft
 - d_p is A -> B's drop in product p: its counterfactual (before times the world's growth) minus
   what was still shipped;
 - tau_c absorbs the pair's own growth in its own mix; beta_c is the share of the drop that shows up
-  on the leg, estimated by weighted least squares with weights 1 / (x + d)^2: trade noise is
-  multiplicative, so each product counts by its relative change, as in a log-linear model, and a
-  product C never bought from A counts fully. Two Huber reweighting steps then discount products
-  whose flow jumps on its own (small flows come and go from year to year). The standard error is
-  heteroskedasticity-robust (sandwich, over products), so the weights need not be right for the
-  test to hold.
+  on the leg.
 
-Each leg's z = beta / se is judged against the cross-section of candidates (their median and
+Each leg is fitted twice by weighted least squares. The test weighs products by 1 / (x + d)^2:
+trade noise is multiplicative, so each product counts by its relative change, as in a log-linear
+model, and a product C never bought from A counts fully. The value weighs them by
+1 / ((x + d)(x + mean d)): for products C never bought (x = 0) that is 1 / d, the Poisson (PPML)
+weight, so the share is a ratio of sums rather than a mean of ratios, which products whose drop is
+under-measured (a flow absent in one pre-event year) inflate; for C's big existing flows it is
+1 / x^2 again, since their noise grows with them. In both, products weigh as if worth at least 1%
+of the leg's mean product (a few dollars cannot set tau), and two Huber reweighting steps discount
+products whose flow jumps on its own (small flows come and go from year to year). Standard errors
+are heteroskedasticity-robust (sandwich, over products), so the weights need not be right for the
+test to hold.
+
+Each leg's z = beta / se (the test fit) is judged against the cross-section of candidates (their median and
 robust spread, at least the standard normal), since most countries reroute nothing. A country is
 flagged when both legs show excess (p = max of the two legs' p-values, an intersection-union test)
 and it passes Holm's procedure over all candidates, which keeps the chance of flagging any innocent
-country below `alpha`, and carries at least 0.5% of the drop. The rerouted value through C is beta times the drop, from both legs weighted by
-their precision (leg 2 net of the unit-value markup between the legs); its confidence interval
-comes from a bootstrap over products. A placebo runs the same test between the two halves of the
-pre-event window (a pre-trend check).
+country below `alpha`, and carries at least 0.5% of the drop. The rerouted value through C is the
+value fit's beta times the drop, from both legs weighted by their precision (leg 2 net of the
+unit-value markup between the legs); its confidence interval comes from a bootstrap over products.
+A placebo runs the same test between the two halves of the pre-event window (a pre-trend check).
 
 Relabelling (goods A declares to C that land in B) is tested on both sides' declared reports: the
 same fit on the flow A declares to C but C does not record, against A's declared drop to B
@@ -65,6 +72,7 @@ MIN_PRODUCTS = 3  # a leg needs this many products with trade to be tested
 MIN_SE = 1e-4  # shares of the drop finer than this are noise, even when a fit is exact
 MIN_SHARE = 0.005  # an intermediary must carry at least 0.5% of the drop to be flagged
 MIN_UNRECORDED = 0.25  # relabelling: at least this part of what A declares extra to C is missing from C's records
+FLOOR = 0.01  # a leg's products weigh as if worth at least 1% of its mean product
 HUBER_STEPS, HUBER_C = 2, 1.345  # robust reweighting of the product-level fit (Huber's usual tuning)
 
 
@@ -358,20 +366,54 @@ def _bind(sql: str, params: dict) -> tuple[str, dict]:
 
 
 @dataclass
-class _Leg:
+class _Fit:
+    """One weighted fit of a leg, per candidate."""
+
     beta: np.ndarray  # (C,) share of the drop that shows on the leg
-    se: np.ndarray
-    z: np.ndarray
-    active: np.ndarray  # enough products to test
-    excess: np.ndarray  # (C, P) after - tau-adjusted counterfactual
-    boot: np.ndarray  # (C, R) beta in bootstrap samples over products
+    tau: np.ndarray  # (C,) the pair's own growth in its own mix
+    se: np.ndarray  # (C,) robust standard error of beta
+    w: np.ndarray  # (C, P) final weights, for the bootstrap
+    n: np.ndarray  # (C,) products in the fit
+
+
+@dataclass
+class _Leg:
+    """A leg fitted twice: `test` weighs products by relative change (the test's power), `value` by
+    level (the value: sums are matched, as in PPML)."""
+
+    test: _Fit
+    value: _Fit
+    active: np.ndarray  # (C,) enough products to test
+    excess: np.ndarray  # (C, P) after - the tau-adjusted counterfactual (value fit)
+    boot: np.ndarray  # (C, R) the value fit's beta in bootstrap samples over products
+
+    @property
+    def z(self) -> np.ndarray:
+        return np.where(self.active, self.test.beta / self.test.se, 0.0)
 
 
 def _leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray) -> _Leg:
-    """Per candidate (rows): WLS of y on [x, drop] over products; `traded` (C,): the leg has any trade."""
+    """Per candidate (rows): y on [x, drop] over products, for the test and for the value; `traded`
+    (C,): the leg has any trade."""
     d = np.broadcast_to(drop, x.shape)
+    test, value = _fit(x, y, d, value=False), _fit(x, y, d, value=True)
+    active = (test.n >= MIN_PRODUCTS) & traded
+    boot = _solve(value.w, x, d, y, draws)[0]
+    return _Leg(test, value, active, y - value.tau[:, None] * x, boot)
+
+
+def _fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool) -> _Fit:
+    """WLS of y on [x, d], two Huber steps, sandwich standard error.
+
+    Weights 1 / (x + d)^2 for the test; 1 / ((x + d)(x + mean d)) for the value (module docstring).
+    Products weigh as if worth at least FLOOR of the leg's mean product: with pure relative weights
+    one product worth a few dollars can set tau alone."""
     used = x + d > 0
-    w = np.where(used, 1.0 / np.where(used, x + d, 1.0) ** 2, 0.0)
+    size = np.where(used, x + d, 0.0)
+    n = used.sum(1, keepdims=True)
+    floor = FLOOR * size.sum(1, keepdims=True) / np.maximum(n, 1)
+    other = x + np.where(used, d, 0.0).sum(1, keepdims=True) / np.maximum(n, 1) if value else size
+    w = np.where(used, 1.0 / np.where(used, (size + floor) * (other + floor), 1.0), 0.0)
     beta, tau, rx, rd = _solve(w, x, d, y)
     for _ in range(HUBER_STEPS):  # products that jump on their own (a new or vanished flow) count less
         std = np.sqrt(w) * (y - tau[:, None] * x - beta[:, None] * d)
@@ -381,13 +423,9 @@ def _leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, dra
     resid = y - tau[:, None] * x - beta[:, None] * d
     # Robust (sandwich) variance of beta: its row of (X'WX)^-1 applied to each product's score.
     psi = (rx[:, None] * x + rd[:, None] * d) * w * resid
-    n = used.sum(1)
+    n = n[:, 0]
     se = np.maximum(np.sqrt((psi**2).sum(1) * n / np.maximum(n - 2, 1)), MIN_SE)
-    active = (n >= MIN_PRODUCTS) & traded
-    z = np.where(active, beta / se, 0.0)
-    # Bootstrap over products: the same normal equations with resampled product weights.
-    boot = _solve(w, x, d, y, draws)[0]
-    return _Leg(beta, se, z, active, y - tau[:, None] * x, boot)
+    return _Fit(beta, tau, se, w, n)
 
 
 def _growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray) -> _Leg:
@@ -482,9 +520,9 @@ def _routes(data: _Data, alpha: float, seed: int) -> RerouteResult:
     p_joint = np.maximum(p1, p2)
     markup = _markup(data, drop)
     # Rerouted share: both legs' betas, weighted by precision (leg 2 net of the markup).
-    b2, s2 = leg2.beta / (1 + markup), leg2.se / (1 + markup)
-    w1, w2 = 1 / np.maximum(leg1.se, 1e-12) ** 2, 1 / np.maximum(s2, 1e-12) ** 2
-    share = np.clip((w1 * leg1.beta + w2 * b2) / (w1 + w2), 0.0, None)
+    b2, s2 = leg2.value.beta / (1 + markup), leg2.value.se / (1 + markup)
+    w1, w2 = 1 / np.maximum(leg1.value.se, 1e-12) ** 2, 1 / np.maximum(s2, 1e-12) ** 2
+    share = np.clip((w1 * leg1.value.beta + w2 * b2) / (w1 + w2), 0.0, None)
     boot_share = np.clip((w1[:, None] * leg1.boot + w2[:, None] * leg2.boot / (1 + markup)[:, None]) / (w1 + w2)[:, None], 0.0, None)
     total_drop = float(drop.sum())
     rerouted = share * total_drop * n_post
@@ -530,17 +568,19 @@ def _relabelling(data: _Data, alpha: float, seed: int, family: list[str]) -> Rel
     drop = _drop(data, dec.to_b)
     draws, traded = _draws(len(data.products), seed), dec.reporting & (data.ac.sum((0, 2)) > 0)
     leg = _leg(x, data.ac[2] - sent * world - recorded, drop, traded, draws)
-    kept = np.clip(_leg(x, recorded, drop, traded, draws).beta, 0.0, None)  # the share of the drop C does record
+    kept = _leg(x, recorded, drop, traded, draws)  # the share of the drop C does record
+    kept_test, kept_value = (np.clip(f.beta, 0.0, None) for f in (kept.test, kept.value))
     # A wrong CIF/FOB factor turns a share of what C records into "unrecorded": add its uncertainty to
     # the test, and draw the factor in the bootstrap (a log error e moves beta by about kept * e).
-    z = np.where(leg.active, leg.beta / np.sqrt(leg.se**2 + (kept * cif_se) ** 2), 0.0)
+    z = np.where(leg.active, leg.test.beta / np.sqrt(leg.test.se**2 + (kept_test * cif_se) ** 2), 0.0)
     noise = np.random.default_rng(seed).normal(0.0, 1.0, leg.boot.shape) * cif_se[:, None]
-    leg = dataclasses.replace(leg, boot=leg.boot + kept[:, None] * noise)
+    leg = dataclasses.replace(leg, boot=leg.boot + kept_value[:, None] * noise)
     p = _p_values(z, leg.active)
     in_family = leg.active & np.isin(data.countries, family)
     passed = np.zeros(len(p), dtype=bool)
     passed[in_family] = _holm(p[in_family], alpha)
-    material = (leg.beta >= MIN_SHARE) & (leg.beta >= MIN_UNRECORDED * (leg.beta + kept))
+    share = leg.value.beta
+    material = (share >= MIN_SHARE) & (share >= MIN_UNRECORDED * (share + kept_value))
     total = float(drop.sum()) * n_post
     value = {k: np.clip(v, 0.0, None) for k, v in _excess("relabel", leg, total).items()}
     table = pd.DataFrame({
@@ -619,9 +659,8 @@ def _timing(store: Store, data: _Data, flagged: list[str], seed: int) -> pd.Data
 def _excess(name: str, leg: _Leg, total_drop: float) -> dict[str, np.ndarray]:
     """A leg's excess value over the post-event periods (its share of the drop times the drop), with a 95% CI.
 
-    Not the sum of the products' residual excess: the fit weighs products by relative change, so
-    that sum is dominated by the noise of the pair's biggest flows."""
-    return {f"{name}_excess": leg.beta * total_drop, f"{name}_ci_low": np.percentile(leg.boot, 2.5, axis=1) * total_drop,
+    Not the sum of the products' residual excess, which the noise of the pair's biggest flows dominates."""
+    return {f"{name}_excess": leg.value.beta * total_drop, f"{name}_ci_low": np.percentile(leg.boot, 2.5, axis=1) * total_drop,
             f"{name}_ci_high": np.percentile(leg.boot, 97.5, axis=1) * total_drop}
 
 
