@@ -22,10 +22,11 @@ model, and a product C never bought from A counts fully. The value weighs them b
 weight, so the share is a ratio of sums rather than a mean of ratios, which products whose drop is
 under-measured (a flow absent in one pre-event year) inflate; for C's big existing flows it is
 1 / x^2 again, since their noise grows with them. In both, products weigh as if worth at least 1%
-of the leg's mean product (a few dollars cannot set tau), and two Huber reweighting steps discount
-products whose flow jumps on its own (small flows come and go from year to year). Standard errors
-are heteroskedasticity-robust (sandwich, over products), so the weights need not be right for the
-test to hold.
+of the leg's mean product (a few dollars cannot set tau). The test's fit then takes two Huber
+reweighting steps, which discount products whose flow jumps on its own (small flows come and go
+from year to year); the value's does not, since trimming products breaks the matching of sums.
+Standard errors are heteroskedasticity-robust (sandwich, over products), so the weights need not
+be right for the test to hold.
 
 Each leg's z = beta / se (the test fit) is judged against the cross-section of candidates (their median and
 robust spread, at least the standard normal), since most countries reroute nothing. A country is
@@ -392,20 +393,23 @@ class _Leg:
         return np.where(self.active, self.test.beta / self.test.se, 0.0)
 
 
-def _leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray) -> _Leg:
+def _leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray,
+         trim_value: bool = False) -> _Leg:
     """Per candidate (rows): y on [x, drop] over products, for the test and for the value; `traded`
-    (C,): the leg has any trade."""
+    (C,): the leg has any trade. `trim_value` gives the value fit the test's Huber steps too: in a
+    single period the noise of C's big flows outweighs the bias trimming brings."""
     d = np.broadcast_to(drop, x.shape)
-    test, value = _fit(x, y, d, value=False), _fit(x, y, d, value=True)
+    test, value = _fit(x, y, d, value=False, trim=True), _fit(x, y, d, value=True, trim=trim_value)
     active = (test.n >= MIN_PRODUCTS) & traded
     boot = _solve(value.w, x, d, y, draws)[0]
     return _Leg(test, value, active, y - value.tau[:, None] * x, boot)
 
 
-def _fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool) -> _Fit:
-    """WLS of y on [x, d], two Huber steps, sandwich standard error.
+def _fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool, trim: bool) -> _Fit:
+    """WLS of y on [x, d] with a sandwich standard error; `trim`: two Huber steps.
 
-    Weights 1 / (x + d)^2 for the test; 1 / ((x + d)(x + mean d)) for the value (module docstring).
+    Weights 1 / (x + d)^2 for the test; 1 / ((x + d)(x + mean d)) for the value, which is not
+    trimmed over the whole window, since trimming products breaks its matching of sums (module docstring).
     Products weigh as if worth at least FLOOR of the leg's mean product: with pure relative weights
     one product worth a few dollars can set tau alone."""
     used = x + d > 0
@@ -415,7 +419,7 @@ def _fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool) -> _Fit:
     other = x + np.where(used, d, 0.0).sum(1, keepdims=True) / np.maximum(n, 1) if value else size
     w = np.where(used, 1.0 / np.where(used, (size + floor) * (other + floor), 1.0), 0.0)
     beta, tau, rx, rd = _solve(w, x, d, y)
-    for _ in range(HUBER_STEPS):  # products that jump on their own (a new or vanished flow) count less
+    for _ in range(HUBER_STEPS if trim else 0):  # products that jump on their own (a new or vanished flow) count less
         std = np.sqrt(w) * (y - tau[:, None] * x - beta[:, None] * d)
         scale = np.nan_to_num(1.4826 * np.nanmedian(np.where(used, np.abs(std), np.nan), axis=1, keepdims=True))
         w = w * np.where(scale > 0, np.minimum(1.0, HUBER_C * scale / np.maximum(np.abs(std), 1e-300)), 1.0)
@@ -428,10 +432,11 @@ def _fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool) -> _Fit:
     return _Fit(beta, tau, se, w, n)
 
 
-def _growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray) -> _Leg:
+def _growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray,
+                trim_value: bool = False) -> _Leg:
     """A leg of the route: after - x on [x, drop], x = before * growth."""
     x = before * growth
-    return _leg(x, after - x, drop, after.sum(1) + before.sum(1) > 0, draws)
+    return _leg(x, after - x, drop, after.sum(1) + before.sum(1) > 0, draws, trim_value)
 
 
 def _solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
@@ -618,7 +623,8 @@ def _cif_fob(sent: np.ndarray, got: np.ndarray, reporting: np.ndarray) -> tuple[
 def _timing(store: Store, data: _Data, flagged: list[str], seed: int) -> pd.DataFrame | None:
     """Event study of the flagged routes: each period's excess on both legs, in the product mix of the
     post-event drop (a fixed intensity, so the periods before the event are placebos), against the
-    pre-event means; in USD per period with a bootstrap 95% CI. The transition period is included."""
+    pre-event means; in USD per period with a bootstrap 95% CI, the value fit trimmed (`_leg`). The
+    transition period is included."""
     if not flagged:
         return None
     window, (trade, params) = data.window, data.relation
@@ -648,8 +654,8 @@ def _timing(store: Store, data: _Data, flagged: list[str], seed: int) -> pd.Data
     out = []
     for k, t in enumerate(periods):
         world = _ratio(cubes["w"][k, 0], world_pre)
-        leg1 = _growth_leg(mean(data.ac)[rows_c], cubes["a"][k], np.broadcast_to(world, (C, P)), drop, draws)
-        leg2 = _growth_leg(mean(data.cb)[rows_c], cubes["b"][k], _ratio(cubes["r"][k], rest_pre, world), drop, draws)
+        leg1 = _growth_leg(mean(data.ac)[rows_c], cubes["a"][k], np.broadcast_to(world, (C, P)), drop, draws, True)
+        leg2 = _growth_leg(mean(data.cb)[rows_c], cubes["b"][k], _ratio(cubes["r"][k], rest_pre, world), drop, draws, True)
         phase = "transition" if t == window.timing.transition else "pre" if t < window.timing.first_post else "post"
         out.append(pd.DataFrame({"country": flagged, "period": period_label(t, window.freq), "phase": phase,
                                  **_excess("leg1", leg1, float(drop.sum())), **_excess("leg2", leg2, float(drop.sum()))}))
