@@ -28,11 +28,11 @@ from year to year); the value's does not, since trimming products breaks the mat
 Standard errors are heteroskedasticity-robust (sandwich, over products), so the weights need not
 be right for the test to hold.
 
-Each leg's z = beta / se (the test fit) is judged against the cross-section of candidates (their median and
-robust spread, at least the standard normal), since most countries reroute nothing. A country is
-flagged when both legs show excess (p = max of the two legs' p-values, an intersection-union test)
-and it passes Holm's procedure over all candidates, which keeps the chance of flagging any innocent
-country below `alpha`, and carries at least 0.5% of the drop. The rerouted value through C is the
+Each leg's z = beta / se of the test fit is judged against the cross-section of candidates (their
+median and robust spread, at least the standard normal), since most countries reroute nothing. A
+country is flagged when both legs show excess (p = max of the two legs' p-values, an
+intersection-union test) and it passes Holm's procedure over all candidates, which keeps the chance
+of flagging any innocent country below `alpha`, and carries at least 0.5% of the drop. The rerouted value through C is the
 value fit's beta times the drop, from both legs weighted by their precision (leg 2 net of the
 unit-value markup between the legs); its confidence interval comes from a bootstrap over products.
 A placebo runs the same test between the two halves of the pre-event window (a pre-trend check).
@@ -379,8 +379,8 @@ class _Fit:
 
 @dataclass
 class _Leg:
-    """A leg fitted twice: `test` weighs products by relative change (the test's power), `value` by
-    level (the value: sums are matched, as in PPML)."""
+    """A leg fitted twice: `test` weighs products by relative change (the test's power), `value` so
+    that sums are matched (the value; module docstring)."""
 
     test: _Fit
     value: _Fit
@@ -654,8 +654,8 @@ def _timing(store: Store, data: _Data, flagged: list[str], seed: int) -> pd.Data
     out = []
     for k, t in enumerate(periods):
         world = _ratio(cubes["w"][k, 0], world_pre)
-        leg1 = _growth_leg(mean(data.ac)[rows_c], cubes["a"][k], np.broadcast_to(world, (C, P)), drop, draws, True)
-        leg2 = _growth_leg(mean(data.cb)[rows_c], cubes["b"][k], _ratio(cubes["r"][k], rest_pre, world), drop, draws, True)
+        leg1 = _growth_leg(mean(data.ac)[rows_c], cubes["a"][k], np.broadcast_to(world, (C, P)), drop, draws, trim_value=True)
+        leg2 = _growth_leg(mean(data.cb)[rows_c], cubes["b"][k], _ratio(cubes["r"][k], rest_pre, world), drop, draws, trim_value=True)
         phase = "transition" if t == window.timing.transition else "pre" if t < window.timing.first_post else "post"
         out.append(pd.DataFrame({"country": flagged, "period": period_label(t, window.freq), "phase": phase,
                                  **_excess("leg1", leg1, float(drop.sum())), **_excess("leg2", leg2, float(drop.sum()))}))
