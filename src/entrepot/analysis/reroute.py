@@ -32,9 +32,10 @@ Each leg's z = beta / se of the test fit is judged against the cross-section of 
 median and robust spread, at least the standard normal), since most countries reroute nothing. A
 country is flagged when both legs show excess (p = max of the two legs' p-values, an
 intersection-union test) and it passes Holm's procedure over all candidates, which keeps the chance
-of flagging any innocent country below `alpha`, and carries at least 0.5% of the drop. The rerouted value through C is the
-value fit's beta times the drop, from both legs weighted by their precision (leg 2 net of the
-unit-value markup between the legs); its confidence interval comes from a bootstrap over products.
+of flagging any innocent country below `alpha`, and carries at least 0.5% of the drop. The rerouted
+value through C is the value fit's beta times the drop, from both legs weighted by their precision
+(leg 2 net of the unit-value markup between the legs); its confidence interval comes from a
+bootstrap over products.
 A placebo runs the same test between the two halves of the pre-event window (a pre-trend check).
 
 Relabelling (goods A declares to C that land in B) is tested on both sides' declared reports: the
