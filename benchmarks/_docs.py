@@ -9,7 +9,7 @@ from __future__ import annotations
 import platform
 import re
 import statistics
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -18,7 +18,7 @@ DOCS = Path(__file__).resolve().parents[1] / "docs"
 def machine() -> str:
     import os
 
-    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {datetime.now(timezone.utc):%Y-%m-%d}"
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, {datetime.now(UTC):%Y-%m-%d}"
 
 
 def median(xs: list[float]) -> float:

@@ -73,7 +73,10 @@ def main() -> None:
     args = parser.parse_args()
     runs = [one(seed) for seed in range(1, args.seeds + 1)]
     med = {k: median([r[k] for r in runs]) for k in runs[0]}
-    cover = lambda k: f"{sum(r[k] for r in runs):.0f} of {len(runs)}"  # noqa: E731
+
+    def covers(side: str) -> str:
+        return f"95% CI covers the truth in {sum(r[side + '_covered'] for r in runs):.0f} of {len(runs)}"
+
     accuracy = f"""
 ### Analysis: effect, mirror and cost against a synth world's truth
 
@@ -81,8 +84,8 @@ Default synth world, seeds 1-{args.seeds} (median over seeds; {machine()}).
 
 | check | result |
 | --- | --- |
-| effect, exporter side: error of the % change (truth: -(1 - leak)) | {med['exporter_err_pts']:.2f} points; 95% CI covers the truth in {cover('exporter_covered')} |
-| effect, importer side: error of the % change (truth: -(1 - leak - relabelled share)) | {med['importer_err_pts']:.2f} points; 95% CI covers the truth in {cover('importer_covered')} |
+| effect, exporter side: error of the % change (truth: -(1 - leak)) | {med['exporter_err_pts']:.2f} points; {covers('exporter')} |
+| effect, importer side: error of the % change (truth: -(1 - leak - relabelled share)) | {med['importer_err_pts']:.2f} points; {covers('importer')} |
 | mirror: post-event gap (importer at FOB - exporter) / relabelled value | {med['gap_over_relabelled']:.3f} |
 | cost: largest error of an intermediary's observed markup | {med['markup_max_err_pts']:.2f} points |
 | cost: estimated / true rerouted tonnes, range over intermediaries | {med['tonnes_ratio_min']:.2f} to {med['tonnes_ratio_max']:.2f} |

@@ -89,7 +89,7 @@ def theirs(base: pd.DataFrame, experiment: pd.DataFrame, beta: dict[str, float],
                 except ValueError:
                     continue
             else:
-                raise RuntimeError("gegravity: no omr_rescale in %s converged" % (RESCALES,))
+                raise RuntimeError(f"gegravity: no omr_rescale in {RESCALES} converged")
             model.define_experiment(exp)
             model.simulate()
         times.append(time.perf_counter() - t0)
@@ -110,7 +110,7 @@ def compare(mine: ge.GEResult, other: pd.DataFrame) -> dict[str, float]:
 def problem(df, year, scenario_mask, reps, label, shift_var="RTA", fixed: dict[str, float] | None = None):
     usable = [v for v in COST_VARS if v in df.columns and df[v].nunique() > 1]
     est = gravity.estimate(df, "trade ~ " + " + ".join(usable) + " | exp_year + imp_year", intra=True, cluster="pair_id")
-    beta = dict(zip(est.coefficients["term"], est.coefficients["estimate"])) | (fixed or {})
+    beta = dict(zip(est.coefficients["term"], est.coefficients["estimate"], strict=True)) | (fixed or {})
     countries, trade, t_bln, (i, j, base) = costs_from_coefficients(df, year, beta)
     mask = scenario_mask(countries)
     t_cfl = t_bln * mask
@@ -141,7 +141,7 @@ def main() -> None:
         def mask(countries):
             m = np.ones((len(countries), len(countries)))
             pos = {c: k for k, c in enumerate(countries)}
-            for e, i_, r in zip(base["exporter"], base["importer"], base["RTA"]):
+            for e, i_, r in zip(base["exporter"], base["importer"], base["RTA"], strict=True):
                 if e in ("CAN", "MEX", "USA") and i_ in ("CAN", "MEX", "USA") and e != i_ and r:
                     m[pos[e], pos[i_]] = np.exp(-beta_rta)
             return m
@@ -181,9 +181,10 @@ def main() -> None:
     lines = ["## General equilibrium: entrepot beside gegravity", "",
              f"`python benchmarks/ge.py` — medians of {args.reps} runs (gegravity: {max(1, args.reps // 2)}), solve only"
              f" (after estimation). Machine: {machine()}.", "",
-             "| problem | countries | entrepot (s) | gegravity 0.3 (s) | speed-up | max abs. difference, pp: foreign exports / real GDP / factory price |",
+             "| problem | countries | entrepot (s) | gegravity 0.3 (s) | speed-up"
+             " | max abs. difference, pp: foreign exports / real GDP / factory price |",
              "|---|---|---|---|---|---|"]
-    for r, rescale in zip(results, USED[:: max(1, args.reps // 2)]):
+    for r, rescale in zip(results, USED[:: max(1, args.reps // 2)], strict=True):
         r["label"] += f"; gegravity omr_rescale {rescale:g}"
     for r in results:
         d = r["diff"]

@@ -60,7 +60,8 @@ Standard errors are clustered by pair with Stata's `ppml` small-sample adjustmen
 
 ## Table 4: general-equilibrium effects of NAFTA (GEPPML)
 
-    entrepot scenario --data ../shared/data/agtpa/Chapter2Application2.dta --remove-rta CAN,MEX,USA --year 1994 --panel-years 1986:2006:4 --sigma 7 --reference DEU --json
+    entrepot scenario --data ../shared/data/agtpa/Chapter2Application2.dta --remove-rta CAN,MEX,USA \\
+        --year 1994 --panel-years 1986:2006:4 --sigma 7 --reference DEU --json
 
 Percent, effects *of* NAFTA (baseline relative to the counterfactual without it), Germany the
 reference. In brackets, the published value for the three members from `SOURCE.md`.

@@ -19,10 +19,9 @@ def test_read_only_store_must_exist(tmp_path: Path) -> None:
 
 
 def test_transaction_rolls_back_on_error(store: Store) -> None:
-    with pytest.raises(RuntimeError):
-        with store.transaction() as con:
-            con.execute("INSERT INTO meta VALUES ('x', 'y')")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), store.transaction() as con:
+        con.execute("INSERT INTO meta VALUES ('x', 'y')")
+        raise RuntimeError("boom")
     assert store.query("SELECT * FROM meta WHERE key = 'x'").empty
 
 

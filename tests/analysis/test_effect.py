@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from entrepot.analysis.window import Timing, period_label
 from entrepot.analysis.effect import direct_effect
+from entrepot.analysis.window import Timing, period_label
 from entrepot.errors import InputError
 from entrepot.store import Store
 from tests.analysis._worlds import cli_json, embargo_panel, insert, synth_world
@@ -19,7 +19,7 @@ def test_annual_recovers_a_known_drop_and_leaves_the_partial_year_out(store) -> 
         assert lo < -0.9 < hi and hi - lo < 0.05
         assert abs(side.change_pct + 0.9) < 0.02
         assert side.change_usd_ci[0] < side.change_usd < side.change_usd_ci[1] < 0
-        phases = dict(zip(side.series.period, side.series.phase))
+        phases = dict(zip(side.series.period, side.series.phase, strict=True))
         assert phases["2023"] == "pre" and phases["2024"] == "transition" and phases["2025"] == "post"
 
 

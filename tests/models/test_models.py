@@ -53,7 +53,7 @@ def test_table4_nafta(nafta: ge.GEResult) -> None:
             # (18.83) while CAN and MEX match to 0.01 with the same formula: a transcription slip.
             assert ours[0] == pytest.approx(18.83, abs=0.005)
             diff = diff[1:]
-        assert diff.max() < 0.05, (country, dict(zip(ORDER, ours.round(2))))
+        assert diff.max() < 0.05, (country, dict(zip(ORDER, ours.round(2), strict=True)))
     assert nafta.converged
 
 

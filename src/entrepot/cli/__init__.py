@@ -49,12 +49,8 @@ def _root(
 
 
 # Importing the command modules registers their commands on `app`.
-from entrepot.cli import data  # noqa: E402,F401
+from entrepot.cli import analysis, data, models, show, synth  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:
     app(args=argv if argv is not None else sys.argv[1:], prog_name="entrepot")
-from entrepot.cli import models  # noqa: E402,F401
-from entrepot.cli import synth  # noqa: E402,F401
-from entrepot.cli import analysis  # noqa: E402,F401
-from entrepot.cli import show  # noqa: E402,F401

@@ -38,7 +38,7 @@ def print_json(payload: Any) -> None:
     typer.echo(json.dumps(payload, indent=2, default=str, ensure_ascii=False))
 
 
-def print_table(frame: "pd.DataFrame", title: str | None = None, right: list[str] | None = None) -> None:
+def print_table(frame: pd.DataFrame, title: str | None = None, right: list[str] | None = None) -> None:
     """A frame as a terminal table: numbers with thousands separators, blanks for missing; numbers and the
     `right` columns (numbers already formatted as text) right-aligned."""
     from rich import box

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from entrepot.cli import app
 from entrepot.analysis.flows import bilateral
+from entrepot.cli import app
 from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
 from entrepot.store import Store
 from entrepot.store.ingest import ingest_file

@@ -50,7 +50,7 @@ def code_table(options: dict[str, Any]) -> pd.DataFrame:
         isos = table[iso_col].fillna("").str.strip().str.upper()
         # BACI writes Comtrade's pseudo-ISO codes for a few areas ("S19" is Other Asia, nes: Taiwan).
         fallback = countries.from_numeric(numeric)
-        mapped = [iso if countries.is_known(iso) else fallback.get(n) for n, iso in zip(numeric, isos)]
+        mapped = [iso if countries.is_known(iso) else fallback.get(n) for n, iso in zip(numeric, isos, strict=True)]
         return pd.DataFrame({"code": numeric, "iso": mapped}).dropna()
     known = countries.numeric_table()
     return pd.DataFrame({"code": list(known), "iso": list(known.values())})
@@ -62,7 +62,7 @@ def iso_lookup(codes: pd.DataFrame):
     A list lookup instead of a join: on a BACI year the join doubled the ingest time.
     """
     table: list[str | None] = [None] * (int(codes["code"].max()) + 1)
-    for code, iso in zip(codes["code"], codes["iso"]):
+    for code, iso in zip(codes["code"], codes["iso"], strict=True):
         table[int(code)] = iso
     literal = "[" + ", ".join("NULL" if v is None else sql_str(v) for v in table) + "]"
     # Lists are 1-based and out-of-range indexes give NULL; greatest() keeps negative codes out of range.

@@ -82,7 +82,8 @@ class Csv:
         flow = raw.text("flow").str.lower().map(FLOW_WORDS) if "flow" in columns else pd.Series(constants["flow"], index=raw.df.index)
         if "flow" in columns:
             raw.where(flow.isna(), "flow", lambda v: f"flow {v!r} is not one of {', '.join(schema.FLOW_KINDS)}")
-        product = raw.text("product").str.replace(".", "", regex=False) if "product" in columns else pd.Series(constants.get("product", schema.TOTAL), index=raw.df.index)
+        product = (raw.text("product").str.replace(".", "", regex=False) if "product" in columns
+                   else pd.Series(constants.get("product", schema.TOTAL), index=raw.df.index))
         ok = product.str.upper().eq(schema.TOTAL) | product.str.fullmatch(r"\d{2}(\d{2})*").fillna(False)
         if "product" in columns:
             raw.where(~ok, "product", lambda v: f"not an HS code or TOTAL: {v!r}")

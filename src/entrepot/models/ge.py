@@ -246,7 +246,7 @@ def _exact_full(t_cfl, Y, phi, ref, inv, a0, b_start, tol, max_iter) -> dict[str
     resistance system at output p*Y and expenditure phi*p*Y: iterated until p stops moving."""
     p, b = np.ones_like(Y), b_start
     residual, converged, it = np.inf, False, 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (it is the iteration count reported after the loop)
         Y1 = p * Y
         E1 = phi * Y1
         a, b = balance(t_cfl, Y1, E1, ref, start=b)
@@ -281,7 +281,7 @@ def _full_endowment(t_cfl, Y, E, phi, ref, inv, a0, conditional, tol, max_iter) 
     last_cp = np.zeros_like(Y)
     b = bc
     residual, converged, it = np.inf, False, 0
-    for it in range(1, max_iter + 1):
+    for it in range(1, max_iter + 1):  # noqa: B007 (it is the iteration count reported after the loop)
         trade = X * cp[:, None] * cp[None, :] / (c_omr[:, None] * c_imr[None, :])
         Y_s = trade.sum(axis=1)
         E_s = phi * Y_s
@@ -342,7 +342,8 @@ def counterfactual(costs: Costs, kind: str, countries: list[str] | None = None,
             raise InputError("this scenario needs an RTA variable in the data (estimated with --policy RTA)")
         pol["RTA"][pairs_among(codes)] = 0.0 if kind == "remove_rta" else 1.0
         verb = "removing" if kind == "remove_rta" else "adding"
-        return with_policy(), "effect_of_removed" if kind == "remove_rta" else "effect_of_scenario", f"{verb} the trade agreement among {', '.join(codes)}"
+        column = "effect_of_removed" if kind == "remove_rta" else "effect_of_scenario"
+        return with_policy(), column, f"{verb} the trade agreement among {', '.join(codes)}"
     if kind in ("impose_embargo", "lift_embargo"):
         if len(codes) != 2:
             raise InputError(f"{kind} needs a pair of countries")

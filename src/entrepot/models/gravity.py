@@ -76,7 +76,7 @@ def prepare(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
 def add_policy(df: pd.DataFrame, name: str, pairs: list[tuple[str, str]], start_year: int, leads: int = 0, lags: int = 0) -> list[str]:
     """Add a policy dummy (1 for the pairs from `start_year` on) and event-study leads/lags; returns names."""
     key = set(pairs)
-    on_pair = np.array([(e, i) in key for e, i in zip(df["exporter"], df["importer"])])
+    on_pair = np.array([(e, i) in key for e, i in zip(df["exporter"], df["importer"], strict=True)])
     df[name] = (on_pair & (df["year"] >= start_year)).astype(int)
     names = [name]
     years = sorted(df["year"].unique())

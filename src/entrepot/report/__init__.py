@@ -8,6 +8,7 @@ embedded in the page (worldmap.py).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import html
 from collections.abc import Callable
@@ -159,10 +160,8 @@ def timing_section(store: Store, case: Case, figure: Figures, state: dict) -> st
     if res is None:
         raise InputError("needs the rerouting scan")
     if res.window.freq == "A":
-        try:
+        with contextlib.suppress(InputError):  # annual BACI only: its few years are the event study
             res = scan(store, res.exporter, res.importer, case.main_event.date.isoformat(), source="reported")
-        except InputError:
-            pass  # annual BACI only: its few years are the event study
     if res.timing is None:
         raise InputError("no route flagged")
     fig = go.Figure()
@@ -299,7 +298,7 @@ def claims_section(store: Store, case: Case, figure: Figures) -> str:
 def check_claim(store: Store, claim: Claim) -> dict:
     """Each figure of a claim against the store: holds (within 10%), differs (by how much), or no data."""
     verdicts = []
-    for period, value in zip(claim.periods, claim.values_usd):
+    for period, value in zip(claim.periods, claim.values_usd, strict=True):
         found = claimed_value(store, claim, period)
         if found is None:
             verdicts.append(f"{period}: no data")
@@ -357,7 +356,8 @@ def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path 
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
 table.data{{border-collapse:collapse;font-size:13px;margin:1em 0}} table.data td,table.data th{{padding:3px 8px;border-bottom:1px solid #ddd}}
 .na{{background:#fff4e5;padding:.6em 1em;border-left:4px solid #f0a020}} h2{{border-bottom:2px solid #eee;padding-bottom:.2em}}</style>
-{scripts()}</head><body><h1>{html.escape(case.title)}</h1><p>Case <code>{html.escape(case.id)}</code>, store <code>{html.escape(str(store.path))}</code>,
+{scripts()}</head><body><h1>{html.escape(case.title)}</h1>
+<p>Case <code>{html.escape(case.id)}</code>, store <code>{html.escape(str(store.path))}</code>,
 written {dt.date.today()} by entrepot.</p><ul>{events}</ul>{''.join(body)}</body></html>"""
     out = Path(out)
     out.write_text(page, encoding="utf-8")

@@ -3,14 +3,16 @@
 plotly.js fetches its outlines (TopoJSON `world_110m.json`) from a CDN unless they are already in
 `window.PlotlyGeoAssets.topojson`, which is how its own offline bundle (plotly-geo-assets.js) works.
 The outlines here are the Natural Earth 1:110m countries shipped in the `countryinfo` package, as a
-TopoJSON whose objects are the ones plotly draws: `countries` (ISO3 ids and a
-centroid `ct` for hover labels, as in plotly's files; for choropleths and borders), `land` and `coastlines` (the same shapes), and empty ocean, lakes, rivers and subunits.
+TopoJSON whose objects are the ones plotly draws: `countries` (ISO3 ids and a centroid `ct` for
+hover labels, as in plotly's files; for choropleths and borders), `land` and `coastlines` (the same
+shapes), and empty ocean, lakes, rivers and subunits.
 """
 
 from __future__ import annotations
 
 import json
 from functools import cache
+from itertools import pairwise
 from typing import Any
 
 TOPOJSON_NAME = "world_110m"  # plotly's name for scope "world" at resolution 110
@@ -48,14 +50,14 @@ def world_topojson() -> dict[str, Any]:
 def centroid(ring: list[list[float]]) -> list[float]:
     """A ring's planar centroid (lon, lat): where plotly anchors a country's hover label."""
     a = planar_area(ring)
-    cx = sum((x0 + x1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in zip(ring, ring[1:])) / (6 * a)
-    cy = sum((y0 + y1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in zip(ring, ring[1:])) / (6 * a)
+    cx = sum((x0 + x1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in pairwise(ring)) / (6 * a)
+    cy = sum((y0 + y1) * (x0 * y1 - x1 * y0) for (x0, y0), (x1, y1) in pairwise(ring)) / (6 * a)
     return [round(cx, 2), round(cy, 2)]
 
 
 def planar_area(ring: list[list[float]]) -> float:
     """Signed area of a lon/lat ring (shoelace): positive when it runs counter-clockwise."""
-    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in zip(ring, ring[1:])) / 2
+    return sum(x0 * y1 - x1 * y0 for (x0, y0), (x1, y1) in pairwise(ring)) / 2
 
 
 def geo_assets_script() -> str:

@@ -79,6 +79,6 @@ def _gravity(scn, rng, shipments, codes, dist, year) -> pd.DataFrame:
     })
     frame["ln_DIST"] = np.log(frame["DIST"])
     pair = {(scn.exporter, scn.importer), (scn.importer, scn.exporter)}
-    on = np.array([(e, i) in pair for e, i in zip(frame["exporter"], frame["importer"])])
+    on = np.array([(e, i) in pair for e, i in zip(frame["exporter"], frame["importer"], strict=True)])
     frame["EMBARGO"] = (on & (frame["year"] >= scn.embargo_date.year)).astype(int)
     return frame

@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from entrepot.errors import InputError
 from entrepot import geo, hs
+from entrepot.errors import InputError
 from entrepot.synth.scenario import Scenario
 
 
@@ -103,9 +103,10 @@ def generate(scn: Scenario) -> World:
 
     # Scale the world so the pair is a realistic 3% of the exporter's sales abroad, then calibrate
     # the pair's direct flows to the scenario's yearly values before the event.
-    before = (months < pd.Period(scn.restriction_date or scn.embargo_date, "M")) & (months >= pd.Period(scn.restriction_date or scn.embargo_date, "M") - 12)
+    first = pd.Period(scn.restriction_date or scn.embargo_date, "M")
+    before = (months < first) & (months >= first - 12)
     flows *= (scn.pair_exports_usd[0] / 0.03) / flows[before][:, i == A].sum()
-    for (a, b), target in zip(((A, B), (B, A)), scn.pair_exports_usd):
+    for (a, b), target in zip(((A, B), (B, A)), scn.pair_exports_usd, strict=True):
         sel = (i == a) & (j == b)
         flows[:, sel] *= target / flows[before][:, sel].sum()
 
@@ -171,7 +172,7 @@ def _divert(scn, stopped, months, prods, codes, a, b, usd_per_kg, product_codes,
             "extra_cost_usd_per_t": route.extra_cost_usd_per_t,
             "rerouted_value_usd": float(per_month.sum()), "rerouted_tonnes": tonnes,
             "extra_cost_usd": tonnes * route.extra_cost_usd_per_t,
-            "by_period": {str(m): float(v) for m, v in zip(months, per_month) if v > 0},
+            "by_period": {str(m): float(v) for m, v in zip(months, per_month, strict=True) if v > 0},
             "by_product": {k: float(v) for k, v in per_product.items() if v > 0},
         })
     relabelled = {}
@@ -181,7 +182,7 @@ def _divert(scn, stopped, months, prods, codes, a, b, usd_per_kg, product_codes,
         pieces.append(pd.DataFrame({"t": t_idx, "i": a, "j_decl": c, "j": b, "p": p_idx, "value": v, "markup": 0.0}))
         per_month = (stopped * scn.relabel_share).sum(axis=1)
         relabelled = {"country": scn.relabel_country, "share": scn.relabel_share, "value_usd": float(per_month.sum()),
-                      "by_period": {str(m): float(v) for m, v in zip(months, per_month) if v > 0}}
+                      "by_period": {str(m): float(v) for m, v in zip(months, per_month, strict=True) if v > 0}}
     event_month = pd.Period(scn.restriction_date or scn.embargo_date, "M")
     pre = (months < event_month) & (months >= event_month - 12)
     post = months >= event_month
@@ -197,7 +198,7 @@ def _divert(scn, stopped, months, prods, codes, a, b, usd_per_kg, product_codes,
             "drop_usd": float((base - actual)[post].sum()), "post_months": int(post.sum()),
             "drop_pct": float(-100 * (base - actual)[post].sum() / base[post].sum()),
         },
-        "direct_by_period": {str(m): float(v) for m, v in zip(months, actual.sum(axis=1))},
+        "direct_by_period": {str(m): float(v) for m, v in zip(months, actual.sum(axis=1), strict=True)},
         "intermediaries": inter,
         "rerouted_value_usd": rerouted,
         "rerouted_share_of_pre_event": rerouted / (pre_annual * post_years) if pre_annual else 0.0,
