@@ -38,8 +38,9 @@ def test_reroute_finds_the_true_routes_and_nothing_in_a_clean_world(world_store,
     for result, direction in ((res, truth["directions"][0]), (res.reverse, truth["directions"][1])):
         flagged = set(result.candidates.loc[result.candidates.significant, "country"])
         post = set(result.window.post)
-        in_post = (lambda k: k[:4] in post) if source == "baci" else (lambda k: k in post)  # noqa: E731
-        true = {x["country"]: sum(v for k, v in x["by_period"].items() if in_post(k)) for x in direction["intermediaries"]}
+        year = source == "baci"
+        true = {x["country"]: sum(v for k, v in x["by_period"].items() if (k[:4] if year else k) in post)
+                for x in direction["intermediaries"]}
         assert flagged == set(true)
         estimated = result.candidates.set_index("country").rerouted_value_usd
         for country, value in true.items():
@@ -117,6 +118,18 @@ def test_reroute_without_declared_reports_says_relabelling_was_not_tested(tmp_pa
     assert res.to_dict()["relabelling"] is None
 
 
+def test_min_share_is_a_materiality_floor_only(world_store) -> None:
+    """Raising --min-share past the smallest route's share unflags it and nothing else; the test is unchanged."""
+    path, _ = world_store["routes"]
+    with Store(path, read_only=True) as st:
+        low = scan(st, "TUR", "ISR", EVENT, source="baci").candidates.set_index("country")
+        shares = low.share[low.significant].sort_values()
+        cut = float(shares.iloc[:2].mean())
+        high = scan(st, "TUR", "ISR", EVENT, source="baci", min_share=cut).candidates.set_index("country")
+    assert set(high.index[high.significant]) == set(shares.index[1:])
+    assert high.p_value.loc[low.index].tolist() == pytest.approx(low.p_value.tolist())
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
@@ -125,6 +138,7 @@ def test_reroute_without_declared_reports_says_relabelling_was_not_tested(tmp_pa
         (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", "2022-06-01"], "too little data before the event"),
         (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--source", "eurostat"], "--source must be one of"),
         (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--candidates", "GRC,NZL"], "candidates with no trade"),
+        (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--min-share", "1.5"], "--min-share must be a share"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(world_store, cli, args, message) -> None:

@@ -32,7 +32,8 @@ Each leg's z = beta / se of the test fit is judged against the cross-section of 
 median and robust spread, at least the standard normal), since most countries reroute nothing. A
 country is flagged when both legs show excess (p = max of the two legs' p-values, an
 intersection-union test) and it passes Holm's procedure over all candidates, which keeps the chance
-of flagging any innocent country below `alpha`, and carries at least 0.5% of the drop. The rerouted
+of flagging any innocent country below `alpha`, and carries at least `min_share` of the drop (0.1% by
+default: a materiality floor, not an error control). The rerouted
 value through C is the value fit's beta times the drop, from both legs weighted by their precision
 (leg 2 net of the unit-value markup between the legs); its confidence interval comes from a
 bootstrap over products.
@@ -72,7 +73,7 @@ BOOTSTRAP = 400
 SOURCES = ("auto", "baci", "reported")
 MIN_PRODUCTS = 3  # a leg needs this many products with trade to be tested
 MIN_SE = 1e-4  # shares of the drop finer than this are noise, even when a fit is exact
-MIN_SHARE = 0.005  # an intermediary must carry at least 0.5% of the drop to be flagged
+MIN_SHARE = 0.001  # by default an intermediary must carry at least 0.1% of the drop to be flagged
 MIN_UNRECORDED = 0.25  # relabelling: at least this part of what A declares extra to C is missing from C's records
 FLOOR = 0.01  # a leg's products weigh as if worth at least 1% of its mean product
 HUBER_STEPS, HUBER_C = 2, 1.345  # robust reweighting of the product-level fit (Huber's usual tuning)
@@ -179,24 +180,31 @@ class RerouteResult:
 
 
 def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candidates: list[str] | None = None,
-         alpha: float = 0.05, both: bool = False, seed: int = 0, source: str = "auto") -> RerouteResult:
-    """Rank every candidate intermediary of A -> B trade after `event` (`both`: and of B -> A)."""
+         alpha: float = 0.05, both: bool = False, seed: int = 0, source: str = "auto",
+         min_share: float | None = None) -> RerouteResult:
+    """Rank every candidate intermediary of A -> B trade after `event` (`both`: and of B -> A).
+
+    `min_share`: the smallest share of the stopped flow a flagged route or relabelling must carry
+    (default MIN_SHARE)."""
     a, b = check_country(exporter, "exporter"), check_country(importer, "importer")
     when = parse_event(event)
     cands = [check_country(c, "candidate") for c in candidates] if candidates else None
     if source not in SOURCES:
         raise InputError(f"--source must be one of {', '.join(SOURCES)}, not {source!r}")
-    result = _scan(store, a, b, when, cands, source, alpha, seed)
+    min_share = MIN_SHARE if min_share is None else min_share
+    if not 0 <= min_share < 1:
+        raise InputError(f"--min-share must be a share between 0 and 1, not {min_share}")
+    result = _scan(store, a, b, when, cands, source, alpha, seed, min_share)
     if both:
-        result.reverse = _scan(store, b, a, when, cands, source, alpha, seed)
+        result.reverse = _scan(store, b, a, when, cands, source, alpha, seed, min_share)
     return result
 
 
 def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
-          alpha: float, seed: int) -> RerouteResult:
+          alpha: float, seed: int, min_share: float) -> RerouteResult:
     """The route scan, then the relabelling test on the declared reports (the scan's own when it read them)."""
     data = _read(store, a, b, when, candidates, source)
-    result = _routes(data, alpha, seed)
+    result = _routes(data, alpha, seed, min_share)
     result.timing = _timing(store, data, list(result.candidates.country[result.candidates.significant]), seed)
     declared = data
     if data.declared is None:
@@ -205,7 +213,7 @@ def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
         except InputError as exc:
             result.notes.append(f"relabelling not tested: it needs both sides' declared reports ({exc})")
             return result
-    result.relabelling = _relabelling(declared, alpha, seed, data.countries)
+    result.relabelling = _relabelling(declared, alpha, seed, data.countries, min_share)
     result.candidates = result.candidates.merge(result.relabelling.table, on="country", how="left")
     result.candidates["relabelling"] = result.candidates.relabelling.astype("boolean").fillna(False).astype(bool)
     result.notes += result.relabelling.notes(a, b)
@@ -355,7 +363,8 @@ def _trade(store: Store, a: str, b: str, source: str) -> tuple[str, dict, str, s
     cols = f"product AS p, {time_index(freq)} AS t, value_usd AS v, {tonnes} AS q"
     sql = f"SELECT reporter AS e, partner AS m, {cols} FROM flows WHERE flow = 'export' AND {common}"
     if b_imports:
-        sql += f" AND partner <> $b UNION ALL SELECT partner AS e, reporter AS m, {cols} FROM flows WHERE flow = 'import' AND reporter = $b AND {common}"
+        sql += (f" AND partner <> $b UNION ALL SELECT partner AS e, reporter AS m, {cols} FROM flows"
+                f" WHERE flow = 'import' AND reporter = $b AND {common}")
     mirror = f"""SELECT 'x' AS k, partner AS c, {cols} FROM flows WHERE flow = 'export' AND reporter = $a AND partner = $b AND {common}
                   UNION ALL SELECT 'i', reporter, {cols} FROM flows WHERE flow = 'import' AND partner = $a AND {common}
                   UNION ALL SELECT DISTINCT 'r', reporter, NULL, {time_index(freq)}, 0, NULL FROM flows WHERE flow = 'import' AND {common}"""
@@ -515,7 +524,7 @@ def _legs(data: _Data, pre: list[int], post: int, drop: np.ndarray, draws: np.nd
     return leg1, leg2
 
 
-def _routes(data: _Data, alpha: float, seed: int) -> RerouteResult:
+def _routes(data: _Data, alpha: float, seed: int, min_share: float) -> RerouteResult:
     """Test both legs of every candidate, estimate what went through it, and rank them."""
     C = len(data.countries)
     draws = _draws(len(data.products), seed)
@@ -532,7 +541,7 @@ def _routes(data: _Data, alpha: float, seed: int) -> RerouteResult:
     boot_share = np.clip((w1[:, None] * leg1.boot + w2[:, None] * leg2.boot / (1 + markup)[:, None]) / (w1 + w2)[:, None], 0.0, None)
     total_drop = float(drop.sum())
     rerouted = share * total_drop * n_post
-    significant = _holm(p_joint, alpha) & (share >= MIN_SHARE)
+    significant = _holm(p_joint, alpha) & (share >= min_share)
     placebo = _placebo(data, drop, draws)
     top = np.minimum(leg1.excess, leg2.excess)
     top_products = [[data.products[k] for k in np.argsort(-top[c])[:5] if top[c, k] > 0] for c in range(C)]
@@ -555,7 +564,7 @@ def _routes(data: _Data, alpha: float, seed: int) -> RerouteResult:
                          float(rerouted[significant].sum()), table, alpha, notes=notes)
 
 
-def _relabelling(data: _Data, alpha: float, seed: int, family: list[str]) -> Relabelling:
+def _relabelling(data: _Data, alpha: float, seed: int, family: list[str], min_share: float) -> Relabelling:
     """Relabelling: A's declarations to C rise with A -> B's declared drop, C's records of them do not.
 
     The same product-level fit as a leg, on the flow A declares to C but C does not record (CIF/FOB
@@ -586,7 +595,7 @@ def _relabelling(data: _Data, alpha: float, seed: int, family: list[str]) -> Rel
     passed = np.zeros(len(p), dtype=bool)
     passed[in_family] = _holm(p[in_family], alpha)
     share = leg.value.beta
-    material = (share >= MIN_SHARE) & (share >= MIN_UNRECORDED * (share + kept_value))
+    material = (share >= min_share) & (share >= MIN_UNRECORDED * (share + kept_value))
     total = float(drop.sum()) * n_post
     value = {k: np.clip(v, 0.0, None) for k, v in _excess("relabel", leg, total).items()}
     table = pd.DataFrame({

@@ -104,6 +104,8 @@ def reroute(
     alpha: Annotated[float, typer.Option("--alpha", help="Family-wise error rate.")] = 0.05,
     source: Annotated[str, typer.Option("--source", help="baci (annual), reported (declared reports, monthly where A reports"
                                         " monthly) or auto (BACI when the store has it).")] = "auto",
+    min_share: Annotated[float | None, typer.Option("--min-share", help="Smallest share of the stopped flow a flagged country"
+                                                    " must carry (materiality) [default: 0.001, i.e. 0.1%].")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
@@ -111,7 +113,7 @@ def reroute(
     from entrepot.analysis.reroute import scan
 
     with Store(store_path(store), read_only=True) as st:
-        res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both, source=source)
+        res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both, source=source, min_share=min_share)
     if as_json:
         print_json(res.to_dict())
         return
@@ -137,11 +139,11 @@ def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
     out = pd.DataFrame({
         "country": shown.country,
         "found": [" + ".join(k for k, on in (("route", s), ("relabel", r)) if on)
-                  for s, r in zip(shown.significant, shown.relabelling if relabel else [False] * len(shown))],
+                  for s, r in zip(shown.significant, shown.relabelling if relabel else [False] * len(shown), strict=True)],
         "p": shown.p_value.map(_p), "rerouted": shown.rerouted_value_usd.map(_millions),
-        "95% CI": [f"{_millions(lo)}–{_millions(hi)}" for lo, hi in zip(shown.ci_low, shown.ci_high)],
+        "95% CI": [f"{_millions(lo)}–{_millions(hi)}" for lo, hi in zip(shown.ci_low, shown.ci_high, strict=True)],
         "markup": shown.markup_pct.map("{:.1f}%".format),
-        "from": [(r.timing is not None and sig and r.onset(c)) or "" for c, sig in zip(shown.country, shown.significant)],
+        "from": [(r.timing is not None and sig and r.onset(c)) or "" for c, sig in zip(shown.country, shown.significant, strict=True)],
     })
     if relabel:
         out["relabelled"] = shown.relabelled_value_usd.map(_millions)
