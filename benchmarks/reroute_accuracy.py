@@ -10,7 +10,13 @@ significant, by world strength and by each route's own share; the error of the t
 value over the post-event window; and in worlds without rerouting whether anything was flagged.
 A quarter of the seeds each also declare 0, 5, 10 or 20% of the stopped flow to another country
 (relabelling, landing in the importer): the relabelling test is scored on them, and in every world
-on whether it flags anyone else. Writes docs/accuracy.md.
+on whether it flags anyone else.
+
+Side by side, on the same stores and windows, the screen an analyst builds by hand in bare DuckDB
+(`naive`): a country is flagged when both legs of the dropped basket grew by more than 25% and the
+smaller leg's increase is at least entrepot's materiality floor (MIN_SHARE of the drop); its
+rerouted value is that smaller increase.
+Writes docs/accuracy.md.
 
     python benchmarks/reroute_accuracy.py [--seeds 20] [--countries 90] [--cache DIR]
 """
@@ -25,13 +31,15 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
 from _docs import machine, write_section  # noqa: E402
 
-from entrepot.analysis.reroute import scan  # noqa: E402
+from entrepot.analysis.reroute import MIN_SHARE, scan  # noqa: E402
+from entrepot.analysis.window import Window  # noqa: E402
 from entrepot.geo import all_countries  # noqa: E402
 from entrepot.store import Store  # noqa: E402
 from entrepot.synth import Route, Scenario, generate, ingest_world  # noqa: E402
@@ -40,6 +48,7 @@ SHARES = (0.0, 0.05, 0.10, 0.20, 0.35, 0.50)
 RELABEL = (0.0, 0.05, 0.10, 0.20)  # by seed, cyclically
 PRODUCTS, CHURN = 40, 0.3
 SOURCES = {"baci": "annual (BACI)", "reported": "monthly (Comtrade reports)"}
+NAIVE_GROWTH = 0.25
 
 
 def build(seed: int, share: float, countries: int, cache: Path) -> Path:
@@ -52,7 +61,7 @@ def build(seed: int, share: float, countries: int, cache: Path) -> Path:
     k = int(rng.integers(2, 7))
     vias = list(rng.choice(pool, k, replace=False)) if share > 0 else []
     split = rng.dirichlet(np.ones(k)) * share if share > 0 else []
-    routes = tuple(Route(str(c), float(s), int(rng.integers(0, 3)), float(rng.uniform(0, 0.1))) for c, s in zip(vias, split))
+    routes = tuple(Route(str(c), float(s), int(rng.integers(0, 3)), float(rng.uniform(0, 0.1))) for c, s in zip(vias, split, strict=True))
     relabel = RELABEL[seed % len(RELABEL)]
     into = str(rng.choice([c for c in pool if c not in vias])) if relabel else None
     scn = Scenario.default().replace(seed=seed, n_countries=countries, n_products=PRODUCTS, controls=2, routes=routes,
@@ -67,8 +76,45 @@ def build(seed: int, share: float, countries: int, cache: Path) -> Path:
     return path
 
 
+def naive(con: duckdb.DuckDBPyConnection, a: str, b: str, source: str, window: Window) -> tuple[set[str], float]:
+    """The growth screen by hand, one SQL query: flagged countries and their summed rerouted value.
+
+    The basket is the products whose A->B flow fell from the pre-event mean to the post-event mean.
+    On BACI both legs are exporters' flows; on the reports, leg 1 is A's declared exports and leg 2
+    B's declared imports, as an analyst reading Comtrade would take them.
+    """
+    leg2, via = ("reporter = $b AND flow = 'import'", "partner") if source == "reported" else ("partner = $b AND flow = 'export'", "reporter")
+    rows = con.execute(f"""
+        WITH f AS (
+            SELECT CASE WHEN reporter = $a AND flow = 'export' AND partner = $b THEN 'd'
+                        WHEN reporter = $a AND flow = 'export' THEN '1' ELSE '2' END AS leg,
+                   CASE WHEN reporter = $a AND flow = 'export' THEN partner ELSE {via} END AS c,
+                   product AS p, list_contains($post, period) AS after, value_usd AS v
+            FROM flows
+            WHERE source = $src AND product_level = 6 AND partner_is_country AND value_usd IS NOT NULL
+              AND (list_contains($pre, period) OR list_contains($post, period))
+              AND ((reporter = $a AND flow = 'export') OR ({leg2} AND {via} <> $a))),
+        cell AS (SELECT leg, c, p, coalesce(sum(v) FILTER (NOT after), 0) / len($pre) AS before,
+                        coalesce(sum(v) FILTER (after), 0) / len($post) AS later FROM f GROUP BY ALL),
+        basket AS (SELECT p, before - later AS drop FROM cell WHERE leg = 'd' AND before > later)
+        SELECT c, leg, sum(before) AS before, sum(later) AS later, any_value((SELECT sum(drop) FROM basket)) AS drop
+        FROM cell JOIN basket USING (p) WHERE leg <> 'd' GROUP BY ALL""",
+        {"a": a, "b": b, "src": "baci" if source == "baci" else "comtrade",
+         "pre": list(window.pre), "post": list(window.post)}).df()
+    if rows.empty:
+        return set(), 0.0
+    legs = rows.pivot_table(index="c", columns="leg", values=["before", "later"], fill_value=0.0)
+    if legs.columns.get_level_values(1).nunique() < 2:
+        return set(), 0.0
+    growth = legs["later"] / legs["before"] - 1  # inf where a leg starts from nothing
+    increase = ((legs["later"] - legs["before"]) * len(window.post)).min(axis=1)
+    drop = rows["drop"].iloc[0] * len(window.post)
+    flagged = (growth > NAIVE_GROWTH).all(axis=1) & (increase >= MIN_SHARE * drop)
+    return set(legs.index[flagged]), float(increase[flagged].sum())
+
+
 def evaluate(path: Path, seed: int, share: float) -> list[dict]:
-    """One row per true route and per false flag, for each source."""
+    """One row per true route and per false flag, for each source and method."""
     truth = json.loads(path.with_suffix(".json").read_text())["directions"][0]
     rows = []
     for source in SOURCES:
@@ -76,18 +122,23 @@ def evaluate(path: Path, seed: int, share: float) -> list[dict]:
             t0 = time.perf_counter()
             res = scan(st, truth["exporter"], truth["importer"], "2024-05-02", source=source)
             seconds = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            by_hand, by_hand_total = naive(st.con, truth["exporter"], truth["importer"], source, res.window)
+            naive_seconds = time.perf_counter() - t0
         post = set(res.window.post)
-        in_post = (lambda p: p[:4] in post) if res.window.freq == "A" else (lambda p: p in post)
-        true = {x["country"]: (x["share"], sum(v for p, v in x["by_period"].items() if in_post(p))) for x in truth["intermediaries"]}
+        year = res.window.freq == "A"
+        true = {x["country"]: (x["share"], sum(v for p, v in x["by_period"].items() if (p[:4] if year else p) in post))
+                for x in truth["intermediaries"]}
         table = res.candidates.set_index("country")
-        flagged = set(table.index[table.significant])
-        base = {"seed": seed, "world_share": share, "source": source, "seconds": seconds,
-                "true_total": sum(v for _, v in true.values()), "est_total": res.rerouted_value_usd}
-        base["kind"] = "route"
-        rows += [base | {"country": c, "route_share": s, "true": True, "flagged": c in flagged} for c, (s, _) in true.items()]
-        rows += [base | {"country": c, "route_share": 0.0, "true": False, "flagged": True} for c in flagged - set(true)]
-        if not true and not flagged:
-            rows.append(base | {"country": None, "route_share": 0.0, "true": False, "flagged": False})
+        true_total = sum(v for _, v in true.values())
+        for method, flagged, total, secs in (("entrepot", set(table.index[table.significant]), res.rerouted_value_usd, seconds),
+                                             ("naive", by_hand, by_hand_total, naive_seconds)):
+            base = {"kind": "route", "method": method, "seed": seed, "world_share": share, "source": source, "seconds": secs,
+                    "true_total": true_total, "est_total": total}
+            rows += [base | {"country": c, "route_share": s, "true": True, "flagged": c in flagged} for c, (s, _) in true.items()]
+            rows += [base | {"country": c, "route_share": 0.0, "true": False, "flagged": True} for c in flagged - set(true)]
+            if not true and not flagged:
+                rows.append(base | {"country": None, "route_share": 0.0, "true": False, "flagged": False})
     # Relabelling comes from the monthly reports whatever the source: scored once, on the last scan.
     relabel = truth["relabelled"] or {}
     found = res.relabelling
@@ -105,30 +156,37 @@ def _run(args: tuple) -> list[dict]:
     return evaluate(build(seed, share, countries, cache), seed, share)
 
 
+def _scores(g: pd.DataFrame) -> dict[str, str]:
+    """Precision, recall, value error and any-flag rate of one method over a group of worlds."""
+    worlds = g.groupby("seed").first()
+    err = (worlds.est_total / worlds.true_total - 1).abs()
+    return {"precision": f"{(g.true & g.flagged).sum() / max(g.flagged.sum(), 1):.2f}", "recall": f"{g[g.true].flagged.mean():.2f}",
+            "within": f"{(err <= 0.2).mean():.0%}", "error": f"{err.median():.0%}", "any": f"{g.groupby('seed').flagged.any().mean():.0%}"}
+
+
 def tables(df: pd.DataFrame) -> list[str]:
-    """The markdown tables, one block per source."""
-    df = df[df.kind == "route"]
+    """The markdown tables, one block per source: entrepot / the naive screen in each cell."""
     lines = []
     for source, label in SOURCES.items():
         d = df[df.source == source]
-        worlds = d.groupby(["seed", "world_share"]).first()
-        lines += [f"**{label}**", "",
-                  "| rerouted share of the stopped flow (world) | worlds | precision | recall | total value within ±20% | median error of total | worlds with any flag |",
+        lines += [f"**{label}**: entrepot / naive screen", "",
+                  "| rerouted share of the stopped flow (world) | worlds | precision | recall | total value within ±20%"
+                  " | median error of total | worlds with any flag |",
                   "|---|---|---|---|---|---|---|"]
         for share, g in d.groupby("world_share"):
-            w = worlds.loc[(slice(None), share), :]
-            anyflag = g.groupby("seed").flagged.any().mean()
+            ours, naive = (_scores(g[g.method == m]) for m in ("entrepot", "naive"))
+            pair = {k: f"{ours[k]} / {naive[k]}" for k in ours}
+            n = g.seed.nunique()
             if share == 0:
-                lines.append(f"| none | {len(w)} | - | - | - | - | {anyflag:.0%} (goal: at most 5%) |")
+                lines.append(f"| none | {n} | - | - | - | - | {pair['any']} (goal: at most 5%) |")
                 continue
-            err = (w.est_total / w.true_total - 1).abs()
-            prec = (g.true & g.flagged).sum() / max(g.flagged.sum(), 1)
-            lines.append(f"| {share:.0%} | {len(w)} | {prec:.2f} | {g[g.true].flagged.mean():.2f} | {(err <= 0.2).mean():.0%} | {err.median():.0%} | {anyflag:.0%} |")
+            lines.append(f"| {share:.0%} | {n} | {pair['precision']} | {pair['recall']} | {pair['within']} | {pair['error']} | {pair['any']} |")
         routes = d[d.true]
         bins = pd.cut(routes.route_share, [0, 0.01, 0.02, 0.05, 0.10, 1.0], labels=["under 1%", "1-2%", "2-5%", "5-10%", "10% or more"])
         lines += ["", "| one route's share of the stopped flow | routes | recall |", "|---|---|---|"]
         for name, g in routes.groupby(bins, observed=False):
-            lines.append(f"| {name} | {len(g)} | {g.flagged.mean():.2f} |" if len(g) else f"| {name} | 0 | - |")
+            recall = " / ".join(f"{g[g.method == m].flagged.mean():.2f}" for m in ("entrepot", "naive"))
+            lines.append(f"| {name} | {len(g) // 2} | {recall} |" if len(g) else f"| {name} | 0 | - |")
         lines.append("")
     return lines
 
@@ -160,7 +218,8 @@ def main() -> None:
         with ProcessPoolExecutor(args.jobs) as pool:
             df = pd.DataFrame([row for rows in pool.map(_run, jobs) for row in rows])
     relabel = relabel_table(df)
-    df = df[df.kind == "route"]
+    routes = df[df.kind == "route"]
+    by_hand, df = routes[routes.method == "naive"], routes[routes.method == "entrepot"]
     strong = df[df.true & (df.route_share >= 0.10)]
     world10 = df[df.world_share >= 0.10]
     worlds = world10.groupby(["source", "seed", "world_share"]).first()
@@ -176,7 +235,7 @@ def main() -> None:
         f" relabelling {', '.join(f'{r:.0%}' for r in RELABEL)} of the stopped flow (declared to another country, landing in"
         f" the importer). Machine: {machine()}.",
         "",
-        *tables(df),
+        *tables(routes),
         "Against the goals, both sources together:",
         "",
         f"- worlds without rerouting with any country flagged: {nulls.mean():.0%} (goal: at most 5%);",
@@ -186,18 +245,28 @@ def main() -> None:
         f"- worlds of 10% or more, recall over every true route however small: {world10[world10.true].flagged.mean():.2f};",
         f"- total rerouted value within ±20% of the truth in {(err <= 0.2).mean():.0%} of worlds of 10% or more.",
         "",
-        f"Median scan time {df.seconds.median():.2f} s per world and source.",
+        f"Median time per world and source: the entrepot scan {df.seconds.median():.2f} s, the naive screen"
+        f" {by_hand.seconds.median():.3f} s (one SQL query, {df.seconds.median() / by_hand.seconds.median():.0f} times faster).",
         "",
-        "A world's total is split among its routes at random, so many routes carry under 2% of the stopped flow;",
-        "those are what the world-level recall misses. They are small against the year-to-year noise of the",
-        "intermediary's own trade, and the estimated total counts only the routes flagged, so missed routes make it run low.",
+        "The naive screen is what a spreadsheet or a bare DuckDB query does: growth of both legs in the dropped"
+        f" basket above {NAIVE_GROWTH:.0%}, with the same materiality floor ({MIN_SHARE:.1%} of the drop) as entrepot."
+        " It has no counterfactual: a leg that grows with the intermediary's own trend, or by chance on a few products,"
+        " passes it, and a route through a partner already large before the event fails it.",
+        "",
+        "A world's total is split among its routes at random, so many routes carry under 1% of the stopped flow;",
+        "those are most of what the world-level recall misses: under 0.1% a route cannot be flagged at the default floor,",
+        "and just above it the estimate's noise often puts it under.",
+        "The rest are routes through the exporter's large partners, whose own trade's noise hides a few percent of the",
+        "drop. The estimated total counts only the routes flagged, so missed routes make it run low.",
         "",
         "History: the previous run valued each route by the fit that tests it, whose relative weights make a share",
         "a mean of per-product ratios; products whose drop is under-measured (an A->B flow absent in one pre-event",
         "year) inflated it, and only 73% of totals fell within ±20% (seed 11 +109%), relabelled values 73-80%.",
         "The value now has its own fit, whose weights match sums (docs/methods.md). The same run missed all six",
         "routes of seed 18 on the monthly reports: a product worth $85 set the pair's own growth alone; products",
-        "now weigh as if worth at least 1% of the leg's mean product.",
+        "now weigh as if worth at least 1% of the leg's mean product. Until 2026-12-01 a route also had to carry 0.5%",
+        "of the drop to be flagged: with 20 seeds, recall in worlds of 10% was 0.83 (annual) and 0.84 (monthly), the floor",
+        "hiding routes the test had found; it is now 0.1% (`--min-share`), with no false flag in any world.",
         "",
         "**Relabelling** (always from the monthly reports: the relabelling country must report its imports; in these",
         "worlds the reporters are the case's countries, the routes and two controls):",
