@@ -41,6 +41,9 @@ def one(seed: int) -> dict[str, float]:
         t = time.perf_counter()
         eff = direct_effect(st, "TUR", "ISR", world.truth["event"], freq="M", exclude=suspects)
         t_effect = time.perf_counter() - t
+        # What a user gets without knowing the routes: all destinations as controls, or reroute's flags left out.
+        plain = {s.side: s for s in direct_effect(st, "TUR", "ISR", world.truth["event"], freq="M").sides}
+        flagged = {s.side: s for s in direct_effect(st, "TUR", "ISR", world.truth["event"], freq="M", exclude_flagged=True).sides}
         t = time.perf_counter()
         mir = mirror(st, "TUR", "ISR", event=world.truth["event"], freq="M")
         t_mirror = time.perf_counter() - t
@@ -59,6 +62,8 @@ def one(seed: int) -> dict[str, float]:
         "exporter_err_pts": 100 * abs(sides["exporter"].change_pct - exp_truth),
         "exporter_covered": float(sides["exporter"].change_pct_ci[0] < exp_truth < sides["exporter"].change_pct_ci[1]),
         "importer_err_pts": 100 * abs(sides["importer"].change_pct - imp_truth),
+        **{f"{name}_err_pts": 100 * abs(got["exporter"].change_pct - exp_truth) for name, got in (("plain", plain), ("flagged", flagged))},
+        **{f"{name}_usd_ratio": got["exporter"].change_usd / sides["exporter"].change_usd for name, got in (("plain", plain), ("flagged", flagged))},
         "importer_covered": float(sides["importer"].change_pct_ci[0] < imp_truth < sides["importer"].change_pct_ci[1]),
         "gap_over_relabelled": totals.gap_usd.sum() / relabelled,
         "markup_max_err_pts": markup_err,
@@ -86,12 +91,16 @@ Default synth world, seeds 1-{args.seeds} (median over seeds; {machine()}).
 | --- | --- |
 | effect, exporter side: error of the % change (truth: -(1 - leak)) | {med['exporter_err_pts']:.2f} points; {covers('exporter')} |
 | effect, importer side: error of the % change (truth: -(1 - leak - relabelled share)) | {med['importer_err_pts']:.2f} points; {covers('importer')} |
+| effect, exporter side, every destination a control (the default) | {med['plain_err_pts']:.2f} points; USD change {med['plain_usd_ratio']:.3f} x the routes-excluded one |
+| effect, exporter side, `--exclude-flagged` | {med['flagged_err_pts']:.2f} points; USD change {med['flagged_usd_ratio']:.3f} x the routes-excluded one |
 | mirror: post-event gap (importer at FOB - exporter) / relabelled value | {med['gap_over_relabelled']:.3f} |
 | cost: largest error of an intermediary's observed markup | {med['markup_max_err_pts']:.2f} points |
 | cost: estimated / true rerouted tonnes, range over intermediaries | {med['tonnes_ratio_min']:.2f} to {med['tonnes_ratio_max']:.2f} |
 
-The effect's truth is the scenario's share. The world's embargo falls on 2 May, so May 2024 is the
-transition month, left out: every post-event month is fully treated.
+The effect's truth is the scenario's share. The first two rows leave the true intermediaries and the
+relabelling country out of the control group (their imports from the exporter grew with the rerouted
+goods); the next two are what a user gets without knowing them. The world's embargo falls on 2 May,
+so May 2024 is the transition month, left out: every post-event month is fully treated.
 """
     speed = f"""
 ### Analysis commands on a default synth world
