@@ -125,8 +125,9 @@ def test_min_share_is_a_materiality_floor_only(world_store) -> None:
         low = scan(st, "TUR", "ISR", EVENT, source="baci").candidates.set_index("country")
         shares = low.share[low.significant].sort_values()
         cut = float(shares.iloc[:2].mean())
-        high = scan(st, "TUR", "ISR", EVENT, source="baci", min_share=cut).candidates.set_index("country")
-    assert set(high.index[high.significant]) == set(shares.index[1:])
+        raised = scan(st, "TUR", "ISR", EVENT, source="baci", min_share=cut)
+    high = raised.candidates.set_index("country")
+    assert set(high.index[high.significant]) == set(shares.index[1:]) and raised.to_dict()["min_share"] == cut
     assert high.p_value.loc[low.index].tolist() == pytest.approx(low.p_value.tolist())
 
 

@@ -32,11 +32,10 @@ Each leg's z = beta / se of the test fit is judged against the cross-section of 
 median and robust spread, at least the standard normal), since most countries reroute nothing. A
 country is flagged when both legs show excess (p = max of the two legs' p-values, an
 intersection-union test) and it passes Holm's procedure over all candidates, which keeps the chance
-of flagging any innocent country below `alpha`, and carries at least `min_share` of the drop (0.1% by
-default: a materiality floor, not an error control). The rerouted
-value through C is the value fit's beta times the drop, from both legs weighted by their precision
-(leg 2 net of the unit-value markup between the legs); its confidence interval comes from a
-bootstrap over products.
+of flagging any innocent country below `alpha`, and carries at least `min_share` of the drop (0.1%
+by default: a materiality floor, not an error control). The rerouted value through C is the value
+fit's beta times the drop, from both legs weighted by their precision (leg 2 net of the unit-value
+markup between the legs); its confidence interval comes from a bootstrap over products.
 A placebo runs the same test between the two halves of the pre-event window (a pre-trend check).
 
 Relabelling (goods A declares to C that land in B) is tested on both sides' declared reports: the
@@ -129,6 +128,7 @@ class RerouteResult:
     rerouted_value_usd: float
     candidates: pd.DataFrame  # one row per candidate, sorted by score
     alpha: float
+    min_share: float
     reverse: RerouteResult | None = None
     relabelling: Relabelling | None = None
     timing: pd.DataFrame | None = None  # event study of the flagged routes: country, period, phase, leg1/leg2 USD and CIs
@@ -171,7 +171,7 @@ class RerouteResult:
             "pre_event_direct_usd_per_period": self.pre_direct_usd,
             "direct_drop_usd": self.direct_drop_usd, "rerouted_value_usd": self.rerouted_value_usd,
             "rerouted_share_of_pre_event": self.rerouted_value_usd / pre_total if pre_total else None,
-            "alpha": self.alpha, "intermediaries": rows, "notes": self.notes,
+            "alpha": self.alpha, "min_share": self.min_share, "intermediaries": rows, "notes": self.notes,
             "relabelling": None if self.relabelling is None else self.relabelling.to_dict(),
         }
         if self.reverse is not None:
@@ -561,7 +561,7 @@ def _routes(data: _Data, alpha: float, seed: int, min_share: float) -> RerouteRe
         notes.append(f"pre-trend or anticipation: the placebo test within the pre-event window is also significant for"
                      f" {', '.join(table.country[pre_trend])} (trade already moving before the event: an earlier restriction?)")
     return RerouteResult(data.a, data.b, data.window, data.source, total_drop * n_post, float(data.mean(data.ab, [0, 1]).sum()),
-                         float(rerouted[significant].sum()), table, alpha, notes=notes)
+                         float(rerouted[significant].sum()), table, alpha, min_share, notes=notes)
 
 
 def _relabelling(data: _Data, alpha: float, seed: int, family: list[str], min_share: float) -> Relabelling:
