@@ -31,3 +31,4 @@ test-all: setup browser
 bench: setup
 	$(BIN)/pip install -q -e '.[bench]'
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/python benchmarks/reroute_accuracy.py --seeds 20 --controls 30

@@ -18,7 +18,7 @@ smaller leg's increase is at least entrepot's materiality floor (MIN_SHARE of th
 rerouted value is that smaller increase.
 Writes docs/accuracy.md.
 
-    python benchmarks/reroute_accuracy.py [--seeds 20] [--countries 90] [--controls 2] [--cache DIR]
+    python benchmarks/reroute_accuracy.py [--seeds 40] [--countries 60] [--controls 2] [--cache DIR]
 
 `--controls N` other than 2 makes every world report N more countries to Comtrade (the empirical
 null of the relabelling test is then estimated, not fixed) and writes its own, shorter section.
@@ -231,8 +231,8 @@ EXPLAINED = [  # the main run's reading of its figures, and how they got there
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--seeds", type=int, default=20)
-    ap.add_argument("--countries", type=int, default=90)
+    ap.add_argument("--seeds", type=int, default=40)
+    ap.add_argument("--countries", type=int, default=60)
     ap.add_argument("--controls", type=int, default=CONTROLS, help="more countries reporting to Comtrade")
     ap.add_argument("--cache", type=Path, help="keep the generated worlds here (reused on the next run)")
     ap.add_argument("--jobs", type=int, default=2)
