@@ -33,6 +33,7 @@ from entrepot.store import Store
 from entrepot.analysis.reroute import scan
 from entrepot.analysis.window import make_window
 from reroute_accuracy import naive
+from reroute_speed import YEARS
 with Store(sys.argv[1], read_only=True) as st:
     t = time.perf_counter()
     if sys.argv[2] == "entrepot":
@@ -40,7 +41,7 @@ with Store(sys.argv[1], read_only=True) as st:
         candidates, flagged = len(res.candidates), sorted(res.candidates.country[res.candidates.significant])
     else:
         monthly = sys.argv[3] == "comtrade"
-        periods = [y * 12 + m for y in (2022, 2023, 2025) for m in range(12)] if monthly else [2022, 2023, 2025]
+        periods = [y * 12 + m for y in YEARS for m in range(12)] if monthly else list(YEARS)
         window = make_window(periods, "M" if monthly else "A", dt.date(2024, 5, 2))
         flagged = sorted(naive(st.con, "TUR", "ISR", "reported" if monthly else "baci", window)[0])
         candidates = None
