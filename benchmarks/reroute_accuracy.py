@@ -52,8 +52,6 @@ RELABEL = (0.0, 0.05, 0.10, 0.20)  # by seed, cyclically
 PRODUCTS, CHURN = 40, 0.3
 SOURCES = {"baci": "annual (BACI)", "reported": "monthly (Comtrade reports)"}
 NAIVE_GROWTH = 0.25
-
-
 CONTROLS = 2  # countries reporting to Comtrade besides the case's, the routes and the relabelling one
 
 
@@ -162,11 +160,20 @@ def _run(args: tuple) -> list[dict]:
     return evaluate(build(seed, share, countries, cache, controls), seed, share)
 
 
+def _precision(g: pd.DataFrame) -> float:
+    return (g.true & g.flagged).sum() / max(g.flagged.sum(), 1)
+
+
+def _value_errors(g: pd.DataFrame, worlds: list[str]) -> pd.Series:
+    """|estimated / true total - 1| per world (`worlds`: the columns that name one)."""
+    first = g.groupby(worlds).first()
+    return (first.est_total / first.true_total - 1).abs()
+
+
 def _scores(g: pd.DataFrame) -> dict[str, str]:
     """Precision, recall, value error and any-flag rate of one method over a group of worlds."""
-    worlds = g.groupby("seed").first()
-    err = (worlds.est_total / worlds.true_total - 1).abs()
-    return {"precision": f"{(g.true & g.flagged).sum() / max(g.flagged.sum(), 1):.2f}", "recall": f"{g[g.true].flagged.mean():.2f}",
+    err = _value_errors(g, ["seed"])
+    return {"precision": f"{_precision(g):.2f}", "recall": f"{g[g.true].flagged.mean():.2f}",
             "within": f"{(err <= 0.2).mean():.0%}", "error": f"{err.median():.0%}", "any": f"{g.groupby('seed').flagged.any().mean():.0%}"}
 
 
@@ -180,8 +187,8 @@ def tables(df: pd.DataFrame) -> list[str]:
                   " | median error of total | worlds with any flag |",
                   "|---|---|---|---|---|---|---|"]
         for share, g in d.groupby("world_share"):
-            ours, naive = (_scores(g[g.method == m]) for m in ("entrepot", "naive"))
-            pair = {k: f"{ours[k]} / {naive[k]}" for k in ours}
+            ours, theirs = (_scores(g[g.method == m]) for m in ("entrepot", "naive"))
+            pair = {k: f"{ours[k]} / {theirs[k]}" for k in ours}
             n = g.seed.nunique()
             if share == 0:
                 lines.append(f"| none | {n} | - | - | - | - | {pair['any']} (goal: at most 5%) |")
@@ -248,8 +255,7 @@ def main() -> None:
     by_hand, df = routes[routes.method == "naive"], routes[routes.method == "entrepot"]
     strong = df[df.true & (df.route_share >= 0.10)]
     world10 = df[df.world_share >= 0.10]
-    worlds = world10.groupby(["source", "seed", "world_share"]).first()
-    err = (worlds.est_total / worlds.true_total - 1).abs()
+    err = _value_errors(world10, ["source", "seed", "world_share"])
     nulls = df[df.world_share == 0].groupby(["source", "seed"]).flagged.any()
     main_run = args.controls == CONTROLS
     reporters = "two controls" if main_run else f"{args.controls} controls"
@@ -270,7 +276,7 @@ def main() -> None:
         "",
         f"- worlds without rerouting with any country flagged: {nulls.mean():.0%} (goal: at most 5%);",
         f"- routes carrying 10% or more of the stopped flow: recall {strong.flagged.mean():.2f} ({len(strong)} routes);"
-        f" precision over all flags in worlds of 10% or more: {(world10.true & world10.flagged).sum() / max(world10.flagged.sum(), 1):.2f}"
+        f" precision over all flags in worlds of 10% or more: {_precision(world10):.2f}"
         f" (goals 0.9 each);",
         f"- worlds of 10% or more, recall over every true route however small: {world10[world10.true].flagged.mean():.2f};",
         f"- total rerouted value within ±20% of the truth in {(err <= 0.2).mean():.0%} of worlds of 10% or more.",
