@@ -68,6 +68,7 @@ def build(path: Path, rows: int, kind: str) -> int:
     monthly = kind == "comtrade"
     periods = [(y, m) for y in YEARS for m in range(1, 13)] if monthly else [(y, None) for y in YEARS]
     per_period = rows // 24 if monthly else rows
+    pre_periods = (len(YEARS) - 1) * (12 if monthly else 1)  # the basket's flow per period before the event
     with Store(path) as st:
         con = st.con
         con.execute("CREATE TEMP TABLE c AS SELECT iso, row_number() OVER () - 1 AS n FROM (SELECT unnest(?) AS iso)", [isos])
@@ -85,12 +86,12 @@ def build(path: Path, rows: int, kind: str) -> int:
             """)
         # The embargo and its three routes, in the basket's mix (per period: a year, or a month of the two pre years).
         con.execute("UPDATE flows SET value_usd = value_usd * 0.1 WHERE year = 2025 AND reporter = 'TUR' AND partner = 'ISR'")
-        post = ", ".join(f"({m}, '2025-{m:02d}')" if monthly else "(NULL, '2025')" for m in (range(1, 13) if monthly else [0]))
+        post = ", ".join(f"({m}, '2025-{m:02d}')" for m in range(1, 13)) if monthly else "(NULL, '2025')"
         con.execute(f"""
             INSERT INTO flows
             SELECT post.label, '{'M' if monthly else 'A'}', 2025, post.month, leg.e, true, leg.m, true, 'export', 'HS17',
                    basket.product, 6, basket.v * 0.1, basket.q * 0.1, 't', '{kind}', 'bench'
-            FROM (SELECT product, sum(value_usd) / {24 if monthly else 2} AS v, sum(quantity) / {24 if monthly else 2} AS q
+            FROM (SELECT product, sum(value_usd) / {pre_periods} AS v, sum(quantity) / {pre_periods} AS q
                   FROM flows WHERE reporter = 'TUR' AND partner = 'ISR' AND year < 2025 GROUP BY product) basket
             CROSS JOIN (VALUES ('TUR', 'GEO'), ('GEO', 'ISR'), ('TUR', 'GRC'), ('GRC', 'ISR'), ('TUR', 'BGR'), ('BGR', 'ISR')) leg(e, m)
             CROSS JOIN (VALUES {post}) post(month, label)
