@@ -23,8 +23,8 @@ import pandas as pd
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
 from _docs import machine, median, write_section  # noqa: E402
 
-from entrepot.analysis.cost import detour_costs  # noqa: E402
-from entrepot.analysis.effect import direct_effect  # noqa: E402
+from entrepot.analysis.cost import cost as detour_costs  # noqa: E402
+from entrepot.analysis.effect import effect as direct_effect  # noqa: E402
 from entrepot.analysis.mirror import mirror  # noqa: E402
 from entrepot.store import Store  # noqa: E402
 from entrepot.synth import Scenario, generate, ingest_world  # noqa: E402
@@ -60,11 +60,11 @@ def one(seed: int) -> dict[str, float]:
     tonnes_ratio = [got.loc[i["country"], "rerouted_t"] / i["rerouted_tonnes"] for i in truth["intermediaries"]]
     return {
         "exporter_err_pts": 100 * abs(sides["exporter"].change_pct - exp_truth),
-        "exporter_covered": float(sides["exporter"].change_pct_ci[0] < exp_truth < sides["exporter"].change_pct_ci[1]),
+        "exporter_covered": float(sides["exporter"].change_pct_ci_low < exp_truth < sides["exporter"].change_pct_ci_high),
         "importer_err_pts": 100 * abs(sides["importer"].change_pct - imp_truth),
         **{f"{name}_err_pts": 100 * abs(got["exporter"].change_pct - exp_truth) for name, got in (("plain", plain), ("flagged", flagged))},
         **{f"{name}_usd_ratio": got["exporter"].change_usd / sides["exporter"].change_usd for name, got in (("plain", plain), ("flagged", flagged))},
-        "importer_covered": float(sides["importer"].change_pct_ci[0] < imp_truth < sides["importer"].change_pct_ci[1]),
+        "importer_covered": float(sides["importer"].change_pct_ci_low < imp_truth < sides["importer"].change_pct_ci_high),
         "gap_over_relabelled": totals.gap_usd.sum() / relabelled,
         "markup_max_err_pts": markup_err,
         "tonnes_ratio_min": min(tonnes_ratio), "tonnes_ratio_max": max(tonnes_ratio),

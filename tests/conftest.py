@@ -1,13 +1,18 @@
-"""Shared fixtures: a fresh store per test, the CLI runner, and the files in ../shared."""
+"""Shared fixtures: a fresh store per test, the synthetic worlds (built once a session), rows inserted
+through the schema, the CLI runner, and the files in ../shared."""
 
 from __future__ import annotations
 
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from entrepot import schema
 from entrepot.cli import app
 from entrepot.store import Store
 
@@ -37,6 +42,66 @@ def store_path(tmp_path: Path) -> Path:
 def store(store_path: Path):
     with Store(store_path) as st:
         yield st
+
+
+# The synthetic worlds the tests read, each generated and ingested once a session (`synth_world`):
+# the default Türkiye-Israel case (five routes, relabelling through PSE) small enough to be quick,
+# and the same world without any rerouting.
+WORLDS: dict[str, dict] = {
+    "routes": {"n_countries": 70, "n_products": 40, "controls": 2, "seed": 11},
+    "clean": {"n_countries": 70, "n_products": 40, "controls": 2, "seed": 11, "routes": (), "relabel_country": None,
+              "relabel_share": 0.0},
+}
+
+
+@pytest.fixture(scope="session")
+def synth_world(tmp_path_factory) -> Callable[[str], tuple[Path, dict]]:
+    """`synth_world("routes")` -> (store path, truth) of a world in `WORLDS`, ingested through the real
+    adapters once a session (the world's files, gravity.csv among them, are beside the store)."""
+    from entrepot.synth import Scenario, generate, ingest_world
+
+    built: dict[str, tuple[Path, dict]] = {}
+
+    def get(name: str) -> tuple[Path, dict]:
+        if name not in built:
+            out = tmp_path_factory.mktemp(f"world-{name}")
+            world = generate(Scenario.default().replace(**WORLDS[name]))
+            with Store(out / "store.duckdb") as st:
+                ingest_world(st, world, out)
+            built[name] = (out / "store.duckdb", world.truth)
+        return built[name]
+
+    return get
+
+
+def insert(store: Store, rows: list[dict], **defaults) -> None:
+    """Insert flows by column name, through `entrepot.schema`: each row gives what it needs (period or
+    year [+ month], reporter, partner, flow, product, value_usd...), `defaults` the rest; year, month,
+    freq and product_level follow from period and product unless given."""
+    frame = pd.DataFrame([defaults | r for r in rows])
+    base = {"reporter_is_country": True, "partner_is_country": True, "hs_rev": "HS17", "product": schema.TOTAL,
+            "quantity": None, "unit": None, "source": "comtrade", "batch_id": "test"}
+    for column, value in base.items():
+        frame[column] = frame[column].where(frame[column].notna(), value) if column in frame else value
+    if "period" not in frame:
+        month = frame["month"] if "month" in frame else pd.Series([None] * len(frame))
+        frame["period"] = [str(y) if pd.isna(m) else f"{int(y):04d}-{int(m):02d}" for y, m in zip(frame.year, month, strict=True)]
+    frame["year"] = frame.period.str[:4].astype(int)
+    frame["month"] = [int(p[5:]) if len(p) > 4 else None for p in frame.period]
+    frame["freq"] = ["M" if len(p) > 4 else "A" for p in frame.period]
+    frame["product_level"] = [0 if p == schema.TOTAL else len(p) for p in frame["product"]]
+    frame["unit"] = frame["unit"].where(frame.quantity.isna(), frame["unit"].fillna("t"))
+    store.con.register("new_rows", frame[list(schema.FLOW_COLUMNS)].astype({"quantity": float, "value_usd": float}))
+    store.con.execute("INSERT INTO flows BY NAME SELECT * FROM new_rows")
+    store.con.unregister("new_rows")
+
+
+def cli_json(cli, store: Store, *args: str) -> dict:
+    """Run a command with --json on the test's store (closed first, as the CLI opens it) and parse it."""
+    store.close()
+    out = cli(*args, "--json")
+    assert out.exit_code == 0, out.output
+    return json.loads(out.stdout)
 
 
 @pytest.fixture

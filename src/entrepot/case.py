@@ -1,7 +1,8 @@
 """Case files: the pair, the events, the public claims, the suspected routes and the scenarios.
 
-A case file is TOML (see docs/cases.md and examples/turkey-israel.toml). `load_case` reads and checks
-one; every problem is an `InputError` naming the file and the entry.
+A case file is TOML (see docs/cases.md and src/entrepot/data/cases/turkey-israel.toml). `load_case`
+reads and checks one; every problem is an `InputError` naming the file and the entry.
+`check_claims` holds the case's public claims against the store.
 """
 
 from __future__ import annotations
@@ -11,10 +12,14 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
+
+import pandas as pd
 
 from entrepot import countries, schema
 from entrepot.errors import InputError
+from entrepot.results import Provenance, Result, records
+from entrepot.store import Store
 
 EVENT_KINDS = ("embargo", "export_restriction", "import_restriction", "sanction", "lifted")
 SCENARIO_KINDS = ("lift_embargo", "impose_embargo", "blocs", "remove_rta", "add_rta")
@@ -192,3 +197,84 @@ def _one_period(p: str) -> bool:
         return len(p) == 7 and p[4] == "-" and 1 <= int(p[5:]) <= 12 and p[:4].isdigit()
     except ValueError:
         return False
+
+
+TOLERANCE = 0.10  # a claim holds when the data are within 10% of it
+CLAIM_COLUMNS = {
+    "claim": "the claim's text", "source": "who made it", "period": "'2025', '2024-09' or a range '2023-01/2023-09'",
+    "claimed_usd": "the figure claimed", "data_usd": "the store's figure (a country's own report), NaN without data",
+    "difference_pct": "data over claimed, minus 1, %", "verdict": "holds (within 10%), differs or no data",
+}
+
+
+@dataclass(frozen=True)
+class ClaimsResult(Result):
+    """Each figure of a case's claims against the store: one row per claim and period."""
+
+    COLUMNS: ClassVar[dict[str, str]] = CLAIM_COLUMNS
+    FIGURE: ClassVar[str] = ""
+
+    case: str
+    rows: pd.DataFrame
+    provenance: Provenance
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per claim and period (`COLUMNS`)."""
+        return self.rows.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The case and its rows."""
+        return {"case": self.case, "claims": records(self.rows), "provenance": self.provenance.to_dict()}
+
+    def summary(self) -> str:
+        """How many figures hold."""
+        counts = self.rows.verdict.str.split(" ").str[0].value_counts()
+        return f"{self.case}: {len(self.rows)} claimed figure(s): " + ", ".join(f"{n} {v}" for v, n in counts.items())
+
+    def plot(self):  # noqa: ANN201 - a table, not a figure
+        """Claims are a table: there is no figure."""
+        raise NotImplementedError("claims are a table (to_frame); there is no figure")
+
+
+def check_claims(store: Store | str | Path, case: Case | str | Path) -> ClaimsResult:
+    """Each figure of the case's claims against the store: holds (within 10%), differs (by how much), or no data.
+
+    The store's figure is the claim's reporter's own report (no BACI) of the flow with the partner,
+    read by the query layer's rule at the coarsest product level: a year from annual rows, else
+    from months summed into a complete year; a month or a range of months from monthly rows.
+    """
+    from entrepot.store import query as q
+
+    case = case if isinstance(case, Case) else load_case(case)
+
+    @q.reads_store
+    def run(st: Store) -> ClaimsResult:
+        rows, sources = [], set()
+        for claim in case.claims:
+            for period, value in zip(claim.periods, claim.values_usd, strict=True):
+                found, source = _claimed_value(st, claim, period)
+                if source:
+                    sources.add(source)
+                diff = None if found is None or not value else found / value - 1
+                verdict = ("no data" if found is None else "holds" if diff is not None and abs(diff) <= TOLERANCE
+                           else "differs" if diff is None else f"differs by {diff:+.0%}")
+                rows.append({"claim": claim.text, "source": claim.source, "period": period, "claimed_usd": value,
+                             "data_usd": found, "difference_pct": None if diff is None else 100 * diff, "verdict": verdict})
+        return ClaimsResult(case.id, pd.DataFrame(rows, columns=list(CLAIM_COLUMNS)), q.provenance(st, sources))
+
+    return run(store)
+
+
+def _claimed_value(store: Store, claim: Claim, period: str) -> tuple[float | None, str | None]:
+    """The store's value for a claim's reporter, partner, flow and period, and the source read."""
+    from entrepot.store import query as q
+
+    start, _, end = period.partition("/")
+    end = end or start
+    freq = "A" if len(start) == 4 else "M"
+    picked = q.choose(store, claim.reporter, claim.flow, freq, "total", partners=[claim.partner], declared=True)
+    if picked is None:
+        return None, None
+    rows = q.series(store, picked, claim.partner, None)
+    inside = rows[(rows.period >= start) & (rows.period <= end)]
+    return (None, picked.source) if inside.empty else (float(inside.value.sum()), picked.source)

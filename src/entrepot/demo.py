@@ -53,10 +53,10 @@ def run(out: Path) -> Iterator[Step]:
 
 
 def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
-    from entrepot.analysis.flows import bilateral
+    from entrepot.analysis.flows import flows as read
 
     a, b = scn.exporter, scn.importer
-    flows = bilateral(store, a, b, by="year").table.set_index("period")
+    flows = read(store, a, b, freq="A").table.set_index("period")
     view = flows[["a_to_b_exporter", "a_to_b_importer", "b_to_a_exporter", "b_to_a_importer"]] / 1e6
     view.columns = [f"{a}->{b} ({a} says)", f"{a}->{b} ({b} says)", f"{b}->{a} ({b} says)", f"{b}->{a} ({a} says)"]
     last = flows.index[-1]
@@ -71,17 +71,17 @@ def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
 
 
 def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
-    from entrepot.analysis.cost import detour_costs
-    from entrepot.analysis.effect import direct_effect
+    from entrepot.analysis.cost import cost
+    from entrepot.analysis.effect import effect
     from entrepot.analysis.mirror import mirror
     from entrepot.analysis.reroute import scan
 
     a, b, event = scn.exporter, scn.importer, scn.embargo_date.isoformat()
     suspects = [r.via for r in scn.routes] + ([scn.relabel_country] if scn.relabel_country else [])
-    eff = direct_effect(store, a, b, event, exclude=suspects)
+    eff = effect(store, a, b, event, exclude=suspects)
     yield Step(f"The direct effect against a counterfactual ({'monthly' if eff.freq == 'M' else 'annual'} data)", [
-        f"{s.reporter}'s figures: {100 * s.change_pct:+.1f}% (95% CI {100 * s.change_pct_ci[0]:+.1f} to"
-        f" {100 * s.change_pct_ci[1]:+.1f}), {usd(s.change_usd)} over the post-event periods" for s in eff.sides
+        f"{s.reporter}'s figures: {100 * s.change_pct:+.1f}% (95% CI {100 * s.change_pct_ci_low:+.1f} to"
+        f" {100 * s.change_pct_ci_high:+.1f}), {usd(s.change_usd)} over the post-event periods" for s in eff.sides
     ])
     mir = mirror(store, a, b, event=event).totals
     late = mir[mir.direction == f"{a}->{b}"].iloc[-1]
@@ -111,19 +111,18 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
             for r in rr.candidates[rr.candidates.relabelling].itertuples()
         ] + ([] if found.importer_excess_usd is None else
              [f"{b} records {usd(found.importer_excess_usd)} more imports from {a} than {a} declares, against before the event"]))
-    cost = detour_costs(store, a, b, [{"country": r.country, "rerouted_value_usd": r.rerouted_value_usd}
-                                      for r in flagged.itertuples() if r.country not in (a, b)])
+    detour = cost(store, a, b, rr)
     yield Step("What the detour costs", [
         f"via {r.country}: +{r.extra_km:,.0f} km, +${r.extra_freight_usd_per_t + r.handling_usd_per_t:,.0f}/t,"
-        f" observed markup {r.observed_markup_pct:.1f}%" for r in cost.routes.itertuples()
-    ] + [f"total extra cost: {usd(cost.total_extra_cost_usd or 0)}"])
+        f" observed markup {r.observed_markup_pct:.1f}%" for r in detour.routes.itertuples()
+    ] + [f"total extra cost: {usd(detour.total_extra_cost_usd or 0)}"])
 
 
 def report_step(store: Store, out: Path, gravity: Path) -> Iterator[Step]:
     from importlib import resources
 
     from entrepot.case import load_case
-    from entrepot.report import write_report
+    from entrepot.reporting import write_report
 
     case_file = resources.files("entrepot.data").joinpath("cases/turkey-israel.toml")
     with resources.as_file(case_file) as path:

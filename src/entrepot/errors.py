@@ -11,11 +11,14 @@ class EntrepotError(Exception):
     exit_code = 2
 
 
-class InputError(EntrepotError):
+class InputError(EntrepotError, ValueError):
     """Bad input from the user: a file, a code, an argument. The message is one line.
 
     Build it with what is known: `InputError("unknown reporter code 999", path=p, line=12, column="i")`
-    renders as `p:12: column i: unknown reporter code 999`.
+    renders as `p:12: column i: unknown reporter code 999`; `InputError("must be A or M", parameter="freq")`
+    as `freq: must be A or M`. The library names its parameters; the CLI renders the same error with
+    its flag instead (`--freq: must be A or M`, see `for_flag`). A `ValueError` too, so Python callers
+    can catch it as one.
     """
 
     def __init__(
@@ -25,16 +28,23 @@ class InputError(EntrepotError):
         path: str | Path | None = None,
         line: int | None = None,
         column: str | None = None,
+        parameter: str | None = None,
     ) -> None:
         self.reason = reason
         self.path = None if path is None else str(path)
         self.line = line
         self.column = column
-        super().__init__(self._render())
+        self.parameter = parameter
+        super().__init__(self._render(parameter))
 
-    def _render(self) -> str:
+    def for_flag(self, flag: str) -> str:
+        """The message with the command-line flag that set the parameter in its place."""
+        return self._render(flag)
+
+    def _render(self, parameter: str | None) -> str:
         where = ""
         if self.path is not None:
             where = self.path + (f":{self.line}" if self.line is not None else "") + ": "
         field = f"column {self.column}: " if self.column else ""
-        return " ".join(f"{where}{field}{self.reason}".split())
+        named = f"{parameter}: " if parameter else ""
+        return " ".join(f"{where}{field}{named}{self.reason}".split())

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from entrepot.analysis.cost import detour_costs, load_params
+from entrepot.analysis.cost import cost, load_params
 from entrepot.errors import InputError
 from entrepot.store import Store
-from tests.analysis._worlds import insert, synth_world
+from tests.conftest import insert
 
 
 @pytest.fixture
@@ -13,17 +13,17 @@ def via_greece(store):
     """TUR sold steel to ISR at 500 USD/t until 2023; in 2025 it ships it to GRC at 500 USD/t, and GRC
     sells it on to ISR at 600 USD/t (20% markup). TUR's olive oil to GRC sets neither tonnage nor markup."""
     insert(store, [
-        (2023, "TUR", "ISR", "export", "720810", 2e6, 4000.0),
-        (2025, "TUR", "GRC", "export", "150910", 9e6, 2000.0),
-        (2025, "TUR", "GRC", "export", "720810", 1e6, 2000.0),
-        (2025, "GRC", "ISR", "export", "720810", 1.2e6, 2000.0),
-    ])
+        {"year": 2023, "reporter": "TUR", "partner": "ISR", "product": "720810", "value_usd": 2e6, "quantity": 4000.0},
+        {"year": 2025, "reporter": "TUR", "partner": "GRC", "product": "150910", "value_usd": 9e6, "quantity": 2000.0},
+        {"year": 2025, "reporter": "TUR", "partner": "GRC", "product": "720810", "value_usd": 1e6, "quantity": 2000.0},
+        {"year": 2025, "reporter": "GRC", "partner": "ISR", "product": "720810", "value_usd": 1.2e6, "quantity": 2000.0},
+    ], flow="export", unit="t")
     return store
 
 
 def test_costs_per_tonne_and_total_follow_the_parameter_table(via_greece) -> None:
     params = load_params()
-    res = detour_costs(via_greece, "TUR", "ISR", [{"country": "GRC", "rerouted_value_usd": 1e8}])
+    res = cost(via_greece, "TUR", "ISR", {"GRC": 1e8})
     row = res.routes.iloc[0]
     assert row.route == "TUR -sea-> GRC -sea-> ISR"
     assert 300 < row.direct_km < 700 and row.detour_km > 2 * row.direct_km  # Mersin-Haifa vs via Piraeus
@@ -35,7 +35,7 @@ def test_costs_per_tonne_and_total_follow_the_parameter_table(via_greece) -> Non
 
 
 def test_overland_leg_where_a_country_has_no_seaport(via_greece) -> None:
-    res = detour_costs(via_greece, "TUR", "ISR", [{"country": "ARM"}])
+    res = cost(via_greece, "TUR", "ISR", ["ARM"])
     row = res.routes.iloc[0]
     assert row.route == "TUR -road-> ARM -road-> ISR" and row.extra_cost_usd is None
     assert res.total_extra_cost_usd is None
@@ -57,13 +57,13 @@ def test_user_parameter_table_replaces_the_shipped_one(cli, via_greece, tmp_path
     assert mine["extra_cost_usd"] == pytest.approx(mine["rerouted_t"] * mine["extra_freight_usd_per_t"])
 
 
-def test_synth_world_reroute_result_markups_and_tonnage() -> None:
+def test_synth_world_reroute_result_markups_and_tonnage(synth_world) -> None:
     """Fed the truth's intermediaries list (the shape of a reroute result), the observed markup and
     tonnage come back near the world's own."""
-    path, truth = synth_world()
+    path, truth = synth_world("routes")
     inter = truth["directions"][0]["intermediaries"]
     with Store(path, read_only=True) as st:
-        res = detour_costs(st, "TUR", "ISR", inter)
+        res = cost(st, "TUR", "ISR", inter)
     got = res.routes.set_index("country")
     for item in inter:
         row = got.loc[item["country"]]
@@ -84,10 +84,10 @@ def test_reroute_json_file(cli, via_greece, tmp_path) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--via", "XXX"], "unknown intermediary code 'XXX'"),
+        (["--via", "XXX"], "--via: 'XXX' is not a known country code"),
         (["--via", "ISR"], "is the exporter or the importer"),
         ([], "no intermediary given"),
-        (["--via", "GRC,BGR", "--value", "1e6"], "--value goes with exactly one --via"),
+        (["--via", "GRC,BGR", "--value", "1e6"], "--value: goes with exactly one --via"),
         (["--via", "GRC", "--params", "missing.toml"], "no such parameter file"),
     ],
 )

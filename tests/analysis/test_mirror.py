@@ -4,7 +4,8 @@ import pytest
 from entrepot.analysis.mirror import mirror
 from entrepot.errors import InputError
 from entrepot.store import Store
-from tests.analysis._worlds import cli_json, embargo_panel, insert, synth_world
+from tests.analysis.conftest import embargo_panel
+from tests.conftest import cli_json, insert
 
 
 def test_given_cif_fob_closes_a_pure_valuation_gap(store) -> None:
@@ -22,18 +23,18 @@ def test_cif_fob_estimated_from_pre_event_cells(store) -> None:
 
 def test_motivating_puzzle_importer_reports_plenty_exporter_almost_none(store) -> None:
     years = range(2019, 2026)
-    insert(store, [(y, "TUR", "ISR", "export", "TOTAL", 6e9 if y < 2024 else 3e6, None) for y in years])
-    insert(store, [(y, "ISR", "TUR", "import", "TOTAL", 6.4e9 if y < 2024 else 924e6, None) for y in years])
+    insert(store, [{"year": y, "value_usd": 6e9 if y < 2024 else 3e6} for y in years], reporter="TUR", partner="ISR", flow="export")
+    insert(store, [{"year": y, "value_usd": 6.4e9 if y < 2024 else 924e6} for y in years], reporter="ISR", partner="TUR", flow="import")
     res = mirror(store, "ISR", "TUR", event="2024-05-02")
     last = res.totals.set_index("period").loc["2025"]
     assert last.flag and last.gap > 0.95 and not res.totals[res.totals.phase == "pre"].flag.any()
     assert "2025: ISR reports $924.0 million of imports from TUR; TUR reports $3.0 million" in res.headlines[-1]
 
 
-def test_synth_world_gap_measures_the_relabelled_trade() -> None:
+def test_synth_world_gap_measures_the_relabelled_trade(synth_world) -> None:
     """Relabelled goods are declared to PSE by TUR but recorded from TUR by ISR: the post-event
     gap (importer at FOB minus exporter) is that value, month by month."""
-    path, truth = synth_world()
+    path, truth = synth_world("routes")
     with Store(path, read_only=True) as st:
         res = mirror(st, "TUR", "ISR", event=truth["event"], freq="M")
     tur_isr = res.totals[res.totals.direction == "TUR->ISR"].set_index("period")
@@ -53,10 +54,10 @@ def test_cli_json_by_product(cli, store) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["--a", "TRK", "--b", "ISR"], "unknown --a code 'TRK'"),
+        (["--a", "TRK", "--b", "ISR"], "--exporter: 'TRK' is not a known country code"),
         (["--a", "TUR", "--b", "GRC"], "no trade between TUR and GRC"),
         (["--a", "TUR", "--b", "ISR", "--event", "2030-01-01"], "outside the data's range"),
-        (["--a", "TUR", "--b", "ISR", "--cif-fob", "6"], "--cif-fob must be a ratio near 1"),
+        (["--a", "TUR", "--b", "ISR", "--cif-fob", "6"], "--cif-fob: must be a ratio near 1"),
     ],
 )
 def test_bad_input(cli, store, args: list[str], message: str) -> None:
@@ -67,6 +68,7 @@ def test_bad_input(cli, store, args: list[str], message: str) -> None:
 
 
 def test_no_common_cell_asks_for_cif_fob(store) -> None:
-    insert(store, [(2023, "TUR", "ISR", "export", "01", 1e6, None), (2023, "ISR", "TUR", "import", "02", 1e6, None)])
-    with pytest.raises(InputError, match="pass --cif-fob"):
+    insert(store, [{"reporter": "TUR", "partner": "ISR", "flow": "export", "product": "01"},
+                   {"reporter": "ISR", "partner": "TUR", "flow": "import", "product": "02"}], year=2023, value_usd=1e6)
+    with pytest.raises(InputError, match="cif_fob: cannot estimate CIF/FOB"):
         mirror(store, "TUR", "ISR")

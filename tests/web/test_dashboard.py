@@ -11,19 +11,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from entrepot.hs import describe
-from entrepot.store import Store
-from entrepot.synth import Scenario, generate, ingest_world
 from entrepot.web import create_app
 from tests.conftest import ARTIFACTS
 
 
-@pytest.fixture(scope="module")
-def store_file(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("web")
-    world = generate(Scenario.default().replace(n_countries=70, n_products=30, controls=2))
-    with Store(out / "s.duckdb") as st:
-        ingest_world(st, world, out)
-    return out / "s.duckdb"
+@pytest.fixture
+def store_file(synth_world) -> Path:
+    return synth_world("routes")[0]
 
 
 def test_api_and_openapi(store_file: Path) -> None:
@@ -33,10 +27,12 @@ def test_api_and_openapi(store_file: Path) -> None:
     assert client.get("/api/hs?codes=847130,847199").json() == {"847130": describe("847130"), "847199": describe("847199")}
     pairs = client.get("/api/pairs?limit=5").json()
     assert len(pairs) == 5 and pairs[0]["value_usd"] >= pairs[-1]["value_usd"]
-    flows = client.get("/api/flows?a=TUR&b=ISR&by=month").json()
-    assert flows["series"] and flows["columns"]["a_to_b_importer"].startswith("ISR imports")
+    flows = client.get("/api/flows?exporter=TUR&importer=ISR&freq=M").json()
+    assert flows["rows"] and flows["labels"]["a_to_b_importer"].startswith("ISR imports") and "figures" not in flows
+    drawn = client.get("/api/mirror?exporter=TUR&importer=ISR&figure=true").json()["figures"]
+    assert drawn[0]["data"][0]["type"] == "bar" and "Mirror gap" in drawn[0]["layout"]["title"]["text"]
     bad = client.get("/api/reroute?exporter=TUX&importer=ISR&event=2024-05-02")
-    assert bad.status_code == 400 and "unknown exporter code" in bad.json()["error"]
+    assert bad.status_code == 400 and "exporter: 'TUX' is not a known country code" in bad.json()["error"]
     before = store_file.stat().st_mtime
     client.get("/api/reroute?exporter=TUR&importer=ISR&event=2024-05-02")
     assert store_file.stat().st_mtime == before  # read-only

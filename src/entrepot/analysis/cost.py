@@ -13,18 +13,23 @@ from __future__ import annotations
 
 import math
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
-from entrepot.analysis import _panel
-from entrepot.analysis.flows import check_country
+from entrepot import options
 from entrepot.errors import InputError
+from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
+from entrepot.store import query as q
+
+if TYPE_CHECKING:
+    from entrepot.analysis.reroute import RerouteResult
 
 PARAM_KEYS = ("sea_usd_per_tkm", "road_usd_per_tkm", "road_circuity", "handling_usd_per_t", "insurance_share")
 
@@ -62,7 +67,7 @@ def load_params(path: str | Path | None = None) -> Params:
         if not isinstance(value, (int, float)) or value < 0:
             raise InputError("missing or negative (a number >= 0 is needed)", path=where, column=f"freight.{key}")
     ports = load_params().ports if path is not None else {}
-    ports |= {check_country(k): str(v) for k, v in data.get("ports", {}).items()}
+    ports |= {options.country(k, "ports"): str(v) for k, v in data.get("ports", {}).items()}
     return Params(**{k: float(freight[k]) for k in PARAM_KEYS}, ports=ports, path=where)
 
 
@@ -137,51 +142,110 @@ def _freight_per_t(mode: str, km: float, params: Params) -> float:
     return km * (params.sea_usd_per_tkm if mode == "sea" else params.road_usd_per_tkm)
 
 
-@dataclass
-class CostResult:
+COLUMNS = {
+    "country": "the intermediary C", "route": "A -mode-> C -mode-> B", "direct_km": "A to B", "detour_km": "A to C to B",
+    "extra_km": "detour minus direct", "extra_freight_usd_per_t": "freight of the detour minus the direct route",
+    "handling_usd_per_t": "the extra port call", "unit_value_usd_per_t": "of A's direct exports to B",
+    "observed_markup_pct": "C->B over A->C unit values, value-weighted", "rerouted_value_usd": "what went through C",
+    "rerouted_t": "tonnes: value over unit value", "extra_cost_usd": "freight, handling and insurance on the tonnage",
+    "extra_cost_pct_of_value": "extra cost over rerouted value, %",
+}
+
+
+@dataclass(frozen=True)
+class CostResult(Result):
+    """The detour's extra cost through each intermediary (`routes`, the frame) and in total."""
+
+    COLUMNS: ClassVar[dict[str, str]] = COLUMNS
+    FIGURE: ClassVar[str] = "cost"
+
     exporter: str
     importer: str
     params: Params
-    routes: pd.DataFrame  # one row per intermediary (see `detour_costs`)
+    routes: pd.DataFrame
     total_rerouted_usd: float | None
     total_extra_cost_usd: float | None
-    notes: list[str] = field(default_factory=list)
+    notes: tuple[str, ...]
+    provenance: Provenance
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per intermediary (`COLUMNS`)."""
+        return self.routes.copy()
 
     def to_dict(self) -> dict[str, Any]:
+        """The parameter table used, the intermediaries and the totals."""
         return {
             "exporter": self.exporter, "importer": self.importer, "params": self.params.path,
-            "intermediaries": _panel.records(self.routes),
+            "intermediaries": records(self.routes),
             "total_rerouted_usd": self.total_rerouted_usd, "total_extra_cost_usd": self.total_extra_cost_usd,
-            "notes": self.notes,
+            "notes": list(self.notes), "provenance": self.provenance.to_dict(),
         }
 
+    def summary(self) -> str:
+        """The total extra cost, or why it is unknown."""
+        if self.total_extra_cost_usd is None:
+            return f"detour costs {self.exporter} -> {self.importer} per tonne only (no rerouted value or tonnage known)"
+        return (f"detour {self.exporter} -> {self.importer}: ${self.total_extra_cost_usd / 1e6:,.1f} million extra on"
+                f" ${self.total_rerouted_usd / 1e6:,.1f} million rerouted through {', '.join(self.routes.country)}")
 
-def detour_costs(
+
+def intermediaries(via: Any) -> list[dict[str, Any]]:
+    """`via` as rows {country, rerouted_value_usd}: a reroute result (its flagged routes), country
+    codes (no value), a mapping country -> value, or rows as reroute's JSON has them."""
+    from entrepot.analysis.reroute import RerouteResult
+
+    if isinstance(via, RerouteResult):
+        flagged = via.candidates[via.candidates.significant]
+        return [{"country": c, "rerouted_value_usd": float(v)} for c, v in zip(flagged.country, flagged.rerouted_value_usd, strict=True)]
+    if isinstance(via, str):
+        via = [via]
+    if isinstance(via, Mapping):
+        return [{"country": c, "rerouted_value_usd": v} for c, v in via.items()]
+    if isinstance(via, Sequence):
+        return [dict(v) if isinstance(v, Mapping) else {"country": v, "rerouted_value_usd": None} for v in via]
+    raise InputError(f"expected a reroute result, country codes or a mapping of country to value, not {type(via).__name__}",
+                     parameter="via")
+
+
+@q.reads_store
+def cost(
     store: Store,
     exporter: str,
     importer: str,
-    intermediaries: list[dict[str, Any]],
-    params: Params | None = None,
+    via: RerouteResult | Sequence[str] | Sequence[Mapping[str, Any]] | Mapping[str, float | None],
+    params: Params | str | Path | None = None,
 ) -> CostResult:
     """Per intermediary and in total: extra km, freight, handling, insurance, observed markup.
 
-    `intermediaries` is a reroute result's list: `{"country": "GRC", "rerouted_value_usd": 1e8, ...}`
-    (the value may be missing: the per-tonne figures are still given).
+    Parameters
+    ----------
+    store : Store or path
+        The store to read (unit values and markups).
+    exporter, importer : str
+        ISO 3166 alpha-3 codes of A and B.
+    via : RerouteResult, list or mapping
+        The intermediaries: a `reroute` result (its flagged routes and their values), country codes
+        (per-tonne figures only), a mapping country -> rerouted value in USD, or rows
+        ``{"country": ..., "rerouted_value_usd": ...}`` as reroute's JSON has them.
+    params : Params or path, optional
+        The freight parameter table; the shipped one when omitted.
     """
-    a, b = check_country(exporter, "exporter"), check_country(importer, "importer")
-    params = params or load_params()
-    if not intermediaries:
-        raise InputError("no intermediary given (--via GRC,BGR)")
+    a, b = options.pair(exporter, importer)
+    params = params if isinstance(params, Params) else load_params(params)
+    items = intermediaries(via)
+    if not items:
+        raise InputError("no intermediary given (e.g. GRC, BGR)", parameter="via")
     direct_mode, direct_km = leg(a, b, params)
     direct_per_t = _freight_per_t(direct_mode, direct_km, params)
-    rows, notes = [], []
-    for item in intermediaries:
-        c = check_country(str(item.get("country", "")), "intermediary")
+    rows, notes, sources = [], [], set()
+    for item in items:
+        c = options.country(str(item.get("country", "")), "via")
         if c in (a, b):
-            raise InputError(f"the intermediary {c} is the exporter or the importer")
+            raise InputError(f"the intermediary {c} is the exporter or the importer", parameter="via")
         (m1, k1), (m2, k2) = leg(a, c, params), leg(c, b, params)
         freight = _freight_per_t(m1, k1, params) + _freight_per_t(m2, k2, params) - direct_per_t
-        uv, markup = _unit_values(store, a, b, c)
+        uv, markup, read = _unit_values(store, a, b, c)
+        sources |= read
         value = item.get("rerouted_value_usd")
         tonnes = value / uv if value is not None and uv else None
         if value is not None and tonnes is None:
@@ -195,30 +259,29 @@ def detour_costs(
             "rerouted_value_usd": value, "rerouted_t": tonnes, "extra_cost_usd": extra,
             "extra_cost_pct_of_value": None if extra is None or not value else 100 * extra / value,
         })
-    routes = pd.DataFrame(rows)
+    routes = pd.DataFrame(rows, columns=list(COLUMNS))
     known = routes.dropna(subset=["extra_cost_usd"])
     total_value = float(known.rerouted_value_usd.sum()) if len(known) else None
     total = float(known.extra_cost_usd.sum()) if len(known) else None
-    return CostResult(a, b, params, routes, total_value, total, notes)
+    return CostResult(a, b, params, routes, total_value, total, tuple(notes), q.provenance(store, sources))
 
 
-def _unit_values(store: Store, a: str, b: str, c: str) -> tuple[float | None, float | None]:
-    """USD per tonne of A's direct exports to B (the goods a detour carries instead), and the
-    value-weighted markup of C->B over A->C unit values in the products both legs carry.
+def _unit_values(store: Store, a: str, b: str, c: str) -> tuple[float | None, float | None, set[str]]:
+    """USD per tonne of A's direct exports to B (the goods a detour carries instead), the
+    value-weighted markup of C->B over A->C unit values in the products both legs carry, and the
+    sources read.
 
     A's ordinary trade with C has a basket of its own, so it does not set the rerouted tonnage.
     """
-    ab = _panel.panel(store, a, "export", "A", None, [b])
-    ab = ab[ab.tonnes > 0]
+    panels = [q.panel(store, x, "export", "A", None, [y]) for x, y in ((a, b), (a, c), (c, b))]
+    read = {s for p in panels for s in p.sources}
+    ab, ac, cb = (p.frame[p.frame.tonnes > 0] for p in panels)
     uv = float(ab.value_q.sum() / ab.tonnes.sum()) if len(ab) else None
-    ac = _panel.panel(store, a, "export", "A", None, [c])
-    cb = _panel.panel(store, c, "export", "A", None, [b])
-    ac, cb = ac[ac.tonnes > 0], cb[cb.tonnes > 0]
     per_product = pd.merge(
         ac.groupby("grp")[["value_q", "tonnes"]].sum(), cb.groupby("grp")[["value_q", "tonnes"]].sum(),
         left_index=True, right_index=True, suffixes=("_ac", "_cb"),
     )
     if per_product.empty:
-        return uv, None
+        return uv, None, read
     ratio = (per_product.value_q_cb / per_product.tonnes_cb) / (per_product.value_q_ac / per_product.tonnes_ac)
-    return uv, float((ratio * per_product.value_q_cb).sum() / per_product.value_q_cb.sum() - 1)
+    return uv, float((ratio * per_product.value_q_cb).sum() / per_product.value_q_cb.sum() - 1), read

@@ -13,45 +13,67 @@ draw, the residuals of the pre-event trend fit (for beta, the level, and each po
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from entrepot.analysis import _panel
-from entrepot.analysis.flows import check_country
-from entrepot.analysis.window import Timing, parse_event, period_label
+from entrepot import options
+from entrepot.analysis import stats
+from entrepot.analysis.window import Timing, period_label
 from entrepot.errors import InputError
+from entrepot.options import FreqOrAuto
+from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
+from entrepot.store import query as q
 
 MIN_PRE = {"A": 3, "M": 12}
 
 
-@dataclass
+@dataclass(frozen=True)
 class SideEffect:
-    side: str  # "exporter" (A's exports to B) or "importer" (B's imports from A)
+    """One side's measure: A's exports to B as A reports them ("exporter"), or B's imports from A ("importer").
+
+    `series`: period, phase, observed_usd, counterfactual_usd; `groups`: grp (HS2), pre_mean_usd,
+    post_mean_usd, counterfactual_mean_usd, change_usd, change_pct. The changes are over the
+    post-event periods, with 95% bootstrap bounds.
+    """
+
+    side: str
     reporter: str
-    series: pd.DataFrame  # period, phase, observed, counterfactual
-    groups: pd.DataFrame  # grp, pre_mean, post_mean, counterfactual_mean, change_usd, change_pct
+    series: pd.DataFrame
+    groups: pd.DataFrame
     change_usd: float
-    change_usd_ci: tuple[float, float]
+    change_usd_ci_low: float
+    change_usd_ci_high: float
     change_pct: float
-    change_pct_ci: tuple[float, float]
+    change_pct_ci_low: float
+    change_pct_ci_high: float
     trend: float  # beta, log share per period
 
+    def row(self) -> dict[str, Any]:
+        """The side's estimates, as one row of `EffectResult.to_frame`."""
+        return {k: getattr(self, k) for k in EffectResult.COLUMNS}
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "side": self.side, "reporter": self.reporter,
-            "change_usd": self.change_usd, "change_usd_ci95": list(self.change_usd_ci),
-            "change_pct": self.change_pct, "change_pct_ci95": list(self.change_pct_ci),
-            "trend_log_share_per_period": self.trend,
-            "series": _panel.records(self.series), "groups": _panel.records(self.groups),
-        }
+        """The row, with its series and groups."""
+        return self.row() | {"series": records(self.series), "groups": records(self.groups)}
 
 
-@dataclass
-class EffectResult:
+@dataclass(frozen=True)
+class EffectResult(Result):
+    """The direct effect of `event` on A's trade with B, on each side's reports."""
+
+    COLUMNS: ClassVar[dict[str, str]] = {
+        "side": "exporter (A's exports to B as A reports them) or importer (B's imports from A as B reports them)",
+        "reporter": "whose report", "change_usd": "observed minus counterfactual over the post-event periods, USD",
+        "change_usd_ci_low": "95% bootstrap bound", "change_usd_ci_high": "95% bootstrap bound",
+        "change_pct": "observed over counterfactual, minus 1", "change_pct_ci_low": "95% bootstrap bound",
+        "change_pct_ci_high": "95% bootstrap bound", "trend": "pre-event trend of the log share, per period",
+    }
+    FIGURE: ClassVar[str] = "effect"
+
     exporter: str
     importer: str
     event: dt.date
@@ -59,39 +81,72 @@ class EffectResult:
     first_post: str
     transition: str | None
     transition_share_after: float
-    controls: list[str]
-    sides: list[SideEffect]
-    notes: list[str] = field(default_factory=list)
+    controls: tuple[str, ...]
+    sides: tuple[SideEffect, ...]
+    notes: tuple[str, ...]
+    provenance: Provenance
+
+    def side(self, name: str) -> SideEffect:
+        """The "exporter" or "importer" side."""
+        return next(s for s in self.sides if s.side == name)
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per side (`COLUMNS`)."""
+        return pd.DataFrame([s.row() for s in self.sides], columns=list(self.COLUMNS))
 
     def to_dict(self) -> dict[str, Any]:
+        """The event, its timing, the controls and both sides."""
         return {
             "exporter": self.exporter, "importer": self.importer, "event": self.event.isoformat(),
             "freq": self.freq, "first_post_period": self.first_post,
             "transition_period": self.transition, "transition_share_after_event": self.transition_share_after,
-            "controls": self.controls, "sides": [s.to_dict() for s in self.sides], "notes": self.notes,
+            "controls": list(self.controls), "sides": [s.to_dict() for s in self.sides], "notes": list(self.notes),
+            "provenance": self.provenance.to_dict(),
         }
 
+    def summary(self) -> str:
+        """Each side's change with its interval."""
+        return "; ".join(f"{s.reporter}'s figures: {s.change_pct:+.1%} (95% CI {s.change_pct_ci_low:+.1%} to {s.change_pct_ci_high:+.1%}),"
+                         f" {s.change_usd / 1e6:+,.1f} million USD" for s in self.sides) + f" after {self.event}"
 
-def direct_effect(
+
+@q.reads_store
+def effect(
     store: Store,
     exporter: str,
     importer: str,
     event: str | dt.date,
-    freq: str = "auto",
+    freq: FreqOrAuto = "auto",
     exclude: list[str] | None = None,
+    exclude_flagged: bool = False,
     n_boot: int = 999,
     seed: int = 0,
-    exclude_flagged: bool = False,
 ) -> EffectResult:
     """Did trade from `exporter` to `importer` stop after `event`? Both sides, by HS2 group, with a 95% CI.
 
-    `exclude_flagged`: also leave out of the control group the countries `reroute` flags (routes and
-    relabelling): their imports from A grew with the rerouted goods, which would inflate the counterfactual.
+    Parameters
+    ----------
+    store : Store or path
+        The store to read.
+    exporter, importer : str
+        ISO 3166 alpha-3 codes of A and B.
+    event : str or date
+        The event's date.
+    freq : {"auto", "A", "M"}
+        Periods; "auto" is monthly when either side reports the pair monthly.
+    exclude : list of str, optional
+        Destinations left out of the control group.
+    exclude_flagged : bool
+        Also leave out the countries `reroute` flags (routes and relabelling): their imports from A
+        grew with the rerouted goods, which would inflate the counterfactual.
+    n_boot, seed : int
+        Bootstrap draws and their seed.
     """
-    a, b = check_country(exporter, "exporter"), check_country(importer, "importer")
-    excluded = [check_country(c) for c in exclude or []]
-    date = parse_event(event)
-    flagged_note = []
+    a, b = options.pair(exporter, importer)
+    excluded = options.country_list(exclude, "exclude")
+    date = options.event(event)
+    options.freq(freq, allowed=("A", "M", "auto"))
+    notes = []
     if exclude_flagged:
         from entrepot.analysis.reroute import scan
 
@@ -99,19 +154,22 @@ def direct_effect(
         flagged = rr.candidates.significant | rr.candidates.get("relabelling", False)
         found = [c for c in rr.candidates.country[flagged] if c not in excluded]
         excluded += found
-        flagged_note = [f"control group leaves out the countries reroute flags: {', '.join(found) or 'none'}"]
+        notes.append(f"control group leaves out the countries reroute flags: {', '.join(found) or 'none'}")
     if freq == "auto":
-        freq = "M" if "M" in _panel.frequencies(store, a, "export", b) | _panel.frequencies(store, b, "import", a) else "A"
-    if freq not in ("A", "M"):
-        raise InputError(f"--freq must be A, M or auto, not {freq!r}")
+        freq = "M" if "M" in q.frequencies(store, a, "export", b) | q.frequencies(store, b, "import", a) else "A"
     timing = Timing.of(date, freq)
-    exports = _panel.panel(store, a, "export", freq, 2, exclude=excluded)
-    control = exports[exports.partner != b]
+    exports = q.panel(store, a, "export", freq, 2, exclude=excluded)
+    control = exports.frame[exports.frame.partner != b]
     if control.empty:
         raise InputError(f"no control group: {a} reports no exports to other destinations")
-    sides, notes = [], flagged_note
+    sides, sources = [], set(exports.sources)
     for side, reporter, flow, partner in (("exporter", a, "export", b), ("importer", b, "import", a)):
-        treated = exports[exports.partner == b] if flow == "export" else _panel.panel(store, b, "import", freq, 2, [a])
+        if flow == "export":
+            treated = exports.frame[exports.frame.partner == b]
+        else:
+            imports = q.panel(store, b, "import", freq, 2, [a])
+            treated = imports.frame
+            sources |= set(imports.sources)
         if treated.empty or treated.value.sum() <= 0:
             notes.append(f"{reporter} reports no {flow}s {'to' if flow == 'export' else 'from'} {partner}")
             continue
@@ -121,7 +179,7 @@ def direct_effect(
     return EffectResult(
         a, b, date, freq, period_label(timing.first_post, freq),
         None if timing.transition is None else period_label(timing.transition, freq),
-        timing.share_after, sorted(control.partner.unique()), sides, notes,
+        timing.share_after, tuple(sorted(control.partner.unique())), tuple(sides), tuple(notes), q.provenance(store, sources),
     )
 
 
@@ -171,7 +229,7 @@ def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame
 
     rng = np.random.default_rng(seed)
     G, n = Y.shape[0], int(fit.sum())
-    counts = rng.multinomial(G, np.full(G, 1 / G), size=n_boot) if G > 1 else np.ones((n_boot, 1))
+    counts = stats.draws(G, n_boot, rng) if G > 1 else np.ones((n_boot, 1))
     Yb, Cb, Kb = counts @ Y, counts @ C, counts @ K
     lev_b, beta_b, res_b = trend(np.log(Yb[:, fit] / Cb[:, fit]))
     scale = np.sqrt(n / max(n - 2, 1))
@@ -185,14 +243,14 @@ def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame
 
     series = pd.DataFrame({
         "period": [label(v) for v in t], "phase": phase,
-        "observed": Y.sum(0), "counterfactual": np.where(post, cf.sum(0), np.nan),
+        "observed_usd": Y.sum(0), "counterfactual_usd": np.where(post, cf.sum(0), np.nan),
     })
     per_group = pd.DataFrame({
         "grp": list(groups),
-        "pre_mean": Y[:, pre].mean(1), "post_mean": Y[:, post].mean(1),
-        "counterfactual_mean": cf[:, post].mean(1),
+        "pre_mean_usd": Y[:, pre].mean(1), "post_mean_usd": Y[:, post].mean(1),
+        "counterfactual_mean_usd": cf[:, post].mean(1),
     })
     per_group["change_usd"] = (Y[:, post] - cf[:, post]).sum(1)
-    per_group["change_pct"] = per_group.post_mean / per_group.counterfactual_mean.where(per_group.counterfactual_mean > 0) - 1
+    per_group["change_pct"] = per_group.post_mean_usd / per_group.counterfactual_mean_usd.where(per_group.counterfactual_mean_usd > 0) - 1
     per_group = per_group.sort_values("change_usd").reset_index(drop=True)
-    return SideEffect(side, reporter, series, per_group, point_value, ci(values), point_pct, ci(pcts), float(beta))
+    return SideEffect(side, reporter, series, per_group, point_value, *ci(values), point_pct, *ci(pcts), float(beta))

@@ -1,116 +1,116 @@
 """Bilateral series as each side reports them: A's exports to B beside B's imports from A, and back.
 
-A store can hold the same flow several times: as TOTAL and by product, annually and monthly, from
-several sources. To never double count, each side's figure for a period comes from one choice:
-a country's own report before reconciled data (BACI is one figure per flow, not a side's report,
-and is used only where no side reported), annual rows before months summed into a year (for
-`by="year"`), the coarsest product level at or below the product asked for (TOTAL, then HS2, HS4,
-HS6), then sources in `SOURCE_PRIORITY` order.
-Re-exports and re-imports are left out: they are reported beside, not inside, exports and imports.
+Each of the four series is read from one choice of rows (`entrepot.store.query`, level
+``"total"``: the coarsest product level at or below the product asked for), the same for every
+period, so a series never splices one source's years onto another's. Re-exports and re-imports
+are left out: they are reported beside, not inside, exports and imports.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import pandas as pd
 
-from entrepot import countries
-from entrepot.errors import InputError
+from entrepot import options
+from entrepot.options import Freq
+from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
+from entrepot.store import query as q
 
-SOURCE_PRIORITY = ("comtrade", "comext", "csv", "stata", "baci")
+# Series key -> (reporter is A?, flow, label template).
 SERIES = {
-    "a_to_b_exporter": "exports to {b}, as {a} reports",
-    "a_to_b_importer": "imports from {a}, as {b} reports",
-    "b_to_a_exporter": "exports to {a}, as {b} reports",
-    "b_to_a_importer": "imports from {b}, as {a} reports",
+    "a_to_b_exporter": (True, "export", "{a} exports to {b}, as {a} reports"),
+    "a_to_b_importer": (False, "import", "{b} imports from {a}, as {b} reports"),
+    "b_to_a_exporter": (False, "export", "{b} exports to {a}, as {b} reports"),
+    "b_to_a_importer": (True, "import", "{a} imports from {b}, as {a} reports"),
 }
 
 
-@dataclass
-class FlowsResult:
-    reporter: str
-    partner: str
+@dataclass(frozen=True)
+class FlowsResult(Result):
+    """Both sides' reports of the flows between `exporter` (A) and `importer` (B), by period."""
+
+    COLUMNS: ClassVar[dict[str, str]] = {
+        "period": "'2024' or '2024-05'",
+        "series": "a_to_b_exporter, a_to_b_importer, b_to_a_exporter or b_to_a_importer",
+        "exporter": "the country shipping", "importer": "the country receiving",
+        "reporter": "the country whose report it is", "flow": "export (FOB) or import (CIF)",
+        "value_usd": "US dollars", "source": "the source read",
+    }
+    FIGURE: ClassVar[str] = "flows"
+
+    exporter: str
+    importer: str
     product: str | None
-    by: str
-    table: pd.DataFrame  # period + the four SERIES columns (USD; NaN where that side reports nothing)
-    sources: list[str] = field(default_factory=list)
+    freq: str
+    frame: pd.DataFrame
+    provenance: Provenance
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """One row per period, one column per series (NaN where that side reports nothing)."""
+        wide = self.frame.pivot(index="period", columns="series", values="value_usd").reindex(columns=list(SERIES))
+        return wide.reset_index().rename_axis(columns=None)
 
     def labels(self) -> dict[str, str]:
-        a, b = self.reporter, self.partner
-        return {k: (a if k.startswith("a_to_b_exporter") or k == "b_to_a_importer" else b) + " " + v.format(a=a, b=b) for k, v in SERIES.items()}
+        """Each series' label in words: "TUR exports to ISR, as TUR reports"."""
+        return {k: label.format(a=self.exporter, b=self.importer) for k, (_, _, label) in SERIES.items()}
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per series and period (`COLUMNS`)."""
+        return self.frame.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        rows = self.table.astype(object).where(self.table.notna(), None).to_dict(orient="records")
-        return {
-            "reporter": self.reporter,
-            "partner": self.partner,
-            "product": self.product,
-            "by": self.by,
-            "columns": self.labels(),
-            "sources": self.sources,
-            "series": rows,
-        }
+        """The pair, the series' labels and the rows of `to_frame`."""
+        return {"exporter": self.exporter, "importer": self.importer, "product": self.product, "freq": self.freq,
+                "labels": self.labels(), "provenance": self.provenance.to_dict(), "rows": records(self.frame)}
+
+    def summary(self) -> str:
+        """The last period's figures of both sides."""
+        if self.frame.empty:
+            return f"no flows between {self.exporter} and {self.importer}"
+        last = self.table.iloc[-1]
+        got = {k: last[k] for k in SERIES}
+        a, b = self.exporter, self.importer
+        return (f"{last.period}: {a} reports {_usd(got['a_to_b_exporter'])} of exports to {b}, {b} reports"
+                f" {_usd(got['a_to_b_importer'])} of imports from {a}")
 
 
-def check_country(code: str, what: str = "country") -> str:
-    up = code.strip().upper()
-    if not countries.is_known(up):
-        raise InputError(f"unknown {what} code {code!r} (use ISO 3166 alpha-3, e.g. TUR)")
-    return up
+def _usd(x: float) -> str:
+    return "nothing" if pd.isna(x) else f"${x / 1e6:,.1f} million"
 
 
-def bilateral(
-    store: Store,
-    reporter: str,
-    partner: str,
-    product: str | None = None,
-    by: Literal["year", "month"] = "year",
-) -> FlowsResult:
-    """Both sides' reports of the flows between `reporter` (A) and `partner` (B), by period."""
-    a, b = check_country(reporter, "reporter"), check_country(partner, "partner")
-    if by not in ("year", "month"):
-        raise InputError(f"--by must be year or month, not {by!r}")
-    if product is not None and not (product.isdigit() and len(product) in (2, 4, 6)):
-        raise InputError(f"--product must be an HS2, HS4 or HS6 code, not {product!r}")
-    level = len(product) if product else 0
-    product_filter = "TRUE" if product is None else f"product_level >= {level} AND starts_with(product, $product)"
-    period_key = "CAST(year AS VARCHAR)" if by == "year" else "period"
-    freq_filter = "" if by == "year" else "AND freq = 'M'"
-    priority = " ".join(f"WHEN '{s}' THEN {i}" for i, s in enumerate(SOURCE_PRIORITY))
-    sql = f"""
-    WITH base AS (
-        SELECT CASE
-                 WHEN reporter = $a AND flow = 'export' THEN 'a_to_b_exporter'
-                 WHEN reporter = $b AND flow = 'import' THEN 'a_to_b_importer'
-                 WHEN reporter = $b AND flow = 'export' THEN 'b_to_a_exporter'
-                 WHEN reporter = $a AND flow = 'import' THEN 'b_to_a_importer'
-               END AS side,
-               {period_key} AS period, freq, product_level, source, value_usd
-        FROM flows
-        WHERE ((reporter = $a AND partner = $b) OR (reporter = $b AND partner = $a))
-          AND flow IN ('export', 'import') AND value_usd IS NOT NULL
-          AND ({product_filter}) {freq_filter}
-    ),
-    choices AS (
-        SELECT side, period, freq, product_level, source, sum(value_usd) AS value
-        FROM base GROUP BY ALL
-    ),
-    ranked AS (
-        SELECT *, row_number() OVER (
-            PARTITION BY side, period
-            ORDER BY (source = 'baci'), (freq = 'A') DESC, product_level, CASE source {priority} ELSE 99 END, source
-        ) AS rank
-        FROM choices
-    )
-    SELECT side, period, value, source FROM ranked WHERE rank = 1 ORDER BY period
+@q.reads_store
+def flows(store: Store, exporter: str, importer: str, product: str | None = None, freq: Freq = "A") -> FlowsResult:
+    """Both sides' reports of the trade between `exporter` (A) and `importer` (B), by period.
+
+    Parameters
+    ----------
+    store : Store or path
+        The store to read.
+    exporter, importer : str
+        ISO 3166 alpha-3 codes of A and B (both directions are read).
+    product : str, optional
+        An HS2, HS4 or HS6 code; all products when omitted.
+    freq : {"A", "M"}
+        Annual or monthly periods.
     """
-    params: dict[str, Any] = {"a": a, "b": b}
-    if product is not None:
-        params["product"] = product
-    long = store.con.execute(sql, params).df()
-    table = long.pivot(index="period", columns="side", values="value").reindex(columns=list(SERIES))
-    table = table.reset_index().rename_axis(columns=None)
-    return FlowsResult(a, b, product, by, table, sorted(long["source"].unique()))
+    a, b = options.pair(exporter, importer)
+    options.freq(freq)
+    options.product(product)
+    parts, sources = [], set()
+    for key, (from_a, flow, _) in SERIES.items():
+        reporter, partner = (a, b) if from_a else (b, a)
+        picked = q.choose(store, reporter, flow, freq, "total", partners=[partner], product=product)
+        if picked is None:
+            continue
+        rows = q.series(store, picked, partner, product)
+        shipper, receiver = (reporter, partner) if flow == "export" else (partner, reporter)
+        parts.append(rows.rename(columns={"value": "value_usd"}).assign(
+            series=key, exporter=shipper, importer=receiver, reporter=reporter, flow=flow, source=picked.source))
+        sources.add(picked.source)
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(FlowsResult.COLUMNS))
+    frame = frame[list(FlowsResult.COLUMNS)].sort_values(["period", "series"], ignore_index=True)
+    return FlowsResult(a, b, product, freq, frame, q.provenance(store, sources))

@@ -12,61 +12,107 @@ leaves the pre-event norm: |gap - median| > 3 * max(1.4826 * MAD, 0.05), per dir
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
-from entrepot.analysis import _panel
-from entrepot.analysis.flows import check_country
-from entrepot.analysis.window import Timing, parse_event, period_label
+from entrepot import options
+from entrepot.analysis.window import Timing, period_label
 from entrepot.errors import InputError
+from entrepot.options import Freq
+from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
+from entrepot.store import query as q
 
 BAND_K, MIN_SPREAD = 3.0, 0.05
+COLUMNS = {
+    "direction": "exporter->importer", "period": "'2024' or '2024-05'", "phase": "pre, transition or post",
+    "exporter_usd": "the exporter's report (FOB)", "importer_usd": "the importer's report (CIF)",
+    "importer_fob_usd": "the importer's report over the CIF/FOB factor", "gap_usd": "importer (FOB) minus exporter",
+    "gap": "symmetric relative gap, -1 to 1", "norm": "the pre-event median gap", "flag": "the gap leaves its pre-event norm",
+}
 
 
-@dataclass
-class MirrorResult:
-    a: str
-    b: str
+@dataclass(frozen=True)
+class MirrorResult(Result):
+    """Both sides' reports of the trade between `exporter` (A) and `importer` (B), both directions.
+
+    `totals` (the frame) has one row per direction and period; `products` the same by HS2 group
+    (column grp).
+    """
+
+    COLUMNS: ClassVar[dict[str, str]] = COLUMNS
+    FIGURE: ClassVar[str] = "mirror"
+
+    exporter: str
+    importer: str
     freq: str
     cif_fob: float
     cif_fob_estimated: bool
     event: dt.date | None
-    totals: pd.DataFrame  # direction, period, phase, exporter_usd, importer_usd, importer_fob_usd, gap_usd, gap, flag
-    products: pd.DataFrame  # the same by HS2 group
-    headlines: list[str] = field(default_factory=list)
+    totals: pd.DataFrame
+    products: pd.DataFrame
+    headlines: tuple[str, ...]
+    provenance: Provenance
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per direction and period (`COLUMNS`)."""
+        return self.totals.copy()
 
     def to_dict(self) -> dict[str, Any]:
+        """The CIF/FOB factor, the flagged periods in words, the totals and the product rows."""
         return {
-            "a": self.a, "b": self.b, "freq": self.freq, "cif_fob": self.cif_fob,
+            "exporter": self.exporter, "importer": self.importer, "freq": self.freq, "cif_fob": self.cif_fob,
             "cif_fob_estimated": self.cif_fob_estimated,
             "event": None if self.event is None else self.event.isoformat(),
-            "headlines": self.headlines, "totals": _panel.records(self.totals), "products": _panel.records(self.products),
+            "headlines": list(self.headlines), "totals": records(self.totals), "products": records(self.products),
+            "provenance": self.provenance.to_dict(),
         }
 
+    def summary(self) -> str:
+        """The CIF/FOB factor and how many periods break the norm."""
+        how = "estimated" if self.cif_fob_estimated else "given"
+        return (f"mirror {self.exporter} <-> {self.importer}: CIF/FOB {self.cif_fob:.3f} ({how});"
+                f" {len(self.headlines)} period(s) whose gap leaves its pre-event norm")
 
+
+@q.reads_store
 def mirror(
     store: Store,
-    a: str,
-    b: str,
-    cif_fob: float | None = None,
+    exporter: str,
+    importer: str,
     event: str | dt.date | None = None,
-    freq: str = "A",
+    freq: Freq = "A",
+    cif_fob: float | None = None,
 ) -> MirrorResult:
-    """Both sides' reports of A<->B trade, CIF/FOB adjusted, with the periods whose gap breaks its norm."""
-    a, b = check_country(a, "--a"), check_country(b, "--b")
-    if freq not in ("A", "M"):
-        raise InputError(f"--freq must be A or M, not {freq!r}")
+    """Both sides' reports of A<->B trade, CIF/FOB adjusted, with the periods whose gap breaks its norm.
+
+    Parameters
+    ----------
+    store : Store or path
+        The store to read.
+    exporter, importer : str
+        ISO 3166 alpha-3 codes of A and B (both directions are compared).
+    event : str or date, optional
+        The gap's norm is taken before it; every period is the norm without one.
+    freq : {"A", "M"}
+        Annual or monthly periods.
+    cif_fob : float, optional
+        The importer/exporter valuation ratio; estimated from the data when omitted.
+    """
+    a, b = options.pair(exporter, importer)
+    options.freq(freq)
     if cif_fob is not None and not 0.5 <= cif_fob <= 2.0:
-        raise InputError(f"--cif-fob must be a ratio near 1 (e.g. 1.06), not {cif_fob}")
-    date = None if event is None else parse_event(event)
-    parts = []
-    for exporter, importer in ((a, b), (b, a)):
-        x = _panel.panel(store, exporter, "export", freq, 2, [importer])
-        m = _panel.panel(store, importer, "import", freq, 2, [exporter])
+        raise InputError(f"must be a ratio near 1 (e.g. 1.06), not {cif_fob}", parameter="cif_fob")
+    date = None if event is None else options.event(event)
+    parts, sources = [], set()
+    for x_side, m_side in ((a, b), (b, a)):
+        xp = q.panel(store, x_side, "export", freq, 2, [m_side])
+        mp = q.panel(store, m_side, "import", freq, 2, [x_side])
+        x, m = xp.frame, mp.frame
+        sources |= set(xp.sources) | set(mp.sources)
         if (x.grp == "TOTAL").any() or (m.grp == "TOTAL").any():
             x, m = x.assign(grp="TOTAL"), m.assign(grp="TOTAL")
         both = pd.merge(
@@ -75,7 +121,7 @@ def mirror(
             left_index=True, right_index=True, how="outer",
         ).astype(float).fillna(0.0).reset_index()
         if not both.empty:
-            parts.append(both.assign(direction=f"{exporter}->{importer}"))
+            parts.append(both.assign(direction=f"{x_side}->{m_side}"))
     cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if cells.empty or (cells.exporter_usd.sum() + cells.importer_usd.sum()) <= 0:
         raise InputError(f"no trade between {a} and {b} in the store")
@@ -83,7 +129,7 @@ def mirror(
     if timing is not None:
         if not cells.t.min() < timing.first_post <= cells.t.max():
             lo, hi = (period_label(int(v), freq) for v in (cells.t.min(), cells.t.max()))
-            raise InputError(f"event {date} outside the data's range ({lo} to {hi})")
+            raise InputError(f"{date} is outside the data's range ({lo} to {hi})", parameter="event")
         cells["phase"] = timing.phase(cells.t)
     else:
         cells["phase"] = "pre"  # no event: every period is the norm
@@ -91,11 +137,11 @@ def mirror(
     if estimated:
         both = cells[(cells.phase == "pre") & (cells.exporter_usd > 0) & (cells.importer_usd > 0)]
         if both.empty:
-            raise InputError("cannot estimate CIF/FOB: no period and product where both sides report; pass --cif-fob")
+            raise InputError("cannot estimate CIF/FOB: no period and product where both sides report; give it", parameter="cif_fob")
         cif_fob = float(np.median(both.importer_usd / both.exporter_usd))
     products = _gaps(cells, cif_fob, ["direction", "grp"], freq)
     totals = _gaps(cells.assign(grp="TOTAL"), cif_fob, ["direction"], freq).drop(columns="grp")
-    return MirrorResult(a, b, freq, cif_fob, estimated, date, totals, products, _headlines(totals))
+    return MirrorResult(a, b, freq, cif_fob, estimated, date, totals, products, tuple(_headlines(totals)), q.provenance(store, sources))
 
 
 def _gaps(cells: pd.DataFrame, cif_fob: float, keys: list[str], freq: str) -> pd.DataFrame:

@@ -10,18 +10,31 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from entrepot.errors import EntrepotError
+from entrepot.errors import EntrepotError, InputError
 
 
 class _Group(TyperGroup):
-    """Turns entrepot's own errors into one line on stderr and exit code 2, with no traceback."""
+    """Turns entrepot's own errors into one line on stderr and exit code 2, with no traceback.
+
+    An error about a library parameter names the command's flag for it (`min_share` -> `--min-share`).
+    """
 
     def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except EntrepotError as exc:
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {_message(exc, ctx)}", err=True)
             ctx.exit(exc.exit_code)
+
+
+def _message(exc: EntrepotError, ctx: typer.Context) -> str:
+    if not isinstance(exc, InputError) or exc.parameter is None:
+        return str(exc)
+    sub = ctx.command.get_command(ctx, ctx.invoked_subcommand) if ctx.invoked_subcommand else None  # type: ignore[attr-defined]
+    for param in getattr(sub, "params", []):
+        if param.name == exc.parameter and param.opts:
+            return exc.for_flag(param.opts[0])
+    return str(exc)
 
 
 app = typer.Typer(

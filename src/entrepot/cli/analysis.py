@@ -49,10 +49,10 @@ def effect(
     store: StoreOpt = None,
 ) -> None:
     """Direct effect: the pair's trade after the event against a trend + control counterfactual."""
-    from entrepot.analysis.effect import direct_effect
+    from entrepot.analysis.effect import effect as run
 
     with Store(store_path(store), read_only=True) as st:
-        res = direct_effect(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged)
+        res = run(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged)  # type: ignore[arg-type]
     if as_json:
         print_json(res.to_dict())
         return
@@ -61,16 +61,16 @@ def effect(
     for s in res.sides:
         print_table(s.series, title=f"{s.reporter} reports ({s.side} side)")
         typer.echo(
-            f"change {s.change_pct:+.1%} {_ci(s.change_pct_ci, '{:+.1%}')}, "
-            f"{s.change_usd / 1e6:+,.1f} million USD {_ci(tuple(v / 1e6 for v in s.change_usd_ci), '{:+,.1f}')} (95% CI)"
+            f"change {s.change_pct:+.1%} {_ci((s.change_pct_ci_low, s.change_pct_ci_high), '{:+.1%}')}, "
+            f"{s.change_usd / 1e6:+,.1f} million USD {_ci((s.change_usd_ci_low / 1e6, s.change_usd_ci_high / 1e6), '{:+,.1f}')} (95% CI)"
         )
     _echo_all("note", res.notes)
 
 
 @app.command()
 def mirror(
-    a: Annotated[str, typer.Option("--a", help="ISO3 of one country.")],
-    b: Annotated[str, typer.Option("--b", help="ISO3 of the other.")],
+    exporter: Annotated[str, typer.Option("--exporter", "--a", help="ISO3 of one country (A).")],
+    importer: Annotated[str, typer.Option("--importer", "--b", help="ISO3 of the other (B); both directions are compared.")],
     cif_fob: Annotated[float | None, typer.Option("--cif-fob", help="CIF/FOB ratio, e.g. 1.06 [default: estimated].")] = None,
     event: Annotated[str | None, typer.Option("--event", help="Event date: the gap's norm is taken before it.")] = None,
     freq: Annotated[str, typer.Option("--freq", help="A or M.")] = "A",
@@ -82,13 +82,13 @@ def mirror(
     from entrepot.analysis.mirror import mirror as run
 
     with Store(store_path(store), read_only=True) as st:
-        res = run(st, a, b, cif_fob, event, freq)
+        res = run(st, exporter, importer, event, freq, cif_fob)  # type: ignore[arg-type]
     if as_json:
         print_json(res.to_dict())
         return
     how = "estimated" if res.cif_fob_estimated else "given"
     shown = ["direction", "period", "exporter_usd", "importer_fob_usd", "gap", "flag"]
-    print_table(res.totals[shown], title=f"Mirror {res.a} <-> {res.b} (CIF/FOB {res.cif_fob:.3f}, {how})")
+    print_table(res.totals[shown], title=f"Mirror {res.exporter} <-> {res.importer} (CIF/FOB {res.cif_fob:.3f}, {how})")
     if products:
         print_table(res.products[shown[:1] + ["grp"] + shown[1:]], title="By HS2 group (importer at FOB)")
     _echo_all("flag", res.headlines)
@@ -113,15 +113,13 @@ def reroute(
     from entrepot.analysis.reroute import scan
 
     with Store(store_path(store), read_only=True) as st:
-        res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both, source=source, min_share=min_share)
+        res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both, source=source,  # type: ignore[arg-type]
+                   min_share=min_share)
     if as_json:
         print_json(res.to_dict())
         return
     for r in [res] + ([res.reverse] if res.reverse else []):
-        d = r.to_dict()
-        share = d["rerouted_share_of_pre_event"]
-        typer.echo(f"{r.exporter} -> {r.importer}: direct drop ${r.direct_drop_usd / 1e9:,.2f} bn over {r.window.span};"
-                   f" rerouted ${r.rerouted_value_usd / 1e9:,.2f} bn" + (f" ({share:.0%} of the pre-event flow)" if share else ""))
+        typer.echo(r.summary())
         print_table(_reroute_rows(r), title="Candidate intermediaries, USD million (--json: both legs, top products)",
                     right=["p", "rerouted", "95% CI", "markup", "from", "relabelled", "relabel p"])
         _echo_all("note", r.notes)
@@ -171,11 +169,12 @@ def cost(
     store: StoreOpt = None,
 ) -> None:
     """Extra cost of the detour through each intermediary: distance, freight, handling, markup."""
-    from entrepot.analysis.cost import detour_costs, load_params
+    from entrepot.analysis.cost import cost as run
+    from entrepot.analysis.cost import load_params
 
     items = [{"country": c, "rerouted_value_usd": value} for c in split_codes(via)]
     if value is not None and len(items) != 1:
-        raise InputError("--value goes with exactly one --via country")
+        raise InputError("goes with exactly one --via country", parameter="value")
     if reroute is not None:
         try:
             items += [i for i in json.loads(reroute.read_text())["intermediaries"] if i.get("significant", True)]
@@ -183,7 +182,7 @@ def cost(
             raise InputError(f"not a reroute result with an 'intermediaries' list ({exc.__class__.__name__})", path=reroute) from None
     table = load_params(params)
     with Store(store_path(store), read_only=True) as st:
-        res = detour_costs(st, exporter, importer, items, table)
+        res = run(st, exporter, importer, items, table)
     if as_json:
         print_json(res.to_dict())
         return

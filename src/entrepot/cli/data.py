@@ -9,7 +9,6 @@ from typing import Annotated
 
 import typer
 
-from entrepot.analysis.flows import bilateral
 from entrepot.cli import app
 from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
 from entrepot.store import Store
@@ -61,8 +60,8 @@ def _with_progress(paths: list[Path]) -> Iterator[Path]:
 
 @app.command()
 def flows(
-    reporter: Annotated[str, typer.Option("--reporter", help="Country A (ISO3).", show_default=False)],
-    partner: Annotated[str, typer.Option("--partner", help="Country B (ISO3).", show_default=False)],
+    exporter: Annotated[str, typer.Option("--exporter", "--reporter", help="Country A (ISO3).", show_default=False)],
+    importer: Annotated[str, typer.Option("--importer", "--partner", help="Country B (ISO3).", show_default=False)],
     product: Annotated[str | None, typer.Option("--product", help="HS2/4/6 code; all products if omitted.")] = None,
     by: Annotated[str, typer.Option("--by", help="year or month.")] = "year",
     as_json: JsonOpt = False,
@@ -70,14 +69,19 @@ def flows(
     store: StoreOpt = None,
 ) -> None:
     """Both sides' reports, side by side: what A says it exported to B beside what B says it imported."""
+    from entrepot.analysis.flows import flows as run
+    from entrepot.errors import InputError
+
+    if by not in ("year", "month"):
+        raise InputError(f"must be year or month, not {by!r}", parameter="by")
     with Store(store_path(store), read_only=True) as st:
-        res = bilateral(st, reporter, partner, product, by)  # type: ignore[arg-type]
+        res = run(st, exporter, importer, product, "A" if by == "year" else "M")
     if as_json:
         print_json(res.to_dict())
     elif as_csv:
         typer.echo(res.table.rename(columns=res.labels()).to_csv(index=False), nl=False)
     else:
-        print_table(res.table.rename(columns=res.labels()), title=f"{res.reporter}–{res.partner}, USD")
+        print_table(res.table.rename(columns=res.labels()), title=f"{res.exporter}–{res.importer}, USD")
 
 
 @app.command("export")

@@ -34,7 +34,7 @@ def report(
 ) -> None:
     """Write a self-contained HTML report of the case from the store."""
     from entrepot.case import load_case
-    from entrepot.report import write_report
+    from entrepot.reporting import write_report
     from entrepot.store import Store
 
     case = load_case(case_file)

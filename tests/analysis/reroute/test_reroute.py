@@ -1,4 +1,4 @@
-"""The embargo analytics on a small synthetic world whose truth is known, and their bad-input errors."""
+"""The reroute scan (analysis/reroute) on small synthetic worlds whose truth is known, and its bad-input errors."""
 
 from __future__ import annotations
 
@@ -14,18 +14,10 @@ from entrepot.synth import Scenario, generate, ingest_world
 EVENT = "2024-05-02"
 
 
-@pytest.fixture(scope="module")
-def world_store(tmp_path_factory):
-    """A small default-case world (all five routes and the relabelling) and a world without rerouting."""
-    out = {}
-    for name, changes in {"routes": {}, "none": {"routes": (), "relabel_country": None, "relabel_share": 0.0}}.items():
-        scn = Scenario.default().replace(n_products=40, controls=2, seed=11, **changes)
-        world = generate(scn)
-        path = tmp_path_factory.mktemp(name) / "store.duckdb"
-        with Store(path) as st:
-            ingest_world(st, world, path.parent)
-        out[name] = (path, world.truth)
-    return out
+@pytest.fixture
+def world_store(synth_world):
+    """The default-case world (all five routes and the relabelling) and the same without rerouting."""
+    return {"routes": synth_world("routes"), "none": synth_world("clean")}
 
 
 @pytest.mark.parametrize("source", ["baci", "reported"])
@@ -48,9 +40,9 @@ def test_reroute_finds_the_true_routes_and_nothing_in_a_clean_world(world_store,
         assert result.rerouted_value_usd == pytest.approx(sum(true.values()), rel=0.2)
     payload = res.to_dict()
     assert list(payload) >= ["exporter", "importer", "event", "window"]
-    assert {"country", "score", "significant", "rerouted_value_usd", "ci", "p_value", "top_products"} <= set(payload["intermediaries"][0])
+    assert set(res.COLUMNS) == set(payload["intermediaries"][0]) - {"onset", "timing"} == set(res.to_frame().columns)
     first = payload["intermediaries"][0]
-    assert first["ci"][0] <= first["rerouted_value_usd"] <= first["ci"][1] and first["top_products"]
+    assert first["ci_low"] <= first["rerouted_value_usd"] <= first["ci_high"] and first["top_products"]
     scores = [r["score"] for r in payload["intermediaries"] if r["significant"]]
     assert scores == sorted(scores, reverse=True)
     path0, _ = world_store["none"]
@@ -79,7 +71,7 @@ def test_reroute_tells_relabelling_from_rerouting(world_store, source) -> None:
         payload = result.to_dict()
         assert payload["relabelling"]["countries"] == ["PSE"]
         pse = next(r for r in payload["intermediaries"] if r["country"] == "PSE")
-        assert pse["relabelling"] and pse["relabel_p"] < 0.05 and len(pse["relabel_ci"]) == 2
+        assert pse["relabelling"] and pse["relabel_p"] < 0.05 and pse["relabel_ci_low"] <= pse["relabelled_value_usd"] <= pse["relabel_ci_high"]
         assert any("PSE" in note and "not recorded there" in note for note in result.notes)
     path0, _ = world_store["none"]
     with Store(path0, read_only=True) as st:
@@ -123,7 +115,7 @@ def test_min_share_is_a_materiality_floor_only(world_store) -> None:
     path, _ = world_store["routes"]
     with Store(path, read_only=True) as st:
         low = scan(st, "TUR", "ISR", EVENT, source="baci").candidates.set_index("country")
-        shares = low.share[low.significant].sort_values()
+        shares = low.rerouted_share[low.significant].sort_values()
         cut = float(shares.iloc[:2].mean())
         raised = scan(st, "TUR", "ISR", EVENT, source="baci", min_share=cut)
     high = raised.candidates.set_index("country")
@@ -134,12 +126,12 @@ def test_min_share_is_a_materiality_floor_only(world_store) -> None:
 @pytest.mark.parametrize(
     "args, message",
     [
-        (["reroute", "--exporter", "TUX", "--importer", "ISR", "--event", EVENT], "unknown exporter code 'TUX'"),
+        (["reroute", "--exporter", "TUX", "--importer", "ISR", "--event", EVENT], "--exporter: 'TUX' is not a known country code"),
         (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", "2031-01-01"], "outside the data's range"),
         (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", "2022-06-01"], "too little data before the event"),
-        (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--source", "eurostat"], "--source must be one of"),
-        (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--candidates", "GRC,NZL"], "candidates with no trade"),
-        (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--min-share", "1.5"], "--min-share must be a share"),
+        (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--source", "eurostat"], "--source: must be one of"),
+        (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--candidates", "GRC,NZL"], "--candidates: no trade"),
+        (["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--min-share", "1.5"], "--min-share: must be a share"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(world_store, cli, args, message) -> None:

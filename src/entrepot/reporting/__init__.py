@@ -14,22 +14,23 @@ import html
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.colors import qualitative
 
 from entrepot import hs
-from entrepot.case import Case, Claim
+from entrepot.case import Case
 from entrepot.errors import InputError
 from entrepot.store import Store
+
+if TYPE_CHECKING:
+    from entrepot.analysis.reroute import RerouteResult
 
 CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
 EXPORT = ('<p class="export" data-chart="{id}">Save this chart: <a href="#" onclick="Plotly.downloadImage(\'{id}\', {{format: \'png\','
           ' scale: 2, filename: \'{id}\'}}); return false">PNG</a> · <a href="#" onclick="Plotly.downloadImage(\'{id}\','
           ' {{format: \'svg\', filename: \'{id}\'}}); return false">SVG</a></p>')
-TOLERANCE = 0.10  # a claim holds when the data are within 10% of it
-ROUTE, RELABEL = "#1f77b4", "#9467bd"  # flagged route, relabelling: the same colours in every chart
 
 
 def usd(x: float | None) -> str:
@@ -66,27 +67,19 @@ def scripts() -> str:
     in the head, so the button's global config is set before any chart is drawn."""
     from plotly.offline import get_plotlyjs
 
-    export = resources.files("entrepot.report").joinpath("export.js").read_text(encoding="utf-8")
+    export = resources.files("entrepot.reporting").joinpath("export.js").read_text(encoding="utf-8")
     return f"<script>{get_plotlyjs()}</script><script>{export}</script>"
 
 
 def flows_section(store: Store, case: Case, figure: Figures) -> str:
-    from entrepot.analysis.flows import bilateral
+    from entrepot import figures
+    from entrepot.analysis.flows import flows
 
     a, b = case.countries
-    res = bilateral(store, a, b, by="month")
-    t = res.table
-    if t.empty:
+    res = flows(store, a, b, freq="M")
+    if res.frame.empty:
         raise InputError(f"no monthly flows between {a} and {b}")
-    fig = go.Figure()
-    for col, label in res.labels().items():
-        fig.add_trace(go.Scatter(x=t["period"], y=t[col] / 1e6, mode="lines+markers", name=label))
-    for e in case.events:
-        x = f"{e.date:%Y-%m}"
-        fig.add_vline(x=x, line_dash="dot", line_color="firebrick")
-        fig.add_annotation(x=x, y=1, yref="paper", text=e.kind.replace("_", " "), showarrow=False, yanchor="bottom")
-    fig.update_layout(title=f"{a}–{b} trade as each side reports it (USD million per month)")
-    return figure(fig, "chart-flows")
+    return figure(figures.flows(res, [(e.date, e.kind.replace("_", " ")) for e in case.events]), "chart-flows")
 
 
 def mirror_section(store: Store, case: Case, figure: Figures) -> str:
@@ -94,48 +87,23 @@ def mirror_section(store: Store, case: Case, figure: Figures) -> str:
 
     a, b = case.countries
     res = mirror(store, a, b, event=case.main_event.date)
-    t = res.totals
-    fig = go.Figure()
-    for direction, part in t.groupby("direction"):
-        fig.add_trace(go.Bar(x=part["period"], y=part["gap_usd"] / 1e6, name=f"{direction}: importer (FOB) − exporter"))
-    fig.update_layout(title=f"Mirror gap, USD million (CIF/FOB {res.cif_fob:.3f}{', estimated' if res.cif_fob_estimated else ''})",
-                      barmode="group")
     notes = "".join(f"<li>{html.escape(h)}</li>" for h in res.headlines)
-    return figure(fig, "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "")
+    return figure(res.plot(), "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "")
 
 
-def reroute_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
-    from entrepot.analysis.reroute import scan
+def reroute_section(res: RerouteResult, figure: Figures) -> str:
+    from entrepot import figures
 
-    a, b = case.countries
-    res = scan(store, a, b, case.main_event.date.isoformat())
-    state["reroute"] = res
     only_relabelling = res.candidates.get("relabelling", False) & ~res.candidates.significant  # in their own table below
     top = res.candidates[~only_relabelling].head(12)
-    colours = [ROUTE if s else "#bbbbbb" for s in top["significant"]]
-    bars = go.Figure(go.Bar(
-        x=top["country"], y=top["rerouted_value_usd"] / 1e6, marker_color=colours,
-        error_y=dict(type="data", symmetric=False, array=(top["ci_high"] - top["rerouted_value_usd"]) / 1e6,
-                     arrayminus=(top["rerouted_value_usd"] - top["ci_low"]) / 1e6),
-    ))
-    bars.update_layout(title=f"Estimated rerouted value {a}→C→{b} over {', '.join(res.window.post)}, USD million"
-                             " (95% CI; blue = significant)")
-    flagged = res.candidates[res.candidates.significant]
-    labels = [a] + list(flagged["country"]) + [b]
-    n = len(flagged)
-    sankey = go.Figure(go.Sankey(
-        node=dict(label=labels, pad=20),
-        link=dict(source=[0] * n + list(range(1, n + 1)), target=list(range(1, n + 1)) + [n + 1] * n,
-                  value=list(flagged["rerouted_value_usd"] / 1e6) * 2),
-    ))
-    sankey.update_layout(title="Rerouted value through the flagged intermediaries, USD million")
     shown = millions(top[["country", "significant", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "markup_pct", "placebo_p"]])
     summary = (f"<p>Direct drop {usd(res.direct_drop_usd)}; rerouted through flagged countries {usd(res.rerouted_value_usd)}"
-               f" ({len(flagged)} flagged of {len(res.candidates)} tested).</p>")
-    return summary + figure(bars, "chart-reroute") + figure(sankey, "chart-sankey") + table(shown) + _relabelling(res)
+               f" ({len(res.flagged)} flagged of {len(res.candidates)} tested).</p>")
+    return (summary + figure(figures.reroute(res), "chart-reroute") + figure(figures.sankey(res), "chart-sankey") + table(shown)
+            + _relabelling(res))
 
 
-def _relabelling(res) -> str:
+def _relabelling(res: RerouteResult) -> str:
     """Goods declared to a third country that its customs never record, and where they surface (B's records)."""
     found = res.relabelling
     if found is None:
@@ -152,40 +120,24 @@ def _relabelling(res) -> str:
     return text + "</p>" + (table(rows) if len(rows) else "")
 
 
-def timing_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
+def timing_section(store: Store, res: RerouteResult, figure: Figures) -> str:
     """Event study of the flagged routes, monthly from the declared reports when the store has them."""
+    from entrepot import figures
     from entrepot.analysis.reroute import scan
 
-    res = state.get("reroute")
-    if res is None:
-        raise InputError("needs the rerouting scan")
     if res.window.freq == "A":
         with contextlib.suppress(InputError):  # annual BACI only: its few years are the event study
-            res = scan(store, res.exporter, res.importer, case.main_event.date.isoformat(), source="reported")
+            res = scan(store, res.exporter, res.importer, res.window.event, source="reported")
     if res.timing is None:
         raise InputError("no route flagged")
-    fig = go.Figure()
-    palette = qualitative.Plotly
-    for k, (country, rows) in enumerate(res.timing.groupby("country", sort=False)):
-        colour = palette[k % len(palette)]
-        for leg, dash, name in (("leg1", "dot", f"{res.exporter}→{country}"), ("leg2", "solid", f"{country}→{res.importer}")):
-            fig.add_trace(go.Scatter(x=rows.period, y=rows[f"{leg}_usd"] / 1e6, mode="lines", name=name, legendgroup=country,
-                                     line=dict(color=colour, dash=dash)))
-    event = res.window.to_dict()["excluded_as_partly_treated"] or [res.window.post[0]]
-    fig.add_vline(x=event[0], line=dict(dash="dot", color="firebrick"))
-    fig.update_layout(title=f"Excess in the embargoed basket's product mix per {'month' if res.window.freq == 'M' else 'year'},"
-                            " USD million (dotted: into the intermediary; solid: on to the importer)")
     onsets = ", ".join(f"{c} {res.onset(c) or 'not yet'}" for c in res.timing.country.unique())
     return (f"<p>Before the event every line should sit at zero (a placebo); the first period with excess on both legs:"
-            f" {onsets} ({res.source}).</p>" + figure(fig, "chart-timing"))
+            f" {onsets} ({res.source}).</p>" + figure(figures.timing(res), "chart-timing"))
 
 
-def products_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
-    res = state.get("reroute")
-    if res is None:
-        raise InputError("needs the rerouting scan")
+def products_section(res: RerouteResult) -> str:
     counts: dict[str, int] = {}
-    for products in res.candidates[res.candidates.significant]["top_products"]:
+    for products in res.flagged["top_products"]:
         for p in products:
             counts[p] = counts.get(p, 0) + 1
     frame = pd.DataFrame({"HS6": list(counts), "flagged routes carrying it": list(counts.values())})
@@ -194,59 +146,21 @@ def products_section(store: Store, case: Case, figure: Figures, state: dict) -> 
     return table(frame.sort_values(["flagged routes carrying it", "HS6"], ascending=[False, True]))
 
 
-ROLES = (("the case's pair", "#444444"), ("flagged intermediary", ROUTE), ("relabelling", RELABEL),
-         ("suspected in the case file", "#f0a020"))
+def map_section(res: RerouteResult, case: Case, figure: Figures) -> str:
+    """The routes on a map whose outlines are embedded in the page (plotly would fetch them from the network)."""
+    from entrepot import figures
+    from entrepot.reporting.worldmap import geo_assets_script
+
+    return geo_assets_script() + figure(figures.route_map(res, case), "chart-map", height=520)
 
 
-def map_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
-    """Countries coloured by role and routes drawn between capitals, on a map whose outlines are
-    embedded in the page (plotly would fetch them from the network)."""
-    from entrepot import geo
-    from entrepot.report.worldmap import geo_assets_script
+def cost_section(store: Store, res: RerouteResult) -> str:
+    from entrepot.analysis.cost import cost
 
-    res = state.get("reroute")
-    if res is None:
-        raise InputError("needs the rerouting scan")
-    places = {c.iso3: c for c in geo.all_countries()}
-    a, b = res.exporter, res.importer
-    flagged = res.candidates[res.candidates.significant]
-    relabelled = res.candidates[res.candidates.relabelling]["country"] if res.relabelling is not None else []
-    role = ({c: ROLES[3][0] for c in case.intermediaries} | {c: ROLES[2][0] for c in relabelled}
-            | {c: ROLES[1][0] for c in flagged["country"]} | {a: ROLES[0][0], b: ROLES[0][0]})
-    fig = go.Figure()
-    for name, colour in ROLES:
-        members = [c for c, r in role.items() if r == name]
-        fig.add_trace(go.Choropleth(locations=members, z=[1] * len(members), locationmode="ISO-3", name=name,
-                                    colorscale=[[0, colour], [1, colour]], showscale=False, showlegend=True,
-                                    marker_line_color="white", hovertemplate="%{location}<extra>" + name + "</extra>"))
-    top = max(flagged["rerouted_value_usd"].max(), 1.0) if len(flagged) else 1.0
-    for r in flagged.itertuples():
-        path = [places[x] for x in (a, r.country, b) if x in places]
-        fig.add_trace(go.Scattergeo(lon=[p.lon for p in path], lat=[p.lat for p in path], mode="lines",
-                                    line=dict(width=1 + 8 * r.rerouted_value_usd / top, color="#d62728"), opacity=0.6,
-                                    name=f"via {r.country}: {usd(r.rerouted_value_usd)}"))
-    shown = [x for x in role if x in places]
-    fig.add_trace(go.Scattergeo(lon=[places[x].lon for x in shown], lat=[places[x].lat for x in shown], mode="markers+text",
-                                text=shown, textposition="top center", marker=dict(size=6, color="black"), name="capitals"))
-    fig.update_geos(fitbounds="locations", projection_type="mercator", showland=True, landcolor="#eeeeee",
-                    showcountries=True, countrycolor="#bbbbbb", showcoastlines=True, coastlinecolor="#888888",
-                    bgcolor="#e3eef7", showframe=False)
-    fig.update_layout(title="Routes between capitals (line width: rerouted value); outlines: Natural Earth 1:110m",
-                      legend=dict(orientation="h", y=-0.02))
-    return geo_assets_script() + figure(fig, "chart-map", height=520)
-
-
-def cost_section(store: Store, case: Case, figure: Figures, state: dict) -> str:
-    from entrepot.analysis.cost import detour_costs
-
-    res = state.get("reroute")
-    if res is None:
-        raise InputError("needs the rerouting scan")
-    items = [i for i in res.to_dict()["intermediaries"] if i["significant"]]
-    if not items:
+    if res.flagged.empty:
         raise InputError("no intermediary flagged")
-    cost = detour_costs(store, res.exporter, res.importer, items)
-    return f"<p>Total extra logistics cost: {usd(cost.total_extra_cost_usd)}.</p>" + table(cost.routes)
+    found = cost(store, res.exporter, res.importer, res)
+    return f"<p>Total extra logistics cost: {usd(found.total_extra_cost_usd)}.</p>" + table(found.routes)
 
 
 def scenario_section(case: Case, figure: Figures, gravity_path: Path | None) -> str:
@@ -290,57 +204,41 @@ def scenario_section(case: Case, figure: Figures, gravity_path: Path | None) -> 
     return out + (f"<ul>{''.join(notes)}</ul>" if notes else "")
 
 
-def claims_section(store: Store, case: Case, figure: Figures) -> str:
-    rows = [check_claim(store, c) for c in case.claims]
-    return table(pd.DataFrame(rows), "claims")
+def claims_section(store: Store, case: Case) -> str:
+    from entrepot.case import check_claims
 
-
-def check_claim(store: Store, claim: Claim) -> dict:
-    """Each figure of a claim against the store: holds (within 10%), differs (by how much), or no data."""
-    verdicts = []
-    for period, value in zip(claim.periods, claim.values_usd, strict=True):
-        found = claimed_value(store, claim, period)
-        if found is None:
-            verdicts.append(f"{period}: no data")
-        else:
-            diff = found / value - 1 if value else float("inf")
-            verdict = "holds" if abs(diff) <= TOLERANCE else f"differs by {diff:+.0%}"
-            verdicts.append(f"{period}: {verdict} (data {usd(found)} vs claimed {usd(value)})")
-    return {"claim": claim.text, "source": claim.source, "what the data say": "; ".join(verdicts)}
-
-
-def claimed_value(store: Store, claim: Claim, period: str) -> float | None:
-    """The store's value for a claim's reporter, partner, flow and period (a year, a month or a range of months)."""
-    start, _, end = period.partition("/")
-    end = end or start
-    if len(start) == 4:
-        cond, params = "year BETWEEN ? AND ?", [int(start), int(end)]
-        by = "freq = 'A' OR freq = 'M'"
-    else:
-        cond, params = "period BETWEEN ? AND ? AND freq = 'M'", [start, end]
-        by = "TRUE"
-    row = store.con.execute(f"""
-        WITH c AS (SELECT source, freq, product_level, sum(value_usd) v, count(DISTINCT period) n FROM flows
-                   WHERE reporter = ? AND partner = ? AND flow = ? AND ({cond}) AND ({by}) AND source <> 'baci'
-                   GROUP BY ALL)
-        SELECT v FROM c ORDER BY (freq = 'A') DESC, product_level, n DESC LIMIT 1
-    """, [claim.reporter, claim.partner, claim.flow, *params]).fetchone()
-    return None if row is None or row[0] is None else float(row[0])
+    return table(check_claims(store, case).to_frame(), "claims")
 
 
 def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path | None = None) -> Path:
-    """Write the case's report to `out` and return its path; `gravity`: a dataset for the scenarios."""
+    """Write the case's report to `out` and return its path; `gravity`: a dataset for the scenarios.
+
+    The rerouting scan runs once; the sections that show it are given its result."""
+    from entrepot.analysis.reroute import scan
+
     figure = Figures()
-    state: dict = {}
+    a, b = case.countries
+    try:
+        found: RerouteResult | InputError = scan(store, a, b, case.main_event.date)
+    except InputError as exc:  # every section that needs the scan says why it is missing
+        found = exc
+
+    def routes(section: Callable[[RerouteResult], str]) -> Callable[[], str]:
+        def make() -> str:
+            if isinstance(found, InputError):
+                raise InputError(f"needs the rerouting scan ({found})")
+            return section(found)
+        return make
+
     sections: list[tuple[str, Callable[[], str]]] = [
         ("Trade as each side reports it", lambda: flows_section(store, case, figure)),
         ("Mirror gap", lambda: mirror_section(store, case, figure)),
-        ("Where the trade went", lambda: reroute_section(store, case, figure, state)),
-        ("When the routes started", lambda: timing_section(store, case, figure, state)),
-        ("Products on the routes", lambda: products_section(store, case, figure, state)),
-        ("What the detour costs", lambda: cost_section(store, case, figure, state)),
-        ("Claims in public, checked", lambda: claims_section(store, case, figure)),
-        ("Map of the routes", lambda: map_section(store, case, figure, state)),
+        ("Where the trade went", routes(lambda res: reroute_section(res, figure))),
+        ("When the routes started", routes(lambda res: timing_section(store, res, figure))),
+        ("Products on the routes", routes(products_section)),
+        ("What the detour costs", routes(lambda res: cost_section(store, res))),
+        ("Claims in public, checked", lambda: claims_section(store, case)),
+        ("Map of the routes", routes(lambda res: map_section(res, case, figure))),
         ("Scenarios", lambda: scenario_section(case, figure, None if gravity is None else Path(gravity))),
     ]
     body = []

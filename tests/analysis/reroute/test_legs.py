@@ -1,11 +1,11 @@
-"""The leg fit of `reroute` on hand-made panels: the two failure modes its weights are built against."""
+"""The leg fit of `reroute` (reroute/legs.py) on hand-made panels: the two failure modes its weights are built against."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from entrepot.analysis.reroute import _draws, _leg
+from entrepot.analysis.reroute.legs import fit_leg, product_draws
 
 
 def _panel(seed: int, products: int = 200) -> tuple[np.random.Generator, np.ndarray]:
@@ -22,7 +22,7 @@ def test_value_matches_sums_when_the_drop_is_mis_measured() -> None:
     present = rng.random((level.size, 3)) >= 0.3
     measured = level * present[:, :2].mean(1)
     y = 0.3 * level * present[:, 2] * np.exp(rng.normal(0, 0.1, level.size))
-    leg = _leg(np.zeros((1, level.size)), y[None], measured, np.array([True]), _draws(level.size, 0))
+    leg = fit_leg(np.zeros((1, level.size)), y[None], measured, np.array([True]), product_draws(level.size, 0))
     seen = y[measured > 0].sum()
     assert leg.value.beta[0] * measured.sum() == pytest.approx(seen, rel=0.02)
     assert leg.test.beta[0] * measured.sum() > 1.2 * seen  # the panel is hard: relative weights alone overstate
@@ -39,7 +39,7 @@ def test_a_product_worth_a_few_dollars_cannot_set_the_pairs_growth() -> None:
     y = 0.02 * drop * np.exp(rng.normal(0, 0.3, drop.size))
     x[0], y[0], drop[0] = 85.0, 3_600.0, 0.0
     x[1], y[1] = 6.5e6, 0.35 * 6.5e6 + 0.02 * drop[1]
-    leg = _leg(x[None], y[None], drop, np.array([True]), _draws(drop.size, 0))
+    leg = fit_leg(x[None], y[None], drop, np.array([True]), product_draws(drop.size, 0))
     for fit in (leg.test, leg.value):
         assert fit.beta[0] == pytest.approx(0.02, rel=0.2) and fit.tau[0] == pytest.approx(0.35, rel=0.2)
     assert leg.z[0] > 5

@@ -8,27 +8,23 @@ from pathlib import Path
 
 import pytest
 
-from entrepot.case import load_case
+from entrepot.case import check_claims, load_case
 from entrepot.errors import InputError
-from entrepot.report import Figures, check_claim, scenario_section, write_report
-from entrepot.report.worldmap import planar_area, world_topojson
+from entrepot.reporting import Figures, scenario_section, write_report
+from entrepot.reporting.worldmap import planar_area, world_topojson
 from entrepot.store import Store
-from entrepot.synth import Scenario, generate, ingest_world
 from tests.conftest import ARTIFACTS, ROOT
 
 CASE = ROOT / "src" / "entrepot" / "data" / "cases" / "turkey-israel.toml"
 
 
 @pytest.fixture(scope="module")
-def report(tmp_path_factory) -> tuple[Path, Path, Path]:
-    """(report, store, gravity dataset) of a small synthetic world."""
-    out = tmp_path_factory.mktemp("report")
-    world = generate(Scenario.default().replace(n_countries=70, n_products=30, controls=2))
-    with Store(out / "s.duckdb") as st:
-        paths = ingest_world(st, world, out)
-    case = load_case(CASE)
-    with Store(out / "s.duckdb", read_only=True) as st:
-        return write_report(case, st, out / "report.html", paths["gravity"]), out / "s.duckdb", paths["gravity"]
+def report(synth_world, tmp_path_factory) -> tuple[Path, Path, Path]:
+    """(report, store, gravity dataset) of the session's synthetic world."""
+    path, _ = synth_world("routes")
+    gravity = path.parent / "gravity.csv"
+    with Store(path, read_only=True) as st:
+        return write_report(load_case(CASE), st, tmp_path_factory.mktemp("report") / "report.html", gravity), path, gravity
 
 
 def section(report: Path, title: str) -> str:
@@ -72,11 +68,10 @@ def test_scenarios_need_a_gravity_dataset() -> None:
 
 
 def test_claims_are_checked_against_the_store(report) -> None:
-    case = load_case(CASE)
-    with Store(report[1], read_only=True) as st:
-        rows = [check_claim(st, c) for c in case.claims]
-    verdicts = " ".join(r["what the data say"] for r in rows)
-    assert "2025:" in verdicts and ("holds" in verdicts or "differs" in verdicts)
+    res = check_claims(report[1], CASE)
+    frame = res.to_frame()
+    assert list(frame.columns) == list(res.COLUMNS) and "2025" in set(frame.period)
+    assert frame.verdict.str.match(r"holds|differs|no data").all() and (frame.verdict != "no data").any()
 
 
 def test_world_outlines_are_plotly_topojson() -> None:

@@ -1,0 +1,136 @@
+"""Where did the embargoed trade go? Rank third countries by evidence of rerouting A -> C -> B.
+
+Rerouted goods carry the embargoed basket's product mix: what C buys extra from A, and sells extra
+to B, is the product mix of A's lost sales to B. Ordinary growth of a country pair carries the
+pair's own mix instead. So each leg is a product-level difference-in-differences with the drop as
+treatment intensity. For a candidate C and each product p (means per period, after vs before):
+
+    after_cp - x_cp = tau_c * x_cp + beta_c * d_p + e_cp,    x_cp = before_cp * growth_cp
+
+- leg 1 is A -> C, with growth_cp the world's growth in product p (everyone but A, to everyone
+  but B: A's own sales elsewhere carry the rerouted goods when B was a big market of A's);
+- leg 2 is C -> B, with growth_cp the growth of C's exports of p to everyone but B;
+- d_p is A -> B's drop in product p: its counterfactual (before times the world's growth) minus
+  what was still shipped;
+- tau_c absorbs the pair's own growth in its own mix; beta_c is the share of the drop that shows up
+  on the leg.
+
+Each leg is fitted twice by weighted least squares. The test weighs products by 1 / (x + d)^2:
+trade noise is multiplicative, so each product counts by its relative change, as in a log-linear
+model, and a product C never bought from A counts fully. The value weighs them by
+1 / ((x + d)(x + mean d)): for products C never bought (x = 0) that is 1 / d, the Poisson (PPML)
+weight, so the share is a ratio of sums rather than a mean of ratios, which products whose drop is
+under-measured (a flow absent in one pre-event year) inflate; for C's big existing flows it is
+1 / x^2 again, since their noise grows with them. In both, products weigh as if worth at least 1%
+of the leg's mean product (a few dollars cannot set tau). The test's fit then takes two Huber
+reweighting steps, which discount products whose flow jumps on its own (small flows come and go
+from year to year); the value's does not, since trimming products breaks the matching of sums.
+Standard errors are heteroskedasticity-robust (sandwich, over products), so the weights need not
+be right for the test to hold.
+
+Each leg's z = beta / se of the test fit is judged against the cross-section of candidates (their
+median and robust spread, at least the standard normal), since most countries reroute nothing. A
+country is flagged when both legs show excess (p = max of the two legs' p-values, an
+intersection-union test) and it passes Holm's procedure over all candidates, which keeps the chance
+of flagging any innocent country below `alpha`, and carries at least `min_share` of the drop (0.1%
+by default: a materiality floor, not an error control). The rerouted value through C is the value
+fit's beta times the drop, from both legs weighted by their precision (leg 2 net of the unit-value
+markup between the legs); its confidence interval comes from a bootstrap over products.
+A placebo runs the same test between the two halves of the pre-event window (a pre-trend check).
+
+Relabelling (goods A declares to C that land in B) is tested on both sides' declared reports: the
+same fit on the flow A declares to C but C does not record, against A's declared drop to B
+(`relabelling`; docs/methods.md).
+
+The package, in the order a scan runs: `data` (the flows read, immutable arrays), `legs` (the
+product-level fits), `routes` (the test and the values), `relabelling`, `timing` (the event study)
+and `result` (`RerouteResult`); the statistics shared with `effect` are in `analysis.stats`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from entrepot import options
+from entrepot.analysis.reroute.data import read
+from entrepot.analysis.reroute.relabelling import Relabelling, find_relabelling
+from entrepot.analysis.reroute.result import RerouteResult
+from entrepot.analysis.reroute.routes import find_routes
+from entrepot.analysis.reroute.timing import event_study
+from entrepot.errors import InputError
+from entrepot.options import Source
+from entrepot.store import Store
+from entrepot.store import query as q
+
+MIN_SHARE = 0.001  # by default an intermediary must carry at least 0.1% of the drop to be flagged
+
+__all__ = ["MIN_SHARE", "Relabelling", "RerouteResult", "reroute", "scan"]
+
+
+@q.reads_store
+def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candidates: list[str] | None = None,
+         alpha: float = 0.05, both: bool = False, seed: int = 0, source: Source = "auto",
+         min_share: float | None = None) -> RerouteResult:
+    """Rank every candidate intermediary of A -> B trade after `event` (`both`: and of B -> A).
+
+    Parameters
+    ----------
+    store : Store or path
+        The store to read.
+    exporter, importer : str
+        ISO 3166 alpha-3 codes of A and B.
+    event : str or date
+        The event's date.
+    candidates : list of str, optional
+        The countries to test; every country trading with A or B when omitted.
+    alpha : float
+        Family-wise error rate of the flags (Holm's procedure over the candidates).
+    both : bool
+        Also scan B -> A (`reverse`).
+    seed : int
+        Seed of the bootstrap over products.
+    source : {"auto", "baci", "reported"}
+        BACI's reconciled annual flows, the declared reports (monthly where A reports monthly), or
+        BACI when the store has it.
+    min_share : float, optional
+        The smallest share of the stopped flow a flagged route or relabelling must carry (default
+        MIN_SHARE, 0.1%: a materiality floor, not an error control).
+    """
+    a, b = options.pair(exporter, importer)
+    when = options.event(event)
+    cands = options.country_list(candidates, "candidates") or None
+    options.choice(source, options.SOURCES, "source")
+    min_share = options.share(MIN_SHARE if min_share is None else min_share, "min_share")
+    result = _scan(store, a, b, when, cands, source, alpha, seed, min_share)
+    if both:
+        result = dataclasses.replace(result, reverse=_scan(store, b, a, when, cands, source, alpha, seed, min_share))
+    return result
+
+
+reroute = scan  # the public name (`entrepot.reroute`), after the command
+
+
+def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
+          alpha: float, seed: int, min_share: float) -> RerouteResult:
+    """The route scan, then the relabelling test on the declared reports (the scan's own when it read them)."""
+    data = read(store, a, b, when, candidates, source)
+    routes = find_routes(data, alpha, seed, min_share)
+    table, notes, sources = routes.table, list(routes.notes), {data.relation.source}
+    timing = event_study(store, data, list(table.country[table.significant]), seed)
+    relabelling = None
+    declared = data
+    if data.declared is None:
+        try:
+            declared = read(store, a, b, when, None, "reported")
+        except InputError as exc:
+            notes.append(f"relabelling not tested: it needs both sides' declared reports ({exc})")
+            declared = None
+    if declared is not None:
+        sources.add(declared.relation.source)
+        relabelling = find_relabelling(declared, alpha, seed, data.countries, min_share)
+        table = table.merge(relabelling.table, on="country", how="left")
+        table["relabelling"] = table.relabelling.astype("boolean").fillna(False).astype(bool)
+        notes += relabelling.notes(a, b)
+    return RerouteResult(a, b, data.window, data.source, routes.direct_drop_usd, routes.pre_direct_usd, routes.rerouted_value_usd,
+                         table, alpha, min_share, None, relabelling, timing, tuple(notes), q.provenance(store, sources))

@@ -1,0 +1,179 @@
+"""What one scan reads: the trade relation (one consistent source) and its flows in three phases.
+
+`read` aggregates in DuckDB, through `entrepot.store.query`, the flows a scan needs: A's exports,
+everyone's exports to B, everyone's exports to the rest of the world, by product and phase (0:
+early pre-event, 1: late pre-event, 2: post-event), as means per period. Only these small arrays
+reach numpy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+
+from entrepot.analysis.window import Window, make_window
+from entrepot.errors import InputError
+from entrepot.schema import TONNES_SQL
+from entrepot.store import Store
+from entrepot.store import query as q
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One consistent trade relation: SQL giving (e exporter, m importer, p, t, v USD, q tonnes).
+
+    `mirror` (reported sources only) gives (k, c, p, t, v): A's declared exports to B (k = 'x'),
+    every importer c's declared imports from A (k = 'i') and the periods in which c reports imports
+    at all (k = 'r', no product).
+    """
+
+    sql: str
+    params: dict
+    label: str  # "baci" or "reported (comtrade, monthly)"
+    freq: str
+    source: str
+    mirror: str | None
+
+
+def relation(store: Store, a: str, b: str, source: str) -> Relation:
+    """The trade relation of a scan of A -> B.
+
+    BACI: its reconciled annual HS6 flows. Reported: one declaring source (the first in priority
+    that has A's product-level exports: `query.choose` at level "products"), monthly if A reports
+    monthly; flows into B as B reports its imports (CIF) when it does, since B reports on every
+    origin; everything else as exporters report.
+    """
+    has_baci = q.has_source(store, "baci")
+    if source == "baci" or (source == "auto" and has_baci):
+        if not has_baci:
+            raise InputError("no BACI data in the store (source 'reported' reads the declared reports)", parameter="source")
+        sql = f"""SELECT reporter AS e, partner AS m, product AS p, year AS t, value_usd AS v, {TONNES_SQL} AS q FROM flows
+                  WHERE source = 'baci' AND flow = 'export' AND product_level = 6 AND partner_is_country AND value_usd IS NOT NULL"""
+        return Relation(sql, {"a": a, "b": b}, "baci", "A", "baci", None)
+    pick = q.choose(store, a, "export", "auto", "products", declared=True)
+    if pick is None:
+        raise InputError(f"no product-level exports of {a} in the store")
+    src, freq, level = pick.source, pick.rows_freq, pick.level
+    params = {"a": a, "b": b, "src": src, "freq": freq, "level": level}
+    common = "source = $src AND freq = $freq AND product_level = $level AND partner_is_country AND value_usd IS NOT NULL"
+    b_imports = store.con.execute(*q.bind(
+        f"SELECT count(*) > 0 FROM (SELECT 1 FROM flows WHERE reporter = $b AND flow = 'import' AND {common} LIMIT 1)", params)).fetchone()[0]
+    cols = f"product AS p, {q.time_index(freq)} AS t, value_usd AS v, {TONNES_SQL} AS q"
+    sql = f"SELECT reporter AS e, partner AS m, {cols} FROM flows WHERE flow = 'export' AND {common}"
+    if b_imports:
+        sql += (f" AND partner <> $b UNION ALL SELECT partner AS e, reporter AS m, {cols} FROM flows"
+                f" WHERE flow = 'import' AND reporter = $b AND {common}")
+    mirror = f"""SELECT 'x' AS k, partner AS c, {cols} FROM flows WHERE flow = 'export' AND reporter = $a AND partner = $b AND {common}
+                  UNION ALL SELECT 'i', reporter, {cols} FROM flows WHERE flow = 'import' AND partner = $a AND {common}
+                  UNION ALL SELECT DISTINCT 'r', reporter, NULL, {q.time_index(freq)}, 0, NULL FROM flows WHERE flow = 'import' AND {common}"""
+    return Relation(sql, params, f"reported ({src}, {'monthly' if freq == 'M' else 'annual'})", freq, src, mirror)
+
+
+@dataclass(frozen=True)
+class Declared:
+    """Both sides' declarations of A's exports, by phase and product, for the relabelling test.
+
+    In a reported scan, `Data.ac` is A's declared exports to each candidate (exporters' reports)."""
+
+    to_b: np.ndarray  # (3, P) A's declared exports to B (FOB)
+    b_records: np.ndarray | None  # (3, P) B's declared imports from A (CIF); None when B reports no imports
+    recorded: np.ndarray  # (3, C, P) each candidate's declared imports from A (CIF)
+    reporting: np.ndarray  # (C,) the candidate reports imports in every phase
+
+
+@dataclass(frozen=True)
+class Data:
+    """One scan's flows: means per period in phases (0: early pre, 1: late pre, 2: post)."""
+
+    a: str
+    b: str
+    window: Window
+    source: str  # the relation's label
+    products: list[str]
+    countries: list[str]
+    ab: np.ndarray  # (3, P) A -> B
+    ac: np.ndarray  # (3, C, P) A -> C
+    ac_t: np.ndarray  # tonnes of the same
+    cb: np.ndarray  # (3, C, P) C -> B
+    cb_t: np.ndarray
+    c_rest: np.ndarray  # (3, C, P) C -> everyone but B
+    world: np.ndarray  # (3, P) everyone but A -> everyone but B
+    n: np.ndarray  # (3,) periods in each phase
+    relation: Relation  # for the event study
+    declared: Declared | None = None  # both sides' declarations of A's exports (reported sources only)
+
+    def mean(self, arr: np.ndarray, phases: list[int]) -> np.ndarray:
+        """Mean per period over `phases` (axis 0 of `arr`)."""
+        n = self.n[phases].reshape((-1,) + (1,) * (arr.ndim - 1))
+        return (arr[phases] * n).sum(0) / n.sum()
+
+
+def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str) -> Data:
+    """Aggregate the flows one scan needs in DuckDB: A's exports, exports to B, everyone's to the rest."""
+    rel = relation(store, a, b, source)
+    trade, params = rel.sql, dict(rel.params)
+    periods = [r[0] for r in store.con.execute(*q.bind(f"SELECT DISTINCT t FROM ({trade}) WHERE e = $a", params)).fetchall()]
+    if not periods:
+        raise InputError(f"no product-level exports of {a} in the store")
+    window = make_window(periods, rel.freq, when)
+    half = len(window.pre_t) // 2
+    early, post = list(window.pre_t[:half]), list(window.post_t)
+    phase = "CASE WHEN list_contains($post, t) THEN 2 WHEN list_contains($early, t) THEN 0 ELSE 1 END"
+    sql = f"""
+    WITH w AS NOT MATERIALIZED (
+        SELECT e, m, p, {phase} AS phase, v, q FROM ({trade}) WHERE list_contains($periods, t) AND e <> m
+    ),
+    prods AS (SELECT DISTINCT p FROM w WHERE e = $a OR m = $b),
+    x AS NOT MATERIALIZED (SELECT * FROM w WHERE p IN (SELECT p FROM prods))
+    SELECT 'a' AS k, m AS c, p, phase, sum(v) AS v, sum(q) AS q FROM x WHERE e = $a GROUP BY ALL
+    UNION ALL SELECT 'b', e, p, phase, sum(v), sum(q) FROM x WHERE m = $b GROUP BY ALL
+    UNION ALL SELECT 'r', e, p, phase, sum(v), NULL FROM x WHERE m <> $b AND e <> $a GROUP BY ALL
+    """
+    if rel.mirror:
+        sql += f"""UNION ALL SELECT k || 'm', c, p, {phase}, sum(v), NULL FROM ({rel.mirror})
+                   WHERE list_contains($periods, t) AND (p IS NULL OR p IN (SELECT p FROM prods)) GROUP BY ALL"""
+    params |= {"post": post, "early": early, "periods": list(window.pre_t) + post}
+    rows = store.con.execute(*q.bind(sql, params)).df()
+    if not ((rows.k == "a") & (rows.c == b) & (rows.phase < 2)).any():
+        raise InputError(f"no trade from {a} to {b} before the event: nothing to reroute")
+    n = np.array([half, len(window.pre_t) - half, len(post)], dtype=float)
+    rows["v"] = rows["v"].astype(float) / np.maximum(n[rows["phase"]], 1)
+    rows["q"] = rows["q"].astype(float) / np.maximum(n[rows["phase"]], 1)
+    reporting = set(rows.loc[rows.k == "rm"].groupby("c").phase.nunique().loc[lambda k: k == 3].index)
+    rows = rows[rows.k != "rm"]
+    products = sorted(rows["p"].unique())
+    countries = sorted((set(rows.loc[rows.k == "a", "c"]) | set(rows.loc[rows.k == "b", "c"])) - {a, b})
+    if candidates is not None:
+        missing = [c for c in candidates if c not in countries]
+        if missing:
+            raise InputError(f"no trade with {a} or {b} in the window: {', '.join(missing)}", parameter="candidates")
+        countries = candidates
+    pidx, cidx = {p: k for k, p in enumerate(products)}, {c: k for k, c in enumerate(countries)}
+
+    C, P = len(countries), len(products)
+    rows["pi"] = rows["p"].map(pidx)
+
+    def cube(kind: str, value: str = "v") -> np.ndarray:
+        sub = rows[(rows.k == kind) & rows.c.isin(cidx)]
+        flat = (sub["phase"].to_numpy() * C + sub["c"].map(cidx).to_numpy()) * P + sub["pi"].to_numpy()
+        return np.bincount(flat, sub[value].fillna(0.0).to_numpy(), 3 * C * P).reshape(3, C, P)
+
+    def vec(mask) -> np.ndarray:
+        sub = rows[mask]
+        return np.bincount(sub["phase"].to_numpy() * P + sub["pi"].to_numpy(), sub["v"].to_numpy(), 3 * P).reshape(3, P)
+
+    from_a = rows.k == "a"
+    declared = None
+    if rel.mirror:
+        declared = Declared(
+            to_b=vec(rows.k == "xm"), b_records=vec((rows.k == "im") & (rows.c == b)) if b in reporting else None,
+            recorded=cube("im"), reporting=np.array([c in reporting for c in countries]),
+        )
+    return Data(
+        a, b, window, rel.label, products, countries,
+        ab=vec(from_a & (rows.c == b)),
+        ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"),
+        world=vec(rows.k == "r"), n=n, relation=rel, declared=declared,
+    )

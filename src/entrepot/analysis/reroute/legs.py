@@ -1,0 +1,165 @@
+"""The legs of a route A -> C -> B: each a product-level fit of the leg's change on A -> B's drop.
+
+For a candidate C and each product p (means per period, after vs before):
+
+    after_cp - x_cp = tau_c * x_cp + beta_c * d_p + e_cp,    x_cp = before_cp * growth_cp
+
+fitted twice by weighted least squares (`fit`): the test weighs products by 1 / (x + d)^2 (each
+counts by its relative change), the value by 1 / ((x + d)(x + mean d)) (sums are matched); see the
+package docstring and docs/methods.md. Every array is per candidate (rows) and product (columns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from entrepot.analysis import stats
+from entrepot.analysis.reroute.data import Data
+
+BOOTSTRAP = 400
+MIN_PRODUCTS = 3  # a leg needs this many products with trade to be tested
+MIN_SE = 1e-4  # shares of the drop finer than this are noise, even when a fit is exact
+FLOOR = 0.01  # a leg's products weigh as if worth at least 1% of its mean product
+HUBER_STEPS, HUBER_C = 2, 1.345  # robust reweighting of the product-level fit (Huber's usual tuning)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """One weighted fit of a leg, per candidate."""
+
+    beta: np.ndarray  # (C,) share of the drop that shows on the leg
+    tau: np.ndarray  # (C,) the pair's own growth in its own mix
+    se: np.ndarray  # (C,) robust standard error of beta
+    w: np.ndarray  # (C, P) final weights, for the bootstrap
+    n: np.ndarray  # (C,) products in the fit
+
+
+@dataclass(frozen=True)
+class Leg:
+    """A leg fitted twice: `test` weighs products by relative change (the test's power), `value` so
+    that sums are matched (the value; module docstring)."""
+
+    test: Fit
+    value: Fit
+    active: np.ndarray  # (C,) enough products to test
+    excess: np.ndarray  # (C, P) after - the tau-adjusted counterfactual (value fit)
+    boot: np.ndarray  # (C, R) the value fit's beta in bootstrap samples over products
+
+    @property
+    def z(self) -> np.ndarray:
+        return np.where(self.active, self.test.beta / self.test.se, 0.0)
+
+
+def fit_leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray,
+         trim_value: bool = False) -> Leg:
+    """Per candidate (rows): y on [x, drop] over products, for the test and for the value; `traded`
+    (C,): the leg has any trade. `trim_value` gives the value fit the test's Huber steps too: in a
+    single period the noise of C's big flows outweighs the bias trimming brings."""
+    d = np.broadcast_to(drop, x.shape)
+    test, value = fit(x, y, d, value=False, trim=True), fit(x, y, d, value=True, trim=trim_value)
+    active = (test.n >= MIN_PRODUCTS) & traded
+    boot = solve(value.w, x, d, y, draws)[0]
+    return Leg(test, value, active, y - value.tau[:, None] * x, boot)
+
+
+def fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool, trim: bool) -> Fit:
+    """WLS of y on [x, d] with a sandwich standard error; `trim`: two Huber steps.
+
+    Weights 1 / (x + d)^2 for the test; 1 / ((x + d)(x + mean d)) for the value, which is not
+    trimmed over the whole window, since trimming products breaks its matching of sums (module docstring).
+    Products weigh as if worth at least FLOOR of the leg's mean product: with pure relative weights
+    one product worth a few dollars can set tau alone."""
+    used = x + d > 0
+    size = np.where(used, x + d, 0.0)
+    n = used.sum(1, keepdims=True)
+    floor = FLOOR * size.sum(1, keepdims=True) / np.maximum(n, 1)
+    other = x + np.where(used, d, 0.0).sum(1, keepdims=True) / np.maximum(n, 1) if value else size
+    w = np.where(used, 1.0 / np.where(used, (size + floor) * (other + floor), 1.0), 0.0)
+    beta, tau, rx, rd = solve(w, x, d, y)
+    for _ in range(HUBER_STEPS if trim else 0):  # products that jump on their own (a new or vanished flow) count less
+        std = np.sqrt(w) * (y - tau[:, None] * x - beta[:, None] * d)
+        scale = np.nan_to_num(1.4826 * np.nanmedian(np.where(used, np.abs(std), np.nan), axis=1, keepdims=True))
+        w = w * np.where(scale > 0, np.minimum(1.0, HUBER_C * scale / np.maximum(np.abs(std), 1e-300)), 1.0)
+        beta, tau, rx, rd = solve(w, x, d, y)
+    resid = y - tau[:, None] * x - beta[:, None] * d
+    # Robust (sandwich) variance of beta: its row of (X'WX)^-1 applied to each product's score.
+    psi = (rx[:, None] * x + rd[:, None] * d) * w * resid
+    n = n[:, 0]
+    se = np.maximum(np.sqrt((psi**2).sum(1) * n / np.maximum(n - 2, 1)), MIN_SE)
+    return Fit(beta, tau, se, w, n)
+
+
+def growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray,
+                trim_value: bool = False) -> Leg:
+    """A leg of the route: after - x on [x, drop], x = before * growth."""
+    x = before * growth
+    return fit_leg(x, after - x, drop, after.sum(1) + before.sum(1) > 0, draws, trim_value)
+
+
+def solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
+    """Weighted least squares of y on [x, d] over products (axis 1): beta, tau and beta's row of
+    (X'WX)^-1. With `draws` (R x P product counts), beta in each bootstrap sample instead: (C, R)."""
+    total = (lambda v: v.sum(1)) if draws is None else (lambda v: v @ draws.T)
+    sxx, sxd, sdd = total(w * x * x), total(w * x * d), total(w * d * d)
+    sxy, sdy = total(w * x * y), total(w * d * y)
+    det = sxx * sdd - sxd**2
+    ok = det > 1e-9 * np.maximum(sxx * sdd, 1e-300)
+    safe = np.where(ok, det, 1.0)
+    only_d = 1 / np.maximum(sdd, 1e-300)  # no usable x (a new partner): y on d alone
+    beta = np.where(ok, (sxx * sdy - sxd * sxy) / safe, sdy * only_d)
+    tau = np.where(ok, (sdd * sxy - sxd * sdy) / safe, 0.0)
+    return beta, tau, np.where(ok, -sxd / safe, 0.0), np.where(ok, sxx / safe, only_d)
+
+
+def ratio(num: np.ndarray, den: np.ndarray, fallback: np.ndarray | float = 1.0) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1), fallback)
+
+
+def drop_by_product(data: Data, direct: np.ndarray) -> np.ndarray:
+    """A -> B's drop by product, per period: before times the product's world growth, minus what still went.
+
+    The world's growth (everyone but A, to everyone but B), not A's own: when B was a big market of
+    A's, the rerouted and relabelled goods inflate A's sales elsewhere, and the drop with them.
+    `direct` is the (3, P) flow A -> B: the scan's, or A's declarations for the relabelling test.
+    """
+    world = ratio(data.world[2], data.mean(data.world, [0, 1]))
+    return np.maximum(data.mean(direct, [0, 1]) * world - direct[2], 0.0)
+
+
+def product_draws(n_products: int, seed: int) -> np.ndarray:
+    """Bootstrap resamples of the products: (R, P) counts."""
+    return stats.draws(n_products, BOOTSTRAP, np.random.default_rng(seed)).astype(float)
+
+
+def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray) -> tuple[Leg, Leg]:
+    """Both legs' fits between phases `pre` (averaged) and `post`, with the drop as intensity.
+
+    Leg 1 grows A -> C by the product's world growth, for the reason given in `drop_by_product`; leg 2 grows
+    C -> B by C's own sales of the product elsewhere (the world's where C had none).
+    """
+    mean = lambda arr: data.mean(arr, pre)  # noqa: E731
+    world = ratio(data.world[post], mean(data.world))
+    leg1 = growth_leg(mean(data.ac), data.ac[post], np.broadcast_to(world, data.ac[post].shape), drop, draws)
+    leg2 = growth_leg(mean(data.cb), data.cb[post], ratio(data.c_rest[post], mean(data.c_rest), world), drop, draws)
+    return leg1, leg2
+
+
+def excess(name: str, leg: Leg, total_drop: float) -> dict[str, np.ndarray]:
+    """A leg's excess value over the post-event periods (its share of the drop times the drop), with a 95% CI.
+
+    Not the sum of the products' residual excess, which the noise of the pair's biggest flows dominates."""
+    return {f"{name}_excess_usd": leg.value.beta * total_drop, f"{name}_ci_low": np.percentile(leg.boot, 2.5, axis=1) * total_drop,
+            f"{name}_ci_high": np.percentile(leg.boot, 97.5, axis=1) * total_drop}
+
+
+def markup(data: Data, drop: np.ndarray) -> np.ndarray:
+    """Unit-value markup of C -> B over A -> C after the event, per product, weighted by the drop (0 to 100%)."""
+    uv1, uv2 = ratio(data.ac[2], data.ac_t[2], np.nan), ratio(data.cb[2], data.cb_t[2], np.nan)
+    both = np.isfinite(uv1) & np.isfinite(uv2) & (uv1 > 0) & (uv2 > 0)
+    log_ratio = np.where(both, np.log(np.where(both, uv2, 1) / np.where(both, uv1, 1)), 0.0)
+    weight = both * drop
+    mean = ratio((weight * log_ratio).sum(1), weight.sum(1), 0.0)
+    return np.clip(np.expm1(mean), 0.0, 1.0)

@@ -1,0 +1,105 @@
+"""The result of a reroute scan: the ranked candidates, the relabelling test, the event study."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from entrepot.analysis.reroute.relabelling import Relabelling
+from entrepot.analysis.window import Window
+from entrepot.results import Provenance, Result, records
+
+COLUMNS = {
+    "country": "the candidate intermediary C", "score": "-log10 of p_value", "significant": "flagged as a route",
+    "rerouted_value_usd": "what went A -> C -> B over the post-event periods", "rerouted_share": "its share of the drop",
+    "ci_low": "95% bootstrap bound of rerouted_value_usd", "ci_high": "95% bootstrap bound of rerouted_value_usd",
+    "p_value": "max of the two legs' p-values (intersection-union)",
+    "leg1_excess_usd": "A -> C's excess in the dropped mix", "leg1_ci_low": "95% bound", "leg1_ci_high": "95% bound",
+    "leg1_p": "leg 1's p-value against the empirical null",
+    "leg2_excess_usd": "C -> B's excess in the dropped mix", "leg2_ci_low": "95% bound", "leg2_ci_high": "95% bound",
+    "leg2_p": "leg 2's p-value against the empirical null",
+    "markup_pct": "unit-value markup of C -> B over A -> C", "unit_value_usd_per_t": "of A's exports to C in the dropped mix",
+    "basket_overlap": "share of the drop in products C ships to B", "placebo_p": "the same test within the pre-event window",
+    "top_products": "the HS6 codes with the most excess on both legs",
+    "relabelling": "flagged as relabelling (when tested)", "relabelled_value_usd": "declared to C, not recorded there",
+    "relabel_ci_low": "95% bound", "relabel_ci_high": "95% bound", "relabel_p": "the relabelling test's p-value",
+}
+
+
+@dataclass(frozen=True)
+class RerouteResult(Result):
+    """Third countries ranked by evidence that trade from `exporter` (A) to `importer` (B) went through them.
+
+    `candidates` (the frame) has one row per candidate (`COLUMNS`; the relabelling columns when the
+    test ran); `timing` is the event study of the flagged routes (`timing.COLUMNS`), None when
+    nothing is flagged; `reverse` the scan of B -> A when asked for.
+    """
+
+    COLUMNS: ClassVar[dict[str, str]] = COLUMNS
+    FIGURE: ClassVar[str] = "reroute"
+
+    exporter: str
+    importer: str
+    window: Window
+    source: str
+    direct_drop_usd: float
+    pre_direct_usd: float  # per period, before the event
+    rerouted_value_usd: float
+    candidates: pd.DataFrame
+    alpha: float
+    min_share: float
+    reverse: RerouteResult | None
+    relabelling: Relabelling | None
+    timing: pd.DataFrame | None
+    notes: tuple[str, ...]
+    provenance: Provenance
+
+    @property
+    def flagged(self) -> pd.DataFrame:
+        """The candidates flagged as routes."""
+        return self.candidates[self.candidates.significant]
+
+    def onset(self, country: str) -> str | None:
+        """The first period from the event on in which both legs through `country` carry excess (95% CI above 0)."""
+        if self.timing is None:
+            return None
+        rows = self.timing[(self.timing.country == country) & (self.timing.phase != "pre")]
+        started = rows[(rows.leg1_ci_low > 0) & (rows.leg2_ci_low > 0)]
+        return None if started.empty else str(started.period.iloc[0])
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per candidate (`COLUMNS`)."""
+        return self.candidates.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        """The window, the totals, and each candidate as a row of `to_frame` (with the onset and event
+        study of a flagged route)."""
+        rows = records(self.candidates)
+        for row in rows:
+            if row["significant"] and self.timing is not None:
+                row["onset"] = self.onset(row["country"])
+                row["timing"] = records(self.timing[self.timing.country == row["country"]].drop(columns="country"))
+        pre_total = self.pre_direct_usd * len(self.window.post_t)
+        out = {
+            "exporter": self.exporter, "importer": self.importer, "event": self.window.event.isoformat(),
+            "window": self.window.to_dict(), "source": self.source,
+            "pre_event_direct_usd_per_period": self.pre_direct_usd,
+            "direct_drop_usd": self.direct_drop_usd, "rerouted_value_usd": self.rerouted_value_usd,
+            "rerouted_share_of_pre_event": self.rerouted_value_usd / pre_total if pre_total else None,
+            "alpha": self.alpha, "min_share": self.min_share, "intermediaries": rows, "notes": list(self.notes),
+            "relabelling": None if self.relabelling is None else self.relabelling.to_dict(),
+            "provenance": self.provenance.to_dict(),
+        }
+        if self.reverse is not None:
+            out["reverse"] = self.reverse.to_dict()
+        return out
+
+    def summary(self) -> str:
+        """The direct drop, what went around it and through whom."""
+        pre_total = self.pre_direct_usd * len(self.window.post_t)
+        share = f" ({self.rerouted_value_usd / pre_total:.0%} of the pre-event flow)" if pre_total else ""
+        via = ", ".join(self.flagged.country) or "no country flagged"
+        return (f"{self.exporter} -> {self.importer}: direct drop ${self.direct_drop_usd / 1e9:,.2f} bn over {self.window.span};"
+                f" rerouted ${self.rerouted_value_usd / 1e9:,.2f} bn{share} via {via} ({self.source})")

@@ -1,0 +1,160 @@
+"""Every figure entrepot draws, one function per result: `result.plot()`, the report and the dashboard.
+
+Each takes a result and returns a plotly figure; the report renders them into its page
+(`report.Figures`), the dashboard fetches them as JSON (`/api/...?figure=true`). Colours mean the same
+in every chart: a flagged route blue, relabelling purple.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import plotly.graph_objects as go
+from plotly.colors import qualitative
+
+if TYPE_CHECKING:
+    import datetime as dt
+
+    from entrepot.analysis.cost import CostResult
+    from entrepot.analysis.effect import EffectResult
+    from entrepot.analysis.flows import FlowsResult
+    from entrepot.analysis.mirror import MirrorResult
+    from entrepot.analysis.reroute import RerouteResult
+    from entrepot.case import Case
+
+ROUTE, RELABEL, OTHER, PAIR, SUSPECT = "#1f77b4", "#9467bd", "#bbbbbb", "#444444", "#f0a020"  # the same colours in every chart
+EVENT = dict(dash="dot", color="firebrick")
+ROLES = (("the case's pair", PAIR), ("flagged intermediary", ROUTE), ("relabelling", RELABEL), ("suspected in the case file", SUSPECT))
+
+
+def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure:
+    """Both sides' reports of the pair's trade, one line per series, USD million; `events` (date, label) marked."""
+    fig = go.Figure()
+    table, labels = res.table, res.labels()
+    for col, label in labels.items():
+        fig.add_trace(go.Scatter(x=table["period"], y=table[col] / 1e6, mode="lines+markers", name=label))
+    for date, label in events:
+        x = f"{date:%Y}" if res.freq == "A" else f"{date:%Y-%m}"
+        fig.add_vline(x=x, line=EVENT)
+        fig.add_annotation(x=x, y=1, yref="paper", text=label, showarrow=False, yanchor="bottom")
+    per = "year" if res.freq == "A" else "month"
+    fig.update_layout(title=f"{res.exporter}–{res.importer} trade as each side reports it (USD million per {per})")
+    return fig
+
+
+def effect(res: EffectResult) -> go.Figure:
+    """Each side's observed series beside its counterfactual after the event, USD million."""
+    fig = go.Figure()
+    for k, s in enumerate(res.sides):
+        colour = qualitative.Plotly[k % len(qualitative.Plotly)]
+        fig.add_trace(go.Scatter(x=s.series.period, y=s.series.observed_usd / 1e6, mode="lines+markers", line=dict(color=colour),
+                                 name=f"{s.reporter} reports ({s.side} side)"))
+        fig.add_trace(go.Scatter(x=s.series.period, y=s.series.counterfactual_usd / 1e6, mode="lines", line=dict(color=colour, dash="dash"),
+                                 name=f"counterfactual ({s.side} side)"))
+    fig.add_vline(x=res.transition or res.first_post, line=EVENT)
+    fig.update_layout(title=f"{res.exporter}→{res.importer} against its counterfactual, USD million (event {res.event})")
+    return fig
+
+
+def mirror(res: MirrorResult) -> go.Figure:
+    """The mirror gap per period and direction, importer (FOB) minus exporter, USD million."""
+    fig = go.Figure()
+    for direction, part in res.totals.groupby("direction"):
+        fig.add_trace(go.Bar(x=part["period"], y=part["gap_usd"] / 1e6, name=f"{direction}: importer (FOB) − exporter"))
+    estimated = ", estimated" if res.cif_fob_estimated else ""
+    fig.update_layout(title=f"Mirror gap, USD million (CIF/FOB {res.cif_fob:.3f}{estimated})", barmode="group")
+    return fig
+
+
+def reroute(res: RerouteResult, top: int = 12) -> go.Figure:
+    """The rerouted value through the best candidates with its 95% CI; flagged routes in blue.
+
+    Candidates flagged for relabelling only are left out: they have a table of their own."""
+    table = res.candidates
+    only_relabelling = table.get("relabelling", False) & ~table.significant
+    shown = table[~only_relabelling].head(top)
+    fig = go.Figure(go.Bar(
+        x=shown["country"], y=shown["rerouted_value_usd"] / 1e6, marker_color=[ROUTE if s else OTHER for s in shown["significant"]],
+        error_y=dict(type="data", symmetric=False, array=(shown["ci_high"] - shown["rerouted_value_usd"]) / 1e6,
+                     arrayminus=(shown["rerouted_value_usd"] - shown["ci_low"]) / 1e6),
+    ))
+    fig.update_layout(title=f"Estimated rerouted value {res.exporter}→C→{res.importer} over {', '.join(res.window.post)},"
+                            " USD million (95% CI; blue = significant)")
+    return fig
+
+
+def sankey(res: RerouteResult) -> go.Figure:
+    """A -> each flagged intermediary -> B, link width the rerouted value."""
+    flagged = res.flagged
+    labels = [res.exporter] + list(flagged["country"]) + [res.importer]
+    n = len(flagged)
+    fig = go.Figure(go.Sankey(
+        node=dict(label=labels, pad=20),
+        link=dict(source=[0] * n + list(range(1, n + 1)), target=list(range(1, n + 1)) + [n + 1] * n,
+                  value=list(flagged["rerouted_value_usd"] / 1e6) * 2),
+    ))
+    fig.update_layout(title="Rerouted value through the flagged intermediaries, USD million")
+    return fig
+
+
+def timing(res: RerouteResult) -> go.Figure:
+    """The event study of the flagged routes: each leg's excess per period (dotted into C, solid on to B)."""
+    fig = go.Figure()
+    palette = qualitative.Plotly
+    groups = () if res.timing is None else res.timing.groupby("country", sort=False)
+    for k, (country, rows) in enumerate(groups):
+        colour = palette[k % len(palette)]
+        for leg, dash, name in (("leg1", "dot", f"{res.exporter}→{country}"), ("leg2", "solid", f"{country}→{res.importer}")):
+            fig.add_trace(go.Scatter(x=rows.period, y=rows[f"{leg}_usd"] / 1e6, mode="lines", name=name, legendgroup=country,
+                                     line=dict(color=colour, dash=dash)))
+    event = res.window.to_dict()["excluded_as_partly_treated"] or [res.window.post[0]]
+    fig.add_vline(x=event[0], line=EVENT)
+    fig.update_layout(title=f"Excess in the embargoed basket's product mix per {'month' if res.window.freq == 'M' else 'year'},"
+                            " USD million (dotted: into the intermediary; solid: on to the importer)")
+    return fig
+
+
+def route_map(res: RerouteResult, case: Case | None = None) -> go.Figure:
+    """Countries coloured by role (the pair, flagged, relabelling, suspected in `case`) and the routes
+    drawn between capitals, line width the rerouted value. The outlines are plotly's unless the page
+    embeds its own (`report.worldmap`)."""
+    from entrepot import geo
+    from entrepot.reporting import usd
+
+    places = {c.iso3: c for c in geo.all_countries()}
+    a, b = res.exporter, res.importer
+    flagged = res.flagged
+    relabelled = res.candidates[res.candidates.relabelling]["country"] if res.relabelling is not None else []
+    suspects = case.intermediaries if case is not None else ()
+    role = ({c: ROLES[3][0] for c in suspects} | {c: ROLES[2][0] for c in relabelled}
+            | {c: ROLES[1][0] for c in flagged["country"]} | {a: ROLES[0][0], b: ROLES[0][0]})
+    fig = go.Figure()
+    for name, colour in ROLES:
+        members = [c for c, r in role.items() if r == name]
+        fig.add_trace(go.Choropleth(locations=members, z=[1] * len(members), locationmode="ISO-3", name=name,
+                                    colorscale=[[0, colour], [1, colour]], showscale=False, showlegend=True,
+                                    marker_line_color="white", hovertemplate="%{location}<extra>" + name + "</extra>"))
+    top = max(flagged["rerouted_value_usd"].max(), 1.0) if len(flagged) else 1.0
+    for r in flagged.itertuples():
+        path = [places[x] for x in (a, r.country, b) if x in places]
+        fig.add_trace(go.Scattergeo(lon=[p.lon for p in path], lat=[p.lat for p in path], mode="lines",
+                                    line=dict(width=1 + 8 * r.rerouted_value_usd / top, color="#d62728"), opacity=0.6,
+                                    name=f"via {r.country}: {usd(r.rerouted_value_usd)}"))
+    shown = [x for x in role if x in places]
+    fig.add_trace(go.Scattergeo(lon=[places[x].lon for x in shown], lat=[places[x].lat for x in shown], mode="markers+text",
+                                text=shown, textposition="top center", marker=dict(size=6, color="black"), name="capitals"))
+    fig.update_geos(fitbounds="locations", projection_type="mercator", showland=True, landcolor="#eeeeee",
+                    showcountries=True, countrycolor="#bbbbbb", showcoastlines=True, coastlinecolor="#888888",
+                    bgcolor="#e3eef7", showframe=False)
+    fig.update_layout(title="Routes between capitals (line width: rerouted value); outlines: Natural Earth 1:110m",
+                      legend=dict(orientation="h", y=-0.02))
+    return fig
+
+
+def cost(res: CostResult) -> go.Figure:
+    """Extra freight and handling per tonne through each intermediary, USD."""
+    routes = res.routes
+    fig = go.Figure([go.Bar(x=routes.country, y=routes.extra_freight_usd_per_t, name="extra freight, USD/t"),
+                     go.Bar(x=routes.country, y=routes.handling_usd_per_t, name="handling, USD/t")])
+    fig.update_layout(title=f"Detour {res.exporter}→C→{res.importer}: extra cost per tonne", barmode="stack")
+    return fig

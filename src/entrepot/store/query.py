@@ -1,0 +1,235 @@
+"""The query layer: which rows an analysis reads, as panels, with parameters bound and text quoted.
+
+Every analysis reads the store through this module, so the rule of docs/methods.md ("Which rows
+are read") exists once. A store can hold the same flow several times: annual and monthly, TOTAL and
+by product, from several sources. Each (reporter, flow) is read from one `Choice` of rows, the same
+for every partner and period, so a pair and its controls are measured alike and nothing is counted
+twice:
+
+- **source**: declared reports first, in `SOURCE_PRIORITY` order; BACI's reconciled values last (BACI
+  is not one side's report: it is read only when nothing else is there);
+- **frequency**: annual figures from a source's annual rows, else its monthly rows summed into
+  complete years (all 12 months); monthly figures from monthly rows; ``"auto"`` is monthly when
+  the source has months;
+- **product level**, one only (a TOTAL row and its products are never added together), by what the
+  analysis needs: ``"total"`` the coarsest level (TOTAL, then HS2, HS4, HS6), ``"groups"`` the coarsest
+  at HS2 or finer (TOTAL only when the source has nothing finer), ``"products"`` the finest;
+- partners that are not countries and rows without a value are left out.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal, ParamSpec, TypeVar
+
+import pandas as pd
+
+from entrepot.errors import InputError
+from entrepot.results import Provenance
+from entrepot.schema import TONNES_SQL
+from entrepot.store.warehouse import Store
+
+SOURCE_PRIORITY = ("comtrade", "comext", "csv", "stata", "baci")
+Level = Literal["total", "groups", "products"]
+Flow = Literal["export", "import"]
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def reads_store(fn: Callable[P, R]) -> Callable[P, R]:
+    """Let an analysis take its store as a `Store` or as the path of a store file (opened read-only
+    for the call)."""
+
+    @functools.wraps(fn)
+    def wrapper(store, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if isinstance(store, Store):
+            return fn(store, *args, **kwargs)
+        if not isinstance(store, (str, Path)):
+            raise InputError(f"expected a Store or the path of a store file, not {type(store).__name__}", parameter="store")
+        with Store(store, read_only=True) as st:
+            return fn(st, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def quote(text: str) -> str:
+    """A SQL string literal: `text` in single quotes, its quotes doubled."""
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def bind(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(sql, the parameters it uses): DuckDB refuses named parameters a statement does not use."""
+    return sql, {k: v for k, v in params.items() if f"${k}" in sql}
+
+
+def priority(column: str = "source") -> str:
+    """SQL ranking sources by `SOURCE_PRIORITY` (unknown sources after them)."""
+    return f"CASE {column} " + " ".join(f"WHEN {quote(s)} THEN {i}" for i, s in enumerate(SOURCE_PRIORITY)) + " ELSE 99 END"
+
+
+def time_index(freq: str) -> str:
+    """SQL for a period's integer index: the year, or year*12 + month-1 (`analysis.window`'s periods)."""
+    return "year" if freq == "A" else "year * 12 + month - 1"
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The rows one (reporter, flow) is read from: one source, one product level, one row frequency.
+
+    `freq` is the frequency asked for, `rows_freq` that of the rows read: annual figures from
+    monthly rows (`summed`) keep complete years only.
+    """
+
+    reporter: str
+    flow: str
+    source: str
+    level: int
+    freq: str
+    rows_freq: str
+
+    @property
+    def summed(self) -> bool:
+        """Annual figures from monthly rows."""
+        return self.freq != self.rows_freq
+
+    def where(self, prefix: str = "c") -> tuple[list[str], dict[str, Any]]:
+        """SQL conditions selecting these rows (reporter and flow included), with their parameters
+        named `{prefix}_...`, so two choices can sit in one statement."""
+        p = {f"{prefix}_r": self.reporter, f"{prefix}_flow": self.flow, f"{prefix}_rows_freq": self.rows_freq,
+             f"{prefix}_source": self.source, f"{prefix}_level": self.level}
+        cond = [f"reporter = ${prefix}_r", f"flow = ${prefix}_flow", f"freq = ${prefix}_rows_freq", f"source = ${prefix}_source",
+                f"product_level = ${prefix}_level", "partner_is_country", "value_usd IS NOT NULL"]
+        if self.summed:
+            cond.append(f"""year IN (SELECT year FROM flows WHERE reporter = ${prefix}_r AND flow = ${prefix}_flow
+                            AND source = ${prefix}_source AND freq = 'M' GROUP BY year HAVING count(DISTINCT month) = 12)""")
+        return cond, p
+
+
+LEVEL_ORDER = {"total": "product_level", "groups": "(product_level = 0), product_level", "products": "product_level DESC"}
+
+
+def choose(store: Store, reporter: str, flow: str, freq: str, level: Level, *, partners: list[str] | None = None,
+           product: str | None = None, declared: bool = False) -> Choice | None:
+    """The rows to read for `reporter`'s flows of kind `flow` (the rule in the module docstring).
+
+    `partners` restricts the choice to rows with those partners (a pair's own series); `product` to
+    an HS code and its sub-codes; `declared` leaves BACI out (a country's own declarations only).
+    None when nothing matches.
+    """
+    freqs = {"A": ["A", "M"], "M": ["M"], "auto": ["A", "M"]}[freq]
+    cond = ["reporter = $r", "flow = $flow", "list_contains($freqs, freq)", "partner_is_country", "value_usd IS NOT NULL"]
+    params: dict[str, Any] = {"r": reporter, "flow": flow, "freqs": freqs}
+    if partners is not None:
+        cond.append("list_contains($partners, partner)")
+        params["partners"] = partners
+    if product is not None:
+        cond.append("product_level >= $plevel AND starts_with(product, $product)")
+        params |= {"product": product, "plevel": len(product)}
+    if level == "products":
+        cond.append("product_level > 0")
+    if declared:
+        cond.append("source <> 'baci'")
+    rows_order = "(freq = 'M') DESC" if freq == "auto" else "freq"  # 'A' before 'M': annual rows before months summed
+    rows = store.con.execute(*bind(
+        f"""SELECT source, product_level, freq FROM flows WHERE {' AND '.join(cond)}
+            GROUP BY source, product_level, freq
+            ORDER BY {priority()}, source, {rows_order}, {LEVEL_ORDER[level]} LIMIT 1""", params)).fetchall()
+    if not rows:
+        return None
+    row = rows[0]
+    rows_freq = row[2]
+    return Choice(reporter, flow, row[0], int(row[1]), rows_freq if freq == "auto" else freq, rows_freq)
+
+
+def frequencies(store: Store, reporter: str, flow: str, partner: str) -> set[str]:
+    """The frequencies in which `reporter` reports this flow with `partner`."""
+    rows = store.con.execute(
+        "SELECT DISTINCT freq FROM flows WHERE reporter = ? AND flow = ? AND partner = ?", [reporter, flow, partner]
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One reporter's flows by partner, period and product group, read from one `Choice`.
+
+    `frame`: partner, t (period index), grp, value, tonnes, value_q (value of the rows that carry
+    tonnes). `choice` is None (and the frame empty) when the reporter has no such flows.
+    """
+
+    frame: pd.DataFrame
+    choice: Choice | None
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The source read, if any."""
+        return () if self.choice is None else (self.choice.source,)
+
+
+PANEL_COLUMNS = ["partner", "t", "grp", "value", "tonnes", "value_q"]
+
+
+def panel(store: Store, reporter: str, flow: str, freq: str, digits: int | None, partners: list[str] | None = None,
+          exclude: list[str] | None = None) -> Panel:
+    """`reporter`'s flows of kind `flow`, summed in DuckDB into `digits`-long product groups.
+
+    The choice of rows is made over all partners (level ``"groups"``), so the partners a panel
+    keeps (`partners`, less `exclude`) are measured alike. `digits` 2 sums products into HS2
+    chapters, 0 into one TOTAL group, None keeps the codes as read.
+    """
+    picked = choose(store, reporter, flow, freq, "groups")
+    if picked is None:
+        return Panel(pd.DataFrame(columns=PANEL_COLUMNS), None)
+    if digits is None or picked.level == 0:
+        grp = "product"
+    elif digits == 0:
+        grp = "'TOTAL'"
+    else:
+        grp = f"left(product, {min(digits, picked.level)})"
+    where, params = picked.where()
+    if partners is not None:
+        where.append("list_contains($partners, partner)")
+        params["partners"] = partners
+    if exclude:
+        where.append("NOT list_contains($exclude, partner)")
+        params["exclude"] = exclude
+    frame = store.con.execute(
+        f"""SELECT partner, {time_index(freq)} AS t, {grp} AS grp, sum(value_usd) AS value,
+                   sum({TONNES_SQL}) AS tonnes, sum(CASE WHEN {TONNES_SQL} > 0 THEN value_usd END) AS value_q
+            FROM flows WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY partner, t, grp""",
+        params,
+    ).df()
+    return Panel(frame, picked)
+
+
+def series(store: Store, choice: Choice, partner: str, product: str | None) -> pd.DataFrame:
+    """A pair's series from one choice: period (label), value, summed over the products at the
+    chosen level (under `product` when given)."""
+    where, params = choice.where()
+    where.append("partner = $partner")
+    params["partner"] = partner
+    if product is not None:
+        where.append("starts_with(product, $product)")
+        params["product"] = product
+    label = "CAST(year AS VARCHAR)" if choice.freq == "A" else "period"
+    return store.con.execute(*bind(
+        f"SELECT {label} AS period, sum(value_usd) AS value FROM flows WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY 1",
+        params)).df()
+
+
+def has_source(store: Store, source: str) -> bool:
+    """Whether the store holds any row of `source`."""
+    return bool(store.con.execute("SELECT count(*) > 0 FROM (SELECT 1 FROM flows WHERE source = ? LIMIT 1)", [source]).fetchall()[0][0])
+
+
+def provenance(store: Store, sources: tuple[str, ...] | list[str] | set[str]) -> Provenance:
+    """The batches of the sources an analysis read (each batch is one file of one source)."""
+    names = sorted(set(sources))
+    batches = store.con.execute(
+        """SELECT batch_id, format AS source, path, rows, ingested_at FROM batches
+           WHERE list_contains(?, format) ORDER BY ingested_at, batch_id""", [names]).df()
+    return Provenance(tuple(names), batches)
