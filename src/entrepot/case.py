@@ -27,6 +27,8 @@ SCENARIO_KINDS = ("lift_embargo", "impose_embargo", "blocs", "remove_rta", "add_
 
 @dataclass(frozen=True)
 class Event:
+    """An event of the case: an embargo, a restriction, a sanction or its lifting, on a pair from a date."""
+
     date: dt.date
     kind: str
     exporter: str
@@ -38,6 +40,8 @@ class Event:
 
 @dataclass(frozen=True)
 class Claim:
+    """A public claim: a reporter's figure(s) for a flow with a partner in some period(s)."""
+
     text: str
     reporter: str
     partner: str
@@ -49,6 +53,8 @@ class Claim:
 
 @dataclass(frozen=True)
 class Scenario:
+    """A GE scenario of the case (`models.ge`): lift or impose an embargo, blocs, remove or add an agreement."""
+
     id: str
     kind: str
     pair: tuple[str, ...] = ()
@@ -62,7 +68,7 @@ class Scenario:
         return self.kind, list(self.pair or self.countries), [list(b) for b in self.blocs]
 
     def within(self, have: set[str]) -> tuple[Scenario, tuple[str, ...]]:
-        """(this scenario on the countries in `have`, the bloc members left out). A blocs scenario
+        """(the scenario on the countries in `have`, the bloc members left out). A blocs scenario
         keeps its members that are in `have`, as long as each bloc keeps one (a single bloc, two);
         other kinds come back whole, to fail on a missing country."""
         if self.kind != "blocs":
@@ -76,6 +82,8 @@ class Scenario:
 
 @dataclass(frozen=True)
 class Case:
+    """A case file, read and checked (`load_case`)."""
+
     id: str
     title: str
     countries: tuple[str, str]
@@ -91,6 +99,7 @@ class Case:
         return next((e for e in self.events if e.kind == "embargo"), self.events[0])
 
     def scenario(self, scenario_id: str) -> Scenario:
+        """The scenario with this id."""
         for s in self.scenarios:
             if s.id == scenario_id:
                 return s
@@ -98,6 +107,7 @@ class Case:
 
 
 def load_case(path: str | Path) -> Case:
+    """Read and check a case file (TOML); errors name the file and the entry."""
     path = Path(path)
     try:
         doc = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -109,6 +119,7 @@ def load_case(path: str | Path) -> Case:
 
 
 def parse_case(doc: dict[str, Any], path: Path | None = None) -> Case:
+    """Check a case document (parsed TOML); `path` is for the messages."""
     def fail(where: str, reason: str) -> InputError:
         return InputError(f"{where}: {reason}", path=path)
 
@@ -231,7 +242,7 @@ class ClaimsResult(Result):
         counts = self.rows.verdict.str.split(" ").str[0].value_counts()
         return f"{self.case}: {len(self.rows)} claimed figure(s): " + ", ".join(f"{n} {v}" for v, n in counts.items())
 
-    def plot(self):  # noqa: ANN201 - a table, not a figure
+    def plot(self):
         """Claims are a table: there is no figure."""
         raise NotImplementedError("claims are a table (to_frame); there is no figure")
 

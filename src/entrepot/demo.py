@@ -17,12 +17,15 @@ from entrepot.store import Store
 
 @dataclass
 class Step:
+    """One step of the story: a title, its lines and maybe a table."""
+
     title: str
     lines: list[str] = field(default_factory=list)
     table: pd.DataFrame | None = None
 
 
 def usd(x: float) -> str:
+    """Dollars in words: "$1.20 billion"."""
     for unit, div in (("billion", 1e9), ("million", 1e6)):
         if abs(x) >= div:
             return f"${x / div:,.2f} {unit}"
@@ -30,6 +33,7 @@ def usd(x: float) -> str:
 
 
 def run(out: Path) -> Iterator[Step]:
+    """Generate the default world in `out`, ingest it, and tell the story step by step."""
     from entrepot.synth import Scenario, generate, ingest_world
 
     scn = Scenario.default()
@@ -53,6 +57,7 @@ def run(out: Path) -> Iterator[Step]:
 
 
 def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
+    """Did trade stop? Both sides' reports."""
     from entrepot.analysis.flows import flows as read
 
     a, b = scn.exporter, scn.importer
@@ -71,6 +76,7 @@ def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
 
 
 def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
+    """The analyses, each beside the world's truth."""
     from entrepot.analysis.cost import cost
     from entrepot.analysis.effect import effect
     from entrepot.analysis.mirror import mirror
@@ -119,6 +125,7 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
 
 
 def report_step(store: Store, out: Path, gravity: Path) -> Iterator[Step]:
+    """The report of the shipped case file."""
     from importlib import resources
 
     from entrepot.case import load_case

@@ -36,6 +36,8 @@ PARAM_KEYS = ("sea_usd_per_tkm", "road_usd_per_tkm", "road_circuity", "handling_
 
 @dataclass(frozen=True)
 class Params:
+    """The freight parameter table: costs per tonne-km, circuity, handling, insurance, and port choices."""
+
     sea_usd_per_tkm: float
     road_usd_per_tkm: float
     road_circuity: float
@@ -108,6 +110,7 @@ def _place(iso3: str) -> tuple[str, tuple[float, float]]:
 
 
 def port(iso3: str, params: Params) -> tuple[float, float] | None:
+    """The (lon, lat) of the country's port: the parameter table's choice, else searoute's busiest; None without a seaport."""
     if iso3 in params.ports:
         found = _searoute_ports().get(params.ports[iso3])
         if found is None:

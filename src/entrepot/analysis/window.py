@@ -19,6 +19,7 @@ MIN_PRE = {"A": 2, "M": 6}
 
 
 def parse_event(text: str | dt.date) -> dt.date:
+    """The event as a date."""
     if isinstance(text, dt.date):
         return text
     try:
@@ -33,6 +34,7 @@ def time_index(freq: str) -> str:
 
 
 def period_label(t: int, freq: str) -> str:
+    """A period index as text: "2024" or "2024-05"."""
     return str(t) if freq == "A" else f"{t // 12:04d}-{t % 12 + 1:02d}"
 
 
@@ -50,6 +52,7 @@ class Timing:
 
     @classmethod
     def of(cls, event: dt.date, freq: str) -> Timing:
+        """How `event` splits periods of frequency `freq`."""
         if freq == "A":
             start, end = dt.date(event.year, 1, 1), dt.date(event.year + 1, 1, 1)
             t = event.year
@@ -62,6 +65,7 @@ class Timing:
         return cls(freq, t + 1, t, (end - event).days / (end - start).days)
 
     def phase(self, t: pd.Series) -> pd.Series:
+        """Each period index as "pre", "transition" or "post"."""
         out = pd.Series("pre", index=t.index).where(t < self.first_post, "post")
         return out.where(t != self.transition, "transition") if self.transition is not None else out
 
@@ -77,14 +81,17 @@ class Window:
 
     @property
     def freq(self) -> str:
+        """"A" or "M"."""
         return self.timing.freq
 
     @property
     def pre(self) -> tuple[str, ...]:
+        """The pre-event periods as labels."""
         return tuple(period_label(t, self.freq) for t in self.pre_t)
 
     @property
     def post(self) -> tuple[str, ...]:
+        """The post-event periods as labels."""
         return tuple(period_label(t, self.freq) for t in self.post_t)
 
     @property
@@ -94,6 +101,7 @@ class Window:
         return post[0] if len(post) == 1 else f"{post[0]} to {post[-1]}"
 
     def to_dict(self) -> dict:
+        """The window as JSON: frequency, event, pre and post periods, the period left out."""
         excluded = [] if self.timing.transition is None else [period_label(self.timing.transition, self.freq)]
         return {"freq": self.freq, "event": self.event.isoformat(), "pre": list(self.pre), "post": list(self.post),
                 "excluded_as_partly_treated": excluded}

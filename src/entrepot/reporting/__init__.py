@@ -34,6 +34,7 @@ EXPORT = ('<p class="export" data-chart="{id}">Save this chart: <a href="#" oncl
 
 
 def usd(x: float | None) -> str:
+    """Dollars in short: "$1.20 bn", "n/a" for missing."""
     if x is None or x != x:
         return "n/a"
     for unit, div in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
@@ -49,6 +50,7 @@ def millions(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def table(frame: pd.DataFrame, cls: str = "") -> str:
+    """A frame as an HTML table."""
     return frame.to_html(index=False, classes=f"data {cls}", border=0, float_format=lambda v: f"{v:,.2f}", na_rep="")
 
 
@@ -56,6 +58,7 @@ class Figures:
     """Renders plotly figures; plotly.js itself is in the page's head (`scripts`), once."""
 
     def __call__(self, fig: go.Figure, div_id: str, height: int = 380) -> str:
+        """The figure as a div with id `div_id`, and its PNG/SVG links."""
         fig.update_layout(template="plotly_white", height=height, margin=dict(l=50, r=20, t=50, b=40))
         config = CONFIG | {"toImageButtonOptions": CONFIG["toImageButtonOptions"] | {"filename": div_id}}
         out = fig.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
@@ -72,6 +75,7 @@ def scripts() -> str:
 
 
 def flows_section(store: Store, case: Case, figure: Figures) -> str:
+    """Both sides' monthly reports, the case's events marked."""
     from entrepot import figures
     from entrepot.analysis.flows import flows
 
@@ -83,6 +87,7 @@ def flows_section(store: Store, case: Case, figure: Figures) -> str:
 
 
 def mirror_section(store: Store, case: Case, figure: Figures) -> str:
+    """The mirror gap and its flagged periods in words."""
     from entrepot.analysis.mirror import mirror
 
     a, b = case.countries
@@ -92,6 +97,7 @@ def mirror_section(store: Store, case: Case, figure: Figures) -> str:
 
 
 def reroute_section(res: RerouteResult, figure: Figures) -> str:
+    """The ranked intermediaries, the Sankey of the flagged routes, and the relabelling test."""
     from entrepot import figures
 
     only_relabelling = res.candidates.get("relabelling", False) & ~res.candidates.significant  # in their own table below
@@ -136,6 +142,7 @@ def timing_section(store: Store, res: RerouteResult, figure: Figures) -> str:
 
 
 def products_section(res: RerouteResult) -> str:
+    """The products on the flagged routes, with their HS descriptions."""
     counts: dict[str, int] = {}
     for products in res.flagged["top_products"]:
         for p in products:
@@ -155,6 +162,7 @@ def map_section(res: RerouteResult, case: Case, figure: Figures) -> str:
 
 
 def cost_section(store: Store, res: RerouteResult) -> str:
+    """What the detours through the flagged intermediaries cost."""
     from entrepot.analysis.cost import cost
 
     if res.flagged.empty:
@@ -205,6 +213,7 @@ def scenario_section(case: Case, figure: Figures, gravity_path: Path | None) -> 
 
 
 def claims_section(store: Store, case: Case) -> str:
+    """The case's claims against the store (`case.check_claims`)."""
     from entrepot.case import check_claims
 
     return table(check_claims(store, case).to_frame(), "claims")

@@ -22,6 +22,7 @@ PAGE = Path(__file__).with_name("dashboard.html")
 
 
 def create_app(store_path: str | Path) -> FastAPI:
+    """The dashboard's app over the store at `store_path` (opened read-only per request)."""
     app = FastAPI(title="entrepot", description="Embargo analytics over one entrepot store (read-only).")
 
     def answer(fn, figure: bool, *args, **kwargs) -> dict:
@@ -92,6 +93,7 @@ def create_app(store_path: str | Path) -> FastAPI:
 
 
 def serve(store_path: str | Path, host: str = "127.0.0.1", port: int = 8765) -> None:
+    """Serve the dashboard (local only by default) until interrupted."""
     import uvicorn
 
     Store(store_path, read_only=True).close()  # fail early, with the one-line error, if there is no store

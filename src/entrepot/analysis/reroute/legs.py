@@ -49,6 +49,7 @@ class Leg:
 
     @property
     def z(self) -> np.ndarray:
+        """The test fit's z-score of beta, 0 where the leg cannot be tested."""
         return np.where(self.active, self.test.beta / self.test.se, 0.0)
 
 
@@ -114,6 +115,7 @@ def solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.
 
 
 def ratio(num: np.ndarray, den: np.ndarray, fallback: np.ndarray | float = 1.0) -> np.ndarray:
+    """The ratio num / den where den > 0, else `fallback` (a growth factor with no base)."""
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(den > 0, num / np.where(den > 0, den, 1), fallback)
 

@@ -1,0 +1,1 @@
+"""The shipped case files."""
