@@ -127,6 +127,9 @@ def test_policy_never_on_and_bad_values(cli, df: pd.DataFrame, tmp_path: Path) -
     cov = edited(df, tmp_path, lambda d: d.__setitem__("CNTG", d["CNTG"].where(d.index != 5, np.inf)))
     out = cli("scenario", "--data", cov, "--lift-embargo", "TUR,ISR", "--costs", "covariates", "--cost-terms", "CNTG")
     assert out.exit_code == 2 and "infinite values in CNTG" in out.output
+    home = edited(df, tmp_path, lambda d: d.__setitem__("trade", d["trade"].where((d["exporter"] != "GRC") | (d["importer"] != "GRC"), 0)))
+    out = cli("scenario", "--data", home, "--lift-embargo", "TUR,ISR")
+    assert out.exit_code == 2 and "no intra-national flow in any year for GRC" in out.output
     gap = edited(df, tmp_path, lambda d: d.drop(index=d.index[(d["year"] == 2025)][:3], inplace=True))
     out = cli("scenario", "--data", gap, "--lift-embargo", "TUR,ISR")
     assert out.exit_code == 2 and "must have every exporter-importer pair" in out.output

@@ -120,3 +120,33 @@ def _scenario_spec(remove_rta, add_rta, impose_embargo, lift_embargo, blocs, cas
     if kind == "blocs":
         return (kind, [], [split_codes(b) for b in text.split(";") if b.strip()]), None
     return (kind, split_codes(text), []), None
+
+
+@app.command("gravity-panel")
+def gravity_panel(
+    production: Annotated[Path, typer.Option("--production", help="CSV of country, year, production (or GDP) in USD.")],
+    out: Annotated[Path, typer.Option("--out", help="Gravity CSV to write, for `entrepot scenario --data`.")] = Path("gravity.csv"),
+    years: Annotated[str | None, typer.Option("--years", help="e.g. 2019-2025 [default: every year in both].", show_default=False)] = None,
+    source: Annotated[str | None, typer.Option("--source", help="Store source to use (baci, comtrade...) when it has several.")] = None,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Build a gravity panel for scenarios: the store's exports, intra-national flows from a production
+    file, distance, contiguity and language from the shipped geography table."""
+    from entrepot.models import panel
+    from entrepot.store import Store
+
+    with Store(store_path(store), read_only=True) as st:
+        df = panel.build_panel(st, production, gravity.parse_years(years), source)
+    info = df.attrs["panel"]
+    tmp = out.with_name(out.name + ".part")
+    df[["exporter", "importer", "year", "trade", "DIST", "CNTG", "LANG"]].to_csv(tmp, index=False)
+    tmp.replace(out)
+    if as_json:
+        print_json(info | {"out": str(out), "rows": len(df)})
+        return
+    typer.echo(f"{out}: {len(df):,} rows, {info['countries']} countries, years {info['years'][0]}-{info['years'][-1]}, source {info['source']}")
+    if info["left_out"]:
+        typer.echo(f"left out (no production for every year, no geography, or production below exports): {', '.join(info['left_out'])}")
+    if info["production_below_exports"]:
+        typer.echo(f"production below exports (supply gross output to keep them): {', '.join(info['production_below_exports'])}")

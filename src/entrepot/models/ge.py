@@ -127,6 +127,11 @@ def estimate_costs(
         raise InputError(f"the base year {year} must have every exporter-importer pair once, intra-national"
                          f" flows included (found {len(base)} rows for {n} countries, {n * n} pairs)")
     grid = _Grid(countries, base)
+    home = panel[panel["exporter"] == panel["importer"]].groupby("exporter")["trade"].sum()
+    if (home <= 0).any():
+        # Zero domestic sales every year is a separation the PPML cannot fit (its demeaning never converges).
+        raise InputError(f"no intra-national flow in any year for {', '.join(home.index[home <= 0])}: the model needs"
+                         " each country's sales at home (production minus exports)")
     notes: list[str] = []
     separated = []
     for p in policies:
@@ -307,7 +312,7 @@ class GEResult:
     year: int
     beta: dict[str, float] = field(default_factory=dict)
     method: str = "geppml"
-    market_clearing: float = 0.0  # max |sum_j X_ij / Y_i - 1| in the full-endowment counterfactual
+    market_clearing: float = 0.0  # max of |shipments / output - 1| and |purchases / expenditure - 1|, full GE
     notes: list[str] = field(default_factory=list)
     provenance: dict[str, Any] = field(default_factory=dict)
 
@@ -442,7 +447,8 @@ def solve(
     with np.errstate(divide="ignore", invalid="ignore"):
         for name, (bln, cfl) in pairs.items():
             table[name] = (cfl / bln - 1.0) * 100.0
-    clearing = float(np.max(np.abs(X_full.sum(axis=1) / Y1 - 1)))
+    E1 = phi * Y1
+    clearing = float(max(np.abs(X_full.sum(axis=1) / Y1 - 1).max(), np.abs(X_full.sum(axis=0) / E1 - 1).max()))
     return GEResult(
         costs.countries, reference, table, description,
         full["iterations"], full["residual"], full["converged"], sigma, costs.year, costs.beta,
