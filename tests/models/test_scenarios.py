@@ -166,3 +166,40 @@ def test_remove_rta_reads_the_same_way_round() -> None:
     can = res.table.set_index("country").loc["CAN"]
     book = res.relative_to_counterfactual().set_index("country").loc["CAN"]
     assert can["conditional_exports_pct"] < 0 and book["conditional_exports_pct"] == pytest.approx(34.99, abs=0.01)
+
+
+@pytest.fixture(scope="module")
+def sectoral(df: pd.DataFrame, tmp_path_factory) -> Path:
+    """The small world split into three sectors, each pair's shares fixed over the years."""
+    rng = np.random.default_rng(3)
+    pairs = df[["exporter", "importer"]].drop_duplicates()
+    shares = rng.dirichlet(np.ones(3), len(pairs))
+    parts = []
+    for k, name in enumerate(("agri", "metals", "textiles")):
+        part = df.merge(pairs.assign(share=shares[:, k]), on=["exporter", "importer"])
+        parts.append(part.assign(trade=part["trade"] * part["share"], sector=name).drop(columns="share"))
+    path = tmp_path_factory.mktemp("sectors") / "gravity.csv"
+    pd.concat(parts)[["exporter", "importer", "year", "sector", "trade", "DIST", "CNTG", "LANG", "CLNY", "EMBARGO"]].to_csv(path, index=False)
+    return path
+
+
+def test_sectors_solved_at_once_equal_the_sector_by_sector_solve(sectoral: Path, cli) -> None:
+    data = gravity.load_dataset(sectoral)
+    res = ge.simulate_sectors(data, "lift_embargo", ["TUR", "ISR"], [])
+    frame = res.to_frame()
+    assert res.converged and res.sectors == ["agri", "metals", "textiles"]
+    for s in res.sectors:
+        part = data[data["sector"] == s]
+        costs = ge.estimate_costs(part, policies=["EMBARGO"])
+        t_cfl, _ = ge.counterfactual(costs, "lift_embargo", ["TUR", "ISR"])
+        alone = ge.solve(costs, t_cfl, 7.0, "DEU", method="exact").table.set_index("country")
+        mine = frame[frame["sector"] == s].set_index("country")[list(ge.COLUMNS)]
+        np.testing.assert_allclose(mine.to_numpy(), alone[list(ge.COLUMNS)].to_numpy(), atol=1e-8)
+    total = frame[frame["sector"] == "all"].set_index("country")
+    assert total.loc["TUR", "full_exports_pct"] > 0 and np.isfinite(total["real_gdp_pct"]).all()
+    assert "TUR" in res.summary() and len(res.plot().data) == 1
+    out = cli("scenario", "--data", sectoral, "--case", CASE, "--scenario", "rapprochement", "--sector", "sector", "--json")
+    assert out.exit_code == 0, out.output
+    assert {r["sector"] for r in json.loads(out.output)["rows"]} == {"agri", "metals", "textiles", "all"}
+    missing = cli("scenario", "--data", sectoral, "--lift-embargo", "TUR,ISR", "--sector", "industry")
+    assert missing.exit_code == 2 and "no sector column 'industry'" in missing.output

@@ -77,6 +77,8 @@ def scenario(
         "--reference", help="Reference country (inward resistance fixed) [default: DEU, else the largest exporter].", show_default=False)] = None,
     tariff: Annotated[float | None, typer.Option("--tariff", help="Tariff equivalent of a bloc barrier [default: 0.25].", show_default=False)] = None,
     method: Annotated[str, typer.Option("--method", help="geppml (the book's procedure) or exact (fixed point).")] = "geppml",
+    sector: Annotated[str | None, typer.Option(
+        "--sector", help="Column of the data naming each flow's sector: solve by sector (exact method).", show_default=False)] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
@@ -88,14 +90,22 @@ def scenario(
     options = dict(year=year, panel_years=gravity.parse_years(panel_years), policies=policies, sigma=sigma, reference=reference,
                    method=method, costs=costs, terms=cost_terms)
     if case_file is not None:
-        res = ge.simulate_case(df, case_file, spec, tariff=tariff, **options)
+        res = ge.simulate_case(df, case_file, spec, tariff=tariff, sector=sector, **options)
     else:
         kind, codes, groups = spec
-        res = ge.simulate(df, kind, codes, groups, tariff=0.25 if tariff is None else tariff, **options)
+        tariff = 0.25 if tariff is None else tariff
+        if sector is not None:
+            options.pop("method")
+            res = ge.simulate_sectors(df, kind, codes, groups, sector, tariff=tariff, **options)
+        else:
+            res = ge.simulate(df, kind, codes, groups, tariff=tariff, **options)
     if as_json:
         print_json(res.to_dict())
         return
     typer.echo(res.summary())
+    if isinstance(res, ge.SectorResult):
+        print_table(res.to_frame().round(2), title=f"GE effects by sector, % change, counterfactual vs baseline, base year {res.year}")
+        return
     print_table(res.to_frame().round(2), title=f"GE effects, % change, counterfactual vs baseline, base year {res.year}, sigma {res.sigma:g}")
     if not res.converged:
         typer.echo(f"warning: the full-endowment loop did not converge (residual {res.residual:.2e})", err=True)

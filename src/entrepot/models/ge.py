@@ -268,18 +268,31 @@ def balance(t: np.ndarray, Y: np.ndarray, E: np.ndarray, ref: int, tol: float = 
     """Exporter and importer terms a, b with sum_j a_i b_j t_ij = Y_i, sum_i a_i b_j t_ij = E_j, b_ref = 1.
 
     These are exp(exporter FE) and exp(importer FE) of a PPML with an offset log t, solved as the
-    structural multilateral-resistance system by alternating updates.
+    structural multilateral-resistance system by alternating updates. Leading axes (sectors) are
+    solved at once: t (..., n, n), Y and E (..., n).
     """
-    b = np.ones(len(E)) if start is None else start.copy()
+    b = np.ones_like(E) if start is None else start.copy()
     for _ in range(20_000):
-        a = Y / (t @ b)
-        b_new = E / (t.T @ a)
-        b_new /= b_new[ref]
+        a = Y / _rows(t, b)
+        b_new = E / _cols(t, a)
+        b_new /= b_new[..., ref : ref + 1]
         if np.max(np.abs(b_new / b - 1)) < tol:
-            a = Y / (t @ b_new)
+            a = Y / _rows(t, b_new)
             return a, b_new
         b = b_new
     raise InputError("multilateral resistances did not converge (check for countries with no trade)")
+
+
+def _rows(t: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.einsum("...ij,...j->...i", t, b)
+
+
+def _cols(t: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return np.einsum("...ij,...i->...j", t, a)
+
+
+def _trade(a: np.ndarray, b: np.ndarray, t: np.ndarray) -> np.ndarray:
+    return a[..., :, None] * b[..., None, :] * t
 
 
 VARIABLES = {  # column: what it measures
@@ -412,17 +425,34 @@ def solve(
         cut = [c for c, r, k in zip(costs.countries, t.sum(axis=1), t.sum(axis=0), strict=True) if not (r > 0 and k > 0)]
         if cut:
             raise InputError(f"the {name} cuts {', '.join(cut)} off from every market: no equilibrium")
+    pairs, full, clearing = _equilibrium(t_bln, t_cfl, Y, E, ref, sigma, method, tol, max_iter)
+    table = pd.DataFrame({"country": costs.countries})
+    for name, change in pairs.items():
+        table[name] = change
+    return GEResult(
+        costs.countries, reference, table, description,
+        full["iterations"], full["residual"], full["converged"], sigma, costs.year, costs.beta,
+        method, clearing, list(costs.notes),
+    )
+
+
+def _equilibrium(t_bln, t_cfl, Y, E, ref, sigma, method, tol, max_iter) -> tuple[dict[str, np.ndarray], dict[str, Any], float]:
+    """(percent change of each of COLUMNS, the full-GE solution, its market-clearing residual).
+
+    Arrays may carry a leading sector axis (method "exact" only): each sector is its own world.
+    """
     phi = E / Y
     inv = 1.0 / (1.0 - sigma)
-    off = ~np.eye(len(Y), dtype=bool)
+    off = ~np.eye(Y.shape[-1], dtype=bool)
+    E_ref = E[..., ref : ref + 1]
 
     a0, b0 = balance(t_bln, Y, E, ref)
-    X_bln = a0[:, None] * b0[None, :] * t_bln
-    omr0, imr0 = Y * E[ref] / a0, E / (b0 * E[ref])
+    X_bln = _trade(a0, b0, t_bln)
+    omr0, imr0 = Y * E_ref / a0, E / (b0 * E_ref)
 
-    X_pe = a0[:, None] * b0[None, :] * t_cfl  # baseline resistances, counterfactual costs
+    X_pe = _trade(a0, b0, t_cfl)  # baseline resistances, counterfactual costs
     ac, bc = balance(t_cfl, Y, E, ref, start=b0)
-    X_cdl = ac[:, None] * bc[None, :] * t_cfl
+    X_cdl = _trade(ac, bc, t_cfl)
 
     if method == "geppml":
         full = _full_endowment(t_cfl, Y, E, phi, ref, inv, a0, (ac, bc, X_cdl), tol or 0.01, max_iter)
@@ -432,7 +462,7 @@ def solve(
     p = full["p"]
 
     def exports(m: np.ndarray) -> np.ndarray:
-        return (m * off).sum(axis=1)
+        return (m * off).sum(axis=-1)
 
     pairs = {  # (baseline value, counterfactual value)
         "partial_exports_pct": (exports(X_bln), exports(X_pe)),
@@ -443,29 +473,25 @@ def solve(
         "omr_pct": (omr0**inv, omr1**inv),
         "factory_price_pct": (np.ones_like(p), p),
     }
-    table = pd.DataFrame({"country": costs.countries})
     with np.errstate(divide="ignore", invalid="ignore"):
-        for name, (bln, cfl) in pairs.items():
-            table[name] = (cfl / bln - 1.0) * 100.0
+        changes = {name: (cfl / bln - 1.0) * 100.0 for name, (bln, cfl) in pairs.items()}
     E1 = phi * Y1
-    clearing = float(max(np.abs(X_full.sum(axis=1) / Y1 - 1).max(), np.abs(X_full.sum(axis=0) / E1 - 1).max()))
-    return GEResult(
-        costs.countries, reference, table, description,
-        full["iterations"], full["residual"], full["converged"], sigma, costs.year, costs.beta,
-        method, clearing, list(costs.notes),
-    )
+    clearing = float(max(np.abs(X_full.sum(axis=-1) / Y1 - 1).max(), np.abs(X_full.sum(axis=-2) / E1 - 1).max()))
+    full["levels"] = {name: pair for name, pair in pairs.items()}
+    return changes, full, clearing
 
 
 def _exact_full(t_cfl, Y, phi, ref, inv, a0, b_start, tol, max_iter) -> dict[str, Any]:
     """Factory-gate prices p with p = ((a(p)/E_R(p)) / (a0/E_R))^(1/(1-sigma)), where a(p) solves the
     resistance system at output p*Y and expenditure phi*p*Y: iterated until p stops moving."""
     p, b = np.ones_like(Y), b_start
+    E0_ref = (phi * Y)[..., ref : ref + 1]
     residual, converged, it = np.inf, False, 0
     for it in range(1, max_iter + 1):  # noqa: B007 (it is the iteration count reported after the loop)
         Y1 = p * Y
         E1 = phi * Y1
         a, b = balance(t_cfl, Y1, E1, ref, start=b)
-        p_new = ((a / E1[ref]) / (a0 / (phi[ref] * Y[ref]))) ** inv
+        p_new = ((a / E1[..., ref : ref + 1]) / (a0 / E0_ref)) ** inv
         residual = float(np.max(np.abs(p_new / p - 1)))
         p = p_new
         if residual < tol:
@@ -473,7 +499,8 @@ def _exact_full(t_cfl, Y, phi, ref, inv, a0, b_start, tol, max_iter) -> dict[str
             break
     Y1, E1 = p * Y, phi * p * Y
     a, b = balance(t_cfl, Y1, E1, ref, start=b)
-    return {"p": p, "Y": Y1, "omr": Y1 * E1[ref] / a, "imr": E1 / (b * E1[ref]), "X": a[:, None] * b[None, :] * t_cfl,
+    E1_ref = E1[..., ref : ref + 1]
+    return {"p": p, "Y": Y1, "omr": Y1 * E1_ref / a, "imr": E1 / (b * E1_ref), "X": _trade(a, b, t_cfl),
             "iterations": it, "residual": residual, "converged": converged}
 
 
@@ -650,9 +677,11 @@ def simulate(df: pd.DataFrame, kind: str, countries: list[str], blocs: list[list
     return res
 
 
-def simulate_case(df: pd.DataFrame, case, scenario, tariff: float | None = None, **options: Any) -> GEResult:
+def simulate_case(df: pd.DataFrame, case, scenario, tariff: float | None = None, sector: str | None = None,
+                  **options: Any) -> GEResult | SectorResult:
     """A case file's scenario: the data get the case's EMBARGO dummy if they lack one; bloc members
-    not in the data are left out (and named in the notes); the scenario's tariff, else `tariff`, else 25%."""
+    not in the data are left out (and named in the notes); the scenario's tariff, else `tariff`, else 25%.
+    With `sector` (a column of the data), solved by sector (`simulate_sectors`)."""
     from entrepot.models.gravity import add_policy
 
     if "EMBARGO" not in df.columns:
@@ -662,7 +691,12 @@ def simulate_case(df: pd.DataFrame, case, scenario, tariff: float | None = None,
     have = set(df.loc[df["year"] == (options.get("year") or df["year"].max()), "exporter"])
     scenario, left_out = scenario.within(have)
     kind, countries, blocs = scenario.spec()
-    res = simulate(df, kind, countries, blocs, tariff=scenario.tariff or tariff or 0.25, **options)
+    tariff = scenario.tariff or tariff or 0.25
+    if sector is not None:
+        options.pop("method", None)  # by sector, the exact solve
+        res = simulate_sectors(df, kind, countries, blocs, sector, tariff=tariff, **options)
+    else:
+        res = simulate(df, kind, countries, blocs, tariff=tariff, **options)
     if left_out:
         res.notes.append(f"simulated without {', '.join(left_out)}: not in the data")
     res.provenance |= {"case": str(case.path) if case.path else case.id, "case_scenario": scenario.id, "assumption": scenario.note}
@@ -678,3 +712,115 @@ def case_scenarios(df: pd.DataFrame, case, **options: Any) -> list[tuple[Any, GE
         except InputError as exc:
             out.append((s, exc))
     return out
+
+
+@dataclass
+class SectorResult:
+    """A multi-sector counterfactual: each sector its own world (sector-specific endowments, output and
+    expenditure by sector as in the base year), solved at once; country totals aggregate them.
+
+    `to_frame()` columns: sector ("all" for the country totals), country, then COLUMNS. Totals:
+    exports summed over sectors; real GDP is total output over a Cobb-Douglas price index with the
+    base year's expenditure shares; output_pct the change in total output at factory-gate prices.
+    Resistances and prices are per sector only (NaN in the totals).
+    """
+
+    sectors: list[str]
+    countries: list[str]
+    frame: pd.DataFrame
+    description: str
+    sigma: float
+    year: int
+    reference: str
+    converged: bool
+    market_clearing: float
+    notes: list[str] = field(default_factory=list)
+    provenance: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.frame.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario": self.description, "sectors": self.sectors, "reference": self.reference, "sigma": self.sigma,
+                "year": self.year, "direction": DIRECTION, "variables": VARIABLES, "converged": self.converged,
+                "market_clearing": self.market_clearing, "notes": self.notes, "provenance": self.provenance,
+                "rows": self.frame.to_dict(orient="records")}
+
+    def summary(self, country: str | None = None) -> str:
+        t = self.frame
+        focus = country or next(iter((self.provenance.get("scenario") or {}).get("countries") or []), t["country"].iloc[0])
+        mine = t[(t["country"] == focus) & (t["sector"] != "all")].set_index("sector")["full_exports_pct"]
+        total = t[(t["country"] == focus) & (t["sector"] == "all")].iloc[0]
+        moves = ", ".join(f"{k} {v:+.1f}%" for k, v in mine.reindex(mine.abs().sort_values(ascending=False).index[:3]).items())
+        return (f"Scenario by sector ({len(self.sectors)} sectors): {self.description}. Base year {self.year}, sigma {self.sigma:g},"
+                f" reference importer {self.reference}; each sector its own world (sector-specific output, base-year expenditure"
+                f" by sector). {focus}: real GDP {total['real_gdp_pct']:+.2f}%, exports {total['full_exports_pct']:+.1f}%; largest"
+                f" sector export changes {moves}. Changes are {DIRECTION}.")
+
+    def plot(self, country: str | None = None):
+        import plotly.graph_objects as go
+
+        t = self.frame
+        focus = country or next(iter((self.provenance.get("scenario") or {}).get("countries") or []), t["country"].iloc[0])
+        rows = t[(t["country"] == focus) & (t["sector"] != "all")]
+        fig = go.Figure(go.Bar(x=rows["sector"], y=rows["full_exports_pct"], name="foreign exports"))
+        fig.update_layout(title=f"{focus}: exports by sector, % change ({self.description})", yaxis_title="%")
+        return fig
+
+
+def solve_sectors(costs: list[Costs], t_cfl: list[np.ndarray], sectors: list[str], sigma: float, reference: str,
+                  description: str = "") -> SectorResult:
+    """The exact full-endowment GE of every sector at once (arrays stacked on a sector axis)."""
+    countries = costs[0].countries
+    if any(c.countries != countries for c in costs):
+        raise InputError("every sector needs the same countries in the base year")
+    ref = costs[0].index([reference])[0]
+    X = np.stack([c.trade for c in costs])
+    Y, E = X.sum(axis=-1), X.sum(axis=-2)
+    thin = [(sectors[k], countries[i]) for k, i in zip(*np.nonzero(~((Y > 0) & (E > 0))), strict=True)]
+    if thin:
+        raise InputError(f"every country needs positive output and expenditure in every sector: {', '.join(map('/'.join, thin[:5]))}")
+    changes, full, clearing = _equilibrium(np.stack([c.t_bln for c in costs]), np.stack(t_cfl), Y, E, ref, sigma, "exact", None, 1_000)
+    rows = [pd.DataFrame({"sector": s, "country": countries} | {k: v[n] for k, v in changes.items()}) for n, s in enumerate(sectors)]
+    lv = full["levels"]
+    total = {name: (lv[name][1].sum(0) / lv[name][0].sum(0) - 1) * 100 for name in ("partial_exports_pct", "conditional_exports_pct",
+                                                                                      "full_exports_pct")}
+    alpha = E / E.sum(0)  # base-year expenditure shares by sector
+    (P0, P1), (Y0, Y1) = lv["imr_pct"], (Y, full["Y"])
+    price = np.exp((alpha * np.log(P1 / P0)).sum(0))
+    total["real_gdp_pct"] = (Y1.sum(0) / Y0.sum(0) / price - 1) * 100
+    total["output_pct"] = (Y1.sum(0) / Y0.sum(0) - 1) * 100
+    frame = pd.concat([*rows, pd.DataFrame({"sector": "all", "country": countries} | total)], ignore_index=True)
+    return SectorResult(sectors, countries, frame, description, sigma, costs[0].year, reference, bool(full["converged"]), clearing,
+                        sorted({n for c in costs for n in c.notes}))
+
+
+def simulate_sectors(df: pd.DataFrame, kind: str, countries: list[str], blocs: list[list[str]], sector: str = "sector",
+                     year: int | None = None, panel_years: list[int] | None = None,
+                     policies: list[str] | tuple[str, ...] | None = None, sigma: float = 7.0, reference: str | None = None,
+                     tariff: float = 0.25, costs: str = "pair-fe", terms: str | list[str] | None = None) -> SectorResult:
+    """One scenario by sector: costs estimated sector by sector, the counterfactual in each, one stacked solve."""
+    if sector not in df.columns:
+        raise InputError(f"no sector column {sector!r} in the data")
+    sectors = sorted(df[sector].astype(str).unique())
+    chosen, notes = choose_policies(df, kind, policies, panel_years, costs)
+    est, cfl, description = [], [], ""
+    for s in sectors:
+        part = df[df[sector].astype(str) == s]
+        part.attrs = df.attrs
+        try:
+            c = estimate_costs(part, year, chosen, panel_years, costs, terms)
+            t, description = counterfactual(c, kind, countries, blocs, tariff, sigma)
+        except InputError as exc:
+            raise InputError(f"sector {s}: {exc}") from None
+        est.append(c)
+        cfl.append(t)
+    if reference is None:
+        reference = "DEU" if "DEU" in est[0].countries else est[0].countries[0]
+    res = solve_sectors(est, cfl, sectors, sigma, reference.upper(), description)
+    res.notes[:0] = notes
+    res.provenance = {"data": df.attrs.get("source"), "sector_column": sector, "cost_method": costs, "policies": chosen,
+                      "formulas": sorted({c.formula for c in est}), "base_year": est[0].year,
+                      "scenario": {"kind": kind, "countries": list(countries), "blocs": [list(b) for b in blocs], "tariff": tariff},
+                      "sigma": sigma, "reference": reference.upper(), "method": "exact"}
+    return res

@@ -38,18 +38,12 @@ def load_dataset(path: str | Path) -> pd.DataFrame:
     return prepare(frame, path)
 
 
-def from_store(store, years: list[int] | None = None) -> pd.DataFrame:
-    """Aggregate trade by exporter, importer and year from the store (exporters' reports, all products)."""
-    where = "" if not years else f"AND year IN ({', '.join(str(int(y)) for y in years)})"
-    frame = store.query(f"""
-        SELECT reporter AS exporter, partner AS importer, year, sum(value_usd) AS trade
-        FROM flows
-        WHERE flow = 'export' AND freq = 'A' AND product_level = 0 AND partner_is_country AND reporter_is_country {where}
-        GROUP BY ALL
-    """)
-    if frame.empty:
-        raise InputError("the store has no annual all-product export flows to estimate on")
-    return prepare(frame, Path(str(store.path)))
+def from_store(store, years: list[int] | None = None, source: str | None = None) -> pd.DataFrame:
+    """Trade by exporter, importer and year from the store (entrepot.models.panel.international_flows)."""
+    from entrepot.models.panel import international_flows
+
+    flows = international_flows(store, years, source)
+    return prepare(flows[["exporter", "importer", "year", "trade"]], Path(str(store.path)))
 
 
 def prepare(frame: pd.DataFrame, path: Path) -> pd.DataFrame:

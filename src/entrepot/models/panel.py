@@ -49,6 +49,21 @@ GROUP BY ALL
 """
 
 
+def international_flows(store, years: list[int] | None = None, source: str | None = None) -> pd.DataFrame:
+    """source, exporter, importer, year, trade, batches: the store's annual exports between countries, one source."""
+    where = f"AND year IN ({', '.join(str(int(y)) for y in years)})" if years else ""
+    flows = store.query(INTERNATIONAL_SQL.format(where=where))
+    if flows.empty:
+        raise InputError("the store has no annual export flows between countries" + (f" in {years}" if years else ""))
+    sources = sorted(flows["source"].unique())
+    if source is None and len(sources) > 1:
+        raise InputError(f"the store holds annual exports from several sources ({', '.join(sources)}): choose one with --source")
+    source = source or sources[0]
+    if source not in sources:
+        raise InputError(f"no annual exports from source {source!r} in the store (it has {', '.join(sources)})")
+    return flows[flows["source"] == source].reset_index(drop=True)
+
+
 def read_production(path: str | Path) -> pd.DataFrame:
     """country, year, production (USD) from a CSV; other spellings of the headers in PRODUCTION_NAMES."""
     path = Path(path)
@@ -91,17 +106,8 @@ def build_panel(store, production: str | Path, years: list[int] | None = None, s
     countries left out (no production for every year, no geography, or production below exports).
     """
     prod = read_production(production)
-    where = f"AND year IN ({', '.join(str(int(y)) for y in years)})" if years else ""
-    flows = store.query(INTERNATIONAL_SQL.format(where=where))
-    if flows.empty:
-        raise InputError("the store has no annual export flows between countries" + (f" in {years}" if years else ""))
-    sources = sorted(flows["source"].unique())
-    if source is None and len(sources) > 1:
-        raise InputError(f"the store holds annual exports from several sources ({', '.join(sources)}): choose one with --source")
-    source = source or sources[0]
-    if source not in sources:
-        raise InputError(f"no annual exports from source {source!r} in the store (it has {', '.join(sources)})")
-    flows = flows[flows["source"] == source]
+    flows = international_flows(store, years, source)
+    source = str(flows["source"].iloc[0])
     geo = geography()
     in_geo = set(geo["exporter"])
     panel_years = sorted(set(flows["year"]) & set(prod["year"]))
