@@ -315,7 +315,7 @@ def report(rows, args) -> str:
     imbalance = ", ".join(f"{r['label']}: {r['ref']['imbalance']:+.1e}" for r in rows)
     lines += ["", "Largest absolute difference over all countries, percentage points (conditional GE: inward and outward"
               " resistance; full GE: the five variables), and each solution's market-clearing residual"
-              " (max over countries of |shipments / output - 1| and |purchases / expenditure - 1| in the counterfactual).",
+              " (max over countries of |shipments / output - 1| and |purchases / expenditure - 1| in the counterfactual)."
               " With constant deficit ratios (E_i = phi_i Y_i, as entrepot and gegravity keep them) the counterfactual's world"
               f" expenditure differs from world output ({imbalance}), so no solution clears every market exactly; the reference"
               " scales expenditure by that much to restore Walras' law and clears every market.", "",

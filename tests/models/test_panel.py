@@ -70,3 +70,12 @@ def test_production_file_errors(cli, built, tmp_path) -> None:
     bad.write_text("country,year\nTUR,2023\n")
     out = cli("gravity-panel", "--store", store, "--production", bad, "--out", tmp_path / "g.csv")
     assert out.exit_code == 2 and "needs a production column" in out.output and not (tmp_path / "g.csv").exists()
+
+
+def test_estimate_from_the_store_has_the_geography(cli, built) -> None:
+    store, _, _ = built
+    out = cli("estimate", "--store", store, "--formula", "trade ~ ln_DIST + CNTG + LANG | exp_year + imp_year", "--json")
+    assert out.exit_code == 0, out.output
+    res = json.loads(out.output)
+    assert res["coefficients"][0]["term"] == "ln_DIST" and res["coefficients"][0]["estimate"] < 0
+    assert res["provenance"]["data"] == str(store)

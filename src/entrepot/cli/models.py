@@ -12,7 +12,8 @@ from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, spli
 from entrepot.errors import InputError
 from entrepot.models import ge, gravity
 
-DataOpt = Annotated[Path | None, typer.Option("--data", help="Gravity dataset (.dta, .csv, .parquet); else the store.")]
+DataOpt = Annotated[Path | None, typer.Option(
+    "--data", help="Gravity dataset (.dta, .csv, .parquet); else the store's annual exports with DIST, CNTG, LANG.")]
 
 
 def _dataset(data: Path | None, store: Path | None):
@@ -21,7 +22,7 @@ def _dataset(data: Path | None, store: Path | None):
     from entrepot.store import Store
 
     with Store(store_path(store), read_only=True) as st:
-        return gravity.from_store(st)
+        return gravity.from_store(st)  # international flows with the geography table's covariates
 
 
 @app.command()

@@ -39,11 +39,12 @@ def load_dataset(path: str | Path) -> pd.DataFrame:
 
 
 def from_store(store, years: list[int] | None = None, source: str | None = None) -> pd.DataFrame:
-    """Trade by exporter, importer and year from the store (entrepot.models.panel.international_flows)."""
-    from entrepot.models.panel import international_flows
+    """Trade by exporter, importer and year from the store (entrepot.models.panel.international_flows),
+    with DIST, CNTG and LANG from the shipped geography table."""
+    from entrepot.models.panel import geography, international_flows
 
-    flows = international_flows(store, years, source)
-    return prepare(flows[["exporter", "importer", "year", "trade"]], Path(str(store.path)))
+    flows = international_flows(store, years, source)[["exporter", "importer", "year", "trade"]]
+    return prepare(flows.merge(geography(), how="left", on=["exporter", "importer"]), Path(str(store.path)))
 
 
 def prepare(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
