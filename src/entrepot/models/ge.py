@@ -18,7 +18,7 @@ Yotov 2018; Yotov et al. 2016, ch. 2).
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ import pandas as pd
 
 from entrepot.errors import InputError
 from entrepot.models.gravity import ppml
+from entrepot.results import Result, records
 
 COLUMNS = (
     "partial_exports_pct",
@@ -306,13 +307,16 @@ VARIABLES = {  # column: what it measures
 }
 
 
-@dataclass
-class GEResult:
+@dataclass(frozen=True)
+class GEResult(Result):
     """A GE counterfactual: per country, the change of each of VARIABLES, counterfactual relative to
     baseline in percent (every kind of scenario the same way round).
 
-    `to_frame()` columns: country, then the keys of VARIABLES.
+    `to_frame()` columns: country, then the keys of VARIABLES. `provenance`: the data file (or store
+    batches), the cost regression, panel and base years, policies, sigma, reference, method.
     """
+
+    COLUMNS = {"country": "ISO3"} | VARIABLES
 
     countries: list[str]
     reference: str
@@ -355,7 +359,7 @@ class GEResult:
             "market_clearing": self.market_clearing,
             "notes": self.notes,
             "provenance": self.provenance,
-            "countries": self.table.to_dict(orient="records"),
+            "countries": records(self.table),
         }
 
     def summary(self, countries: list[str] | None = None) -> str:
@@ -662,8 +666,7 @@ def simulate(df: pd.DataFrame, kind: str, countries: list[str], blocs: list[list
         reference = "DEU" if "DEU" in est.countries else est.countries[int(np.argmax((est.trade * ~np.eye(len(est.countries), dtype=bool)).sum(1)))]
     t_cfl, description = counterfactual(est, kind, countries, blocs, tariff, sigma)
     res = solve(est, t_cfl, sigma, reference.upper(), description, method=method)
-    res.notes[:0] = notes
-    res.provenance = {
+    return replace(res, notes=notes + res.notes, provenance={
         "data": df.attrs.get("source"),
         "costs": f"{est.method} PPML: {est.formula} ({est.nobs:,} observations)",
         "cost_method": est.method,
@@ -673,8 +676,12 @@ def simulate(df: pd.DataFrame, kind: str, countries: list[str], blocs: list[list
         "policies": chosen,
         "scenario": {"kind": kind, "countries": list(countries), "blocs": [list(b) for b in blocs], "tariff": tariff},
         "sigma": sigma, "reference": reference.upper(), "method": method,
-    }
-    return res
+    } | _store_provenance(df))
+
+
+def _store_provenance(df: pd.DataFrame) -> dict[str, Any]:
+    """The store batches a panel was read from (`panel.build_panel`, `gravity.from_store`), if any."""
+    return {"store": df.attrs["panel"]} if "panel" in df.attrs else {}
 
 
 def simulate_case(df: pd.DataFrame, case, scenario, tariff: float | None = None, sector: str | None = None,
@@ -697,10 +704,9 @@ def simulate_case(df: pd.DataFrame, case, scenario, tariff: float | None = None,
         res = simulate_sectors(df, kind, countries, blocs, sector, tariff=tariff, **options)
     else:
         res = simulate(df, kind, countries, blocs, tariff=tariff, **options)
-    if left_out:
-        res.notes.append(f"simulated without {', '.join(left_out)}: not in the data")
-    res.provenance |= {"case": str(case.path) if case.path else case.id, "case_scenario": scenario.id, "assumption": scenario.note}
-    return res
+    notes = res.notes + ([f"simulated without {', '.join(left_out)}: not in the data"] if left_out else [])
+    return replace(res, notes=notes, provenance=res.provenance | {
+        "case": str(case.path) if case.path else case.id, "case_scenario": scenario.id, "assumption": scenario.note})
 
 
 def case_scenarios(df: pd.DataFrame, case, **options: Any) -> list[tuple[Any, GEResult | InputError]]:
@@ -714,8 +720,8 @@ def case_scenarios(df: pd.DataFrame, case, **options: Any) -> list[tuple[Any, GE
     return out
 
 
-@dataclass
-class SectorResult:
+@dataclass(frozen=True)
+class SectorResult(Result):
     """A multi-sector counterfactual: each sector its own world (sector-specific endowments, output and
     expenditure by sector as in the base year), solved at once; country totals aggregate them.
 
@@ -724,6 +730,8 @@ class SectorResult:
     base year's expenditure shares; output_pct the change in total output at factory-gate prices.
     Resistances and prices are per sector only (NaN in the totals).
     """
+
+    COLUMNS = {"sector": "sector, or all", "country": "ISO3"} | VARIABLES | {"output_pct": "total output (totals only)"}
 
     sectors: list[str]
     countries: list[str]
@@ -744,7 +752,7 @@ class SectorResult:
         return {"scenario": self.description, "sectors": self.sectors, "reference": self.reference, "sigma": self.sigma,
                 "year": self.year, "direction": DIRECTION, "variables": VARIABLES, "converged": self.converged,
                 "market_clearing": self.market_clearing, "notes": self.notes, "provenance": self.provenance,
-                "rows": self.frame.to_dict(orient="records")}
+                "rows": records(self.frame)}
 
     def summary(self, country: str | None = None) -> str:
         t = self.frame
@@ -818,9 +826,8 @@ def simulate_sectors(df: pd.DataFrame, kind: str, countries: list[str], blocs: l
     if reference is None:
         reference = "DEU" if "DEU" in est[0].countries else est[0].countries[0]
     res = solve_sectors(est, cfl, sectors, sigma, reference.upper(), description)
-    res.notes[:0] = notes
-    res.provenance = {"data": df.attrs.get("source"), "sector_column": sector, "cost_method": costs, "policies": chosen,
+    return replace(res, notes=notes + res.notes, provenance={
+                      "data": df.attrs.get("source"), "sector_column": sector, "cost_method": costs, "policies": chosen,
                       "formulas": sorted({c.formula for c in est}), "base_year": est[0].year,
                       "scenario": {"kind": kind, "countries": list(countries), "blocs": [list(b) for b in blocs], "tariff": tariff},
-                      "sigma": sigma, "reference": reference.upper(), "method": "exact"}
-    return res
+                      "sigma": sigma, "reference": reference.upper(), "method": "exact"} | _store_provenance(df))

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from entrepot.errors import InputError
+from entrepot.results import Result
 
 DEFAULT_FORMULA = "trade ~ ln_DIST + CNTG + LANG + CLNY | exp_year + imp_year"
 
@@ -43,8 +44,12 @@ def from_store(store, years: list[int] | None = None, source: str | None = None)
     with DIST, CNTG and LANG from the shipped geography table."""
     from entrepot.models.panel import geography, international_flows
 
-    flows = international_flows(store, years, source)[["exporter", "importer", "year", "trade"]]
-    return prepare(flows.merge(geography(), how="left", on=["exporter", "importer"]), Path(str(store.path)))
+    flows = international_flows(store, years, source)
+    df = prepare(flows[["exporter", "importer", "year", "trade"]].merge(geography(), how="left", on=["exporter", "importer"]),
+                 Path(str(store.path)))
+    df.attrs["panel"] = {"store": str(store.path), "source": str(flows["source"].iloc[0]),
+                         "batches": sorted({b for bs in flows["batches"] for b in bs})}
+    return df
 
 
 def prepare(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -106,12 +111,16 @@ def _shift(years: list[int], start: int, k: int) -> int | None:
     return years[first + k]
 
 
-@dataclass
-class EstimateResult:
+@dataclass(frozen=True)
+class EstimateResult(Result):
     """A PPML fit: the coefficient table, the sample, and the pyfixest object itself (`fit`).
 
     `to_frame()` columns: term, estimate, std_error, statistic, p_value, ci_low, ci_high.
+    `provenance`: the data file (or store), formula, years, flows, clustering.
     """
+
+    COLUMNS = {"term": "covariate", "estimate": "coefficient", "std_error": "standard error", "statistic": "z statistic",
+               "p_value": "two-sided p-value", "ci_low": "95% interval, low", "ci_high": "95% interval, high"}
 
     formula: str
     nobs: int
