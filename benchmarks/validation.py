@@ -32,9 +32,10 @@ def main() -> None:
 
     data = gravity.load_dataset(SHARED / "Chapter2Application2.dta")
     costs = ge.estimate_costs(data, 1994, ["RTA"], gravity.parse_years("1986:2006:4"))
-    t_cfl, orientation, text = ge.counterfactual(costs, "remove_rta", ["CAN", "MEX", "USA"])
-    book = ge.solve(costs, t_cfl, 7.0, "DEU", orientation, text).table.set_index("country")
-    exact = ge.solve(costs, t_cfl, 7.0, "DEU", orientation, text, method="exact").table.set_index("country")
+    t_cfl, text = ge.counterfactual(costs, "remove_rta", ["CAN", "MEX", "USA"])
+    # The book reports the effects *of* NAFTA: baseline relative to the counterfactual without it.
+    book = ge.solve(costs, t_cfl, 7.0, "DEU", text).relative_to_counterfactual().set_index("country")
+    exact = ge.solve(costs, t_cfl, 7.0, "DEU", text, method="exact").relative_to_counterfactual().set_index("country")
     head = "| country | " + " | ".join(f"({k + 1}) {c.replace('_pct', '')}" for k, c in enumerate(ORDER)) + " |"
     t4 = [head, "|---" * (len(ORDER) + 1) + "|"]
     for country, row in book.iterrows():
@@ -64,7 +65,10 @@ Standard errors are clustered by pair with Stata's `ppml` small-sample adjustmen
         --year 1994 --panel-years 1986:2006:4 --sigma 7 --reference DEU --json
 
 Percent, effects *of* NAFTA (baseline relative to the counterfactual without it), Germany the
-reference. In brackets, the published value for the three members from `SOURCE.md`.
+reference. In brackets, the published value for the three members from `SOURCE.md`. entrepot
+reports every scenario the other way round, counterfactual relative to baseline (removing NAFTA
+lowers Canada's exports); the book's figure is the inverse ratio, `100 * (100 / (100 + x) - 1)`,
+which `GEResult.relative_to_counterfactual()` gives.
 
 Two things about the published rows. First, `SOURCE.md` labels columns 4-7 real GDP, IMR, OMR and
 factory-gate price, but its numbers are, in order, the factory-gate price, the inward resistance,

@@ -97,7 +97,8 @@ def estimate(data: Store | str | Path | pd.DataFrame, formula: str | None = None
     Parameters
     ----------
     data : Store, path or DataFrame
-        A store (its annual all-product exports), a gravity dataset (.dta, .csv, .parquet with
+        A store (its annual exports between countries, with DIST, CNTG, LANG from the shipped
+        geography table), a gravity dataset (.dta, .csv, .parquet with
         exporter, importer, year, trade and covariates) or such a DataFrame.
     formula : str, optional
         A pyfixest formula, ``y ~ x1 + x2 | fe1 + fe2``; `models.gravity.DEFAULT_FORMULA` by default.
@@ -116,8 +117,9 @@ def estimate(data: Store | str | Path | pd.DataFrame, formula: str | None = None
 
 def scenario(data: Store | str | Path | pd.DataFrame, kind: ScenarioKind, countries: Sequence[str] = (),
              blocs: Sequence[Sequence[str]] = (), year: int | None = None, panel_years: Sequence[int] | None = None,
-             policies: Sequence[str] = ("RTA",), sigma: float = 7.0, reference: str = "DEU", tariff: float = 0.25,
-             method: Literal["geppml", "exact"] = "geppml") -> GEResult:
+             policies: Sequence[str] | None = None, sigma: float = 7.0, reference: str | None = None, tariff: float = 0.25,
+             method: Literal["geppml", "exact"] = "geppml", costs: Literal["pair-fe", "covariates"] = "pair-fe",
+             cost_terms: str | Sequence[str] | None = None) -> GEResult:
     """A general-equilibrium counterfactual (GEPPML): partial, conditional and full-endowment effects.
 
     Parameters
@@ -129,17 +131,19 @@ def scenario(data: Store | str | Path | pd.DataFrame, kind: ScenarioKind, countr
         are the members) or blocs (`blocs`, lists of members).
     year : int, optional
         The base year; the data's last by default.
-    panel_years, policies, sigma, reference, tariff, method
+    panel_years, policies, sigma, reference, tariff, method, costs, cost_terms
         As `entrepot scenario`'s flags: the years and policy dummies the trade costs are estimated
-        from, the elasticity of substitution, the reference country, a bloc barrier's tariff
-        equivalent, and the solver.
+        from (by default RTA and EMBARGO where the data identify them), the elasticity of
+        substitution, the reference country (DEU, else the largest exporter), a bloc barrier's
+        tariff equivalent, the solver, and where trade costs come from (pair fixed effects, or the
+        gravity covariates `cost_terms`). Changes read counterfactual relative to baseline.
     """
     from entrepot.models import ge
 
-    df = gravity_data(data)
-    base = int(df["year"].max()) if year is None else year
-    return ge.simulate(df, kind, list(countries), [list(b) for b in blocs], base, list(panel_years) if panel_years else None,
-                       tuple(policies), sigma, reference, tariff, method)
+    return ge.simulate(gravity_data(data), kind, list(countries), [list(b) for b in blocs], year,
+                       list(panel_years) if panel_years else None, None if policies is None else list(policies), sigma,
+                       reference, tariff, method, costs, None if cost_terms is None else cost_terms
+                       if isinstance(cost_terms, str) else list(cost_terms))
 
 
 def gravity_data(data: Store | str | Path | pd.DataFrame) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from entrepot.errors import InputError
+from entrepot.results import Result
 
 DEFAULT_FORMULA = "trade ~ ln_DIST + CNTG + LANG + CLNY | exp_year + imp_year"
 
@@ -38,25 +39,33 @@ def load_dataset(path: str | Path) -> pd.DataFrame:
     return prepare(frame, path)
 
 
-def from_store(store, years: list[int] | None = None) -> pd.DataFrame:
-    """Aggregate trade by exporter, importer and year from the store (exporters' reports, all products)."""
-    where = "" if not years else f"AND year IN ({', '.join(str(int(y)) for y in years)})"
-    frame = store.query(f"""
-        SELECT reporter AS exporter, partner AS importer, year, sum(value_usd) AS trade
-        FROM flows
-        WHERE flow = 'export' AND freq = 'A' AND product_level = 0 AND partner_is_country AND reporter_is_country {where}
-        GROUP BY ALL
-    """)
-    if frame.empty:
-        raise InputError("the store has no annual all-product export flows to estimate on")
-    return prepare(frame, Path(str(store.path)))
+def from_store(store, years: list[int] | None = None, source: str | None = None) -> pd.DataFrame:
+    """Trade by exporter, importer and year from the store (entrepot.models.panel.international_flows),
+    with DIST, CNTG and LANG from the shipped geography table."""
+    from entrepot.models.panel import geography, international_flows
+
+    flows = international_flows(store, years, source)
+    df = prepare(flows[["exporter", "importer", "year", "trade"]].merge(geography(), how="left", on=["exporter", "importer"]),
+                 Path(str(store.path)))
+    df.attrs["panel"] = {"store": str(store.path), "source": str(flows["source"].iloc[0]),
+                         "batches": sorted({b for bs in flows["batches"] for b in bs})}
+    return df
 
 
 def prepare(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """Check the core columns and add the helper columns; `df.attrs["source"]` names the file."""
     missing = [c for c in ("exporter", "importer", "year", "trade") if c not in frame.columns]
     if missing:
         raise InputError(f"gravity data lacks column(s) {', '.join(missing)}", path=path)
     df = frame.copy()
+    for col in ("year", "trade"):
+        values = pd.to_numeric(df[col], errors="coerce")
+        bad = ~np.isfinite(values) | (values < 0)
+        if bad.any():
+            row = int(np.flatnonzero(bad.to_numpy())[0])
+            raise InputError(f"{int(bad.sum())} row(s) with a missing, negative or infinite {col} (first: {df[col].iloc[row]!r})",
+                             path=path, line=row + 2 if path.suffix.lower() == ".csv" else None, column=col)
+        df[col] = values
     df["year"] = df["year"].astype(int)
     df["exporter"] = df["exporter"].astype(str)
     df["importer"] = df["importer"].astype(str)
@@ -70,6 +79,7 @@ def prepare(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         a, b = df[["exporter", "importer"]].min(axis=1), df[["exporter", "importer"]].max(axis=1)
         df["pair_id"] = a + "-" + b
     df["pair"] = df["exporter"] + "_" + df["importer"]
+    df.attrs["source"] = str(path)
     return df
 
 
@@ -101,15 +111,29 @@ def _shift(years: list[int], start: int, k: int) -> int | None:
     return years[first + k]
 
 
-@dataclass
-class EstimateResult:
+@dataclass(frozen=True)
+class EstimateResult(Result):
+    """A PPML fit: the coefficient table, the sample, and the pyfixest object itself (`fit`).
+
+    `to_frame()` columns: term, estimate, std_error, statistic, p_value, ci_low, ci_high.
+    `provenance`: the data file (or store), formula, years, flows, clustering.
+    """
+
+    COLUMNS = {"term": "covariate", "estimate": "coefficient", "std_error": "standard error", "statistic": "z statistic",
+               "p_value": "two-sided p-value", "ci_low": "95% interval, low", "ci_high": "95% interval, high"}
+
     formula: str
     nobs: int
-    coefficients: pd.DataFrame  # term, estimate, std_error, statistic, p_value, ci_low, ci_high
+    coefficients: pd.DataFrame
     vcov: str
     pseudo_r2: float | None
     deviance: float | None
     sample: dict[str, Any] = field(default_factory=dict)
+    provenance: dict[str, Any] = field(default_factory=dict)
+    fit: Any = field(default=None, repr=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.coefficients.copy()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -121,7 +145,27 @@ class EstimateResult:
             "pseudo_r2": self.pseudo_r2,
             "deviance": self.deviance,
             "sample": self.sample,
+            "provenance": self.provenance,
         }
+
+    def summary(self) -> str:
+        terms = "; ".join(f"{r.term} {r.estimate:.3f} ({r.std_error:.3f})" for r in self.coefficients.itertuples())
+        years = self.sample.get("years") or []
+        span = f"{years[0]}-{years[-1]}" if years else "all years"
+        r2 = "" if self.pseudo_r2 is None else f", pseudo R2 {self.pseudo_r2:.3f}"
+        flows = "" if self.sample.get("intra_national") else ", international flows only"
+        return f"PPML of {self.formula} on {self.nobs:,} observations ({span}{flows}{r2}): {terms}; standard errors {self.vcov}, in brackets."
+
+    def plot(self):
+        """The coefficients with their 95% intervals."""
+        import plotly.graph_objects as go
+
+        c = self.coefficients
+        fig = go.Figure(go.Scatter(x=c["estimate"], y=c["term"], mode="markers",
+                                   error_x={"type": "data", "symmetric": False, "array": c["ci_high"] - c["estimate"],
+                                            "arrayminus": c["estimate"] - c["ci_low"]}))
+        fig.update_layout(title=f"PPML estimates, 95% intervals ({self.nobs:,} obs.)", xaxis_title="coefficient")
+        return fig
 
 
 def formula_columns(formula: str) -> list[str]:
@@ -138,6 +182,47 @@ def select_sample(df: pd.DataFrame, years: list[int] | None, intra: bool) -> pd.
     return out
 
 
+def ppml(formula: str, data: pd.DataFrame, vcov: Any = "hetero", offset: str | None = None, **options: Any):
+    """pyfixest's `fepois`, behind the checks that keep bad data out of it.
+
+    pyfixest's Rust demeaner aborts the whole process (`demean.rs ... unwrap() on a None value`) when
+    a value is infinite, so nothing non-finite may reach it: an infinite covariate is an error here;
+    a missing one drops its row, as in pyfixest (the count is the result's `nobs`). Coefficients that
+    come back non-finite, or dropped as collinear, are errors too.
+    """
+    import pyfixest as pf
+
+    columns = [c for c in dict.fromkeys(formula_columns(formula) + ([offset] if offset else [])) if c]
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise InputError(f"formula names column(s) not in the data: {', '.join(missing)}")
+    numeric = [c for c in columns if pd.api.types.is_numeric_dtype(data[c])]
+    infinite = [c for c in numeric if np.isinf(data[c].to_numpy(dtype=float)).any()]
+    if infinite:
+        raise InputError(f"infinite values in {', '.join(infinite)}: PPML needs finite covariates")
+    depvar = formula.split("~", 1)[0].strip()
+    if depvar in numeric and (data[depvar] < 0).any():
+        raise InputError(f"{depvar} has negative values: PPML needs non-negative flows")
+    if depvar in numeric and not (data[depvar] > 0).any():
+        raise InputError(f"{depvar} is zero in every observation: nothing to estimate")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pyfixest warns about every dropped singleton; the count is nobs
+        try:
+            fit = pf.fepois(formula, data=data, vcov=vcov, offset=offset, **options)
+        except Exception as exc:  # pyfixest raises ValueError/RuntimeError subclasses on bad designs
+            raise InputError(f"estimation failed: {exc}".split("\n")[0]) from None
+        coef = fit.coef()  # warns when there are no regressors
+    rhs = formula.split("~", 1)[1].split("|", 1)[0]
+    wanted = [t.strip() for t in rhs.split("+") if t.strip() and t.strip() != "1"]
+    dropped = [t for t in wanted if t not in coef.index]
+    if dropped:
+        raise InputError(f"singular design: {', '.join(dropped)} collinear with the fixed effects or other covariates")
+    bad = [t for t in wanted if not np.isfinite(coef[t])]
+    if bad:
+        raise InputError(f"estimation did not converge: non-finite estimate for {', '.join(bad)}")
+    return fit
+
+
 def estimate(
     df: pd.DataFrame,
     formula: str = DEFAULT_FORMULA,
@@ -148,24 +233,11 @@ def estimate(
     """PPML with fixed effects (pyfixest `fepois`), standard errors clustered by `cluster`."""
     import pyfixest as pf
 
-    missing = [c for c in formula_columns(formula) if c not in df.columns]
-    if missing:
-        raise InputError(f"formula names column(s) not in the data: {', '.join(missing)}")
     sample = select_sample(df, years, intra)
     vcov: Any = {"CRV1": cluster} if cluster else "hetero"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            # Stata's ppml adjusts clustered errors by G/(G-1) only; so does this, to match published tables.
-            fit = pf.fepois(formula, data=sample, vcov=vcov, ssc=pf.ssc(k_adj=False))
-        except Exception as exc:  # pyfixest raises ValueError/RuntimeError subclasses on bad designs
-            raise InputError(f"estimation failed: {exc}".split("\n")[0]) from None
-    rhs = formula.split("~", 1)[1].split("|", 1)[0]
-    wanted = [t.strip() for t in rhs.split("+") if t.strip() and t.strip() != "1"]
+    # Stata's ppml adjusts clustered errors by G/(G-1) only; so does this, to match published tables.
+    fit = ppml(formula, sample, vcov, ssc=pf.ssc(k_adj=False))
     tidy = fit.tidy().reset_index()
-    dropped = [t for t in wanted if t not in set(tidy["Coefficient"])]
-    if dropped:
-        raise InputError(f"singular design: {', '.join(dropped)} collinear with the fixed effects or other covariates")
     coefs = pd.DataFrame({
         "term": tidy["Coefficient"],
         "estimate": tidy["Estimate"],
@@ -175,6 +247,7 @@ def estimate(
         "ci_low": tidy["2.5%"],
         "ci_high": tidy["97.5%"],
     })
+    sample_years = sorted(int(y) for y in sample["year"].unique())
     return EstimateResult(
         formula=formula,
         nobs=int(fit._N),
@@ -182,7 +255,10 @@ def estimate(
         vcov=f"clustered by {cluster}" if cluster else "heteroskedasticity-robust",
         pseudo_r2=_float(getattr(fit, "_pseudo_r2", None)),
         deviance=_float(getattr(fit, "deviance", None)),
-        sample={"years": sorted(int(y) for y in sample["year"].unique()), "intra_national": intra},
+        sample={"years": sample_years, "intra_national": intra},
+        provenance={"data": df.attrs.get("source"), "formula": formula, "years": sample_years,
+                    "intra_national": intra, "cluster": cluster, "estimator": "pyfixest.fepois"},
+        fit=fit,
     )
 
 
