@@ -44,7 +44,8 @@ def test_user_rates_table_and_missing_period(store, write) -> None:
         ("Atlantis,IL,Total,EXPORT,NORMAL,Aug. 2024,1", r":3: column REPORTER: unknown country code 'Atlantis'"),
         ("Greece,IL,Total,EXPORT,NORMAL,Augustus 2024,1", r":3: column PERIOD: unreadable period"),
         ("Greece,IL,Total,TRANSIT,NORMAL,Aug. 2024,1", r":3: column FLOW: flow 'TRANSIT'"),
-        ("Greece,IL,720810,EXPORT,NORMAL,Aug. 2021,1", r"mixed HS revisions"),
+        ("Greece,IL,720810,EXPORT,NORMAL,Aug. 2024,\"1.234,56\"", r":3: column VALUE_IN_EUR: ambiguous decimal separator"),
+        ("Greece,IL,72081,EXPORT,NORMAL,Aug. 2024,1", r":3: column PRODUCT: not an HS/CN code or Total: '72081'"),
         ("Greece,IL,Total,EXPORT", r":3: expected 7 fields, found 4"),
     ],
 )

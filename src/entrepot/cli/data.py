@@ -25,6 +25,10 @@ def ingest(
     country_codes: Annotated[
         Path | None, typer.Option("--country-codes", help="BACI's country_codes_V*.csv, to read its numeric codes.")
     ] = None,
+    country_names: Annotated[
+        Path | None,
+        typer.Option("--countries", help="CSV of name,code for country names no rule resolves (the error lists them)."),
+    ] = None,
     rates: Annotated[
         Path | None, typer.Option("--rates", help="Monthly EUR/USD rates CSV (period,usd_per_eur) for Comext.")
     ] = None,
@@ -38,13 +42,15 @@ def ingest(
     store: StoreOpt = None,
 ) -> None:
     """Read trade files into the store; each file goes in whole or not at all."""
-    given = {"hs_rev": hs_rev, "country_codes": country_codes, "rates": rates, "map": mapping, "value_scale": value_scale}
+    given = {"hs_rev": hs_rev, "country_codes": country_codes, "countries": country_names, "rates": rates, "map": mapping, "value_scale": value_scale}
     options = {k: v for k, v in given.items() if v is not None}
     with Store(store_path(store)) as st:
         for path in _with_progress(paths):
             res = ingest_file(st, path, fmt, options)
             state = "already in the store" if res.skipped else f"{res.rows:,} rows"
             typer.echo(f"{path}: {res.format}, {state} (batch {res.batch_id})")
+            for note in res.notes:
+                typer.echo(f"  note: {note}")
 
 
 def _with_progress(paths: list[Path]) -> Iterator[Path]:

@@ -16,6 +16,21 @@ import duckdb
 from entrepot.errors import InputError
 
 
+class Written(int):
+    """The rows an adapter wrote, with notes for the user on what it left out and why.
+
+    An adapter may return a plain int; `Written(n, ["left out 12 breakdown rows: ..."])` adds notes
+    that `entrepot ingest` prints beside the row count (nothing is left out without a word).
+    """
+
+    notes: tuple[str, ...]
+
+    def __new__(cls, rows: int, notes: list[str] | tuple[str, ...] = ()) -> Written:
+        self = super().__new__(cls, rows)
+        self.notes = tuple(notes)
+        return self
+
+
 class Adapter(Protocol):
     name: str
 

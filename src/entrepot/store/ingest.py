@@ -20,6 +20,7 @@ class IngestResult:
     format: str
     rows: int
     skipped: bool  # already in the store (same content hash)
+    notes: tuple[str, ...] = ()  # what the adapter left out and why (breakdown rows...)
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -53,7 +54,7 @@ def ingest_file(store: Store, path: str | Path, fmt: str = "auto", options: dict
             "INSERT INTO batches VALUES (?, ?, ?, ?, ?, now(), ?)",
             [batch_id, sha, str(path.resolve()), adapter.name, rows, json.dumps(options, default=str, sort_keys=True)],
         )
-    return IngestResult(path, batch_id, adapter.name, rows, skipped=False)
+    return IngestResult(path, batch_id, adapter.name, int(rows), skipped=False, notes=getattr(rows, "notes", ()))
 
 
 def check_batch(con, path: Path, batch_id: str) -> None:
@@ -76,8 +77,3 @@ def check_batch(con, path: Path, batch_id: str) -> None:
         ).fetchone()
         if bad:
             raise InputError(f"{reason} (row {bad})", path=path)
-    n_revs = con.execute(
-        "SELECT count(DISTINCT hs_rev) FROM flows WHERE batch_id = ? AND hs_rev IS NOT NULL", [batch_id]
-    ).fetchone()[0]
-    if n_revs > 1:
-        raise InputError("mixed HS revisions in one file; split it by revision", path=path)
