@@ -57,7 +57,8 @@ FRENCH = "real/comext/marylev_eu27_year_french_Relational_View_2024-11-25T10_45_
 FRENCH_EXPECTED = {
     "Suisse (incl. Liechtenstein 'LI' -> 1994)": "CHE", "Soudan (incl. Soudan du Sud 'SS' -> 2012)": "SDN",
     "Soudan du Sud": "SSD", "Comores (incl. Mayotte 'YT' -> 1976)": "COM", "Samoa américaines": "ASM", "Samoa": "WSM",
-    "Liechtenstein": "LIE", "Russie, Fédération de": "RUS", "Royaume-Uni": "GBR", "Etats-Unis (incl. Ile Navassa (partie de 'UM') de 1995 -> 2000)": "USA",
+    "Liechtenstein": "LIE", "Russie, Fédération de": "RUS", "Royaume-Uni": "GBR",
+    "Etats-Unis (incl. Ile Navassa (partie de 'UM') de 1995 -> 2000)": "USA",
     "Territoire palestinien occupé (Cisjordanie (incl. Jérusalem-Est) et bande de Gaza)": "PSE",
     "Israël (incl. Cisjordanie/Bande de Gaza 'XP' -> 1994)": "ISR", "Taïwan": "TWN", "Kosovo": "XKX",
     "Ceuta (incl. Melilla 'XL' -> 1998)": "XC", "Melilla": "XL", "Haute mer": "QP", "Serbie": "SRB",
