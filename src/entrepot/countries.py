@@ -35,6 +35,8 @@ AREAS: dict[str, str] = {
     "EXTRA_EU27": "Extra-EU27 (partners outside the EU)",
     "INTRA_EU27": "Intra-EU27 (partners inside the EU)",
     "BLX": "Belgium-Luxembourg (reported together before 1999)",
+    "SACU": "Southern African Customs Union (reported together before 2000)",
+    "EFTA_NES": "Europe EFTA, not elsewhere specified",
     "XC": "Ceuta",
     "XL": "Melilla",
     "QP": "High seas",
@@ -83,6 +85,9 @@ TRADE_NUMERIC: dict[int, str] = {
     720: "YMD",  # Democratic Yemen
     886: "YEM",  # Arab Republic of Yemen: ISO's YE throughout
     80: "ATB",  # British Antarctic Territory
+    711: "SACU",  # Southern African Customs Union, before 2000
+    697: "EFTA_NES",  # Europe EFTA, n.e.s.
+    849: "PUS",  # US Miscellaneous Pacific Islands (ISO 3166-3)
 }
 
 # Retired ISO 3166 alpha-3 codes of the same territory under a new code (renames, not splits or

@@ -68,6 +68,13 @@ BATCHES: tuple[Column, ...] = (
     Column("options", "VARCHAR", doc="JSON of the adapter options used"),
 )
 
+PRODUCTS: tuple[Column, ...] = (
+    Column("hs_rev", "VARCHAR", doc="HS92 ... HS22"),
+    Column("product", "VARCHAR", doc="HS6 code with leading zeros"),
+    Column("description", "VARCHAR"),
+    Column("source", "VARCHAR", doc="the table it came from, e.g. 'BACI V202501'"),
+)
+
 SCHEMA_VERSION = 1
 
 
@@ -80,6 +87,7 @@ DDL: tuple[str, ...] = (
     _ddl("flows", FLOWS),
     _ddl("batches", BATCHES, ",\n  PRIMARY KEY (batch_id),\n  UNIQUE (sha256)"),
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+    _ddl("products", PRODUCTS, ",\n  PRIMARY KEY (hs_rev, product)"),  # descriptions for reports (BACI's product_codes)
 )
 
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -11,14 +12,15 @@ import typer
 
 from entrepot.cli import app
 from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.io.release import releases
 from entrepot.store import Store
-from entrepot.store.ingest import ingest_file
+from entrepot.store.ingest import ingest_release
 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files to ingest.", show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", help="auto, baci, comtrade, comext, stata or csv.")] = "auto",
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives (.zip, .gz, .7z) to ingest.", show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", help="auto, baci, comtrade, comext, comext-bulk, wits, stata or csv.")] = "auto",
     hs_rev: Annotated[
         str | None, typer.Option("--hs-rev", help="HS revision (HS92 ... HS22) when the file name does not say.")
     ] = None,
@@ -41,27 +43,52 @@ def ingest(
     ] = None,
     store: StoreOpt = None,
 ) -> None:
-    """Read trade files into the store; each file goes in whole or not at all."""
-    given = {"hs_rev": hs_rev, "country_codes": country_codes, "countries": country_names, "rates": rates, "map": mapping, "value_scale": value_scale}
+    """Read trade files, release folders and archives (.zip, .gz, .7z) into the store.
+
+    Each file goes in whole or not at all; a release (a folder or archive, such as a BACI release with
+    its country and product tables and Readme) goes in whole, read through its own country table.
+    """
+    given = {"hs_rev": hs_rev, "country_codes": country_codes, "countries": country_names, "rates": rates,
+             "map": mapping, "value_scale": value_scale}
     options = {k: v for k, v in given.items() if v is not None}
-    with Store(store_path(store)) as st:
-        for path in _with_progress(paths):
-            res = ingest_file(st, path, fmt, options)
-            state = "already in the store" if res.skipped else f"{res.rows:,} rows"
-            typer.echo(f"{path}: {res.format}, {state} (batch {res.batch_id})")
-            for note in res.notes:
-                typer.echo(f"  note: {note}")
+    rels = releases(paths)
+    with Store(store_path(store)) as st, _progress(sum(len(r.members) for r in rels)) as step:
+        for rel in rels:
+            for res in ingest_release(st, rel, fmt, options, step):
+                if res.format in ("country_codes", "product_codes", "readme"):
+                    typer.echo(f"{res.path}: {res.notes[0]}")
+                    continue
+                state = "already in the store" if res.skipped else f"{res.rows:,} rows"
+                batch = f" (batch {res.batch_id})" if res.batch_id else ""
+                typer.echo(f"{res.path}: {res.format}, {state}{batch}")
+                for note in res.notes:
+                    typer.echo(f"  note: {note}")
 
 
-def _with_progress(paths: list[Path]) -> Iterator[Path]:
-    """The files, with a progress bar (files done, time) on stderr when it is a terminal; quiet otherwise."""
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A callback advancing a progress bar (files done of all, the file being read, time) on stderr
+    when it is a terminal; a no-op otherwise (pipes, --json, tests)."""
     if not sys.stderr.isatty():
-        yield from paths
+        yield lambda label: None
         return
     from rich.console import Console
-    from rich.progress import track
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    yield from track(paths, description="ingesting", console=Console(stderr=True), transient=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("ingesting", total=total)
+        started = False
+
+        def step(label: str) -> None:
+            nonlocal started
+            if started:
+                bar.advance(task)
+            started = True
+            bar.update(task, description=Path(label.split("!")[-1]).name)
+
+        yield step
+        bar.update(task, completed=total)
 
 
 @app.command()
