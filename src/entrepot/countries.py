@@ -37,6 +37,8 @@ AREAS: dict[str, str] = {
     "BLX": "Belgium-Luxembourg (reported together before 1999)",
     "SACU": "Southern African Customs Union (reported together before 2000)",
     "EFTA_NES": "Europe EFTA, not elsewhere specified",
+    "XI": "United Kingdom (Northern Ireland), in EU statistics from 2021",
+    "XU": "United Kingdom (excluding Northern Ireland), in EU statistics from 2021",
     "XC": "Ceuta",
     "XL": "Melilla",
     "QP": "High seas",
