@@ -165,3 +165,17 @@ def test_readmes_alone_are_recognised(store, release) -> None:
     for readme in ("real/baci/onecampaign_baci_readme_V202201.txt", "real/baci/oyoobin_Readme_V202501_annotated.txt"):
         assert [r.format for r in ingest_paths(store, [shared_file(readme)])] == ["readme"]
     assert snapshot(store) == (0, 0)
+
+
+def test_cli_release_folder_and_notes(cli, release) -> None:
+    result = cli("ingest", release)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].endswith("Readme.txt: readme: recognised, nothing to store")
+    assert any("product table: 5,609 descriptions kept for reports" in line for line in lines)
+    assert lines[-1].startswith(f"{release}/BACI_HS22_Y2022_V202401b.csv: baci, 9 rows (batch ")
+
+
+def test_cli_missing_folder_is_one_line(cli, tmp_path) -> None:
+    result = cli("ingest", tmp_path / "nowhere")
+    assert result.exit_code == 2 and "no such file or folder" in result.output and result.output.strip().count("\n") == 0
