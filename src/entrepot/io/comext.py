@@ -67,6 +67,16 @@ def load_rates(path: Path | None = None) -> pd.Series:
     return rates
 
 
+def usd_per_eur(year: pd.Series, month: pd.Series, options: dict[str, Any]) -> pd.Series:
+    """The rate for each period (NA where the table has none): the month's, or for a year (month NA)
+    the mean of its twelve months; a year the table covers only in part has none."""
+    rates = load_rates(Path(options["rates"]) if options.get("rates") else None)
+    by_year = rates.groupby(rates.index.str[:4])
+    annual = by_year.mean()[by_year.count() == 12]
+    key = year.astype(str) + "-" + month.astype("string").str.zfill(2)
+    return key.map(rates).where(month.notna(), year.astype(str).map(annual))
+
+
 def _plain(text: pd.Series) -> pd.Series:
     """Upper case without accents or dots: 'août 2024' -> 'AOUT 2024', 'Jan.-Dec. 2016' -> 'JAN-DEC 2016'."""
     import unicodedata
@@ -140,12 +150,7 @@ class Comext:
         raw.where(~ok, "PRODUCT", lambda v: f"not an HS/CN code or Total: {v!r} (HS2, HS4, HS6 or CN8 digits)")
         product = product.where(~total, schema.TOTAL).where(product.str.len() != 8, product.str[:6])
 
-        rates = load_rates(Path(options["rates"]) if options.get("rates") else None)
-        key = year.astype(str) + "-" + month.astype("string").str.zfill(2)
-        # A year's rate is the mean of its twelve months; a year the table covers only in part has none.
-        by_year = rates.groupby(rates.index.str[:4])
-        annual = by_year.mean()[by_year.count() == 12]
-        rate = key.map(rates).where(month.notna(), year.astype(str).map(annual))
+        rate = usd_per_eur(year, month, options)
         raw.where(rate.isna(), "PERIOD", lambda v: f"no EUR/USD rate for {v!r} in the rates table")
         procedure = _plain(raw.text("STAT_PROCEDURE")).fillna("") if "STAT_PROCEDURE" in raw.df.columns else ""
         who = raw.countries(["REPORTER", "PARTNER"], options=options)

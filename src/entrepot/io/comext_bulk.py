@@ -30,7 +30,7 @@ from entrepot.errors import InputError
 from entrepot.io import Written
 from entrepot.io._csvsql import csv_error, sql_str
 from entrepot.io._frame import country_map
-from entrepot.io.comext import hs_revision_for, load_rates, parse_period
+from entrepot.io.comext import hs_revision_for, parse_period, usd_per_eur
 
 # canonical field -> the column names of the v2 and v1 layouts
 FIELDS = {
@@ -102,11 +102,7 @@ class ComextBulk:
         if year.isna().any():
             bad = periods[year.isna().to_numpy()].iloc[0]
             fail(f"period = {sql_str(bad)}", "period", "unreadable period {period!r} (YYYYMM, or YYYY52 for a year)")
-        rates = load_rates(Path(options["rates"]) if options.get("rates") else None)
-        by_year = rates.groupby(rates.index.str[:4])
-        annual = by_year.mean()[by_year.count() == 12]
-        key = year.astype(str) + "-" + month.astype("string").str.zfill(2)
-        rate = key.map(rates).where(month.notna(), year.astype(str).map(annual))
+        rate = usd_per_eur(year, month, options)
         if rate.isna().any():
             bad = periods[rate.isna().to_numpy()].iloc[0]
             fail(f"period = {sql_str(bad)}", "period", "no EUR/USD rate for {period!r} in the rates table")
