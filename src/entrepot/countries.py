@@ -167,6 +167,9 @@ SOURCE_NAMES: dict[str, str] = {
     "soudan": "SDN", "soudan du sud": "SSD", "comores": "COM", "suisse": "CHE",
     "bonaire saint eustache et saba": "BES", "wallis et futuna": "WLF", "tchequie": "CZE",
     "viet nam": "VNM", "yemen": "YEM", "kosovo": "XKX", "tokelaou": "TKL",
+    # Eurostat's German names that ISO's German names do not match exactly
+    "russland": "RUS", "weissrussland": "BLR", "syrien": "SYR", "iran": "IRN", "laos": "LAO", "moldau": "MDA",
+    "vereinigte staaten von amerika": "USA", "korea sud": "KOR", "korea nord": "PRK", "sudkorea": "KOR", "nordkorea": "PRK",
 }
 
 
@@ -259,7 +262,7 @@ def _key(name: str) -> str:
     """A name compared without case, accents, punctuation or extra spaces: 'Côte d’Ivoire' -> 'cote d ivoire'."""
     import unicodedata
 
-    text = "".join(ch for ch in unicodedata.normalize("NFKD", name) if not unicodedata.combining(ch)).lower()
+    text = "".join(ch for ch in unicodedata.normalize("NFKD", name.replace("ß", "ss")) if not unicodedata.combining(ch)).lower()
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 

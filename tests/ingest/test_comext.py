@@ -85,3 +85,16 @@ def test_cli_bad_row_is_one_line_exit_2(cli, write) -> None:
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert "c.csv:2: column VALUE_IN_EUR: not a number" in result.output
+
+
+@pytest.mark.parametrize("reporter, partner, flow, period, expected", [
+    ("Deutschland", "Russland", "AUSFUHR", "Okt. 2024", ("DEU", "RUS", "export", "2024-10")),
+    ("Allemagne", "Russie, Fédération de", "IMPORTATION", "févr. 2024", ("DEU", "RUS", "import", "2024-02")),
+    ("Frankreich", "Vereinigte Staaten", "EINFUHR", "Jan.-Dez. 2023", ("FRA", "USA", "import", "2023")),
+    ("DE-Germany", "US-United States", "1-IMPORT", "202352-Jan.-Dec. 2023", ("DEU", "USA", "import", "2023")),
+])
+def test_browser_in_german_french_and_code_labels(store, write, reporter, partner, flow, period, expected) -> None:
+    path = write("c.csv", HEADER + f'"{reporter}","{partner}","Total","{flow}","Total","{period}",100\n')
+    ingest_file(store, path)
+    row = store.query("SELECT reporter, partner, flow, period FROM flows").iloc[0]
+    assert tuple(row) == expected

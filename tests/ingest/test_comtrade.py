@@ -17,9 +17,10 @@ LEGACY_HEADER = (
 )
 
 
-def legacy_row(flow: str = "1", partner: str = "792", value: str = "924000000", cls: str = "H4", cmd: str = "TOTAL") -> str:
+def legacy_row(flow: str = "1", partner: str = "792", value: str = "924000000", cls: str = "H4", cmd: str = "TOTAL",
+               level: str = "0") -> str:
     return (
-        f"{cls},2025,2025,2025,0,0,{flow},Import,376,Israel,ISR,{partner},Türkiye,TUR,,,,,,,,{cmd},"
+        f"{cls},2025,2025,2025,{level},0,{flow},Import,376,Israel,ISR,{partner},Türkiye,TUR,,,,,,,,{cmd},"
         f"All Commodities,1,No Quantity,,,,,,,{value},,,0\r\n"
     )
 
@@ -63,6 +64,7 @@ def test_legacy_bulk_csv_latin1(store, write) -> None:
         (legacy_row(value="12x"), r":3: column Trade Value \(US\$\): not a number: '12x'"),
         (legacy_row(partner="1234"), r":3: column Partner Code: unknown country code '1234'"),
         (legacy_row(flow="7"), r":3: column Trade Flow Code: unknown trade flow code '7'"),
+        (legacy_row(cmd="10121", level="4"), r":3: column Commodity Code: HS code '10121' does not have the digits of its aggregate level"),
         (legacy_row(cmd="1234567"), r":3: column Commodity Code: not an HS code \(2, 4 or 6 digits\) or TOTAL: '1234567'"),
         (legacy_row(value='"1.234,56"'), r":3: column Trade Value \(US\$\): ambiguous decimal separator in '1.234,56'"),
         (legacy_row(cls="S3"), r":3: column Classification: classification 'S3' is not an HS revision"),

@@ -50,6 +50,7 @@ LEGACY = {
     "flowDesc": "Trade Flow",
     "classificationCode": "Classification",
     "cmdCode": "Commodity Code",
+    "aggrLevel": "Aggregate Level",
     "primaryValue": "Trade Value (US$)",
     "netWgt": "Netweight (kg)",
     "qty": "Qty",
@@ -143,7 +144,12 @@ def hs_codes(raw: Raw, column: str) -> pd.Series:
     ok = cmd.str.fullmatch(r"\d{1,6}").fillna(False) | cmd.eq("TOTAL")
     raw.where(~ok, column, lambda v: f"not an HS code (2, 4 or 6 digits) or TOTAL: {v!r}")
     odd = cmd.str.len() % 2 == 1
-    return cmd.where(~odd, "0" + cmd).where(cmd.ne("TOTAL"), schema.TOTAL)
+    product = cmd.where(~odd, "0" + cmd)
+    if "aggrLevel" in raw.df.columns:  # where the file states each code's level, the code must have it
+        level = pd.to_numeric(raw.text("aggrLevel"), errors="coerce")
+        wrong = level.isin([2, 4, 6]) & cmd.ne("TOTAL") & (product.str.len() != level)
+        raw.where(wrong.fillna(False), column, lambda v: f"HS code {v!r} does not have the digits of its aggregate level")
+    return product.where(cmd.ne("TOTAL"), schema.TOTAL)
 
 
 def canonical(raw: Raw, options: dict[str, Any]) -> tuple[dict[str, object], list[str]]:
