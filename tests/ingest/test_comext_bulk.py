@@ -77,3 +77,9 @@ def test_bad_rows_reject_the_file(store, write, row, expected: str) -> None:
     with pytest.raises(InputError, match=expected):
         ingest_paths(store, [path])
     assert snapshot(store) == (0, 0)
+
+
+def test_metadata_txt_beside_a_bulk_file_is_recognised(store, tmp_path) -> None:
+    (tmp_path / "full_v2_202401.dat").write_text(dat(ROWS[:1]))
+    (tmp_path / "FLOW.txt").write_text("1\tImport\n2\tExport\n")
+    assert [r.format for r in ingest_paths(store, [tmp_path])] == ["readme", "comext-bulk"]

@@ -119,3 +119,19 @@ def test_legacy_flow_letters_need_a_known_letter(store, write) -> None:
     bad = write("cement.csv", "\n".join(lines) + "\n")
     with pytest.raises(InputError, match=r"cement.csv:3: column Trade Flow: unknown trade flow 'Q'"):
         ingest_file(store, bad)
+
+
+def test_comtrade_plus_bulk_file_tab_separated_txt_gz(store, tmp_path) -> None:
+    import gzip
+
+    source = rows_of(shared_file("real/comtrade/methakanb_thailand_TradeData.csv"), "latin-1")
+    header = list(source[0])[:47]
+    text = "\t".join(header) + "\n" + "".join("\t".join(r[h] for h in header) + "\n" for r in source)
+    path = tmp_path / "COMTRADE-FINAL-CA764-2014-H4.txt.gz"
+    with gzip.open(path, "wt", encoding="utf-8") as fh:
+        fh.write(text)
+    from entrepot.store.ingest import ingest_paths
+
+    res = ingest_paths(store, [path])
+    assert [r.format for r in res] == ["comtrade"] and res[0].rows == len(source) == store.row_count()
+    assert store.query("SELECT sum(value_usd) AS v FROM flows").v.item() == sum(float(r["primaryValue"]) for r in source)

@@ -143,13 +143,18 @@ class Raw:
                             "country in the same flow: give the right code of each with --countries FILE (CSV name,code)")
 
 
-def read_csv_rows(path: Path, delimiter: str = ",") -> Raw:
+def read_csv_rows(path: Path, delimiter: str | None = None) -> Raw:
     """Read a whole CSV as text with each row's physical line; a row with a wrong field count is an error.
 
     The csv module is used rather than pandas because pandas pads short (truncated) rows silently.
     Encoding: UTF-8 (with or without BOM), else Latin-1, as Comtrade and Eurostat downloads come.
+    The delimiter is the header line's commonest of `,`, tab, `;` and `|` unless given (Comtrade+
+    bulk files are tab-separated).
     """
     data = path.read_bytes()
+    if delimiter is None:
+        first = data.split(b"\n", 1)[0]
+        delimiter = max((",", "\t", ";", "|"), key=lambda d: first.count(d.encode()))
     fast = _read_with_duckdb(path, data, delimiter)
     if fast is not None:
         return fast

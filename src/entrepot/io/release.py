@@ -29,8 +29,9 @@ _VERSION = re.compile(r"_V(\d{6}[a-z]?)(?=[._]|$)", re.I)
 _BACI = re.compile(r"^BACI_HS\d\d_Y\d{4}", re.I)
 _COUNTRY_TABLE = re.compile(r"^country_codes.*\.csv$", re.I)
 _PRODUCT_TABLE = re.compile(r"^product_codes.*\.csv$", re.I)
-# Readmes, notes and documentation: recognised and left alone (a .txt beside Comext bulk files is metadata).
-_README = re.compile(r"^(readme|read_me|notes?|licen[cs]e)\b.*|.*\.(txt|pdf|md|html?|docx?|rtf)$", re.I)
+# Readmes, notes and documentation: recognised and left alone. A `.txt` is a readme unless an adapter
+# knows its header (Comtrade+ bulk files are tab-separated `.txt`; Comext's FLOW.txt is metadata).
+_README = re.compile(r"^(readme|read_me|notes?|licen[cs]e)\b.*|.*\.(pdf|md|html?|docx?|rtf)$", re.I)
 # Bulk-download metadata next to Comext files (FLOW.txt, PARTNERS.txt...), and OS clutter.
 _SKIP = re.compile(r"^(\.|__MACOSX|Thumbs\.db$|desktop\.ini$)", re.I)
 
@@ -79,7 +80,8 @@ class Release:
         return [m for m in self.members if m.kind == kind]
 
 
-def kind_of(name: str) -> str:
+def kind_of(name: str, head: str | None = None) -> str:
+    """What a file is, from its name (and, for a `.txt`, its first line `head` if known)."""
     base = Path(name).name
     if _COUNTRY_TABLE.match(base):
         return "country_codes"
@@ -87,7 +89,19 @@ def kind_of(name: str) -> str:
         return "product_codes"
     if _README.match(base):
         return "readme"
+    if base.lower().endswith(".txt") and not _is_data(head):
+        return "readme"
     return "trade"
+
+
+def _is_data(head: str | None) -> bool:
+    """Whether an adapter knows this header (`None`: not looked at yet, assume data)."""
+    if head is None:
+        return True
+    from entrepot import io
+
+    io._load_all()
+    return any(a.sniff(Path("x.txt"), head) for a in io._REGISTRY.values())
 
 
 def releases(paths: list[Path]) -> list[Release]:
@@ -102,7 +116,7 @@ def releases(paths: list[Path]) -> list[Release]:
             files = sorted(p for p in path.rglob("*") if p.is_file() and not any(_SKIP.match(part) for part in p.relative_to(path).parts))
             if not files:
                 raise InputError("empty folder: no files to ingest", path=path)
-            out.append(Release(str(path), [Member(str(f), kind_of(f.name), f) for f in files]))
+            out.append(Release(str(path), [Member(str(f), kind_of(f.name, _head(f)), f) for f in files]))
         elif is_archive(path):
             out.append(Release(str(path), archive_members(path)))
         else:
@@ -110,7 +124,7 @@ def releases(paths: list[Path]) -> list[Release]:
             if parent not in loose:
                 loose[parent] = Release(str(path.parent))
                 out.append(loose[parent])
-            loose[parent].members.append(Member(str(path), kind_of(path.name), path))
+            loose[parent].members.append(Member(str(path), kind_of(path.name, _head(path)), path))
     for rel in loose.values():
         _add_sibling_country_table(Path(rel.label), rel)
     return out
@@ -128,6 +142,15 @@ def _add_sibling_country_table(folder: Path, rel: Release) -> None:
         rel.members.insert(0, Member(str(tables[0]), "country_codes", tables[0]))
 
 
+def _head(path: Path) -> str | None:
+    """The first bytes of a `.txt` (to tell data from a readme); None for other files."""
+    if not path.name.lower().endswith(".txt"):
+        return None
+    from entrepot.io import read_head
+
+    return read_head(path, 4096)
+
+
 def is_archive(path: Path) -> bool:
     return path.suffix.lower() in (".zip", ".gz", ".7z")
 
@@ -137,7 +160,7 @@ def archive_members(path: Path) -> list[Member]:
     suffix = path.suffix.lower()
     if suffix == ".gz":
         inner = path.name[: -len(path.suffix)]
-        return [Member(str(path), kind_of(inner), path, inner)]
+        return [Member(str(path), kind_of(inner, _peek(path, inner)), path, inner)]
     try:
         if suffix == ".zip":
             with zipfile.ZipFile(path) as zf:
@@ -156,7 +179,23 @@ def archive_members(path: Path) -> list[Member]:
     names = [n for n in names if not any(_SKIP.match(part) for part in Path(n).parts)]
     if not names:
         raise InputError("empty archive: no files to ingest", path=path)
-    return [Member(f"{path}!{n}", kind_of(n), path, n) for n in sorted(names)]
+    return [Member(f"{path}!{n}", kind_of(n, _peek(path, n)), path, n) for n in sorted(names)]
+
+
+def _peek(archive: Path, inner: str) -> str | None:
+    """The first bytes of a `.txt` member of a .gz or .zip, as text (None for other members and .7z)."""
+    if not inner.lower().endswith(".txt") or archive.suffix.lower() == ".7z":
+        return None
+    try:
+        if archive.suffix.lower() == ".gz":
+            with gzip.open(archive, "rb") as fh:
+                raw = fh.read(4096)
+        else:
+            with zipfile.ZipFile(archive) as zf, zf.open(inner) as fh:
+                raw = fh.read(4096)
+    except (OSError, EOFError, zipfile.BadZipFile) as exc:
+        raise InputError(f"not a readable {archive.suffix[1:]} archive: {exc}", path=archive) from None
+    return raw.decode("utf-8", "replace").lstrip("\ufeff")
 
 
 def _extract(archive: Path, inner: str, target: Path) -> None:
