@@ -32,8 +32,8 @@ _PRODUCT_TABLE = re.compile(r"^product_codes.*\.csv$", re.I)
 # Readmes, notes and documentation: recognised and left alone. A `.txt` is a readme unless an adapter
 # knows its header (Comtrade+ bulk files are tab-separated `.txt`; Comext's FLOW.txt is metadata).
 _README = re.compile(r"^(readme|read_me|notes?|licen[cs]e)\b.*|.*\.(pdf|md|html?|docx?|rtf)$", re.I)
-# Bulk-download metadata next to Comext files (FLOW.txt, PARTNERS.txt...), and OS clutter.
-_SKIP = re.compile(r"^(\.|__MACOSX|Thumbs\.db$|desktop\.ini$)", re.I)
+# Hidden files, OS clutter and DuckDB stores (a store kept in the data folder) are not ingested.
+_SKIP = re.compile(r"^(\.|__MACOSX|Thumbs\.db$|desktop\.ini$)|.*\.duckdb(\.wal)?$", re.I)
 
 
 @dataclass
