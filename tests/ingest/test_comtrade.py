@@ -91,3 +91,12 @@ def test_rows_keep_their_own_hs_revision(store, write) -> None:
     path = write("legacy.csv", LEGACY_HEADER + legacy_row(cls="H4") + legacy_row(cls="H5", partner="384"))
     ingest_file(store, path)
     assert store.query("SELECT partner, hs_rev FROM flows ORDER BY partner").values.tolist() == [["CIV", "HS17"], ["TUR", "HS12"]]
+
+
+def test_json_errors_name_the_original_record_after_breakdowns_are_left_out(store, write) -> None:
+    base = {"freqCode": "A", "period": "2025", "reporterCode": 376, "partnerCode": 792, "flowCode": "M",
+            "classificationCode": "H6", "cmdCode": "TOTAL", "primaryValue": 1.0, "partner2Code": 0, "customsCode": "C00", "motCode": 0}
+    records = [base | {"partner2Code": 300}, base, base | {"partnerCode": 1234}]
+    path = write("c.json", json.dumps({"data": records}))
+    with pytest.raises(InputError, match=r"column data\[2\]\.partnerCode: unknown country code '1234'"):
+        ingest_file(store, path)

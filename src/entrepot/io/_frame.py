@@ -42,6 +42,7 @@ class Raw:
         self.lines = lines
         self.record_key = record_key
         self.labels: dict[str, str] = {}  # internal column name -> the file's own, for messages
+        self.records = list(range(len(self.df)))  # each row's record number (JSON, Stata), kept by `keep`
 
     def rename(self, columns: dict[str, str]) -> None:
         """Use internal names for the file's columns; messages keep naming the file's columns."""
@@ -51,7 +52,7 @@ class Raw:
     def fail(self, position: int, column: str, reason: str) -> InputError:
         column = self.labels.get(column, column)
         if self.lines is None:
-            return InputError(reason, path=self.path, column=f"{self.record_key}[{position}].{column}")
+            return InputError(reason, path=self.path, column=f"{self.record_key}[{self.records[position]}].{column}")
         return InputError(reason, path=self.path, line=self.lines[position], column=column)
 
     def where(self, mask: pd.Series, column: str, reason: Callable[[str], str]) -> None:
@@ -59,6 +60,14 @@ class Raw:
         if mask.any():
             i = int(np.argmax(mask.to_numpy(dtype=bool)))
             raise self.fail(i, column, reason(str(self.df[column].iloc[i])))
+
+    def keep(self, mask: pd.Series) -> None:
+        """Keep only the rows where `mask` holds; messages still name their original line or record."""
+        kept = mask.to_numpy(dtype=bool)
+        self.df = self.df[kept].reset_index(drop=True)
+        self.records = [r for r, k in zip(self.records, kept, strict=True) if k]
+        if self.lines is not None:
+            self.lines = [n for n, k in zip(self.lines, kept, strict=True) if k]
 
     def text(self, column: str) -> pd.Series:
         return self.df[column].astype(ARROW_STR).str.strip()

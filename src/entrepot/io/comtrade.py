@@ -167,10 +167,7 @@ def canonical(raw: Raw, options: dict[str, Any]) -> tuple[dict[str, object], lis
     known = cls.isin(list(CLASSIFICATIONS) + ["HS"])
     raw.where(~known, "classificationCode", lambda v: f"classification {v!r} is not an HS revision (H0-H6)")
     product = hs_codes(raw, "cmdCode")
-    raw.df = raw.df[keep.to_numpy()]
-    if raw.lines is not None:
-        raw.lines = [n for n, k in zip(raw.lines, keep, strict=True) if k]
-    raw.df = raw.df.reset_index(drop=True)
+    raw.keep(keep)
     freq, period, cls, product = (s[keep.to_numpy()].reset_index(drop=True) for s in (freq, period, cls, product))
     year = period.str[:4].astype(int)
     month = period.str[4:6].where(freq.eq("M")).astype("Int64")
