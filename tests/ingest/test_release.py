@@ -179,3 +179,14 @@ def test_cli_release_folder_and_notes(cli, release) -> None:
 def test_cli_missing_folder_is_one_line(cli, tmp_path) -> None:
     result = cli("ingest", tmp_path / "nowhere")
     assert result.exit_code == 2 and "no such file or folder" in result.output and result.output.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--value-scale", "nan"], "--value-scale nan: must be a positive finite number"),
+    (["--value-scale", "-1000"], "--value-scale -1000.0: must be a positive finite number"),
+    (["--hs-rev", "HS2017"], "--hs-rev 'HS2017': choose from HS92"),
+    (["--countries", "nowhere.csv"], "nowhere.csv: --countries: no such file"),
+])
+def test_impossible_options_are_one_line(cli, release, args, expected: str) -> None:
+    result = cli("ingest", release, *args)
+    assert result.exit_code == 2 and expected in result.output and result.output.strip().count("\n") == 0

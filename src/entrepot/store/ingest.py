@@ -39,8 +39,9 @@ def ingest_file(
     store: Store, path: str | Path, fmt: str = "auto", options: dict[str, Any] | None = None, *, label: str | None = None
 ) -> IngestResult:
     """Read one file with its adapter into `store` in a single transaction."""
+    options = io.check_options(options or {})
     with store.transaction() as con:
-        return _write_file(store, con, Path(path), fmt, dict(options or {}), label)
+        return _write_file(store, con, Path(path), fmt, options, label)
 
 
 def _write_file(store: Store, con, path: Path, fmt: str, options: dict[str, Any], label: str | None) -> IngestResult:
@@ -86,7 +87,7 @@ def ingest_paths(
 def ingest_release(store: Store, rel: Release, fmt: str = "auto", options: dict[str, Any] | None = None,
                    progress: Callable[[str], None] | None = None) -> list[IngestResult]:
     """One release in one transaction (see `ingest_paths`)."""
-    options = dict(options or {})
+    options = io.check_options(options or {})
     tables = rel.of_kind("country_codes")
     if len(tables) > 1 and "country_codes" not in options:
         raise InputError(f"{len(tables)} country tables in one release ({', '.join(m.name for m in tables)}): keep one", path=rel.label)
