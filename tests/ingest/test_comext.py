@@ -92,6 +92,8 @@ def test_cli_bad_row_is_one_line_exit_2(cli, write) -> None:
     ("Allemagne", "Russie, Fédération de", "IMPORTATION", "févr. 2024", ("DEU", "RUS", "import", "2024-02")),
     ("Frankreich", "Vereinigte Staaten", "EINFUHR", "Jan.-Dez. 2023", ("FRA", "USA", "import", "2023")),
     ("DE-Germany", "US-United States", "1-IMPORT", "202352-Jan.-Dec. 2023", ("DEU", "USA", "import", "2023")),
+    ("EU27_2020", "RU", "2", "202408", ("EU27", "RUS", "export", "2024-08")),  # the codes display
+    ("EL", "XK", "1", "2024M08", ("GRC", "XKX", "import", "2024-08")),
 ])
 def test_browser_in_german_french_and_code_labels(store, write, reporter, partner, flow, period, expected) -> None:
     path = write("c.csv", HEADER + f'"{reporter}","{partner}","Total","{flow}","Total","{period}",100\n')

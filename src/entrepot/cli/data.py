@@ -25,7 +25,7 @@ def ingest(
         str | None, typer.Option("--hs-rev", help="HS revision (HS92 ... HS22) when the file name does not say.")
     ] = None,
     country_codes: Annotated[
-        Path | None, typer.Option("--country-codes", help="BACI's country_codes_V*.csv, to read its numeric codes.")
+        Path | None, typer.Option("--country-codes", help="BACI's country_codes_V*.csv (a release folder or zip brings its own).")
     ] = None,
     country_names: Annotated[
         Path | None,
