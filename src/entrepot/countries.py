@@ -290,8 +290,9 @@ def _iso_names() -> dict[str, str]:
 
 
 # A trailing qualifier Eurostat writes after a name: "(incl. ...)", "(excl. ...)", "(from 2007)",
-# "(depuis 2007)", "(ab 2007)", "(AT-01/1995, ...)" (a changing composition) or "(AT, BE, ...)" (members).
-_QUALIFIER = re.compile(r"^(incl|excl|inkl|ohne|including|excluding|from|since|depuis|ab|bis|until|jusqu|ou)\b"
+# "(depuis 2007)", "(ab 2007)", "(einschl. ...)", "(AT-01/1995, ...)" (a changing composition) or "(AT, BE,
+# ...)" (members).
+_QUALIFIER = re.compile(r"^(incl|excl|inkl|einschl|ausschl|ohne|including|excluding|from|since|depuis|seit|ab|bis|until|jusqu|ou)\b"
                         r"|^[A-Z]{2}(-\d\d/\d{4}(->\d\d/\d{4})?)?(, [A-Z]{2}(-\d\d/\d{4}(->\d\d/\d{4})?)?)*$"
                         r"|^\d{4}", re.I)
 
