@@ -83,16 +83,17 @@ class Raw:
         such as a decimal comma ("1.234,56", "12,5"), is rejected rather than guessed."""
         raw = self.text(column)
         blank = raw.isna() | raw.isin(BLANKS) | raw.isin(SUPPRESSED)
-        shape = raw.str.fullmatch(NUMBER).fillna(False)
-        bad = ~blank & ~shape
+        cleaned = raw.str.replace("[,\\s\u00a0']", "", regex=True)
+        num = pd.to_numeric(cleaned.where(~blank), errors="coerce")
+        # Only values with separators, or that did not read as finite numbers, need the shape check.
+        suspect = ~blank & (num.isna() | ~np.isfinite(num.fillna(0)) | cleaned.str.len().ne(raw.str.len()))
+        bad = suspect & ~raw.where(suspect, "0").str.fullmatch(NUMBER).fillna(False)
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
             comma = re.fullmatch(DECIMAL_COMMA, str(raw.iloc[i])) is not None
             reason = (f"ambiguous decimal separator in {raw.iloc[i]!r}: entrepot reads '.' as the decimal point and ','"
                       " only between groups of three digits") if comma else f"not a number: {raw.iloc[i]!r}"
             raise self.fail(i, column, reason)
-        cleaned = raw.str.replace("[,\\s\u00a0']", "", regex=True)
-        num = pd.to_numeric(cleaned.where(~blank), errors="coerce")
         if required and blank.any():
             i = int(np.argmax(blank.to_numpy()))
             raise self.fail(i, column, "blank value")

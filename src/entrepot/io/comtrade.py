@@ -210,7 +210,9 @@ def breakdowns(raw: Raw, notes: list[str]) -> pd.Series:
         return total
     parent = flow.map(SUB_FLOWS).fillna(flow)
     key = [raw.text(c).fillna("") for c in ("period", "reporterCode", "partnerCode", "cmdCode", "classificationCode")]
-    ident = pd.concat([*key, parent], axis=1).astype(str).agg("|".join, axis=1)
+    ident = key[0]
+    for part in [*key[1:], parent]:
+        ident = ident + "|" + part.fillna("")
     covered = ident.isin(set(ident[total]))
     parts = ~total
     note = (f"left out {int(parts.sum()):,} breakdown rows (by second partner, customs procedure, transport mode, "
