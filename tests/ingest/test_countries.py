@@ -19,7 +19,8 @@ HEADER = "REPORTER,PARTNER,PRODUCT,FLOW,STAT_PROCEDURE,PERIOD,VALUE_IN_EUR\n"
     ("Amerikanisch-Samoa", "ASM"),
     ("Netherlands Antilles", "ANT"),  # not ABW: kept as the ISO 3166-3 entity
     ("Serbia and Montenegro", "SCG"), ("USSR", "SUN"), ("Yugoslavia", "YUG"),
-    ("Schweiz (inkl. Liechtenstein)", "CHE"), ("Belgien (einschl. Luxemburg)", "BEL"), ("Montenegro (seit 2007)", "MNE"), ("Vereinigte Staaten", "USA"), ("Türkei", "TUR"),
+    ("Schweiz (inkl. Liechtenstein)", "CHE"), ("Belgien (einschl. Luxemburg)", "BEL"),
+    ("Montenegro (seit 2007)", "MNE"), ("Vereinigte Staaten", "USA"), ("Türkei", "TUR"),
     ("Russian Federation (Russia)", "RUS"), ("Euro area - 20 countries (AT, BE, CY)", "EA20"),
     ("EU27_2020", "EU27"), ("EL", "GRC"), ("ROM", "ROU"), ("Zaire", "COD"),
 ])
