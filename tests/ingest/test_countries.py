@@ -48,7 +48,7 @@ def test_every_unresolved_name_is_listed_at_once_and_a_mapping_supplies_them(sto
         ingest_file(store, path)
     assert snapshot(store) == (0, 0)
     mapping = write("names.csv", "name,code\nAtlantis,ISL\nlemuria,mdg\n")
-    ingest_file(store, path, options={"countries": mapping})
+    ingest_file(store, path, options={"country_names": mapping})
     assert store.query("SELECT reporter || '>' || partner AS p FROM flows ORDER BY value_usd").p.tolist() == [
         "ISL>GRC", "GRC>MDG", "ISL>ITA"]
 

@@ -88,7 +88,7 @@ def test_comext_french_export_row_by_row(store, write) -> None:
     with path.open(encoding="utf-8", newline="") as fh:
         source = list(csv.DictReader(fh))
     mapping = write("names.csv", "name,code\nGuinea,GNB\n")
-    ingest_file(store, path, options={"countries": mapping})
+    ingest_file(store, path, options={"country_names": mapping})
     frame = store.query("SELECT partner, value_usd, reporter, period, flow, partner_is_country FROM flows")
     assert len(frame) == len(source) == 248 and frame.partner.is_unique  # no two partners merged
     assert set(frame.reporter) == {"EU27"} and set(frame.period) == {"2016"} and set(frame.flow) == {"export"}

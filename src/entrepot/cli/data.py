@@ -48,7 +48,7 @@ def ingest(
     Each file goes in whole or not at all; a release (a folder or archive, such as a BACI release with
     its country and product tables and Readme) goes in whole, read through its own country table.
     """
-    given = {"hs_rev": hs_rev, "country_codes": country_codes, "countries": country_names, "rates": rates,
+    given = {"hs_rev": hs_rev, "country_codes": country_codes, "country_names": country_names, "rates": rates,
              "map": mapping, "value_scale": value_scale}
     options = {k: v for k, v in given.items() if v is not None}
     rels = releases(paths)

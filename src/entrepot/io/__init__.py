@@ -82,7 +82,7 @@ def check_options(options: dict[str, Any]) -> dict[str, Any]:
         scale = float(out["value_scale"])
         if not math.isfinite(scale) or scale <= 0:
             raise InputError(f"--value-scale {out['value_scale']}: must be a positive finite number (1000 for thousands)")
-    for key, flag in (("country_codes", "--country-codes"), ("countries", "--countries"), ("rates", "--rates")):
+    for key, flag in (("country_codes", "--country-codes"), ("country_names", "--countries"), ("rates", "--rates")):
         if out.get(key) is not None and not Path(out[key]).is_file():
             raise InputError(f"{flag}: no such file", path=out[key])
     return out

@@ -109,7 +109,7 @@ class Raw:
     def countries(self, columns: list[str], kind: str = "auto", options: dict | None = None) -> dict[str, pd.Series]:
         """Codes for several country columns; every value no rule resolves, in any of them, is listed
         in one error (with its first line), so one `--countries FILE` can supply them all."""
-        extra = countries.read_mapping(options["countries"]) if options and options.get("countries") else None
+        extra = countries.read_mapping(options["country_names"]) if options and options.get("country_names") else None
         out, unknown = {}, []
         for column in columns:
             raw = self.text(column)

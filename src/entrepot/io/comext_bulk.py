@@ -113,7 +113,7 @@ class ComextBulk:
         con.register("_periods", table)
 
         names = con.execute("SELECT DISTINCT reporter AS v FROM _bulk UNION SELECT DISTINCT partner FROM _bulk").df()["v"].tolist()
-        extra = countries.read_mapping(options["countries"]) if options.get("countries") else None
+        extra = countries.read_mapping(options["country_names"]) if options.get("country_names") else None
         codes = country_map(names, "auto", extra)
         unknown = sorted(v for v, code in codes.items() if code is None)
         if unknown:
