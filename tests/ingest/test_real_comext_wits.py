@@ -129,3 +129,10 @@ def test_wits_partner_export_in_thousand_usd(store) -> None:
             assert (got != got) if not value else got == pytest.approx(float(value) * 1000)
     assert by_partner.loc["ANT", "partner_is_country"]  # a historical country, kept as itself (ISO 3166-3)
     assert not by_partner.loc["SSF", "partner_is_country"]
+
+
+def test_wits_serbia_label_before_and_after_2006(store, write) -> None:
+    header = "Reporter Name,Partner Name,Year,Trade Flow,Export (US$ Thousand)\n"
+    body = "Germany,\"Serbia, FR(Serbia/Montenegro)\",2004,Export,1\nGermany,\"Serbia, FR(Serbia/Montenegro)\",2008,Export,2\n"
+    ingest_file(store, write("wits.csv", header + body))
+    assert store.query("SELECT partner FROM flows ORDER BY year").partner.tolist() == ["SCG", "SRB"]

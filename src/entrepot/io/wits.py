@@ -4,7 +4,8 @@ Header `Reporter Name,Partner Name,Year,Trade Flow,...,Export (US$ Thousand),...
 Thousand)`, and `Product Group` / `Product code` columns in the product view). Countries are WITS's
 English names, resolved by entrepot's country rules (WITS abbreviations such as `Occ.Pal.Terr`, its
 retired entities such as `Netherlands Antilles`, and World Bank regions are listed in
-`entrepot.countries`). Values are **thousands** of US dollars; a row with a blank value (WITS has no
+`entrepot.countries`; WITS's `Serbia, FR(Serbia/Montenegro)` is SCG before 2006 and SRB from then).
+Values are **thousands** of US dollars; a row with a blank value (WITS has no
 figure, as for countries that no longer exist) is kept with a blank value. Products: all products
 (TOTAL) unless the file has an HS `Product code` column.
 """
@@ -62,6 +63,9 @@ class Wits:
         else:
             product = pd.Series(schema.TOTAL, index=raw.df.index)
         who = raw.countries(["Reporter Name", "Partner Name"], "name", options)
+        for side in who:  # WITS's one label for its code SER: Serbia and Montenegro until 2005, Serbia after
+            scg = raw.text(side).str.fullmatch(r"Serbia, FR\s*\(Serbia/Montenegro\)").fillna(False) & (year < 2006)
+            who[side] = who[side].where(~scg, "SCG")
         keys = pd.DataFrame({"r": who["Reporter Name"], "p": who["Partner Name"], "y": year, "f": flow, "k": product})
         raw.one_name_per_code(keys, ["Reporter Name", "Partner Name"])
         return insert(con, {
