@@ -169,9 +169,9 @@ class Http:
         with _progress(progress, label or dest.name) as bar:
             for attempt in range(self.retries + 1):
                 have = part.stat().st_size if part.exists() else 0
-                headers = {}
+                headers = {"Accept-Encoding": "identity"}  # the file's own bytes, so ranges are offsets into it
                 if have and meta.get("validator"):
-                    headers = {"Range": f"bytes={have}-", "If-Range": meta["validator"]}
+                    headers |= {"Range": f"bytes={have}-", "If-Range": meta["validator"]}
                 self._pace()
                 self.requests += 1
                 try:
@@ -192,7 +192,7 @@ class Http:
                             meta_path.write_text(json.dumps(meta))
                             bar(have if resumed else 0, total)
                             with part.open("ab" if resumed else "wb") as fh:
-                                for block in response.iter_bytes(1 << 16):
+                                for block in response.iter_raw():  # as received: a cut keeps every byte that came
                                     fh.write(block)
                                     bar(len(block), None)
                 except httpx.TransportError as exc:  # a cut connection: keep the part, resume from it
