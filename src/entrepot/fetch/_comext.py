@@ -129,15 +129,17 @@ def comext(
 
 
 def plan_requests(reporters: list[str], partners: list[str], periods: list[str], cells_per: int, budget: int):
-    """(reporters, partners, periods) per request, each under `budget` cells: reporters split first, then partners."""
-    rep_groups, par_groups = [reporters], [partners]
-    if len(reporters) * len(partners) * cells_per > budget:
-        rep_groups = [[r] for r in reporters]
-    if len(rep_groups[0]) * len(partners) * cells_per > budget:
-        par_groups = [[p] for p in partners]
-    per_period = len(rep_groups[0]) * len(par_groups[0]) * cells_per
-    step = max(1, budget // per_period)
-    chunks = [periods[i:i + step] for i in range(0, len(periods), step)]
+    """(reporters, partners, periods) per request, each under `budget` cells where it can be, in as few
+    requests as possible: all together, one reporter a request, or one reporter and partner a request."""
+    options = []
+    for rep_groups, par_groups in (([reporters], [partners]), ([[r] for r in reporters], [partners]),
+                                   ([[r] for r in reporters], [[p] for p in partners])):
+        per_period = len(rep_groups[0]) * len(par_groups[0]) * cells_per
+        step = max(1, budget // per_period)
+        chunks = [periods[i:i + step] for i in range(0, len(periods), step)]
+        fits = per_period <= budget
+        options.append((not fits, len(rep_groups) * len(par_groups) * len(chunks), rep_groups, par_groups, chunks))
+    _, _, rep_groups, par_groups, chunks = min(options, key=lambda o: o[:2])
     return [(r, p, c) for r in rep_groups for p in par_groups for c in chunks]
 
 
