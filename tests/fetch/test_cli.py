@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time  # noqa: F401 (patched below)
 
 from tests.conftest import DATA
 from tests.fetch.conftest import Reply
