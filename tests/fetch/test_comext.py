@@ -105,3 +105,23 @@ def test_bad_codes() -> None:
         comext("DEU", "XYZ", "2024-01")
     with pytest.raises(InputError, match="at least one partner"):
         comext("DEU", None, "2024-01")
+
+
+def test_an_interrupted_fetch_resumes(server, cache, store_path) -> None:
+    served = {"n": 0}
+
+    def flaky(hit):  # the first reporter's answer, then a server that fails for good
+        served["n"] += 1
+        return fake_api(hit) if served["n"] == 1 else Reply(503, b"<html>Service Unavailable</html>", {"Content-Type": "text/html"})
+
+    for rep in ("DE", "GR"):
+        server.route(f"{DATA_PATH}/M.{rep}.IL+TR..1+2.VALUE_IN_EUROS+QUANTITY_IN_100KG", flaky)
+    with pytest.raises(FetchError, match="HTTP 503"):
+        fetch(server, cache, store_path)
+    assert len(list((cache / "comext").glob("*.csv"))) == 1
+    for rep in ("DE", "GR"):
+        server.route(f"{DATA_PATH}/M.{rep}.IL+TR..1+2.VALUE_IN_EUROS+QUANTITY_IN_100KG", fake_api)
+    res = fetch(server, cache, store_path)
+    assert (res.cached, res.downloaded, res.records) == (1, 1, 24)
+    assert res.to_dict()["ingested"][0]["rows"] == 24 and len(res.to_frame()) == 1
+    assert "1 from the cache, 1 downloaded" in res.summary() and res.provenance["batches"] == [res.ingested[0].batch_id]

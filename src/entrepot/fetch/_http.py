@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 
 from entrepot.errors import EntrepotError
+from entrepot.store.ingest import sha256_file
 
 CACHE_ENV = "ENTREPOT_CACHE"
 USER_AGENT = "entrepot (https://github.com/entrepot; trade-data fetcher)"
@@ -55,14 +56,6 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
-
-
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        while block := fh.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def retry_after(response: httpx.Response) -> float | None:
