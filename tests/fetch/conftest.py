@@ -74,9 +74,12 @@ class Server:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_HEAD(self) -> None:  # noqa: N802 (http.server's name)
+                self.do_GET("HEAD")
+
+            def do_GET(self, method: str = "GET") -> None:  # noqa: N802
                 parts = urlsplit(self.path)
-                hit = Hit("GET", parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
+                hit = Hit(method, parts.path, {k: v[-1] for k, v in parse_qs(parts.query).items()},
                           {k.lower(): v for k, v in self.headers.items()})
                 outer.hits.append(hit)
                 responder = outer.routes.get(parts.path)
@@ -89,6 +92,8 @@ class Server:
                 if reply.cut_after is not None:
                     self.send_header("Connection", "close")
                 self.end_headers()
+                if method == "HEAD":
+                    return
                 self.wfile.write(body)
                 self.wfile.flush()
                 if reply.cut_after is not None:
@@ -137,7 +142,7 @@ def cache(tmp_path, monkeypatch):
 
 
 def ranged(body: bytes, etag: str = '"v1"', cut_first: int | None = None) -> Responder:
-    """A static file served like a real web server: Content-Length, ETag, Range and If-Range.
+    """A static file served like a real web server: HEAD, Content-Length, ETag, Range (a-b, a-) and If-Range.
 
     With `cut_first`, the first answer drops the connection after that many bytes.
     """
@@ -147,10 +152,11 @@ def ranged(body: bytes, etag: str = '"v1"', cut_first: int | None = None) -> Res
         headers = {"Content-Type": "application/zip", "ETag": etag, "Accept-Ranges": "bytes"}
         wanted = hit.headers.get("range")
         if wanted and hit.headers.get("if-range", etag) == etag:
-            start = int(wanted.removeprefix("bytes=").split("-")[0])
+            first, _, last = wanted.removeprefix("bytes=").partition("-")
+            start, end = int(first), min(int(last) if last else len(body) - 1, len(body) - 1)
             if start >= len(body):
                 return Reply(416, b"", {**headers, "Content-Range": f"bytes */{len(body)}"})
-            return Reply(206, body[start:], {**headers, "Content-Range": f"bytes {start}-{len(body) - 1}/{len(body)}"})
+            return Reply(206, body[start:end + 1], {**headers, "Content-Range": f"bytes {start}-{end}/{len(body)}"})
         cut, state["cut"] = state["cut"], None
         return Reply(200, body, headers, cut_after=cut)
 

@@ -13,7 +13,8 @@ from entrepot.fetch import FetchError, baci
 from tests.fetch.conftest import Reply, ranged
 
 ZIP = "/BACI_HS17_V202501.zip"
-TRADE = {year: "t,i,j,k,v,q\n" + "".join(f"{year},792,376,{100000 + n},{n + 0.5},NA\n" for n in range(300)) for year in (2021, 2022)}
+TRADE = {year: "t,i,j,k,v,q\n" + "".join(f"{year},792,376,{100000 + n * 7919 % 899999},{n * 7.3 % 1000:.3f},NA\n"
+                                          for n in range(300)) for year in (2020, 2021, 2022)}
 
 
 def release_zip() -> bytes:
@@ -112,8 +113,92 @@ def test_years_keep_only_those_trade_files(server, cache) -> None:
         assert sorted(zf.namelist()) == ["BACI_HS17_Y2022_V202501.csv", "Readme.txt", "country_codes_V202501.csv",
                                          "product_codes_HS17_V202501.csv"]
         assert zf.read("BACI_HS17_Y2022_V202501.csv").decode() == TRADE[2022]
-    with pytest.raises(InputError, match="has no year 2019, 2020; it holds 2021-2022"):
-        fetch(server, cache, years="2019:2022")
+    with pytest.raises(InputError, match="has no year 2018, 2019; it holds 2020-2022"):
+        fetch(server, cache, years="2018:2022")
+
+
+@pytest.fixture
+def small_blocks(monkeypatch):
+    from entrepot.fetch._baci import RangeFile
+
+    monkeypatch.setattr(RangeFile, "BLOCK", 512)  # the test zip is a few kB; a real one is read in 8 MB blocks
+
+
+def test_years_read_only_their_members_with_range_requests(server, cache, small_blocks) -> None:
+    body = release_zip()
+    server.route(ZIP, ranged(body))
+    res = fetch(server, cache, years="2021")
+    gets = [h for h in server.hits_to(ZIP) if h.method == "GET"]
+    assert gets and all("range" in h.headers for h in gets)
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        other_years = sum(i.compress_size for i in zf.infolist() if "_Y2021_" not in i.filename and "_Y20" in i.filename)
+    assert len(gets) * 512 < len(body) - other_years + 3 * 512  # the other years' bytes were not fetched
+    with zipfile.ZipFile(res.releases[0]) as zf:
+        assert zf.read("BACI_HS17_Y2021_V202501.csv").decode() == TRADE[2021]
+        assert "BACI_HS17_Y2022_V202501.csv" not in zf.namelist() and "country_codes_V202501.csv" in zf.namelist()
+    n = len(server.hits)
+    assert fetch(server, cache, years="2021").cached == 1 and len(server.hits) == n  # a cache hit sends nothing
+
+
+def test_years_resume_member_by_member(server, cache, small_blocks) -> None:
+    body = release_zip()
+    with zipfile.ZipFile(io.BytesIO(body)) as zf:
+        offsets = {i.filename: i.header_offset for i in zf.infolist()}
+    broken = (offsets["BACI_HS17_Y2021_V202501.csv"], offsets["BACI_HS17_Y2022_V202501.csv"])
+    ok = ranged(body)
+    state = {"down": True}
+
+    def flaky(hit):  # the bytes of the 2021 member cannot be had, the rest can
+        wanted = hit.headers.get("range", "")
+        start = int(wanted.removeprefix("bytes=").split("-")[0]) if wanted else 0
+        return Reply(500, b"down") if state["down"] and broken[0] <= start < broken[1] else ok(hit)
+
+    server.route(ZIP, flaky)
+    with pytest.raises(FetchError, match="HTTP 500"):
+        fetch(server, cache, years="2020:2021")
+    assert [p.name for p in (cache / "baci").glob("*.parts/*.csv")] == ["BACI_HS17_Y2020_V202501.csv"]
+    state["down"] = False
+    res = fetch(server, cache, years="2020:2021")
+    assert res.cached == 1 and res.downloaded == 4  # 2021 and the three companion files
+    with zipfile.ZipFile(res.releases[0]) as zf:
+        assert zf.read("BACI_HS17_Y2020_V202501.csv").decode() == TRADE[2020]
+        assert zf.read("BACI_HS17_Y2021_V202501.csv").decode() == TRADE[2021]
+        assert zf.testzip() is None
+
+
+def test_a_cut_block_is_asked_again(server, cache, small_blocks) -> None:
+    body = release_zip()
+    ok = ranged(body)
+    state = {"n": 0}
+
+    def cut_once(hit):
+        state["n"] += 1
+        reply = ok(hit)
+        return Reply(reply.status, reply.body, reply.headers, cut_after=10) if state["n"] == 4 else reply
+
+    server.route(ZIP, cut_once)
+    res = fetch(server, cache, years="2022")
+    with zipfile.ZipFile(res.releases[0]) as zf:
+        assert zf.read("BACI_HS17_Y2022_V202501.csv").decode() == TRADE[2022]
+
+
+def test_years_without_range_support_download_the_whole_zip(server, cache) -> None:
+    body = release_zip()
+    server.route(ZIP, Reply(200, body, {"Content-Type": "application/zip"}))  # no Accept-Ranges
+    res = fetch(server, cache, years="2022")
+    assert res.files[0].read_bytes() == body
+    with zipfile.ZipFile(res.releases[0]) as zf:
+        assert "BACI_HS17_Y2021_V202501.csv" not in zf.namelist()
+
+
+def test_a_corrupt_member_read_by_range_is_an_error(server, cache, small_blocks) -> None:
+    body = bytearray(release_zip())
+    start = body.index(b"BACI_HS17_Y2021") + 60
+    body[start] ^= 0xFF
+    server.route(ZIP, ranged(bytes(body)))
+    with pytest.raises(FetchError, match="checksum mismatch or corrupt zip"):
+        fetch(server, cache, years="2021")
+    assert not list((cache / "baci").glob("*.parts"))
 
 
 def test_bad_release_names() -> None:

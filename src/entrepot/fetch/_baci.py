@@ -9,6 +9,7 @@ the user gives one); the size must be the one the server announced.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from typing import Any
 
 from entrepot.errors import InputError
 from entrepot.fetch import _query
-from entrepot.fetch._http import FetchError, Http, cache_dir, sha256_file
+from entrepot.fetch._http import FetchError, Http, byte_bar, cache_dir, error_message, sha256_file
 from entrepot.fetch._result import FetchResult
 
 URL_ENV = "ENTREPOT_BACI_URL"
@@ -60,7 +61,18 @@ def baci(
     result = FetchResult("baci", {"release": release, "hs": hs, "years": wanted, "url": url})
     dest = cache_dir(cache) / "baci" / name
     checked = dest.with_name(dest.name + ".checked.json")
-    if dest.exists() and checked.exists() and not refresh and _still_checked(dest, checked):
+    whole_cached = dest.exists() and checked.exists() and not refresh and _still_checked(dest, checked)
+    if wanted and not sha256 and not whole_cached:  # a SHA-256 is of the whole zip: it needs the whole zip
+        with Http(backoff=backoff) as http:
+            part = years_by_range(http, url, dest, wanted, refresh=refresh, progress=progress, result=result)
+            result.requests = http.requests
+        if part is not None:
+            result.files = result.releases = [part]
+            result.records = len(wanted)
+            if ingest:
+                result.ingested = _query.ingest(store, result.releases, "auto")
+            return result
+    if whole_cached:
         result.cached = 1
     else:
         dest.unlink(missing_ok=True)
@@ -111,8 +123,7 @@ def _still_checked(path: Path, checked: Path) -> bool:
 
 def subset(path: Path, years: list[int]) -> Path:
     """A zip of the chosen years' trade files plus every non-trade member (code tables, Readme)."""
-    tag = "-".join(str(y) for y in sorted(years))
-    out = path.with_name(f"{path.stem}_Y{tag}.zip")
+    out = _subset_name(path, years)
     if out.exists() and out.stat().st_mtime >= path.stat().st_mtime:
         return out
     tmp = out.with_name(out.name + ".tmp")
@@ -127,3 +138,109 @@ def subset(path: Path, years: list[int]) -> Path:
                 shutil.copyfileobj(src, dst, 1 << 20)
     os.replace(tmp, out)
     return out
+
+
+def _subset_name(path: Path, years: list[int]) -> Path:
+    return path.with_name(f"{path.stem}_Y{'-'.join(str(y) for y in sorted(years))}.zip")
+
+
+def years_by_range(http: Http, url: str, dest: Path, years: list[int], *, refresh: bool, progress: bool,
+                   result: FetchResult) -> Path | None:
+    """The chosen years' members read out of the remote zip with Range requests, as a zip of their own.
+
+    Each member is written whole (its CRC-32 checked) before the next is read, so a rerun after an
+    interruption reads only the members still missing; the blocks of a member are retried one by one.
+    Returns None when the server does not take Range requests (the caller downloads the whole zip).
+    """
+    out = _subset_name(dest, years)
+    checked = out.with_name(out.name + ".checked.json")
+    if out.exists() and checked.exists() and not refresh and _still_checked(out, checked):
+        result.cached = 1
+        return out
+    head = http.request("HEAD", url)
+    if head.status_code != 200:
+        raise FetchError(f"HEAD {url}: HTTP {head.status_code} {error_message(head)}")
+    size = head.headers.get("Content-Length", "")
+    if head.headers.get("Accept-Ranges", "").lower() != "bytes" or not size.isdigit():
+        return None
+    remote = RangeFile(http, url, int(size), head.headers.get("ETag") or head.headers.get("Last-Modified"))
+    parts = out.with_name(out.name + ".parts")
+    if refresh:
+        shutil.rmtree(parts, ignore_errors=True)
+    try:
+        with zipfile.ZipFile(remote) as zin:
+            chosen = [i for i in zin.infolist() if not (m := _YEAR.search(i.filename)) or int(m.group(1)) in years]
+            found = {int(m.group(1)) for i in zin.infolist() if (m := _YEAR.search(i.filename))}
+            if missing := sorted(set(years) - found):
+                raise InputError(f"{dest.name} has no year {', '.join(map(str, missing))}; it holds {min(found)}-{max(found)}")
+            parts.mkdir(parents=True, exist_ok=True)
+            with byte_bar(progress, out.name) as bar:
+                bar(0, sum(i.compress_size for i in chosen))
+                for info in chosen:
+                    target = parts / Path(info.filename).name
+                    if not target.exists():
+                        with zin.open(info) as src, target.with_name(target.name + ".tmp").open("wb") as dst:
+                            shutil.copyfileobj(src, dst, 1 << 20)  # zipfile checks the CRC-32 at the end
+                        os.replace(target.with_name(target.name + ".tmp"), target)
+                        result.downloaded += 1
+                    else:
+                        result.cached += 1
+                    bar(info.compress_size, None)
+    except (zipfile.BadZipFile, zlib.error) as exc:
+        shutil.rmtree(parts, ignore_errors=True)
+        raise FetchError(f"GET {url}: checksum mismatch or corrupt zip ({exc}); the members read were discarded, rerun") from None
+    tmp = out.with_name(out.name + ".tmp")
+    with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zout:
+        for info in chosen:
+            zout.write(parts / Path(info.filename).name, info.filename)
+    os.replace(tmp, out)
+    checked.write_text(json.dumps({"size": out.stat().st_size, "members": [i.filename for i in chosen], "from": url}))
+    shutil.rmtree(parts)
+    return out
+
+
+class RangeFile(io.RawIOBase):
+    """A remote file read through HTTP Range requests in blocks, seekable, for `zipfile` to read members from.
+
+    `If-Range` with the validator seen at the start makes a file replaced meanwhile an error, never a splice.
+    """
+
+    BLOCK = 8 << 20
+
+    def __init__(self, http: Http, url: str, size: int, validator: str | None) -> None:
+        self.http, self.url, self.size, self.validator = http, url, size, validator
+        self.pos = 0
+        self._start, self._data = 0, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.pos
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        self.pos = {io.SEEK_SET: 0, io.SEEK_CUR: self.pos, io.SEEK_END: self.size}[whence] + offset
+        return self.pos
+
+    def read(self, n: int | None = -1) -> bytes:
+        n = self.size - self.pos if n is None or n < 0 else min(n, self.size - self.pos)
+        out = bytearray()
+        while n > 0:
+            if not self._start <= self.pos < self._start + len(self._data):
+                end = min(self.size, self.pos + self.BLOCK) - 1
+                headers = {"Range": f"bytes={self.pos}-{end}", "Accept-Encoding": "identity"}
+                if self.validator:
+                    headers["If-Range"] = self.validator
+                response = self.http.request("GET", self.url, headers=headers, partial=True)
+                if response.status_code != 206 or len(response.content) != end - self.pos + 1:
+                    raise FetchError(f"GET {self.url}: bytes {self.pos}-{end} came back as HTTP {response.status_code}, "
+                                     f"{len(response.content):,} bytes; rerun")
+                self._start, self._data = self.pos, response.content
+            chunk = self._data[self.pos - self._start:][:n]
+            out += chunk
+            self.pos += len(chunk)
+            n -= len(chunk)
+        return bytes(out)

@@ -122,12 +122,21 @@ class Http:
 
     def get(self, url: str, params: dict[str, str] | None = None, headers: dict[str, str] | None = None) -> httpx.Response:
         """GET with retries; returns the final response (any status the caller must judge) with its body read."""
-        what = f"GET {url}"
+        return self.request("GET", url, params=params, headers=headers)
+
+    def request(self, method: str, url: str, *, params: dict[str, str] | None = None, headers: dict[str, str] | None = None,
+                partial: bool = False) -> httpx.Response:
+        """One request with retries. With `partial`, an answer other than 206 is refused before its body is
+        read: a server that ignores Range would otherwise send the whole file where a block was asked for."""
+        what = f"{method} {url}"
         for attempt in range(self.retries + 1):
             self._pace()
             self.requests += 1
             try:
-                response = self.client.get(url, params=params, headers=headers)
+                with self.client.stream(method, url, params=params, headers=headers) as response:
+                    if partial and response.status_code not in (206, *RETRY_STATUS):
+                        raise FetchError(f"{what}: HTTP {response.status_code} to a Range request (expected 206); rerun")
+                    response.read()
             except httpx.TransportError as exc:
                 if attempt == self.retries:
                     raise FetchError(f"{what}: {type(exc).__name__}: {exc} (after {attempt + 1} tries)") from None
@@ -159,7 +168,7 @@ class Http:
         meta = json.loads(meta_path.read_text()) if meta_path.exists() and part.exists() else {}
         dest.parent.mkdir(parents=True, exist_ok=True)
         what = f"GET {url}"
-        with _progress(progress, label or dest.name) as bar:
+        with byte_bar(progress, label or dest.name) as bar:
             for attempt in range(self.retries + 1):
                 have = part.stat().st_size if part.exists() else 0
                 headers = {"Accept-Encoding": "identity"}  # the file's own bytes, so ranges are offsets into it
@@ -227,7 +236,7 @@ def _snippet(body: bytes, size: int = 200) -> str:
 
 
 @contextmanager
-def _progress(show: bool, label: str) -> Iterator[Callable[[int, int | None], None]]:
+def byte_bar(show: bool, label: str) -> Iterator[Callable[[int, int | None], None]]:
     """A rich progress bar on stderr when asked and stderr is a terminal; `update(advance, total)`."""
     if not (show and sys.stderr.isatty()):
         yield lambda advance, total: None

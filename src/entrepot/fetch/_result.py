@@ -17,7 +17,8 @@ class FetchResult:
     """One fetch: `files` are the raw answers on disk (cached or new), `releases` the files ingested.
 
     `cached` answers were read from disk without a request; `downloaded` ones were fetched now;
-    `requests` counts every HTTP request sent, retries included.
+    `requests` counts every HTTP request sent, retries included; `records` counts the answers' records
+    (for BACI: the yearly trade files).
     """
 
     source: str
