@@ -125,3 +125,11 @@ def test_an_interrupted_fetch_resumes(server, cache, store_path) -> None:
     assert (res.cached, res.downloaded, res.records) == (1, 1, 24)
     assert res.to_dict()["ingested"][0]["rows"] == 24 and len(res.to_frame()) == 1
     assert "1 from the cache, 1 downloaded" in res.summary() and res.provenance["batches"] == [res.ingested[0].batch_id]
+
+
+def test_dry_run_plans_the_documented_query_without_a_request(server, cache, store_path) -> None:
+    # docs/fetch.md: all 27 members' HS6 trade with Israel and Türkiye, 2022-2025, is 432 requests.
+    res = fetch(server, cache, store_path, reporter=None, period="2022-01:2025-12", dry_run=True)
+    assert res.notes == ["432 request(s) planned, 0 of them cached"] and not server.hits
+    codes = fetch(server, cache, store_path, reporter=None, period="2022-01:2025-12", hs="870323,870324", dry_run=True)
+    assert codes.notes == ["1 request(s) planned, 0 of them cached"]  # 20,736 cells

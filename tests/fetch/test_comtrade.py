@@ -216,3 +216,9 @@ def test_bad_queries_are_input_errors() -> None:
                     ({"period": "2024", "flow": "sideways"}, "--flow takes")]:
         with pytest.raises(InputError, match=msg):
             comtrade(**{"reporter": "ISR", **kw})
+
+
+def test_dry_run_plans_the_documented_query_without_a_request(server, cache, store_path) -> None:
+    # docs/fetch.md: the Türkiye–Israel monthly HS6 query is 24 calls under a free key's 100,000 records.
+    res = fetch(server, cache, store_path, period="2022-01:2025-12", hs="6", dry_run=True)
+    assert res.notes == ["24 request(s) planned, 0 of them cached"] and not server.hits

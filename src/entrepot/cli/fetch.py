@@ -23,6 +23,7 @@ CacheOpt = Annotated[
 ]
 RefreshOpt = Annotated[bool, typer.Option("--refresh", help="Download again even what is cached (revised figures).")]
 NoIngestOpt = Annotated[bool, typer.Option("--no-ingest", help="Only download and cache; do not touch the store.")]
+DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Only say how many requests the query needs and how many are cached.")]
 PeriodOpt = Annotated[str, typer.Option("--period", help="YYYY or YYYY-MM, ranges with ':' (2022-01:2025-12), lists with ','.",
                                         show_default=False)]
 HsOpt = Annotated[str, typer.Option("--hs", help="HS level (TOTAL, 2, 4, 6) or HS codes (8703,870323).")]
@@ -50,6 +51,7 @@ def fetch_comtrade(
                                                     show_default=False)] = None,
     refresh: RefreshOpt = False,
     no_ingest: NoIngestOpt = False,
+    dry_run: DryRunOpt = False,
     cache: CacheOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -60,7 +62,7 @@ def fetch_comtrade(
 
     result = comtrade(reporter, partner, period, freq=freq, hs=hs, flow=flow, classification=classification,
                       max_records=max_records, store=store_path(store), ingest=not no_ingest, cache=cache,
-                      refresh=refresh, progress=True)
+                      refresh=refresh, progress=True, dry_run=dry_run)
     _report(result, as_json)
 
 
@@ -97,6 +99,7 @@ def fetch_comext(
     max_cells: Annotated[int, typer.Option("--max-cells", help="Eurostat's cost budget per request (cells it could return).")] = 1_000_000,
     refresh: RefreshOpt = False,
     no_ingest: NoIngestOpt = False,
+    dry_run: DryRunOpt = False,
     cache: CacheOpt = None,
     store: StoreOpt = None,
     as_json: JsonOpt = False,
@@ -105,5 +108,5 @@ def fetch_comext(
     from entrepot.fetch import comext
 
     result = comext(reporter, partner, period, freq=freq, hs=hs, flow=flow, max_cells=max_cells, store=store_path(store),
-                    ingest=not no_ingest, cache=cache, refresh=refresh, progress=True)
+                    ingest=not no_ingest, cache=cache, refresh=refresh, progress=True, dry_run=dry_run)
     _report(result, as_json)

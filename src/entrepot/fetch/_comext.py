@@ -73,12 +73,13 @@ def comext(
     min_interval: float = 1.0,
     backoff: float = 1.0,
     progress: bool = False,
+    dry_run: bool = False,
 ) -> FetchResult:
     """Fetch EU member states' declarations (`reporter=None`: all 27) with `partner`s, by month or year.
 
     Values are in EUR and quantities in 100 kg, as Eurostat publishes them; the Comext adapter turns
     them into USD and kg at ingest. Answers are cached like Comtrade's; the kept rows go in as one
-    release per HS revision.
+    release per HS revision. `dry_run=True` only plans (notes: requests needed, how many cached).
     """
     freq = freq.upper()
     wanted = _query.periods(period, freq)
@@ -98,12 +99,18 @@ def comext(
     result = FetchResult("comext", query)
     plan = plan_requests(reporters, partners, wanted, positions * len(flows) * len(INDICATORS), max_cells)
     folder = cache_dir(cache) / "comext"
+    calls = []
+    for reps, pars, chunk in plan:
+        key = f"{freq}.{'+'.join(reps)}.{'+'.join(pars)}.{products}.{'+'.join(flows)}.{'+'.join(INDICATORS)}"
+        params = {"startPeriod": chunk[0], "endPeriod": chunk[-1], "format": "SDMX-CSV"}
+        calls.append((key, params, folder / f"{query_key(DATASET, key, params)}.csv"))
+    cached = sum(path.exists() and not refresh for _, _, path in calls)
+    result.notes.append(f"{len(calls)} request(s) planned, {cached} of them cached")
+    if dry_run:
+        return result
     rows: dict[tuple[str, ...], dict[str, str]] = {}
     with Http(min_interval=min_interval, backoff=backoff) as http, step_bar(progress, "Comext requests", len(plan)) as step:
-        for reps, pars, chunk in plan:
-            key = f"{freq}.{'+'.join(reps)}.{'+'.join(pars)}.{products}.{'+'.join(flows)}.{'+'.join(INDICATORS)}"
-            params = {"startPeriod": chunk[0], "endPeriod": chunk[-1], "format": "SDMX-CSV"}
-            path = folder / f"{query_key(DATASET, key, params)}.csv"
+        for key, params, path in calls:
             if path.exists() and not refresh:
                 body = path.read_bytes()
                 result.cached += 1

@@ -89,6 +89,7 @@ def comtrade(
     min_interval: float = 1.0,
     backoff: float = 1.0,
     progress: bool = False,
+    dry_run: bool = False,
 ) -> FetchResult:
     """Fetch Comtrade+ final data for reporters x partners x flows x periods at an HS level or codes.
 
@@ -97,7 +98,8 @@ def comtrade(
     answer is cached under the hash of its request; a rerun reads the cache, and `refresh=True`
     downloads again. The answers go into the store as one release per HS revision (the answers'
     records merged in a stable order), so a re-fetch of revised figures is a new release of the same
-    observations.
+    observations. `dry_run=True` only plans: the notes say how many requests the query needs and how
+    many are cached; nothing is sent.
     """
     key = key if key is not None else os.environ.get(KEY_ENV) or None
     level, hs_codes = _query.hs_level(hs)
@@ -125,6 +127,13 @@ def comtrade(
 
     plan = plan_requests(reporters, partners, tuple(flows), tuple(p.replace("-", "") for p in wanted), products, limit)
     folder = cache_dir(cache) / "comtrade"
+    to_send = sum(not (folder / f"{query_key(path, _params(r, cmd, limit))}.json").exists() or refresh for r in plan)
+    result.notes.append(f"{len(plan)} request(s) planned, {len(plan) - to_send} of them cached")
+    if key and to_send > 500:
+        result.notes.append(f"{to_send} requests to send: a free key allows 500 a day; at the quota (HTTP 403) the fetch "
+                            "stops, and a rerun the next day resumes from the cache")
+    if dry_run:
+        return result
     records: list[dict[str, Any]] = []
     empty: list[str] = []
     headers = {"Ocp-Apim-Subscription-Key": key} if key else {}
