@@ -111,6 +111,9 @@ def test_an_answer_cut_at_max_records_is_asked_again_in_halves(server, cache, st
     periods = [h.query["period"] for h in server.hits_to(GET)]
     assert periods == ["202401,202402,202403,202404", "202401,202402", "202403,202404"]
     assert res.records == 4 * 2 * len(CHAPTERS) and res.downloaded == 2  # the cut answer is not kept
+    n = len(server.hits)
+    again = fetch(server, cache, store_path, reporter="ISR", partner="TUR", hs="2", period="2024-01:2024-04", max_records=25)
+    assert len(server.hits) == n and again.cached == 2  # a rerun goes straight to the halves, from the cache
 
 
 def test_preview_without_a_key_states_its_limit(server, cache, store_path, monkeypatch) -> None:

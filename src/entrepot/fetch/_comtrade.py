@@ -143,6 +143,11 @@ def comtrade(
             request = pending.pop(0)
             params = _params(request, cmd, limit)
             answer_path = folder / f"{query_key(path, params)}.json"
+            split_mark = answer_path.with_suffix(".split")  # this request was cut before: go straight to its halves
+            if split_mark.exists() and not refresh:
+                pending[:0] = request.split()
+                step(0, 1)
+                continue
             if answer_path.exists() and not refresh:
                 data = _records(answer_path.read_bytes(), answer_path.as_posix())
                 result.cached += 1
@@ -153,6 +158,7 @@ def comtrade(
                     halves = request.split()
                     if not halves:
                         raise FetchError(_too_many(limit, key, request))
+                    write_atomic(split_mark, b"")
                     pending[:0] = halves
                     step(0, len(halves) - 1)
                     continue
