@@ -53,7 +53,8 @@ def test_fetch_keeps_the_asked_level_and_ingests(server, cache, store_path) -> N
     # Unfiltered products cost 40,321 positions: one reporter a request fits the 1,000,000-cell budget.
     assert [h.query["startPeriod"] + ".." + h.query["endPeriod"] for h in server.hits] == ["2024-01..2024-03"] * 2
     assert res.records == 2 * 2 * 2 * 3  # HS6 only: TOTAL, chapter, heading and CN8 lines are dropped
-    assert res.ingested[0].rows == 24
+    assert [r.path.name.split("-")[-2:] for r in res.ingested] == [["2024", "DE.csv"], ["2024", "GR.csv"]]  # a file a year and reporter
+    assert sum(r.rows for r in res.ingested) == 24
     from entrepot.store import Store
 
     with Store(store_path, read_only=True) as st:
@@ -78,7 +79,7 @@ def test_periods_are_split_under_the_cell_budget(server, cache, store_path) -> N
     # 2 products x 2 indicators = 4 cells a month: 10 months a request.
     assert [(h.query["startPeriod"], h.query["endPeriod"]) for h in server.hits] == [
         ("2023-01", "2023-10"), ("2023-11", "2024-08"), ("2024-09", "2024-12")]
-    assert res.records == 24 * 2 and len(res.releases) == 1  # 2023 and 2024 are both HS22
+    assert res.records == 24 * 2 and [p.name.split("-", 2)[2] for p in res.releases] == ["HS22-2023-DE.csv", "HS22-2024-DE.csv"]
 
 
 def test_too_big_is_one_line(server, cache, store_path) -> None:
@@ -123,8 +124,8 @@ def test_an_interrupted_fetch_resumes(server, cache, store_path) -> None:
         server.route(f"{DATA_PATH}/M.{rep}.IL+TR..1+2.VALUE_IN_EUROS+QUANTITY_IN_100KG", fake_api)
     res = fetch(server, cache, store_path)
     assert (res.cached, res.downloaded, res.records) == (1, 1, 24)
-    assert res.to_dict()["ingested"][0]["rows"] == 24 and len(res.to_frame()) == 1
-    assert "1 from the cache, 1 downloaded" in res.summary() and res.provenance["batches"] == [res.ingested[0].batch_id]
+    assert [r["rows"] for r in res.to_dict()["ingested"]] == [12, 12] and len(res.to_frame()) == 2
+    assert "1 from the cache, 1 downloaded" in res.summary() and res.provenance["batches"] == [r.batch_id for r in res.ingested]
 
 
 def test_dry_run_plans_the_documented_query_without_a_request(server, cache, store_path) -> None:

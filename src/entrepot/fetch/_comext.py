@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +80,7 @@ def comext(
 
     Values are in EUR and quantities in 100 kg, as Eurostat publishes them; the Comext adapter turns
     them into USD and kg at ingest. Answers are cached like Comtrade's; the kept rows go in as one
-    release per HS revision. `dry_run=True` only plans (notes: requests needed, how many cached).
+    release file per year and reporter. `dry_run=True` only plans (notes: requests needed, how many cached).
     """
     freq = freq.upper()
     wanted = _query.periods(period, freq)
@@ -108,7 +109,7 @@ def comext(
     result.notes.append(f"{len(calls)} request(s) planned, {cached} of them cached")
     if dry_run:
         return result
-    rows: dict[tuple[str, ...], dict[str, str]] = {}
+    releases = Releases(folder / "releases", query_key(DATASET, query))
     with Http(min_interval=min_interval, backoff=backoff) as http, step_bar(progress, "Comext requests", len(plan)) as step:
         for key, params, path in calls:
             if path.exists() and not refresh:
@@ -122,14 +123,14 @@ def comext(
                     result.downloaded += 1
             if body is not None:
                 result.files.append(path)
-                _collect(body, path, level, hs_codes, rows)
+                releases.add(_collect(body, path, level, hs_codes))
             step(1, 0)
         result.requests = http.requests
-    if not rows:
+    if not releases.count:
         raise FetchError(f"Comext has no records for reporters {'+'.join(reporters)}, partners {'+'.join(partners)}, "
                          f"{wanted[0]}..{wanted[-1]} ({freq}), products {products or f'HS{level}'}")
-    result.records = len(rows)
-    result.releases = write_releases(rows, folder / "releases", query_key(DATASET, query))
+    result.records = releases.count
+    result.releases = releases.write()
     if ingest:
         result.ingested = _query.ingest(store, result.releases, "comext")
     return result
@@ -166,43 +167,70 @@ def _check(response, url: str) -> bytes | None:
     return response.content
 
 
-def _collect(body: bytes, path: Path, level: int | None, hs_codes: list[str], rows: dict) -> None:
+def _collect(body: bytes, path: Path, level: int | None, hs_codes: list[str]) -> dict[tuple[str, ...], dict[str, str]]:
     """Pivot the long SDMX-CSV into one row per observation, keeping only the asked product level."""
     reader = csv.DictReader(io.StringIO(body.decode("utf-8-sig")))
     fields = {f.strip(): f for f in (reader.fieldnames or [])}
     missing = [c for c in COLUMNS if c not in fields]
     if missing:
         raise FetchError(f"{path}: malformed Comext answer: missing column(s) {', '.join(missing)}")
+    rows: dict[tuple[str, ...], dict[str, str]] = {}
     for n, rec in enumerate(reader, start=2):
         get = {c: (rec[fields[c]] or "").strip() for c in COLUMNS}
         product = get["product"]
         keep = product in hs_codes if hs_codes else (product == "TOTAL" if level == 0 else len(product) == level and product.isdigit())
-        if not keep:
-            continue
         column = {"VALUE_IN_EUROS": "VALUE_IN_EUR", "QUANTITY_IN_100KG": "QUANTITY_IN_100KG"}.get(get["indicators"])
-        if column is None:
+        if not keep or column is None:
             continue
         ident = (get["reporter"], get["partner"], product, get["flow"], get["TIME_PERIOD"])
         row = rows.setdefault(ident, dict(zip(RELEASE_HEADER[:5], ident, strict=True)))
         if row.get(column) not in (None, get["OBS_VALUE"]):
             raise FetchError(f"{path}:{n}: two values for {column} of {ident}")
         row[column] = get["OBS_VALUE"]
+    return rows
 
 
-def write_releases(rows: dict, folder: Path, name: str) -> list[Path]:
-    """One relational-view CSV (the Comext adapter's layout) per HS revision in force, rows in a stable order."""
-    from entrepot.io.comext import hs_revision_for
+class Releases:
+    """Observations spilled, answer by answer, into one part file per year and reporter; then each part
+    sorted and written as a relational-view CSV (the Comext adapter's layout). Memory stays that of one
+    answer and one part, and each file stays small enough for the adapter, which reads a file whole.
+    """
 
-    by_rev: dict[str, list[dict[str, str]]] = {}
-    for ident in sorted(rows):
-        by_rev.setdefault(hs_revision_for(int(ident[4][:4])), []).append(rows[ident])
-    paths = []
-    for rev, items in sorted(by_rev.items()):
-        out = io.StringIO()
-        writer = csv.DictWriter(out, RELEASE_HEADER, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows({**{k: "" for k in RELEASE_HEADER}, **r} for r in items)
-        path = folder / f"comext-{name}-{rev}.csv"
-        write_atomic(path, out.getvalue().encode("utf-8"))
-        paths.append(path)
-    return paths
+    def __init__(self, folder: Path, name: str) -> None:
+        self.folder, self.name = folder, name
+        self.parts = folder / f"comext-{name}.parts"
+        shutil.rmtree(self.parts, ignore_errors=True)  # left by an interrupted run: rebuilt from the cache
+        self.parts.mkdir(parents=True)
+        self.count = 0
+
+    def add(self, rows: dict[tuple[str, ...], dict[str, str]]) -> None:
+        by_part: dict[tuple[str, str], list[list[str]]] = {}
+        for ident, row in rows.items():
+            by_part.setdefault((ident[4][:4], ident[0]), []).append([row.get(k, "") for k in RELEASE_HEADER])
+        for (year, reporter), items in by_part.items():
+            with (self.parts / f"{year}-{reporter}.csv").open("a", encoding="utf-8", newline="") as fh:
+                csv.writer(fh, lineterminator="\n").writerows(items)
+        self.count += len(rows)
+
+    def write(self) -> list[Path]:
+        """The release files, rows in a stable order: the same answers give the same bytes."""
+        from entrepot.io.comext import hs_revision_for
+
+        paths = []
+        for part in sorted(self.parts.glob("*.csv")):
+            year, reporter = part.stem.split("-", 1)
+            with part.open(encoding="utf-8", newline="") as fh:
+                items = sorted(csv.reader(fh))
+            idents = [tuple(r[:5]) for r in items]
+            if len(set(idents)) != len(idents):
+                twice = next(i for i, j in zip(idents, idents[1:], strict=False) if i == j)
+                raise FetchError(f"Comext answered the same observation twice: {twice}")
+            out = io.StringIO()
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow(RELEASE_HEADER)
+            writer.writerows(items)
+            path = self.folder / f"comext-{self.name}-{hs_revision_for(int(year))}-{year}-{reporter}.csv"
+            write_atomic(path, out.getvalue().encode("utf-8"))
+            paths.append(path)
+        shutil.rmtree(self.parts)
+        return paths
