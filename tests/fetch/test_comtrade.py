@@ -225,3 +225,16 @@ def test_dry_run_plans_the_documented_query_without_a_request(server, cache, sto
     # docs/fetch.md: the Türkiye–Israel monthly HS6 query is 24 calls under a free key's 100,000 records.
     res = fetch(server, cache, store_path, period="2022-01:2025-12", hs="6", dry_run=True)
     assert res.notes == ["24 request(s) planned, 0 of them cached"] and not server.hits
+
+
+def test_the_same_observation_twice_is_an_error(server, cache, store_path) -> None:
+    ok = fake_api()
+
+    def twice(hit):
+        body = json.loads(ok(hit).body)
+        body["data"].append(body["data"][0])
+        return Reply(200, json.dumps(body).encode())
+
+    server.route(GET, twice)
+    with pytest.raises(FetchError, match="answered the same observation twice: C, M, 202401, 376, 792"):
+        fetch(server, cache, store_path)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +108,8 @@ def comext(
     result.notes.append(f"{len(calls)} request(s) planned, {cached} of them cached")
     if dry_run:
         return result
-    releases = Releases(folder / "releases", query_key(DATASET, query))
+    name = query_key(DATASET, query)
+    releases = _query.Spill(folder / "releases", f"comext-{name}")
     with Http(min_interval=min_interval, backoff=backoff) as http, step_bar(progress, "Comext requests", len(plan)) as step:
         for key, params, path in calls:
             if path.exists() and not refresh:
@@ -123,14 +123,14 @@ def comext(
                     result.downloaded += 1
             if body is not None:
                 result.files.append(path)
-                releases.add(_collect(body, path, level, hs_codes))
+                releases.add(_rows(_collect(body, path, level, hs_codes)))
             step(1, 0)
         result.requests = http.requests
     if not releases.count:
         raise FetchError(f"Comext has no records for reporters {'+'.join(reporters)}, partners {'+'.join(partners)}, "
                          f"{wanted[0]}..{wanted[-1]} ({freq}), products {products or f'HS{level}'}")
     result.records = releases.count
-    result.releases = releases.write()
+    result.releases = releases.write(_render, lambda part: _release_name(name, part))
     if ingest:
         result.ingested = _query.ingest(store, result.releases, "comext")
     return result
@@ -190,47 +190,19 @@ def _collect(body: bytes, path: Path, level: int | None, hs_codes: list[str]) ->
     return rows
 
 
-class Releases:
-    """Observations spilled, answer by answer, into one part file per year and reporter; then each part
-    sorted and written as a relational-view CSV (the Comext adapter's layout). Memory stays that of one
-    answer and one part, and each file stays small enough for the adapter, which reads a file whole.
-    """
+def _rows(rows: dict[tuple[str, ...], dict[str, str]]):
+    """(release, identity, CSV line) of each observation: a release per year and reporter."""
+    for ident, row in rows.items():
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow([row.get(k, "") for k in RELEASE_HEADER])
+        yield f"{ident[4][:4]}-{ident[0]}", "|".join(ident), out.getvalue()
 
-    def __init__(self, folder: Path, name: str) -> None:
-        self.folder, self.name = folder, name
-        self.parts = folder / f"comext-{name}.parts"
-        shutil.rmtree(self.parts, ignore_errors=True)  # left by an interrupted run: rebuilt from the cache
-        self.parts.mkdir(parents=True)
-        self.count = 0
 
-    def add(self, rows: dict[tuple[str, ...], dict[str, str]]) -> None:
-        by_part: dict[tuple[str, str], list[list[str]]] = {}
-        for ident, row in rows.items():
-            by_part.setdefault((ident[4][:4], ident[0]), []).append([row.get(k, "") for k in RELEASE_HEADER])
-        for (year, reporter), items in by_part.items():
-            with (self.parts / f"{year}-{reporter}.csv").open("a", encoding="utf-8", newline="") as fh:
-                csv.writer(fh, lineterminator="\n").writerows(items)
-        self.count += len(rows)
+def _render(part: str, lines: list[str]) -> str:
+    return ",".join(RELEASE_HEADER) + "\n" + "".join(line + "\n" for line in lines)
 
-    def write(self) -> list[Path]:
-        """The release files, rows in a stable order: the same answers give the same bytes."""
-        from entrepot.io.comext import hs_revision_for
 
-        paths = []
-        for part in sorted(self.parts.glob("*.csv")):
-            year, reporter = part.stem.split("-", 1)
-            with part.open(encoding="utf-8", newline="") as fh:
-                items = sorted(csv.reader(fh))
-            idents = [tuple(r[:5]) for r in items]
-            if len(set(idents)) != len(idents):
-                twice = next(i for i, j in zip(idents, idents[1:], strict=False) if i == j)
-                raise FetchError(f"Comext answered the same observation twice: {twice}")
-            out = io.StringIO()
-            writer = csv.writer(out, lineterminator="\n")
-            writer.writerow(RELEASE_HEADER)
-            writer.writerows(items)
-            path = self.folder / f"comext-{self.name}-{hs_revision_for(int(year))}-{year}-{reporter}.csv"
-            write_atomic(path, out.getvalue().encode("utf-8"))
-            paths.append(path)
-        shutil.rmtree(self.parts)
-        return paths
+def _release_name(name: str, part: str) -> str:
+    from entrepot.io.comext import hs_revision_for
+
+    return f"comext-{name}-{hs_revision_for(int(part[:4]))}-{part}.csv"

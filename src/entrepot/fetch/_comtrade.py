@@ -134,7 +134,8 @@ def comtrade(
                             "stops, and a rerun the next day resumes from the cache")
     if dry_run:
         return result
-    releases = Releases()
+    name = query_key(path, query)
+    releases = _query.Spill(folder / "releases", f"comtrade-{name}")
     empty: list[str] = []
     headers = {"Ocp-Apim-Subscription-Key": key} if key else {}
     with Http(headers=headers, min_interval=min_interval, backoff=backoff) as http, step_bar(progress, "Comtrade requests", len(plan)) as step:
@@ -169,7 +170,7 @@ def comtrade(
                 result.files.append(answer_path)
             else:
                 empty.append(",".join(request.periods))
-            releases.add(data)  # the fields of KEPT; the descriptions stay in the cached answers
+            releases.add(_rows(data))  # the fields of KEPT; the descriptions stay in the cached answers
             step(1, 0)
         result.requests = http.requests
     if not releases.count:
@@ -177,7 +178,7 @@ def comtrade(
     if empty:
         result.notes.append(f"no records for period(s) {'; '.join(empty)} (not yet published, or no trade)")
     result.records = releases.count
-    result.releases = releases.write(folder / "releases", query_key(path, query))
+    result.releases = releases.write(_render, lambda part: f"comtrade-{name}-{part}.json")
     if ingest:
         result.ingested = _query.ingest(store, result.releases, "comtrade")
     return result
@@ -259,54 +260,23 @@ def _records(body: bytes, where: str) -> list[dict[str, Any]]:
 IDENTITY = ("typeCode", "freqCode", "period", "reporterCode", "partnerCode", "partner2Code", "flowCode",
             "classificationCode", "cmdCode", "customsCode", "motCode")
 # What a release keeps of each record: its identity and the figures the Comtrade adapter reads. The
-# descriptions (reporterDesc, cmdDesc...) stay in the cached raw answers; without them a release of a
-# few hundred thousand HS6 records is a few hundred MB smaller for the adapter to read.
+# descriptions (reporterDesc, cmdDesc...) stay in the cached raw answers; without them a release is a
+# third of the size for the adapter to read. A release holds one HS revision and one year.
 KEPT = (*IDENTITY, "refYear", "refMonth", "primaryValue", "cifvalue", "fobvalue", "netWgt", "qty", "qtyUnitCode",
         "qtyUnitAbbr", "isReported", "isAggregate")
 
 
-class Releases:
-    """A query's records by classification (HS revision), year and identity, each a tuple of `KEPT`.
-
-    One file per classification and year keeps each ingest within the adapter's memory (it reads a
-    JSON file whole: about 1.2 GB at 400,000 records); the same observation twice in the answers is an
-    error, never stored twice.
-    """
-
-    def __init__(self) -> None:
-        self.by_cl: dict[tuple[str, str], dict[str, tuple]] = {}
-        self.count = 0
-
-    def add(self, records: list[dict[str, Any]]) -> None:
-        for record in records:
-            ident = "|".join(str(record.get(k, "")) for k in IDENTITY)
-            part = (str(record.get("classificationCode", "")) or "NA", str(record.get("period", ""))[:4])
-            bucket = self.by_cl.setdefault(part, {})
-            if ident in bucket:
-                raise FetchError(f"Comtrade answered the same observation twice: {dict(zip(IDENTITY, ident.split('|'), strict=True))}")
-            bucket[ident] = tuple(record.get(k, _MISSING) for k in KEPT)
-            self.count += 1
-
-    def write(self, folder: Path, name: str) -> list[Path]:
-        """One Comtrade+ JSON file per classification and year, records in a stable order: the same answers
-        give byte-identical files, so a rerun is a no-op in the store."""
-        folder.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for (cl, year), bucket in sorted(self.by_cl.items()):
-            path = folder / f"comtrade-{name}-{cl}-{year}.json"
-            tmp = path.with_name(path.name + ".tmp")
-            with tmp.open("w", encoding="utf-8") as fh:
-                fh.write(f'{{"count":{len(bucket)},"data":[')
-                for n, ident in enumerate(sorted(bucket)):
-                    row = {k: v for k, v in zip(KEPT, bucket[ident], strict=True) if v is not _MISSING}
-                    fh.write(("," if n else "") + json.dumps(row, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
-                fh.write("]}")
-            os.replace(tmp, path)
-            paths.append(path)
-        return paths
+def _rows(records: list[dict[str, Any]]):
+    """(release, identity, JSON) of each record: a release per classification (HS revision) and year."""
+    for record in records:
+        part = f"{record.get('classificationCode') or 'NA'}-{str(record.get('period', ''))[:4]}"
+        ident = "|".join(str(record.get(k, "")) for k in IDENTITY)
+        kept = {k: record[k] for k in KEPT if k in record}
+        yield part, ident, json.dumps(kept, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
 
 
-_MISSING = object()
+def _render(part: str, payloads: list[str]) -> str:
+    return f'{{"count":{len(payloads)},"data":[' + ",".join(payloads) + "]}"
 
 
 def _too_many(limit: int, key: str | None, request: Request) -> str:

@@ -93,3 +93,52 @@ def ingest(store, paths: list[Path], fmt: str):
         return [ingest_file(store, p, fmt) for p in paths]
     with Store(store) as st:
         return [ingest_file(st, p, fmt) for p in paths]
+
+
+class Spill:
+    """A query's observations spilled, answer by answer, into one part file per release; each part is then
+    sorted, checked for an observation given twice, and written whole.
+
+    Memory stays that of one answer and one part, never the whole query, and each release stays small
+    enough for its adapter (which reads a file whole). The same answers give the same bytes.
+    """
+
+    SEP = "\x1f"
+
+    def __init__(self, folder: Path, stem: str) -> None:
+        import shutil
+
+        self.folder, self.stem = folder, stem
+        self.parts = folder / f"{stem}.parts"
+        shutil.rmtree(self.parts, ignore_errors=True)  # left by an interrupted run: rebuilt from the cache
+        self.parts.mkdir(parents=True)
+        self.count = 0
+
+    def add(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """(part, identity, payload) triples; the payload is the row as it will be written, on one line."""
+        by_part: dict[str, list[str]] = {}
+        for part, ident, payload in rows:
+            by_part.setdefault(part, []).append(f"{ident}{self.SEP}{payload}\n")
+            self.count += 1
+        for part, lines in by_part.items():
+            with (self.parts / part).open("a", encoding="utf-8") as fh:
+                fh.writelines(lines)
+
+    def write(self, render, name) -> list[Path]:
+        """Each part's payloads in identity order, through `render(part, payloads) -> text` into `name(part)`."""
+        import shutil
+
+        from entrepot.fetch._http import FetchError, write_atomic
+
+        paths = []
+        for part in sorted(p.name for p in self.parts.iterdir()):
+            lines = sorted((self.parts / part).read_text(encoding="utf-8").splitlines())
+            idents = [line.split(self.SEP, 1)[0] for line in lines]
+            for a, b in zip(idents, idents[1:], strict=False):
+                if a == b:
+                    raise FetchError(f"the source answered the same observation twice: {a.replace('|', ', ')}")
+            path = self.folder / name(part)
+            write_atomic(path, render(part, [line.split(self.SEP, 1)[1] for line in lines]).encode("utf-8"))
+            paths.append(path)
+        shutil.rmtree(self.parts)
+        return paths
