@@ -50,9 +50,8 @@ print(json.dumps({"seconds": time.perf_counter() - t, "peak_mib": resource.getru
 
 def fill_cache(months: int) -> dict:
     """Run the query once against a local server answering in the real shape; returns the query's arguments."""
-    from tests.fetch.conftest import Reply, Server
-
     from entrepot.fetch import comtrade
+    from tests.fetch.conftest import Reply, Server
 
     base = json.loads(SHARED.read_text())["data"][0]
     codes = [f"{100000 + i * 37 % 899999:06d}" for i in range(max(LINES.values()))]
@@ -112,7 +111,7 @@ def main() -> None:
     first = cache_runs[0]
     sizes = [Path(p).stat().st_size / 1e6 for p in first["releases"]]
     lines = [
-        "## Fetch from the cache: a Türkiye–Israel-sized Comtrade query",
+        "### Fetch from the cache: a Türkiye–Israel-sized Comtrade query",
         "",
         f"`python benchmarks/fetch.py` — {args.months} months of monthly HS6 trade, 2 reporters x 2 partners x 2 flows "
         f"(synthetic values in the real record shape), {first['rows']:,} records in {len(answers)} cached answers "
