@@ -85,14 +85,23 @@ def hs_level(spec: str | int | None) -> tuple[int | None, list[str]]:
 
 
 def ingest(store, paths: list[Path], fmt: str):
-    """Ingest each release file into `store` (a Store, a path, or None for the default store)."""
+    """Ingest the release files (or a release zip) into `store` (a Store, a path, or None for the default).
+
+    Through the store's `ingest_paths` (files, folders and release zips, a release in one transaction)
+    once it has one (ingest-formats' work, issue 12), else file by file with `ingest_file`.
+    """
     from entrepot.store import Store
-    from entrepot.store.ingest import ingest_file
+    from entrepot.store import ingest as store_ingest
+
+    paths_in = getattr(store_ingest, "ingest_paths", None)
+
+    def run(st):
+        return paths_in(st, paths, fmt) if paths_in else [store_ingest.ingest_file(st, p, fmt) for p in paths]
 
     if isinstance(store, Store):
-        return [ingest_file(store, p, fmt) for p in paths]
+        return run(store)
     with Store(store) as st:
-        return [ingest_file(st, p, fmt) for p in paths]
+        return run(st)
 
 
 class Spill:

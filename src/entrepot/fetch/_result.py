@@ -73,6 +73,9 @@ class FetchResult:
             f"{self.downloaded} downloaded ({self.requests} HTTP request(s)), {self.records:,} records"
         ]
         for r in self.ingested:
+            if not r.batch_id:  # a release's companion file (code table, Readme): what was done with it
+                lines.append(f"  {r.path.name}: {'; '.join(getattr(r, 'notes', ()))}")
+                continue
             state = "already in the store" if r.skipped else f"{r.rows:,} rows"
             lines.append(f"  {r.path.name}: {state} (batch {r.batch_id})")
         lines += [f"  note: {n}" for n in self.notes]
