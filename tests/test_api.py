@@ -21,8 +21,10 @@ def test_import_is_lazy_and_the_names_are_all_there() -> None:
                           "if m in sys.modules))"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert set(entrepot.__all__) == set(entrepot._EXPORTS) | {"__version__"}
-    for name in entrepot._EXPORTS:
-        assert callable(getattr(entrepot, name)), name
+    for name, (_, attribute) in entrepot._EXPORTS.items():
+        value = getattr(entrepot, name)
+        assert callable(value) if attribute else hasattr(value, "__path__"), name
+    assert callable(entrepot.fetch.comtrade)
     with pytest.raises(AttributeError):
         entrepot.bilateral  # noqa: B018
 
