@@ -48,6 +48,7 @@ __all__ = [  # the names of _EXPORTS (tests/test_api.py checks they agree)
 ]
 
 if TYPE_CHECKING:
+    from entrepot import fetch
     from entrepot.analysis.cost import cost
     from entrepot.analysis.effect import effect
     from entrepot.analysis.flows import flows
@@ -55,7 +56,6 @@ if TYPE_CHECKING:
     from entrepot.analysis.reroute import reroute
     from entrepot.api import estimate, ingest, open, report, scenario
     from entrepot.case import check_claims, load_case
-    from entrepot import fetch
     from entrepot.errors import EntrepotError, InputError
     from entrepot.results import Provenance
     from entrepot.store.warehouse import Store
