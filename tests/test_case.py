@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from importlib import resources
 
 import pytest
@@ -48,3 +49,17 @@ def test_claims_hold_differ_or_have_no_data(store) -> None:
     assert frame.loc["2024-01/2024-03", "verdict"] == "differs by -40%" and frame.loc["2024-01/2024-03", "data_usd"] == 30.0
     assert frame.loc["2023", "verdict"] == "no data"  # only BACI has 2023: not the reporter's claim to check
     assert res.provenance.sources == ("comtrade",) and "3 claimed figure(s)" in res.summary()
+
+
+def test_claims_from_the_command_line(cli, store, tmp_path) -> None:
+    insert(store, [{"year": 2025, "value_usd": 95.0}], reporter="TUR", partner="ISR", flow="export")
+    store.close()
+    case = tmp_path / "case.toml"
+    case.write_text('[case]\nid = "t"\ncountries = ["TUR", "ISR"]\n[[events]]\ndate = "2024-05-02"\nkind = "embargo"\n'
+                    'from = "TUR"\nto = "ISR"\n[[claims]]\nreporter = "TUR"\npartner = "ISR"\nflow = "export"\n'
+                    'period = "2025"\nvalue_usd = 100\n')
+    out = cli("case", "check", case, "--claims", "--json")
+    assert out.exit_code == 0, out.output
+    row, = json.loads(out.stdout)["claims"]
+    assert (row["data_usd"], row["verdict"]) == (95.0, "holds")
+    assert "1 holds" in cli("case", "check", case, "--claims").stdout
