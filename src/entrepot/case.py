@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import pandas as pd
 
 from entrepot import countries, schema
+from entrepot.analysis.window import parse_event
 from entrepot.errors import InputError
 from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
@@ -140,13 +141,12 @@ def parse_case(doc: dict[str, Any], path: Path | None = None) -> Case:
     for k, e in enumerate(doc.get("events", [])):
         where = f"events[{k}]"
         date = e.get("date")
-        if isinstance(date, str):
-            try:
-                date = dt.date.fromisoformat(date)
-            except ValueError:
-                raise fail(f"{where}.date", f"not a date: {date!r} (YYYY-MM-DD)") from None
-        if not isinstance(date, dt.date):
+        if date is None:
             raise fail(f"{where}.date", "missing")
+        try:  # a year or a month alone means its first day, as on the command line
+            date = parse_event(date)
+        except InputError:
+            raise fail(f"{where}.date", f"not a date: {date!r} (2024, 2024-05 or 2024-05-02)") from None
         if e.get("kind") not in EVENT_KINDS:
             raise fail(f"{where}.kind", f"{e.get('kind')!r} is not one of {', '.join(EVENT_KINDS)}")
         products = tuple(str(p) for p in e.get("products", []))

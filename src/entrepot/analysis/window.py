@@ -9,6 +9,7 @@ next whole period. Periods are integers: the year, or year * 12 + month - 1.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -18,14 +19,27 @@ from entrepot.errors import InputError
 MIN_PRE = {"A": 2, "M": 6}
 
 
-def parse_event(text: str | dt.date) -> dt.date:
-    """The event as a date."""
+def parse_event(text: str | int | dt.date) -> dt.date:
+    """An event as analysts write it: `2024` is 1 January 2024, `2024-05` is 1 May, `2024-05-02` that day.
+
+    A year or a month alone means its first day, so that period is the first one after the event
+    (no transition period). Raises InputError for anything else.
+    """
+    if isinstance(text, dt.datetime):
+        return text.date()
     if isinstance(text, dt.date):
         return text
+    value = str(text).strip()
     try:
-        return dt.date.fromisoformat(text)
+        if re.fullmatch(r"\d{4}", value):
+            return dt.date(int(value), 1, 1)
+        if re.fullmatch(r"\d{4}-\d{2}", value):
+            return dt.date(int(value[:4]), int(value[5:]), 1)
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            return dt.date.fromisoformat(value)
     except ValueError:
-        raise InputError(f"--event must be a date YYYY-MM-DD, not {text!r}") from None
+        pass
+    raise InputError(f"--event must be a year, a month or a day (2024, 2024-05, 2024-05-02), not {text!r}")
 
 
 def time_index(freq: str) -> str:
