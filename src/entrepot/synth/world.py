@@ -21,6 +21,7 @@ import pandas as pd
 
 from entrepot import geo, hs
 from entrepot.errors import InputError
+from entrepot.synth import calibration
 from entrepot.synth.scenario import Scenario
 
 
@@ -67,9 +68,8 @@ def generate(scn: Scenario) -> World:
         raise InputError(f"the embargo date {scn.embargo_date} must fall inside {scn.start}..{scn.end}")
 
     # Sizes, distance, products, comparative advantage.
-    pop = np.array([c.population for c in countries], dtype=float)
-    size = pop**0.75 * np.exp(rng.normal(0, 0.8, n))
-    dist = geo.distances(countries)
+    size = calibration.masses(countries, rng)
+    dist = calibration.distances(countries)
     nomenclature = hs.subheadings()
     product_codes = [nomenclature[k] for k in sorted(rng.choice(len(nomenclature), min(P, len(nomenclature)), replace=False))]
     P = len(product_codes)
@@ -77,9 +77,10 @@ def generate(scn: Scenario) -> World:
     usd_per_kg = np.exp(rng.normal(1.2, 1.1, P))
     season_amp, season_phase = rng.uniform(0, 0.3, P), rng.uniform(0, 12, P)
     advantage = np.exp(rng.normal(0, 1.0, (n, P)))
+    advantage /= (advantage * weight).sum(axis=1, keepdims=True) / weight.sum()  # shifts output across products, adds none
 
     # Which cells trade, and at what level (annual USD before trends).
-    expected = size[:, None, None] * size[None, :, None] ** 0.9 / dist[:, :, None] ** 1.1 * weight * advantage[:, None, :]
+    expected = calibration.gravity_terms(size, dist)[:, :, None] * weight * advantage[:, None, :]
     expected[np.arange(n), np.arange(n), :] = 0.0
     threshold = np.quantile(expected, 1 - scn.density)
     prob = 1 - np.exp(-((expected / threshold) ** 0.7))
@@ -101,11 +102,11 @@ def generate(scn: Scenario) -> World:
         gone = (rng.random((len(i), year_index.max() + 1)) < scn.churn) & (level < np.median(level))[:, None]
         flows *= ~gone[:, year_index].T
 
-    # Scale the world so the pair is a realistic 3% of the exporter's sales abroad, then calibrate
-    # the pair's direct flows to the scenario's yearly values before the event.
+    # Scale the world's exports in the year before the event to the chosen countries' share of world
+    # exports (calibration.py), then calibrate the pair's direct flows to the scenario's yearly values.
     first = pd.Period(scn.restriction_date or scn.embargo_date, "M")
     before = (months < first) & (months >= first - 12)
-    flows *= (scn.pair_exports_usd[0] / 0.03) / flows[before][:, i == A].sum()
+    flows *= calibration.WORLD_EXPORTS_USD * calibration.world_share(countries) / flows[before].sum()
     for (a, b), target in zip(((A, B), (B, A)), scn.pair_exports_usd, strict=True):
         sel = (i == a) & (j == b)
         flows[:, sel] *= target / flows[before][:, sel].sum()
@@ -144,6 +145,7 @@ def generate(scn: Scenario) -> World:
         "countries": codes,
         "event": scn.embargo_date.isoformat(),
         "restriction": scn.restriction_date.isoformat() if scn.restriction_date else None,
+        "gdp_usd": {c: float(v) for c, v in zip(codes, size, strict=True)},
         "directions": truth_dirs,
     }
     return world
