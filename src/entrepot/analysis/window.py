@@ -39,7 +39,7 @@ def parse_event(text: str | int | dt.date) -> dt.date:
             return dt.date.fromisoformat(value)
     except ValueError:
         pass
-    raise InputError(f"--event must be a year, a month or a day (2024, 2024-05, 2024-05-02), not {text!r}")
+    raise InputError(f"--event must be a date: a year, a month or a day (2024, 2024-05, 2024-05-02), not {text!r}")
 
 
 def time_index(freq: str) -> str:
