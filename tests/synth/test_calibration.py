@@ -41,7 +41,9 @@ def test_world_pair_and_country_totals_in_real_ranges(worlds, k) -> None:
     assert 0.40 <= exporters.iloc[:10].sum() / total <= 0.70  # ten largest exporters: about 53%
     gdp = world.truth["gdp_usd"]
     share_of_gdp = np.array([v / gdp[a] for (a, _), v in pairs.items()])
-    assert share_of_gdp.max() < 0.4  # no country sells more than 40% of its GDP to one partner (MEX->USA: 30%)
+    # no country sells more than 60% of its GDP to one partner (real: up to about a third, Mexico->USA; the world
+    # has no politics, so Cuba sells the USA what gravity predicts)
+    assert share_of_gdp.max() < 0.6
     assert 60e12 < sum(gdp.values()) < 120e12  # world GDP: about USD 100 tn
 
 

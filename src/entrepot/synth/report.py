@@ -9,13 +9,17 @@ SUPPRESSED_SHARE = 0.003  # report rows marked confidential (value left blank)
 
 
 def build_reports(scn, rng, shipments: pd.DataFrame, codes: list[str], dist: np.ndarray, usd_per_kg: np.ndarray,
-                  product_codes: list[str], months: pd.PeriodIndex):
+                  product_codes: list[str], months: pd.PeriodIndex, zoo):
     n = len(codes)
     case = {codes.index(c) for c in scn.focus}
     others = [k for k in range(n) if k not in case]
     silent = set(rng.choice(others, int(len(others) * scn.nonreporting_share), replace=False).tolist())
+    silent -= {codes.index(c) for c in zoo.countries}  # decoys report, as the routes do
     controls = [k for k in rng.permutation(others) if k not in silent][: scn.controls]
-    reporters = sorted(case | set(controls))
+    reporters = sorted(case | set(controls) | {codes.index(c) for c in zoo.countries})
+    pair = {codes.index(scn.exporter), codes.index(scn.importer)}
+    gaps = zoo.pick_gaps(reporters, pair) if zoo.d.gaps else []
+    missing_years = {(g["reporter"], g["year"]) for g in gaps if g["year"] is not None}
     margin = np.clip(0.02 + 0.03 * dist / 5000, 0.02, 0.15) * np.exp(rng.normal(0, 0.2, (n, n)))
 
     kg = shipments["value"] / (usd_per_kg[shipments["p"]] * (1 + shipments["markup"]))
@@ -36,6 +40,11 @@ def build_reports(scn, rng, shipments: pd.DataFrame, codes: list[str], dist: np.
     imp_y = annual(imp_view.rename(columns={"reporter": "j", "partner": "i"}), ["i", "j", "p"])
     exp_y = annual(exp_view.rename(columns={"reporter": "i", "partner": "j"}), ["i", "j", "p"])
     merged = exp_y.merge(imp_y, on=["year", "i", "j", "p"], how="outer", suffixes=("_x", "_m"))
+    if missing_years:  # a reporter-year missing: BACI has only the partner's report of those flows
+        gone_x = pd.Series(list(zip(merged["i"], merged["year"], strict=True))).isin(missing_years).to_numpy()
+        gone_m = pd.Series(list(zip(merged["j"], merged["year"], strict=True))).isin(missing_years).to_numpy()
+        merged.loc[gone_x, ["value_x", "kg_x"]] = np.nan
+        merged.loc[gone_m, ["value_m", "kg_m"]] = np.nan
     use_m = merged["value_m"].notna() & ~merged["j"].isin(silent)
     net = merged["value_m"] / (1 + np.clip(0.02 + 0.03 * dist[merged["i"], merged["j"]] / 5000, 0.02, 0.15))
     baci = pd.DataFrame({
@@ -43,6 +52,8 @@ def build_reports(scn, rng, shipments: pd.DataFrame, codes: list[str], dist: np.
         "value": np.where(use_m, net, merged["value_x"]),
         "tonnes": np.where(use_m, merged["kg_m"], merged["kg_x"]) / 1000,
     }).dropna(subset=["value"])
+    if zoo.change_t is not None:  # BACI files are one revision each: HS2022 from the change's first whole year
+        baci = zoo.recode(baci, (baci["year"] >= zoo.truth["hs_change"]["baci_from"]).to_numpy())
 
     # Comtrade: monthly reports of the reporting countries, a few values confidential.
     keep = set(reporters)
@@ -50,6 +61,12 @@ def build_reports(scn, rng, shipments: pd.DataFrame, codes: list[str], dist: np.
     imp_rep = imp_view[imp_view["reporter"].isin(keep)].copy()
     for view in (exp_rep, imp_rep):
         view.loc[rng.random(len(view)) < SUPPRESSED_SHARE, "value"] = np.nan
+    for g in gaps:
+        for view in (exp_rep, imp_rep):
+            view.drop(view.index[(view["reporter"] == g["reporter"]) & view["t"].isin(g["months"])], inplace=True)
+    if zoo.change_t is not None:  # reporters declare HS2022 codes from the change's month
+        exp_rep = zoo.recode(exp_rep, (exp_rep["t"] >= zoo.change_t).to_numpy())
+        imp_rep = zoo.recode(imp_rep, (imp_rep["t"] >= zoo.change_t).to_numpy())
 
     gravity = _gravity(scn, rng, shipments, codes, dist, year)
     return exp_rep, imp_rep, baci, gravity, [codes[k] for k in reporters]
@@ -78,7 +95,9 @@ def _gravity(scn, rng, shipments, codes, dist, year) -> pd.DataFrame:
         "LANG": (lang[a.ravel()] == lang[b.ravel()]).astype(int), "CLNY": 0,
     })
     frame["ln_DIST"] = np.log(frame["DIST"])
-    pair = {(scn.exporter, scn.importer), (scn.importer, scn.exporter)}
-    on = np.array([(e, i) in pair for e, i in zip(frame["exporter"], frame["importer"], strict=True)])
-    frame["EMBARGO"] = (on & (frame["year"] >= scn.embargo_date.year)).astype(int)
+    since = {(scn.exporter, scn.importer): scn.embargo_date.year, (scn.importer, scn.exporter): scn.embargo_date.year}
+    for e in scn.embargoes:
+        since |= {(e.exporter, e.importer): e.date.year, (e.importer, e.exporter): e.date.year}
+    start = np.array([since.get((e, i), 10_000) for e, i in zip(frame["exporter"], frame["importer"], strict=True)])
+    frame["EMBARGO"] = (frame["year"] >= start).astype(int)
     return frame

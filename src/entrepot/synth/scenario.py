@@ -24,6 +24,52 @@ class Route:
     extra_cost_usd_per_t: float = 60.0  # extra freight and handling of the detour (truth only)
 
 
+ENTREPOTS = ("ARE", "SGP", "HKG", "NLD", "BEL", "PAN", "MYS")  # hubs, in this order (`Decoys.hubs`)
+
+
+@dataclass(frozen=True)
+class Decoys:
+    """Confounders: trade that moves without rerouting (docs/synth.md). Counts are countries."""
+
+    outside_boom: int = 0  # both legs boom after the event, in products outside the pair's basket
+    demand_boom: int = 0  # the candidate's imports of the basket's products rise from every origin
+    diversion: int = 0  # the importer buys from suppliers that make the goods: leg 2 rises, leg 1 does not
+    hubs: int = 0  # entrepôts trading everything with everyone before the event, growing after it
+    price_shock: int = 0  # both legs' unit values rise after the event, quantities flat
+    gaps: int = 0  # missing reporter-years (BACI falls back on the partner) or runs of months (Comtrade)
+    hs_change: str | None = None  # YYYY-MM: reporters switch from HS2017 to HS2022 codes (real splits, merges)
+    onset_months: int = 0  # routes build up linearly over this many months after the event
+    second_event: dt.date | None = None  # part of the embargo lifted on this date
+    second_event_share: float = 0.5  # of the stopped flow that goes direct again from the second event
+    hs_relabel: float = 0.0  # share of each route's second leg declared under another HS6 of the same HS4
+    size: float = 0.15  # each boom or diversion, as a share of the pair's yearly direct flow before the event
+
+    @classmethod
+    def every(cls, second_event: dt.date | None = dt.date(2025, 4, 1)) -> Decoys:
+        """Every class at once (the benchmark's "all" worlds)."""
+        return cls(2, 2, 2, 2, 2, 3, "2023-01", 6, second_event, 0.5, 0.3)
+
+    @property
+    def active(self) -> list[str]:
+        """The classes switched on."""
+        off = Decoys()
+        return [f.name for f in dataclasses.fields(self) if f.name not in ("size", "second_event_share")
+                and getattr(self, f.name) != getattr(off, f.name)]
+
+
+@dataclass(frozen=True)
+class Embargo:
+    """A further embargo in the same world (issue 17: a whole-world screen must find several)."""
+
+    exporter: str
+    importer: str
+    date: dt.date
+    pair_exports_usd: tuple[float, float] = (2.0e9, 1.0e9)  # yearly direct flows before it (A->B, B->A)
+    both_directions: bool = True
+    leak_share: float = 0.02
+    routes: tuple[Route, ...] = ()
+
+
 @dataclass(frozen=True)
 class Scenario:
     seed: int = 7
@@ -53,6 +99,9 @@ class Scenario:
     reporting_noise: float = 0.04
     nonreporting_share: float = 0.10  # countries not reporting to Comtrade (never the case's)
     pair_exports_usd: tuple[float, float] = (7.0e9, 2.0e9)  # yearly direct flows before the event (A->B, B->A)
+    decoys: Decoys = Decoys()
+    embargoes: tuple[Embargo, ...] = ()  # more embargoes beside the main one, each with its routes
+    concordance: str | None = None  # directory of UNSD's HS correspondence workbooks (`hs_change`)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -65,7 +114,16 @@ class Scenario:
     @property
     def focus(self) -> list[str]:
         out = [self.exporter, self.importer] + [r.via for r in self.routes]
-        return out + ([self.relabel_country] if self.relabel_country else [])
+        out += [self.relabel_country] if self.relabel_country else []
+        for e in self.embargoes:
+            out += [e.exporter, e.importer] + [r.via for r in e.routes]
+        return out + self.hubs(out)
+
+    def hubs(self, taken: list[str] | None = None) -> list[str]:
+        """The hub decoys: the first `decoys.hubs` entrepôts that play no other part in the case."""
+        if taken is None:
+            taken = self.focus[: len(self.focus) - self.decoys.hubs] if self.decoys.hubs else self.focus
+        return [h for h in ENTREPOTS if h not in taken][: self.decoys.hubs]
 
 
 def load_scenario(path: str | Path | Any) -> Scenario:
@@ -84,13 +142,41 @@ def load_scenario(path: str | Path | Any) -> Scenario:
             values[key] = tuple(value) if isinstance(value, list) else value
     if "routes" in doc:
         values["routes"] = tuple(Route(**r) for r in doc["routes"])
+    if "decoys" in doc:
+        known_decoys = {f.name for f in dataclasses.fields(Decoys)}
+        bad = sorted(set(doc["decoys"]) - known_decoys)
+        if bad:
+            raise InputError(f"[decoys] {bad[0]}: unknown parameter", path=str(path))
+        decoys = dict(doc["decoys"])
+        if isinstance(decoys.get("second_event"), str):
+            decoys["second_event"] = _date(decoys["second_event"], "[decoys] second_event", path)
+        values["decoys"] = Decoys(**decoys)
+    for k, e in enumerate(doc.get("embargoes", [])):
+        where = f"[[embargoes]] {k + 1}"
+        try:
+            values.setdefault("embargoes", ())
+            values["embargoes"] += (Embargo(
+                e["exporter"], e["importer"], _date(e["date"], f"{where} date", path),
+                tuple(e.get("pair_exports_usd", (2.0e9, 1.0e9))), bool(e.get("both_directions", True)),
+                float(e.get("leak_share", 0.02)), tuple(Route(**r) for r in e.get("routes", []))),)
+        except (KeyError, TypeError) as exc:
+            raise InputError(f"{where}: {exc}", path=str(path)) from None
     if "relabel" in doc:
         values["relabel_country"] = doc["relabel"].get("country")
         values["relabel_share"] = float(doc["relabel"].get("share", 0.0))
     for key in ("restriction_date", "embargo_date"):
         if isinstance(values.get(key), str):
-            values[key] = dt.date.fromisoformat(values[key])
+            values[key] = _date(values[key], key, path)
     scenario = Scenario(**values)
     if sum(r.share for r in scenario.routes) + scenario.relabel_share + scenario.leak_share > 1:
         raise InputError("route shares, relabel share and leak share add up to more than 1", path=str(path))
     return scenario
+
+
+def _date(value: Any, where: str, path: Any) -> dt.date:
+    from entrepot.analysis.window import parse_event
+
+    try:
+        return parse_event(value)
+    except InputError:
+        raise InputError(f"{where}: not a date: {value!r}", path=str(path)) from None

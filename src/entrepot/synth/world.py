@@ -21,7 +21,7 @@ import pandas as pd
 
 from entrepot import geo, hs
 from entrepot.errors import InputError
-from entrepot.synth import calibration
+from entrepot.synth import calibration, decoys
 from entrepot.synth.scenario import Scenario
 
 
@@ -64,8 +64,10 @@ def generate(scn: Scenario) -> World:
     A, B = pos[scn.exporter], pos[scn.importer]
     months = pd.period_range(scn.start, scn.end, freq="M")
     T = len(months)
-    if not (months[0] < pd.Period(scn.embargo_date, "M") <= months[-1]):
-        raise InputError(f"the embargo date {scn.embargo_date} must fall inside {scn.start}..{scn.end}")
+    events = [_main_event(scn)] + [_extra_event(e) for e in scn.embargoes]
+    for ev in events:
+        if not (months[0] < pd.Period(ev["date"], "M") <= months[-1]):
+            raise InputError(f"the embargo date {ev['date']} must fall inside {scn.start}..{scn.end}")
 
     # Sizes, distance, products, comparative advantage.
     size = calibration.masses(countries, rng)
@@ -85,8 +87,14 @@ def generate(scn: Scenario) -> World:
     threshold = np.quantile(expected, 1 - scn.density)
     prob = 1 - np.exp(-((expected / threshold) ** 0.7))
     exists = rng.random(expected.shape) < prob
-    exists[A, B, :] |= expected[A, B, :] > 0  # the case's pair trades most of the basket both ways
+    basket_draw = rng.random(P)
+    exists[A, B, :] |= basket_draw < PAIR_BASKET  # the case's pair trades most products both ways
     exists[B, A, :] |= rng.random(P) < 0.6
+    zoo = decoys.Zoo(scn, codes, product_codes, months)  # its own random stream: the world above is the same
+    for ev in events[1:]:
+        exists[pos[ev["exporter"]], pos[ev["importer"]], :] |= basket_draw < PAIR_BASKET
+        exists[pos[ev["importer"]], pos[ev["exporter"]], :] |= basket_draw > 1 - PAIR_BASKET
+    zoo.hub_cells(exists, expected, threshold)
     i, j, p = np.nonzero(exists)
     level = expected[i, j, p] * np.exp(rng.normal(0, 0.7, len(i)))
 
@@ -103,41 +111,58 @@ def generate(scn: Scenario) -> World:
         flows *= ~gone[:, year_index].T
 
     # Scale the world's exports in the year before the event to the chosen countries' share of world
-    # exports (calibration.py), then calibrate the pair's direct flows to the scenario's yearly values.
+    # exports (calibration.py), then calibrate each embargoed pair's direct flows to its yearly values.
     first = pd.Period(scn.restriction_date or scn.embargo_date, "M")
     before = (months < first) & (months >= first - 12)
     flows *= calibration.WORLD_EXPORTS_USD * calibration.world_share(countries) / flows[before].sum()
-    for (a, b), target in zip(((A, B), (B, A)), scn.pair_exports_usd, strict=True):
-        sel = (i == a) & (j == b)
-        flows[:, sel] *= target / flows[before][:, sel].sum()
+    for ev in events:
+        a, b = pos[ev["exporter"]], pos[ev["importer"]]
+        first_ev = pd.Period(ev["restriction_date"] or ev["date"], "M")
+        before_ev = (months < first_ev) & (months >= first_ev - 12)
+        for (x, y), target in zip(((a, b), (b, a)), ev["pair_exports_usd"], strict=True):
+            sel = (i == x) & (j == y)
+            flows[:, sel] *= target / flows[before_ev][:, sel].sum()
+
+    # Decoys that move existing flows (booms, hubs growing, prices), before the embargo takes its cut.
+    markup = np.zeros_like(flows)
+    zoo.move_flows(flows, markup, i, j, p, A, B)
 
     # Events on the direct flow(s).
-    directions = [(A, B)] + ([(B, A)] if scn.both_directions else [])
-    embargo_frac = month_fraction_after(scn.embargo_date, months)
-    restrict_frac = month_fraction_after(scn.restriction_date, months) if scn.restriction_date else np.zeros(T)
-    extra_rows: list[pd.DataFrame] = []
-    truth_dirs = []
-    for a, b in directions:
-        sel = np.nonzero((i == a) & (j == b))[0]
-        restricted = rng.random(len(sel)) < scn.restricted_share
-        cut = np.maximum(embargo_frac[:, None], restrict_frac[:, None] * restricted[None, :])
-        base = flows[:, sel].copy()
-        stopped = base * cut * (1 - scn.leak_share)
-        flows[:, sel] = base - stopped
-        rows, truth = _divert(scn, stopped, months, p[sel], codes, a, b, usd_per_kg, product_codes, base, flows[:, sel])
-        extra_rows.append(rows)
-        truth_dirs.append(truth)
+    extra_rows: list[pd.DataFrame] = [zoo.new_flows(flows, i, j, p, A, B, usd_per_kg)]
+    truth_events = []
+    for ev in events:
+        a0, b0 = pos[ev["exporter"]], pos[ev["importer"]]
+        directions = [(a0, b0)] + ([(b0, a0)] if ev["both_directions"] else [])
+        embargo_frac = month_fraction_after(ev["date"], months)
+        restrict_frac = month_fraction_after(ev["restriction_date"], months) if ev["restriction_date"] else np.zeros(T)
+        lifted = zoo.lifted(months) if ev["main"] else np.zeros(T)
+        truth_dirs = []
+        for a, b in directions:
+            sel = np.nonzero((i == a) & (j == b))[0]
+            restricted = rng.random(len(sel)) < ev["restricted_share"]
+            cut = np.maximum(embargo_frac[:, None], restrict_frac[:, None] * restricted[None, :]) * (1 - lifted)[:, None]
+            base = flows[:, sel].copy()
+            stopped = base * cut * (1 - ev["leak_share"])
+            flows[:, sel] = base - stopped
+            rows, truth = _divert(ev, stopped, months, p[sel], codes, a, b, usd_per_kg, product_codes, base, flows[:, sel], zoo)
+            extra_rows.append(rows)
+            truth_dirs.append(truth)
+            if ev["main"] and (a, b) == (A, B):
+                extra_rows.append(zoo.diversion_rows(stopped, p[sel], B))
+        truth_events.append({"exporter": ev["exporter"], "importer": ev["importer"], "date": ev["date"].isoformat(),
+                             "directions": truth_dirs})
 
     physical = pd.DataFrame({
         "t": np.repeat(np.arange(T), len(i)), "i": np.tile(i, T), "j_decl": np.tile(j, T), "j": np.tile(j, T),
-        "p": np.tile(p, T), "value": flows.ravel(), "markup": 0.0,
+        "p": np.tile(p, T), "value": flows.ravel(), "markup": markup.ravel(),
     })
-    shipments = pd.concat([physical] + extra_rows, ignore_index=True)
+    shipments = pd.concat([physical] + [r for r in extra_rows if r is not None and len(r)], ignore_index=True)
     shipments = shipments[shipments["value"] > 0]
+    product_codes, usd_per_kg, weight = zoo.siblings_table(product_codes, usd_per_kg, weight)
 
     from entrepot.synth.report import build_reports
 
-    reports = build_reports(scn, rng, shipments, codes, dist, usd_per_kg, product_codes, months)
+    reports = build_reports(scn, rng, shipments, codes, dist, usd_per_kg, product_codes, months, zoo)
     world = World(scn, countries, pd.DataFrame({"code": product_codes, "usd_per_kg": usd_per_kg, "weight": weight}),
                   months, *reports)
     world.truth = {
@@ -146,29 +171,51 @@ def generate(scn: Scenario) -> World:
         "event": scn.embargo_date.isoformat(),
         "restriction": scn.restriction_date.isoformat() if scn.restriction_date else None,
         "gdp_usd": {c: float(v) for c, v in zip(codes, size, strict=True)},
-        "directions": truth_dirs,
+        "directions": truth_events[0]["directions"],
+        "embargoes": truth_events,
+        "decoys": zoo.truth,
     }
     return world
 
 
-def _divert(scn, stopped, months, prods, codes, a, b, usd_per_kg, product_codes, base, actual):
+PAIR_BASKET = 0.8  # chance that an embargoed pair trades a product its gravity draw left out
+
+
+def _main_event(scn: Scenario) -> dict[str, Any]:
+    return {"exporter": scn.exporter, "importer": scn.importer, "date": scn.embargo_date,
+            "restriction_date": scn.restriction_date, "restricted_share": scn.restricted_share,
+            "both_directions": scn.both_directions, "leak_share": scn.leak_share, "routes": scn.routes,
+            "relabel_country": scn.relabel_country, "relabel_share": scn.relabel_share,
+            "pair_exports_usd": scn.pair_exports_usd, "main": True}
+
+
+def _extra_event(e) -> dict[str, Any]:
+    return {"exporter": e.exporter, "importer": e.importer, "date": e.date, "restriction_date": None,
+            "restricted_share": 0.0, "both_directions": e.both_directions, "leak_share": e.leak_share,
+            "routes": e.routes, "relabel_country": None, "relabel_share": 0.0,
+            "pair_exports_usd": e.pair_exports_usd, "main": False}
+
+
+def _divert(ev, stopped, months, prods, codes, a, b, usd_per_kg, product_codes, base, actual, zoo):
     """Shipments of what the embargo stopped: via intermediaries (two legs) and relabelled; and truth."""
     T, K = stopped.shape
     t_idx = np.repeat(np.arange(T), K)
     p_idx = np.tile(prods, T)
     pieces, inter = [], []
     pos = {c: k for k, c in enumerate(codes)}
-    for route in scn.routes:
+    ramp = zoo.onset(months, ev["date"])[:, None]
+    for route in ev["routes"]:
         c = pos[route.via]
-        v = (stopped * route.share).ravel()
+        carried = stopped * route.share * ramp
+        v = carried.ravel()
         leg1 = pd.DataFrame({"t": t_idx, "i": a, "j_decl": c, "j": c, "p": p_idx, "value": v, "markup": 0.0})
         leg2 = pd.DataFrame({"t": t_idx + route.lag_months, "i": c, "j_decl": b, "j": b, "p": p_idx,
                              "value": v * (1 + route.markup), "markup": route.markup})
-        leg2 = leg2[leg2["t"] < T]
+        leg2 = zoo.relabel_hs(leg2[leg2["t"] < T], route.via)
         pieces += [leg1, leg2]
-        per_month = (stopped * route.share).sum(axis=1)
-        per_product = pd.Series((stopped * route.share).sum(axis=0), index=[product_codes[q] for q in prods]).groupby(level=0).sum()
-        tonnes = float(((stopped * route.share) / usd_per_kg[prods][None, :]).sum() / 1000)
+        per_month = carried.sum(axis=1)
+        per_product = pd.Series(carried.sum(axis=0), index=[product_codes[q] for q in prods]).groupby(level=0).sum()
+        tonnes = float((carried / usd_per_kg[prods][None, :]).sum() / 1000)
         inter.append({
             "country": route.via, "share": route.share, "lag_months": route.lag_months, "markup": route.markup,
             "extra_cost_usd_per_t": route.extra_cost_usd_per_t,
@@ -178,14 +225,14 @@ def _divert(scn, stopped, months, prods, codes, a, b, usd_per_kg, product_codes,
             "by_product": {k: float(v) for k, v in per_product.items() if v > 0},
         })
     relabelled = {}
-    if scn.relabel_country and scn.relabel_share > 0:
-        c = pos[scn.relabel_country]
-        v = (stopped * scn.relabel_share).ravel()
-        pieces.append(pd.DataFrame({"t": t_idx, "i": a, "j_decl": c, "j": b, "p": p_idx, "value": v, "markup": 0.0}))
-        per_month = (stopped * scn.relabel_share).sum(axis=1)
-        relabelled = {"country": scn.relabel_country, "share": scn.relabel_share, "value_usd": float(per_month.sum()),
+    if ev["relabel_country"] and ev["relabel_share"] > 0:
+        c = pos[ev["relabel_country"]]
+        carried = stopped * ev["relabel_share"] * ramp
+        pieces.append(pd.DataFrame({"t": t_idx, "i": a, "j_decl": c, "j": b, "p": p_idx, "value": carried.ravel(), "markup": 0.0}))
+        per_month = carried.sum(axis=1)
+        relabelled = {"country": ev["relabel_country"], "share": ev["relabel_share"], "value_usd": float(per_month.sum()),
                       "by_period": {str(m): float(v) for m, v in zip(months, per_month, strict=True) if v > 0}}
-    event_month = pd.Period(scn.restriction_date or scn.embargo_date, "M")
+    event_month = pd.Period(ev["restriction_date"] or ev["date"], "M")
     pre = (months < event_month) & (months >= event_month - 12)
     post = months >= event_month
     post_years = post.sum() / 12
@@ -201,19 +248,18 @@ def _divert(scn, stopped, months, prods, codes, a, b, usd_per_kg, product_codes,
             "drop_pct": float(-100 * (base - actual)[post].sum() / base[post].sum()),
         },
         "direct_by_period": {str(m): float(v) for m, v in zip(months, actual.sum(axis=1), strict=True)},
+        "stopped_by_period": {str(m): float(v) for m, v in zip(months, stopped.sum(axis=1), strict=True) if v > 0},
+        "basket": sorted({product_codes[q] for q in prods}),
         "intermediaries": inter,
         "rerouted_value_usd": rerouted,
         "rerouted_share_of_pre_event": rerouted / (pre_annual * post_years) if pre_annual else 0.0,
         "relabelled": relabelled,
-        "leak_share": scn.leak_share,
+        "leak_share": ev["leak_share"],
     }
 
 
 def _jsonable(scn: Scenario) -> dict[str, Any]:
     import dataclasses
+    import json
 
-    out = dataclasses.asdict(scn)
-    for k, v in out.items():
-        if isinstance(v, dt.date):
-            out[k] = v.isoformat()
-    return out
+    return json.loads(json.dumps(dataclasses.asdict(scn), default=lambda o: o.isoformat()))

@@ -44,13 +44,15 @@ def write_world(world, out_dir, comtrade: bool = True) -> dict[str, Path]:
     con.execute("SET enable_progress_bar = false")
 
     baci = world.baci
+    change = (world.truth.get("decoys") or {}).get("hs_change")  # a revision change: HS2022 files and H6 rows after it
     for year, part in baci.groupby("year"):
         frame = pd.DataFrame({
             "t": year, "i": code_of[part["i"]].to_numpy(), "j": code_of[part["j"]].to_numpy(),
             "k": product[part["p"]].to_numpy(), "v": (part["value"] / 1000).round(3).to_numpy(),
             "q": part["tonnes"].round(3).to_numpy(),
         })
-        path = out / f"BACI_HS17_Y{year}_V202401.csv"
+        rev = "HS22" if change and year >= change["baci_from"] else "HS17"
+        path = out / f"BACI_{rev}_Y{year}_V202401.csv"
         con.register("f", frame)
         con.execute(f"COPY (SELECT * FROM f ORDER BY i, j, k) TO '{path}' (HEADER, NULLSTR 'NA')")
         con.unregister("f")
@@ -66,7 +68,7 @@ def write_world(world, out_dir, comtrade: bool = True) -> dict[str, Path]:
             "reporterDesc": names[view["reporter"]].to_numpy(), "flowCode": flow, "flowDesc": desc,
             "partnerCode": code_of[view["partner"]].to_numpy(), "partnerISO": [codes[k] for k in view["partner"]],
             "partnerDesc": names[view["partner"]].to_numpy(), "partner2Code": 0, "partner2ISO": "W00", "partner2Desc": "World",
-            "classificationCode": "H5", "classificationSearchCode": "HS", "isOriginalClassification": True,
+            "classificationCode": np.where(period >= pd.Period(change["comtrade_from"], "M"), "H6", "H5") if change else "H5", "classificationSearchCode": "HS", "isOriginalClassification": True,
             "cmdCode": product[view["p"]].to_numpy(), "cmdDesc": "", "aggrLevel": 6, "isLeaf": True,
             "customsCode": "C00", "customsDesc": "TOTAL CPC", "mosCode": 0, "motCode": 0, "motDesc": "TOTAL MOT",
             "qtyUnitCode": 8, "qtyUnitAbbr": "kg", "qty": view["kg"].round(1).to_numpy(), "isQtyEstimated": False,
@@ -76,12 +78,15 @@ def write_world(world, out_dir, comtrade: bool = True) -> dict[str, Path]:
             "fobvalue": view["value"].round(2).to_numpy() if flow == "X" else np.nan,
             "primaryValue": view["value"].round(2).to_numpy(), "legacyEstimationFlag": 0, "isReported": True, "isAggregate": False,
         }))
-    if frames:
+    if frames:  # one file per HS revision, as a download by classification would be
         table = pd.concat(frames, ignore_index=True)[COMTRADE_HEADER]
-        path = out / f"comtrade_M_H5_{world.months[0].strftime('%Y%m')}-{world.months[-1].strftime('%Y%m')}.csv"
-        con.register("c", table)
-        con.execute(f"COPY (SELECT * FROM c) TO '{path}' (HEADER)")
-        paths["comtrade"] = path
+        for k, (code, part) in enumerate(table.groupby("classificationCode", sort=True)):
+            span = f"{part['period'].min()}-{part['period'].max()}"
+            path = out / f"comtrade_M_{code}_{span}.csv"
+            con.register("c", part)
+            con.execute(f"COPY (SELECT * FROM c) TO '{path}' (HEADER)")
+            con.unregister("c")
+            paths["comtrade" if k == 0 else f"comtrade_{code}"] = path
 
     gravity_path = out / "gravity.csv"
     world.gravity.to_csv(gravity_path, index=False)
@@ -98,6 +103,6 @@ def ingest_world(store, world, out_dir, comtrade: bool = True) -> dict[str, Path
 
     paths = write_world(world, out_dir, comtrade)
     for name, path in paths.items():
-        if name.startswith("baci") or name == "comtrade":
+        if name.startswith(("baci", "comtrade")):
             ingest_file(store, path)
     return paths

@@ -1,0 +1,323 @@
+"""The decoy zoo: trade that moves after an embargo without being rerouted (docs/synth.md).
+
+Each class is a field of `Scenario.decoys`; `Zoo` applies them to a world as it is generated, from
+its own random stream (the world without decoys is the same world), and records what it did in
+`truth["decoys"]`. Decoy countries are drawn among the countries that are not the case's (pair,
+routes, relabelling country, further embargoes) and report to Comtrade like the routes do.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from entrepot import hs
+
+HUB_SCALE = 6.0  # a hub's gravity term, times this: large flows both ways before the event
+CLASSES = ("outside_boom", "demand_boom", "diversion", "price_shock")  # the classes that pick countries
+
+
+def _after(date: dt.date | None, months: pd.PeriodIndex) -> np.ndarray:
+    from entrepot.synth.world import month_fraction_after
+
+    return np.zeros(len(months)) if date is None else month_fraction_after(date, months)
+
+
+class Zoo:
+    """The decoys of one world: who they are, and the changes they make to flows and reports."""
+
+    def __init__(self, scn, codes: list[str], product_codes: list[str], months: pd.PeriodIndex) -> None:
+        self.d = scn.decoys
+        self.months = months
+        self.rng = np.random.default_rng([scn.seed, 19])
+        self.codes = codes
+        self.product_codes = product_codes  # the world's list (a revision change replaces a few in place)
+        self.pos = {c: k for k, c in enumerate(codes)}
+        self.event = scn.embargo_date
+        self.post = _after(scn.embargo_date, months)
+        focus = set(scn.focus)
+        pool = [c for c in codes if c not in focus]
+        picked = self.rng.permutation(pool).tolist()
+        self.who: dict[str, list[str]] = {}
+        for name in CLASSES:
+            want = getattr(self.d, name)
+            self.who[name], picked = picked[:want], picked[want:]
+        self.hubs = scn.hubs()
+        self.truth: dict[str, Any] = {"classes": self.d.active, "size": self.d.size}
+        if self.d.second_event and not (months[0] < pd.Period(self.d.second_event, "M") <= months[-1]):
+            from entrepot.errors import InputError
+
+            raise InputError(f"the second event {self.d.second_event} must fall inside {months[0]}..{months[-1]}")
+        self.extra_codes: list[str] = []
+        self.extra_of: list[int] = []  # the world product each extra code copies its unit value from
+        self.sibling: dict[int, int] = {}
+        self.split: dict[int, list[tuple[int, float]]] = {}  # product -> [(new product, share)] after the change
+        self.change_t: int | None = None
+        if self.d.hs_relabel > 0:
+            self._pick_siblings(product_codes)
+        if self.d.hs_change:
+            self._pick_revisions(product_codes, scn.concordance)
+
+    @property
+    def countries(self) -> list[str]:
+        """Every decoy country (they report to Comtrade)."""
+        return [c for name in CLASSES for c in self.who[name]] + self.hubs
+
+    # --- the physical world ----------------------------------------------------------------------
+
+    def hub_cells(self, exists: np.ndarray, expected: np.ndarray, threshold: float) -> None:
+        """Hubs trade most products with everyone, at HUB_SCALE times their gravity term."""
+        n, _, P = exists.shape
+        for c in self.hubs:
+            h = self.pos[c]
+            for cells, ex in ((exists[h], expected[h]), (exists[:, h], expected[:, h])):
+                cells |= self.rng.random((n, P)) < 0.7
+                ex *= HUB_SCALE
+                ex[ex == 0] = threshold * 0.1  # a cell the gravity draw left empty still trades a little
+            exists[h, h] = False
+            expected[h, h] = 0.0
+        self.truth["hubs"] = [{"country": c, "scale": HUB_SCALE} for c in self.hubs]
+
+    def move_flows(self, flows, markup, i, j, p, A, B) -> None:
+        """Demand booms, hubs growing and price shocks: existing flows change after the event."""
+        post = self.post[:, None]
+        basket = np.isin(p, np.unique(p[(i == A) & (j == B)]))
+        booms = []
+        for c in self.who["demand_boom"]:
+            sel = (j == self.pos[c]) & basket
+            g = float(self.rng.uniform(0.3, 0.8))
+            booms.append(self._grow(flows, sel, post, g) | {"country": c, "growth": g, "products": "the basket, from every origin"})
+        self.truth["demand_boom"] = booms
+        for hub in self.truth.get("hubs", []):
+            h = self.pos[hub["country"]]
+            g = float(self.rng.uniform(0.1, 0.3))
+            hub |= self._grow(flows, (i == h) | (j == h), post, g) | {"growth": g}
+        shocks = []
+        for c in self.who["price_shock"]:
+            k = self.pos[c]
+            sel = ((i == A) & (j == k)) | ((i == k) & (j == B))
+            s = float(self.rng.uniform(0.3, 0.6))
+            shocks.append(self._grow(flows, sel, post, s) | {"country": c, "price_rise": s, "quantity_change": 0.0})
+            markup[:, sel] = (1 + markup[:, sel]) * (1 + s * post) - 1
+        self.truth["price_shock"] = shocks
+
+    def _grow(self, flows, sel, post, g) -> dict[str, float]:
+        before = flows[:, sel].sum()
+        flows[:, sel] *= 1 + g * post
+        return {"added_value_usd": float(flows[:, sel].sum() - before)}
+
+    def new_flows(self, flows, i, j, p, A, B, usd_per_kg) -> pd.DataFrame | None:
+        """Both-legs booms outside the basket: new flows A -> C and C -> B in products A does not sell to B."""
+        T, P = len(self.months), len(usd_per_kg)
+        pair = (i == A) & (j == B)
+        in_basket = np.isin(np.arange(P), p[pair])
+        outside = np.nonzero(~in_basket)[0]
+        if len(outside) < 3:  # the pair trades (nearly) everything: its third smallest products instead
+            by_value = pd.Series(flows[:, pair].sum(axis=0), index=p[pair]).groupby(level=0).sum().sort_values()
+            outside = by_value.index[: max(3, P // 3)].to_numpy()
+        first = pd.Period(self.event, "M")
+        before = (self.months < first) & (self.months >= first - 12)
+        yearly = flows[before][:, pair].sum()
+        rows, truth = [], []
+        for c in self.who["outside_boom"]:
+            k = self.pos[c]
+            prods = self.rng.choice(outside, min(len(outside), 8), replace=False)
+            split = self.rng.dirichlet(np.ones(len(prods)))
+            value = self.d.size * yearly / 12 * self.post[:, None] * split[None, :]
+            t = np.repeat(np.arange(T), len(prods))
+            q = np.tile(prods, T)
+            for a, b in ((A, k), (k, B)):
+                rows.append(pd.DataFrame({"t": t, "i": a, "j_decl": b, "j": b, "p": q, "value": value.ravel(), "markup": 0.0}))
+            truth.append({"country": c, "added_value_usd_each_leg": float(value.sum()),
+                          "products": sorted(self.product_codes[x] for x in prods),
+                          "outside_basket": bool(not in_basket[prods].any())})
+        self.truth["outside_boom"] = truth
+        return pd.concat(rows, ignore_index=True) if rows else None
+
+    def diversion_rows(self, stopped: np.ndarray, prods: np.ndarray, B: int) -> pd.DataFrame | None:
+        """Trade diversion: suppliers that make the goods sell B a share of what the embargo stopped (leg 2 only)."""
+        T, K = stopped.shape
+        rows, truth = [], []
+        for c in self.who["diversion"]:
+            v = stopped * self.d.size
+            rows.append(pd.DataFrame({"t": np.repeat(np.arange(T), K), "i": self.pos[c], "j_decl": B, "j": B,
+                                      "p": np.tile(prods, T), "value": v.ravel(), "markup": 0.0}))
+            truth.append({"country": c, "share_of_stopped": self.d.size, "added_value_usd": float(v.sum())})
+        self.truth["diversion"] = truth
+        return pd.concat(rows, ignore_index=True) if rows else None
+
+    def lifted(self, months: pd.PeriodIndex) -> np.ndarray:
+        """Share of the embargo lifted in each month (the second event)."""
+        if self.d.second_event is None:
+            return np.zeros(len(months))
+        self.truth["second_event"] = {"date": self.d.second_event.isoformat(), "lifted_share": self.d.second_event_share}
+        return _after(self.d.second_event, months) * self.d.second_event_share
+
+    def onset(self, months: pd.PeriodIndex, date: dt.date) -> np.ndarray:
+        """Routes' build-up: 1 throughout without gradual onset, else a linear ramp over onset_months."""
+        if self.d.onset_months <= 0:
+            return np.ones(len(months))
+        self.truth["onset_months"] = self.d.onset_months
+        since = (months - pd.Period(date, "M")).map(lambda x: x.n).to_numpy()
+        return np.clip((since + 1) / self.d.onset_months, 0.0, 1.0)
+
+    # --- HS codes: relabelled second legs and a revision change ---------------------------------
+
+    def _extra(self, code: str, like: int, n_products: int) -> int:
+        self.extra_codes.append(code)
+        self.extra_of.append(like)
+        return n_products + len(self.extra_codes) - 1
+
+    def _pick_siblings(self, product_codes: list[str]) -> None:
+        taken = set(product_codes)
+        by_heading: dict[str, list[str]] = {}
+        for code in hs.subheadings():
+            by_heading.setdefault(code[:4], []).append(code)
+        for k, code in enumerate(product_codes):
+            others = [c for c in by_heading.get(code[:4], []) if c not in taken]
+            if others:
+                sib = str(self.rng.choice(others))
+                taken.add(sib)
+                self.sibling[k] = self._extra(sib, k, len(product_codes))
+        self.truth["hs_relabel"] = {"share": self.d.hs_relabel,
+                                    "codes": {product_codes[k]: self.extra_codes[v - len(product_codes)] for k, v in self.sibling.items()}}
+
+    def relabel_hs(self, leg2: pd.DataFrame, via: str) -> pd.DataFrame:
+        """Declare a share of a route's second leg under a neighbouring HS6 of the same HS4."""
+        if self.d.hs_relabel <= 0 or leg2.empty:
+            return leg2
+        moved = leg2[leg2["p"].isin(list(self.sibling))].copy()
+        moved["value"] *= self.d.hs_relabel
+        moved["p"] = moved["p"].map(self.sibling)
+        kept = leg2.copy()
+        kept.loc[kept["p"].isin(list(self.sibling)), "value"] *= 1 - self.d.hs_relabel
+        return pd.concat([kept, moved], ignore_index=True)
+
+    def _pick_revisions(self, product_codes: list[str], concordance: str | None) -> None:
+        """Replace some products by HS2017 codes that HS2022 split or merged; after the change they are recoded."""
+        splits, merges, source = _revisions(concordance)
+        n = len(product_codes)
+        slots = [int(k) for k in self.rng.permutation(n)]
+        taken = set(product_codes)
+        changes = []
+        want = max(2, n // 6)
+        pick_s = [s for s in self.rng.permutation(len(splits))][: (want + 1) // 2]
+        for s in pick_s:
+            parent, children = splits[s]
+            if parent in taken or any(c in taken for c in children) or not slots:
+                continue
+            k = slots.pop()
+            product_codes[k] = parent
+            taken |= {parent, *children}
+            shares = self.rng.dirichlet(np.ones(len(children)))
+            self.split[k] = [(self._extra(c, k, n), float(w)) for c, w in zip(children, shares, strict=True)]
+            changes.append({"kind": "split", "hs17": [parent], "hs22": list(children), "shares": [float(w) for w in shares]})
+        for m in [m for m in self.rng.permutation(len(merges))][: want // 2]:
+            parents, child = merges[m]
+            if child in taken or any(c in taken for c in parents) or len(slots) < len(parents):
+                continue
+            new = self._extra(child, -1, n)
+            ks = [slots.pop() for _ in parents]
+            for k, parent in zip(ks, parents, strict=True):
+                product_codes[k] = parent
+                self.split[k] = [(new, 1.0)]
+            self.extra_of[new - n] = ks[0]
+            taken |= {child, *parents}
+            changes.append({"kind": "merge", "hs17": list(parents), "hs22": [child]})
+        when = pd.Period(self.d.hs_change, "M")
+        self.change_t = int((when - self.months[0]).n)
+        self.truth["hs_change"] = {"comtrade_from": str(when), "baci_from": when.year if when.month == 1 else when.year + 1,
+                                   "source": source, "changes": changes}
+
+    def recode(self, view: pd.DataFrame, after: np.ndarray) -> pd.DataFrame:
+        """Rows marked `after` of a changed product go under its HS2022 code(s), value and weight split."""
+        if not self.split:
+            return view
+        hit = after & view["p"].isin(list(self.split)).to_numpy()
+        if not hit.any():
+            return view
+        parts = [view[~hit]]
+        changed = view[hit]
+        width = max(len(v) for v in self.split.values())
+        for slot in range(width):
+            target = {k: v[slot] for k, v in self.split.items() if len(v) > slot}
+            part = changed[changed["p"].isin(list(target))].copy()
+            share = part["p"].map(lambda k, t=target: t[k][1]).to_numpy()
+            for col in ("value", "kg", "tonnes"):
+                if col in part:
+                    part[col] = part[col] * share
+            part["p"] = part["p"].map(lambda k, t=target: t[k][0])
+            parts.append(part)
+        out = pd.concat(parts, ignore_index=True)
+        key = [c for c in out.columns if c not in ("value", "kg", "tonnes")]
+        return out.groupby(key, as_index=False, dropna=False).sum(min_count=1)
+
+    def siblings_table(self, product_codes, usd_per_kg, weight):
+        """The product table with the extra codes (siblings, HS2022 children) appended."""
+        if not self.extra_codes:
+            return product_codes, usd_per_kg, weight
+        like = np.array(self.extra_of)
+        return (list(product_codes) + self.extra_codes, np.concatenate([usd_per_kg, usd_per_kg[like]]),
+                np.concatenate([weight, np.zeros(len(like))]))
+
+    # --- the reporting layer -----------------------------------------------------------------------
+
+    def pick_gaps(self, reporters: list[int], exclude: set[int]) -> list[dict[str, Any]]:
+        """Missing reports: whole reporter-years (even gaps) and runs of 2-6 months (odd ones)."""
+        pool = [r for r in reporters if r not in exclude]
+        gaps = []
+        T = len(self.months)
+        years = sorted(set(self.months.year))
+        for g in range(min(self.d.gaps, len(pool) * 2)):
+            who = int(self.rng.choice(pool))
+            if g % 2 == 0:
+                year = int(self.rng.choice(years))
+                ts = [t for t in range(T) if self.months[t].year == year]
+                gaps.append({"country": self.codes[who], "reporter": who, "year": year, "months": ts})
+            else:
+                run = int(self.rng.integers(2, 7))
+                t0 = int(self.rng.integers(0, T - run))
+                gaps.append({"country": self.codes[who], "reporter": who, "year": None, "months": list(range(t0, t0 + run))})
+        self.truth["gaps"] = [{"country": x["country"], "year": x["year"],
+                               "months": [str(self.months[t]) for t in x["months"]]} for x in gaps]
+        return gaps
+
+
+def _concordance_dir(explicit: str | None) -> Path | None:
+    """The directory of UNSD's workbooks: the scenario's, $ENTREPOT_CONCORDANCE, $ENTREPOT_SHARED/concordance."""
+    for cand in (explicit, os.environ.get("ENTREPOT_CONCORDANCE"),
+                 os.environ.get("ENTREPOT_SHARED") and str(Path(os.environ["ENTREPOT_SHARED"]) / "concordance")):
+        if cand and (Path(cand) / "HS2022toHS2017ConversionAndCorrelationTables.xlsx").exists():
+            return Path(cand)
+    return None
+
+
+@lru_cache(maxsize=4)
+def _revisions(explicit: str | None) -> tuple[list, list, str]:
+    """(splits [(hs17, (hs22, ...))], merges [((hs17, ...), hs22)], source) from UNSD's table or the fallback."""
+    where = _concordance_dir(explicit)
+    if where is None:
+        return FALLBACK_REVISIONS[0], FALLBACK_REVISIONS[1], "fallback (UNSD table not found): synth/decoys.py FALLBACK_REVISIONS"
+    table = pd.read_excel(where / "HS2022toHS2017ConversionAndCorrelationTables.xlsx", sheet_name=1, header=1, dtype=str)
+    table.columns = ["hs22", "hs17", "rel"]
+    table = table.dropna().map(str.strip)
+    splits = [(k, tuple(sorted(g.hs22))) for k, g in table[table.rel == "n:1"].groupby("hs17") if g.hs22.nunique() > 1]
+    merges = [(tuple(sorted(g.hs17)), k) for k, g in table[table.rel == "1:n"].groupby("hs22") if g.hs17.nunique() > 1]
+    return splits, merges, f"UNSD {where.name}/HS2022toHS2017ConversionAndCorrelationTables.xlsx (Correlations)"
+
+
+# Real HS2017 -> HS2022 changes (a sample of UNSD's HS2022toHS2017 correlation table: relationship
+# n:1 is an HS2017 code split, 1:n codes merged), used when the table is not found.
+FALLBACK_REVISIONS = (
+    [("293971", ("293945", "293972")), ("870490", ("870460", "870490")), ("210690", ("210690", "240491")),
+     ("441294", ("441251", "441252", "441259")), ("293339", ("293334", "293335", "293336", "293337", "293339")),
+     ("851410", ("851411", "851419")), ("842890", ("842870", "842890")), ("846390", ("846390", "848510"))],
+    [(("620213", "620293"), "620240"), (("620113", "620193"), "620140"), (("580211", "580219"), "580210"),
+     (("251830", "381600"), "381600")],
+)
