@@ -17,13 +17,45 @@ def synth(
     out: Annotated[Path, typer.Option("--out", help="Directory for the world's files.")] = Path("entrepot-world"),
     scenario_file: Annotated[Path | None, typer.Option("--scenario", help="Scenario TOML (docs/synth.md).")] = None,
     seed: Annotated[int | None, typer.Option("--seed", help="Override the scenario's seed.")] = None,
+    outside_boom: Annotated[int | None, typer.Option(min=0, help="Decoys: countries whose trade with both sides booms in products outside the basket.")] = None,
+    demand_boom: Annotated[int | None, typer.Option(min=0, help="Decoys: countries whose imports of the basket rise from every origin.")] = None,
+    diversion: Annotated[int | None, typer.Option(min=0, help="Decoys: suppliers the importer turns to (leg 2 rises, leg 1 does not).")] = None,
+    hubs: Annotated[int | None, typer.Option(min=0, help="Decoys: entrepôts (ARE, SGP, HKG...) with large flows both ways.")] = None,
+    price_shock: Annotated[int | None, typer.Option(min=0, help="Decoys: countries whose both legs' prices rise, quantities flat.")] = None,
+    gaps: Annotated[int | None, typer.Option(min=0, help="Decoys: missing reporter-years or runs of months.")] = None,
+    hs_change: Annotated[str | None, typer.Option(help="Decoys: month (YYYY-MM) reporters switch from HS2017 to HS2022 codes.")] = None,
+    onset_months: Annotated[int | None, typer.Option(min=0, help="Routes build up over this many months.")] = None,
+    second_event: Annotated[str | None, typer.Option(help="Date part of the embargo is lifted (2025, 2025-04, 2025-04-01).")] = None,
+    hs_relabel: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Share of each route's second leg declared under another HS6 of the same HS4.")] = None,
+    all_decoys: Annotated[bool, typer.Option("--all-decoys", help="Every decoy class at once (Decoys.every()).")] = False,
+    embargoes: Annotated[int, typer.Option(min=0, help="Further embargoes of random sizes and dates, each with its routes.")] = 0,
+    concordance: Annotated[Path | None, typer.Option(help="Directory of UNSD's HS correspondence workbooks (for --hs-change).")] = None,
 ) -> None:
     """Write a synthetic world in the real formats (BACI, Comtrade) with its truth.json."""
-    from entrepot.synth import Scenario, generate, load_scenario
+    import dataclasses
+
+    from entrepot.analysis.window import parse_event
+    from entrepot.errors import InputError
+    from entrepot.synth import Decoys, Scenario, generate, load_scenario, random_embargoes
 
     scn = load_scenario(scenario_file) if scenario_file else Scenario.default()
     if seed is not None:
         scn = scn.replace(seed=seed)
+    decoys = Decoys.every() if all_decoys else scn.decoys
+    def date(value: str | None, flag: str):
+        try:
+            return None if value is None else parse_event(value)
+        except InputError:
+            raise InputError(f"{flag}: not a date: {value!r} (2025, 2025-04 or 2025-04-01)") from None
+
+    date(hs_change, "--hs-change")
+    given = {"outside_boom": outside_boom, "demand_boom": demand_boom, "diversion": diversion, "hubs": hubs,
+             "price_shock": price_shock, "gaps": gaps, "hs_change": hs_change, "onset_months": onset_months,
+             "second_event": date(second_event, "--second-event"), "hs_relabel": hs_relabel}
+    decoys = dataclasses.replace(decoys, **{k: v for k, v in given.items() if v is not None})
+    scn = scn.replace(decoys=decoys, concordance=str(concordance) if concordance else scn.concordance)
+    if embargoes:
+        scn = scn.replace(embargoes=scn.embargoes + random_embargoes(scn, embargoes))
     for name, path in generate(scn).write(out).items():
         typer.echo(f"{name}: {path}")
 

@@ -45,9 +45,10 @@ class Zoo:
         pool = [c for c in codes if c not in focus]
         picked = self.rng.permutation(pool).tolist()
         self.who: dict[str, list[str]] = {}
-        for name in CLASSES:
+        for name in CLASSES[:-1]:
             want = getattr(self.d, name)
             self.who[name], picked = picked[:want], picked[want:]
+        self.who["price_shock"], self._rest = [], picked  # chosen in move_flows, among those trading both legs
         self.hubs = scn.hubs()
         self.truth: dict[str, Any] = {"classes": self.d.active, "size": self.d.size}
         if self.d.second_event and not (months[0] < pd.Period(self.d.second_event, "M") <= months[-1]):
@@ -99,6 +100,8 @@ class Zoo:
             g = float(self.rng.uniform(0.1, 0.3))
             hub |= self._grow(flows, (i == h) | (j == h), post, g) | {"growth": g}
         shocks = []
+        both = [c for c in self._rest if ((i == A) & (j == self.pos[c])).any() and ((i == self.pos[c]) & (j == B)).any()]
+        self.who["price_shock"] = both[: self.d.price_shock]
         for c in self.who["price_shock"]:
             k = self.pos[c]
             sel = ((i == A) & (j == k)) | ((i == k) & (j == B))

@@ -180,3 +180,34 @@ def _date(value: Any, where: str, path: Any) -> dt.date:
         return parse_event(value)
     except InputError:
         raise InputError(f"{where}: not a date: {value!r}", path=str(path)) from None
+
+
+def random_embargoes(scn: Scenario, count: int, seed: int | None = None) -> tuple[Embargo, ...]:
+    """`count` further embargoes of different sizes and dates, each with 1-3 routes (issue 17's screen).
+
+    Pairs and routes are drawn among the world's most populous countries that play no part in the
+    case; dates fall on a month's first day, at least two years into the window and a year before its end.
+    """
+    import numpy as np
+    import pandas as pd
+
+    from entrepot import geo
+
+    rng = np.random.default_rng([scn.seed if seed is None else seed, 17])
+    taken = set(scn.focus)
+    pool = [c.iso3 for c in geo.all_countries()[: scn.n_countries] if c.iso3 not in taken]
+    months = pd.period_range(scn.start, scn.end, freq="M")[24:-12]
+    if count * 5 > len(pool) or len(months) == 0:
+        raise InputError(f"no room for {count} more embargoes in a world of {scn.n_countries} countries, {scn.start}..{scn.end}")
+    picked = [str(c) for c in rng.permutation(pool)]
+    out = []
+    for _ in range(count):
+        a, b = picked.pop(), picked.pop()
+        vias = [picked.pop() for _ in range(int(rng.integers(1, 4)))]
+        shares = rng.dirichlet(np.ones(len(vias))) * rng.uniform(0.2, 0.5)
+        size = float(np.exp(rng.uniform(np.log(0.5e9), np.log(10e9))))
+        when = months[int(rng.integers(len(months)))].to_timestamp().date()
+        out.append(Embargo(a, b, when, (size, size * float(rng.uniform(0.2, 1.0))),
+                           routes=tuple(Route(v, float(s), int(rng.integers(0, 3)), float(rng.uniform(0, 0.1)))
+                                        for v, s in zip(vias, shares, strict=True))))
+    return tuple(out)

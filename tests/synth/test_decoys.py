@@ -1,0 +1,157 @@
+"""The decoy zoo and several embargoes: each class does what docs/synth.md says, and truth.json says so."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from entrepot.synth import Decoys, Embargo, Route, Scenario, generate, ingest_world, random_embargoes
+from tests.conftest import SHARED
+
+SMALL = dict(n_countries=36, n_products=30, controls=2)
+EXTRA = Embargo("BRA", "ARG", dt.date(2023, 9, 1), (4e9, 2e9), routes=(Route("URY", 0.3),))
+
+
+@pytest.fixture(scope="module")
+def plain():
+    return generate(Scenario.default().replace(**SMALL))
+
+
+@pytest.fixture(scope="module")
+def zoo():
+    concordance = SHARED / "concordance"
+    scn = Scenario.default().replace(**SMALL, decoys=Decoys.every(), embargoes=(EXTRA,),
+                                     concordance=str(concordance) if concordance.exists() else None)
+    return generate(scn)
+
+
+def _code(world):
+    return {c.iso3: k for k, c in enumerate(world.countries)}
+
+
+def _flow(world, a, b, years, col="value"):
+    pos = _code(world)
+    f = world.baci[(world.baci.i == pos[a]) & (world.baci.j == pos[b]) & world.baci.year.isin(years)]
+    return f[col].sum()
+
+
+def test_decoys_off_is_the_same_world(plain) -> None:
+    again = generate(Scenario.default().replace(**SMALL, decoys=Decoys()))
+    assert again.baci["value"].equals(plain.baci["value"])
+    assert plain.truth["decoys"]["classes"] == []
+
+
+def test_every_class_is_recorded_and_decoys_are_not_the_case(zoo) -> None:
+    d = zoo.truth["decoys"]
+    assert set(d["classes"]) == {"outside_boom", "demand_boom", "diversion", "hubs", "price_shock", "gaps",
+                                 "hs_change", "onset_months", "second_event", "hs_relabel"}
+    case = set(zoo.scenario.focus) - set(zoo.scenario.hubs())
+    decoys = [x["country"] for k in ("outside_boom", "demand_boom", "diversion", "price_shock", "hubs") for x in d[k]]
+    assert len(decoys) == 10 and len(set(decoys)) == 10 and not set(decoys) & case
+    assert [h["country"] for h in d["hubs"]] == ["ARE", "SGP"]
+
+
+def test_outside_boom_both_legs_outside_the_basket(zoo, plain) -> None:
+    pos = _code(zoo)
+    basket = set(zoo.truth["directions"][0]["basket"])
+    for x in zoo.truth["decoys"]["outside_boom"]:
+        assert x["outside_basket"] and not set(x["products"]) & basket
+        codes = zoo.products.code.to_numpy()
+        renamed = [c for ch in zoo.truth["decoys"]["hs_change"]["changes"] if set(ch["hs17"]) & set(x["products"]) for c in ch["hs22"]]
+        for a, b in (("TUR", x["country"]), (x["country"], "ISR")):
+            f = zoo.baci[(zoo.baci.i == pos[a]) & (zoo.baci.j == pos[b]) & np.isin(codes[zoo.baci.p], x["products"] + renamed)]
+            by_year = f.groupby("year").value.sum()
+            per_year = x["added_value_usd_each_leg"] * 12 / zoo.truth["directions"][0]["direct_effect"]["post_months"]
+            assert by_year.get(2025, 0) - by_year.get(2023, 0) > 0.7 * per_year
+
+
+def test_demand_boom_diversion_and_price_shock_move_the_legs_they_should(zoo) -> None:
+    d = zoo.truth["decoys"]
+    pos = _code(zoo)
+    b = zoo.baci
+    for x in d["demand_boom"]:  # imports from every origin rise; its sales to the importer do not
+        c = pos[x["country"]]
+        imports = b[(b.j == c) & (b.i != pos["TUR"])].groupby("year").value.sum()
+        assert imports[2025] / imports[2023] > 1 + 0.5 * x["growth"]
+    for x in d["diversion"]:  # leg 2 rises with no leg 1
+        assert x["added_value_usd"] > 0
+        assert _flow(zoo, x["country"], "ISR", [2025]) > _flow(zoo, x["country"], "ISR", [2023]) + 0.3 * x["added_value_usd"] / 1.67
+        assert _flow(zoo, "TUR", x["country"], [2025]) < 1.5 * _flow(zoo, "TUR", x["country"], [2023])
+    for x in d["price_shock"]:  # values up, tonnes flat
+        for a, c in (("TUR", x["country"]), (x["country"], "ISR")):
+            unit = _flow(zoo, a, c, [2025]) / _flow(zoo, a, c, [2025], col="tonnes")
+            before = _flow(zoo, a, c, [2023]) / _flow(zoo, a, c, [2023], col="tonnes")
+            assert unit / before == pytest.approx(1 + x["price_rise"], rel=0.15)
+    for h in d["hubs"]:
+        assert h["added_value_usd"] > 0
+
+
+def test_gaps_drop_reports_but_baci_keeps_the_partner_s(zoo) -> None:
+    pos = _code(zoo)
+    months = zoo.months
+    for g in zoo.truth["decoys"]["gaps"]:
+        ts = [months.get_loc(pd.Period(m, "M")) for m in g["months"]]
+        for view in (zoo.exporter_reports, zoo.importer_reports):
+            assert not ((view.reporter == pos[g["country"]]) & view.t.isin(ts)).any()
+        if g["year"] is not None:  # BACI still has the country's trade that year, from its partners' reports
+            assert (zoo.baci[(zoo.baci.year == g["year"])].i == pos[g["country"]]).any()
+
+
+def test_hs_change_splits_and_merges_real_codes(zoo, tmp_path) -> None:
+    change = zoo.truth["decoys"]["hs_change"]
+    assert change["changes"] and change["baci_from"] == 2023
+    codes = zoo.products.code.to_numpy()
+    seen = {y: set(codes[zoo.baci[zoo.baci.year == y].p]) for y in (2022, 2024)}
+    for c in change["changes"]:
+        old_only = set(c["hs17"]) - set(c["hs22"])
+        assert old_only <= seen[2022] | set(codes[zoo.baci.p])  # the HS2017 code traded before the change
+        assert not old_only & seen[2024]  # after the change, the HS2017 code is gone
+        assert set(c["hs22"]) & seen[2024]
+    names = sorted(p.name for p in zoo.write(tmp_path).values())
+    assert "BACI_HS17_Y2022_V202401.csv" in names and "BACI_HS22_Y2024_V202401.csv" in names
+    assert "comtrade_M_H5_202201-202212.csv" in names and "comtrade_M_H6_202301-202512.csv" in names
+
+
+def test_hs_relabel_onset_and_second_event(zoo) -> None:
+    d = zoo.truth["decoys"]
+    pos = _code(zoo)
+    codes = zoo.products.code.to_numpy()
+    siblings = d["hs_relabel"]["codes"]
+    assert all(a[:4] == b[:4] and a != b for a, b in siblings.items())
+    route = zoo.truth["directions"][0]["intermediaries"][0]
+    leg2 = zoo.baci[(zoo.baci.i == pos[route["country"]]) & (zoo.baci.j == pos["ISR"]) & (zoo.baci.year == 2025)]
+    assert np.isin(codes[leg2.p], list(siblings.values())).any()
+    by = route["by_period"]  # a six-month ramp: the first post-event month carries a sixth of a full one
+    assert by["2024-06"] < 0.5 * by["2024-11"]
+    direct = zoo.truth["directions"][0]["direct_by_period"]  # half the embargo lifted from April 2025
+    assert np.mean([direct[f"2025-{m:02d}"] for m in (5, 6, 7)]) > 5 * np.mean([direct[f"2025-{m:02d}"] for m in (1, 2, 3)])
+
+
+def test_several_embargoes_each_with_routes(zoo, store, tmp_path) -> None:
+    events = zoo.truth["embargoes"]
+    assert [(e["exporter"], e["importer"], e["date"]) for e in events] == [("TUR", "ISR", "2024-05-02"), ("BRA", "ARG", "2023-09-01")]
+    bra = events[1]["directions"][0]
+    assert bra["direct_effect"]["drop_pct"] < -80 and bra["intermediaries"][0]["country"] == "URY"
+    # 30% of the stopped flow, less what the six-month onset holds back
+    assert 0.2 * bra["direct_effect"]["drop_usd"] < bra["intermediaries"][0]["rerouted_value_usd"] < 0.3 * bra["direct_effect"]["drop_usd"]
+    assert zoo.gravity.query("exporter == 'BRA' and importer == 'ARG' and year == 2024").EMBARGO.iloc[0] == 1
+    ingest_world(store, zoo, tmp_path)
+    assert json.loads((tmp_path / "truth.json").read_text())["embargoes"][1]["importer"] == "ARG"
+    more = random_embargoes(Scenario.default().replace(n_countries=80), 3, seed=5)
+    assert len({(e.exporter, e.importer) for e in more}) == 3 and len({e.date for e in more}) > 1
+    assert len({e.pair_exports_usd[0] for e in more}) == 3 and all(e.routes for e in more)
+
+
+def test_cli_flags(tmp_path, cli) -> None:
+    out, small = tmp_path / "w", tmp_path / "small.toml"
+    small.write_text("[world]\nn_countries = 36\nn_products = 20\n[embargo]\nexporter = \"TUR\"\nimporter = \"ISR\"\n")
+    ok = cli("synth", "--out", out, "--scenario", small, "--seed", "3", "--outside-boom", "1", "--hubs", "1", "--embargoes", "1")
+    assert ok.exit_code == 0, ok.output
+    truth = json.loads((out / "truth.json").read_text())
+    assert truth["decoys"]["classes"] == ["outside_boom", "hubs"] and len(truth["embargoes"]) == 2
+    bad = cli("synth", "--out", tmp_path / "x", "--second-event", "April")
+    assert bad.exit_code == 2 and "--second-event: not a date" in bad.output and not (tmp_path / "x").exists()
