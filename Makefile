@@ -32,3 +32,4 @@ bench: setup
 	$(BIN)/pip install -q -e '.[bench]'
 	for b in benchmarks/*.py; do $(BIN)/python $$b || exit 1; done
 	$(BIN)/python benchmarks/reroute_accuracy.py --seeds 20 --controls 30
+	$(BIN)/python benchmarks/reroute_accuracy.py --zoo

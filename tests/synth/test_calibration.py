@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from entrepot import geo
 from entrepot.synth import Scenario, generate
 from entrepot.synth.calibration import WORLD_EXPORTS_USD, distances, world_share
-from entrepot import geo
 
 SEEDS = (7, 101, 202)  # the default world's seed and two others
 
