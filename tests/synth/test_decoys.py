@@ -155,3 +155,22 @@ def test_cli_flags(tmp_path, cli) -> None:
     assert truth["decoys"]["classes"] == ["outside_boom", "hubs"] and len(truth["embargoes"]) == 2
     bad = cli("synth", "--out", tmp_path / "x", "--second-event", "April")
     assert bad.exit_code == 2 and "--second-event: not a date" in bad.output and not (tmp_path / "x").exists()
+
+
+def test_scenario_files_take_decoys_and_embargoes(tmp_path) -> None:
+    from entrepot.errors import InputError
+    from entrepot.synth import load_scenario
+
+    path = tmp_path / "zoo.toml"
+    path.write_text('[world]\nseed = 3\n[decoys]\nhubs = 1\nhs_change = "2023-01"\nsecond_event = "2025-04"\n'
+                    '[[embargoes]]\nexporter = "BRA"\nimporter = "ARG"\ndate = 2023\n'
+                    '[[embargoes.routes]]\nvia = "URY"\nshare = 0.2\n')
+    scn = load_scenario(path)
+    assert scn.decoys.hubs == 1 and scn.decoys.second_event == dt.date(2025, 4, 1)
+    assert scn.embargoes[0].date == dt.date(2023, 1, 1) and scn.embargoes[0].routes[0].via == "URY"
+    path.write_text("[decoys]\nhubz = 1\n")
+    with pytest.raises(InputError, match=r"\[decoys\] hubz: unknown parameter"):
+        load_scenario(path)
+    path.write_text('[[embargoes]]\nexporter = "BRA"\n')
+    with pytest.raises(InputError, match=r"\[\[embargoes\]\] 1"):
+        load_scenario(path)
