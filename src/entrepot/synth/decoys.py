@@ -104,7 +104,7 @@ class Zoo:
         self.who["price_shock"] = both[: self.d.price_shock]
         for c in self.who["price_shock"]:
             k = self.pos[c]
-            sel = ((i == A) & (j == k)) | ((i == k) & (j == B))
+            sel = (((i == A) & (j == k)) | ((i == k) & (j == B))) & basket  # the basket's prices: the hostile case
             s = float(self.rng.uniform(0.3, 0.6))
             shocks.append(self._grow(flows, sel, post, s) | {"country": c, "price_rise": s, "quantity_change": 0.0})
             markup[:, sel] = (1 + markup[:, sel]) * (1 + s * post) - 1
@@ -128,9 +128,12 @@ class Zoo:
         before = (self.months < first) & (self.months >= first - 12)
         yearly = flows[before][:, pair].sum()
         rows, truth = [], []
+        inside = np.nonzero(in_basket)[0]
         for c in self.who["outside_boom"]:
             k = self.pos[c]
-            prods = self.rng.choice(outside, min(len(outside), 8), replace=False)
+            prods = self.rng.choice(outside, min(len(outside), 6), replace=False)
+            if len(inside):  # a general boom: a quarter of its products in the basket (overlap about 0.25)
+                prods = np.concatenate([prods, self.rng.choice(inside, min(len(inside), 2), replace=False)])
             split = self.rng.dirichlet(np.ones(len(prods)))
             value = self.d.size * yearly / 12 * self.post[:, None] * split[None, :]
             t = np.repeat(np.arange(T), len(prods))
@@ -139,7 +142,8 @@ class Zoo:
                 rows.append(pd.DataFrame({"t": t, "i": a, "j_decl": b, "j": b, "p": q, "value": value.ravel(), "markup": 0.0}))
             truth.append({"country": c, "added_value_usd_each_leg": float(value.sum()),
                           "products": sorted(self.product_codes[x] for x in prods),
-                          "outside_basket": bool(not in_basket[prods].any())})
+                          "in_basket": sorted(self.product_codes[x] for x in prods if in_basket[x]),
+                          "basket_value_share": float(split[in_basket[prods]].sum())})
         self.truth["outside_boom"] = truth
         return pd.concat(rows, ignore_index=True) if rows else None
 
