@@ -1,4 +1,4 @@
-"""Commands that move data in and out of the store: ingest, export, import."""
+"""Commands that move data in and out of the store: ingest, batches, export, import."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
-from entrepot.store import Store
-from entrepot.store.ingest import ingest_file
+from entrepot.cli.common import JsonOpt, StoreOpt, open_store, print_json, print_table
+from entrepot.errors import Interrupted
+from entrepot.store.ingest import IngestResult, ingest_file
 
 
 @app.command()
@@ -35,16 +35,42 @@ def ingest(
     value_scale: Annotated[
         float | None, typer.Option("--value-scale", help="Multiply values by this (Stata/CSV in thousands: 1000).")
     ] = None,
+    keep_both: Annotated[
+        bool,
+        typer.Option(
+            "--keep-both",
+            help="Keep the rows a newer file supersedes (in flows_superseded) instead of deleting them: "
+            "both releases side by side in the flow_versions view, analyses still read the newer one only.",
+        ),
+    ] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Read trade files into the store; each file goes in whole or not at all."""
+    """Read trade files into the store; each file goes in whole or not at all.
+
+    A file that holds observations the store already has (a newer release, a re-download) replaces
+    those rows rather than adding to them, and says how many it replaced.
+    """
     given = {"hs_rev": hs_rev, "country_codes": country_codes, "rates": rates, "map": mapping, "value_scale": value_scale}
     options = {k: v for k, v in given.items() if v is not None}
-    with Store(store_path(store)) as st:
-        for path in _with_progress(paths):
-            res = ingest_file(st, path, fmt, options)
-            state = "already in the store" if res.skipped else f"{res.rows:,} rows"
-            typer.echo(f"{path}: {res.format}, {state} (batch {res.batch_id})")
+    with open_store(store) as st:
+        for done, path in enumerate(_with_progress(paths)):
+            try:
+                res = ingest_file(st, path, fmt, options, keep_both=keep_both)
+            except (Interrupted, KeyboardInterrupt):
+                earlier = f"; the {done} file(s) before it are in" if done else ""
+                raise Interrupted(f"interrupted: {path} was not ingested (the store is as it was before it){earlier}") from None
+            typer.echo(_describe(res))
+
+
+def _describe(res: IngestResult) -> str:
+    if res.skipped:
+        return f"{res.path}: {res.format}, already in the store (batch {res.batch_id})"
+    release = f", release {res.release}" if res.release else ""
+    text = f"{res.path}: {res.format}{release}, {res.rows:,} rows (batch {res.batch_id})"
+    if res.superseded:
+        olds = ", ".join(f"{n:,} of batch {b}" for b, n in res.superseded.items())
+        text += f"; superseded {res.superseded_rows:,} rows ({olds}){', kept in flows_superseded' if res.kept else ''}"
+    return text
 
 
 def _with_progress(paths: list[Path]) -> Iterator[Path]:
@@ -56,6 +82,36 @@ def _with_progress(paths: list[Path]) -> Iterator[Path]:
     from rich.progress import track
 
     yield from track(paths, description="ingesting", console=Console(stderr=True), transient=True)
+
+
+@app.command()
+def batches(
+    remove: Annotated[
+        str | None, typer.Option("--remove", help="Remove this batch (its id or a unique prefix), restoring what it superseded.")
+    ] = None,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """What is in the store: one line per ingested file, with its rows still active and those superseded."""
+    if remove:
+        with open_store(store) as st:
+            res = st.remove_batch(remove)
+        back = ", ".join(f"{n:,} rows of batch {b}" for b, n in res.restored.items())
+        typer.echo(f"removed batch {res.batch_id} ({res.path}): {res.rows_removed:,} rows" + (f"; restored {back}" if back else ""))
+        return
+    with open_store(store, read_only=True) as st:
+        table = st.batches()
+    if as_json:
+        print_json(table.to_dict(orient="records"))
+        return
+    table["file"] = table["path"].map(lambda p: Path(p).name)
+    table["ingested_at"] = table["ingested_at"].dt.strftime("%Y-%m-%d %H:%M")
+    table["keep_both"] = table["keep_both"].map({True: "yes", False: ""})
+    shown = table[["batch_id", "file", "format", "release", "rows", "active", "superseded", "replaced", "keep_both", "ingested_at"]]
+    print_table(
+        shown.rename(columns={"replaced": "replaced (older)", "keep_both": "kept", "ingested_at": "when"}),
+        title=f"{len(table)} batch(es); 'superseded': rows of the batch a newer one replaced",
+    )
 
 
 @app.command()
@@ -74,7 +130,7 @@ def flows(
 
     if by not in ("year", "month"):
         raise InputError(f"must be year or month, not {by!r}", parameter="by")
-    with Store(store_path(store), read_only=True) as st:
+    with open_store(store, read_only=True) as st:
         res = run(st, exporter, importer, product, "A" if by == "year" else "M")
     if as_json:
         print_json(res.to_dict())
@@ -90,7 +146,7 @@ def export_parquet(
     store: StoreOpt = None,
 ) -> None:
     """Write the store's tables as Parquet files."""
-    with Store(store_path(store), read_only=True) as st:
+    with open_store(store, read_only=True) as st:
         for path in st.export_parquet(directory):
             typer.echo(str(path))
 
@@ -101,5 +157,5 @@ def import_parquet(
     store: StoreOpt = None,
 ) -> None:
     """Add the batches of an exported store (those not already here)."""
-    with Store(store_path(store)) as st:
+    with open_store(store) as st:
         typer.echo(f"{st.import_parquet(directory):,} rows added")

@@ -1,16 +1,29 @@
-"""Ingest: a file goes into the store whole or not at all, and the same file twice is a no-op."""
+"""Ingest: a file goes into the store whole or not at all; it supersedes what the store held of the same observations.
+
+The same file twice (same content hash, same options) is a no-op; with other options it is an error
+that says so. A file's rows are checked in SQL before commit (`check_batch`): schema invariants,
+finite and plausible values, HS code lengths, years, and no observation twice in one file. Then the
+rows of older batches that are the same observations (`schema.IDENTITY`) are replaced (`Store.supersede`).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 from entrepot import io, schema
 from entrepot.errors import InputError
 from entrepot.store.warehouse import Store
+
+FIRST_YEAR = 1948  # GATT: no trade statistics source entrepot reads starts earlier
+MAX_VALUE_USD = 1e15  # one flow worth more than a quadrillion dollars (10x world GDP) is a unit error
+_RELEASE = re.compile(r"(?:^|[_\-.])(V20\d{4}[A-Za-z]?)(?=$|[_\-.])")
 
 
 @dataclass(frozen=True)
@@ -19,7 +32,14 @@ class IngestResult:
     batch_id: str
     format: str
     rows: int
-    skipped: bool  # already in the store (same content hash)
+    skipped: bool  # already in the store (same content hash, same options)
+    release: str | None = None
+    superseded: dict[str, int] = field(default_factory=dict)  # older batch -> its rows this file replaced
+    kept: bool = False  # the replaced rows were kept (keep_both) rather than deleted
+
+    @property
+    def superseded_rows(self) -> int:
+        return sum(self.superseded.values())
 
 
 def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
@@ -30,54 +50,165 @@ def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
     return h.hexdigest()
 
 
-def ingest_file(store: Store, path: str | Path, fmt: str = "auto", options: dict[str, Any] | None = None) -> IngestResult:
-    """Read one file with its adapter into `store` in a single transaction."""
+def release_of(path: Path, options: dict[str, Any]) -> str | None:
+    """The source's release: `options["release"]`, else a `V202501`-style tag in the file name (BACI's)."""
+    if options.get("release"):
+        return str(options["release"])
+    m = _RELEASE.search(path.stem)
+    return m.group(1).upper() if m else None
+
+
+def check_options(options: dict[str, Any]) -> None:
+    """Option values no file could make sense of."""
+    if "value_scale" in options:
+        try:
+            scale = float(options["value_scale"])
+        except (TypeError, ValueError):
+            scale = math.nan
+        if not math.isfinite(scale) or scale <= 0:
+            raise InputError(f"--value-scale must be a positive finite number, found {options['value_scale']!r}")
+
+
+def ingest_file(
+    store: Store,
+    path: str | Path,
+    fmt: str = "auto",
+    options: dict[str, Any] | None = None,
+    *,
+    keep_both: bool = False,
+) -> IngestResult:
+    """Read one file with its adapter into `store` in a single transaction.
+
+    Rows that are observations the store already holds (from another batch) replace them: the
+    older rows are deleted, or with `keep_both` kept in `flows_superseded` (both releases side by
+    side in `flow_versions`; analyses read `flows`, which holds the newer one only, so nothing is
+    counted twice) and `Store.remove_batch` of the newer batch restores them.
+    """
     path = Path(path)
     if not path.is_file():
-        raise InputError("no such file", path=path)
+        raise InputError("no such file" if not path.exists() else "not a file", path=path)
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path)
     options = dict(options or {})
+    check_options(options)
     sha = sha256_file(path)
     adapter = io.adapter_for(path, fmt)
+    release = release_of(path, options)
+    opts = json.dumps(options, default=str, sort_keys=True)
     existing = store.batch_for_sha(sha)
     if existing:
-        return IngestResult(path, existing, adapter.name, 0, skipped=True)
+        if existing["options"] != opts:
+            raise InputError(
+                f"already in the store as batch {existing['batch_id']}, read with options {existing['options']}; "
+                f"to read it with {opts}, remove that batch first (entrepot batches --remove {existing['batch_id']})",
+                path=path,
+            )
+        return IngestResult(path, existing["batch_id"], adapter.name, 0, skipped=True, release=release)
     batch_id = sha[:16]
     with store.transaction() as con:
         rows = adapter.write(con, path, batch_id, options)
         if rows == 0:
             raise InputError("no data rows", path=path)
-        check_batch(con, path, batch_id)
+        check_batch(con, path, batch_id, adapter.name)
+        replaced = store.supersede(batch_id, keep=keep_both)
         con.execute(
-            "INSERT INTO batches VALUES (?, ?, ?, ?, ?, now(), ?)",
-            [batch_id, sha, str(path.resolve()), adapter.name, rows, json.dumps(options, default=str, sort_keys=True)],
+            f"INSERT INTO batches ({', '.join(c.name for c in schema.BATCHES)}) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?)",
+            [batch_id, sha, str(path.resolve()), adapter.name, rows, opts, release, keep_both],
         )
-    return IngestResult(path, batch_id, adapter.name, rows, skipped=False)
+        store.record_supersessions(batch_id, replaced, kept=keep_both)
+    return IngestResult(path, batch_id, adapter.name, rows, skipped=False, release=release, superseded=replaced, kept=keep_both)
 
 
-def check_batch(con, path: Path, batch_id: str) -> None:
-    """Invariants every adapter's rows must meet, checked in SQL on the batch before commit."""
+def _checks() -> dict[str, tuple[str, str]]:
+    """reason -> (column, SQL condition that makes a row bad). One scan evaluates them all."""
     kinds = ", ".join(f"'{k}'" for k in schema.FLOW_KINDS)
     revs = ", ".join(f"'{r}'" for r in schema.HS_REVISIONS)
-    checks = {
-        "flow must be one of " + ", ".join(schema.FLOW_KINDS): f"flow NOT IN ({kinds})",
-        "unknown HS revision": f"hs_rev IS NOT NULL AND hs_rev NOT IN ({revs})",
-        "negative trade value": "value_usd < 0",
-        "period does not match its frequency": (
+    last_year = date.today().year + 1
+    return {
+        "flow must be one of " + ", ".join(schema.FLOW_KINDS): ("flow", f"flow NOT IN ({kinds})"),
+        "unknown HS revision": ("hs_rev", f"hs_rev IS NOT NULL AND hs_rev NOT IN ({revs})"),
+        "negative trade value": ("value_usd", "value_usd < 0"),
+        "trade value is not a finite number": ("value_usd", "NOT isfinite(value_usd)"),
+        f"trade value above {MAX_VALUE_USD:.0e} USD (a unit or scale error, or an overflow)": (
+            "value_usd", f"value_usd > {MAX_VALUE_USD}"),
+        "quantity is not a finite non-negative number": ("quantity", "NOT isfinite(quantity) OR quantity < 0"),
+        f"implausible year (before {FIRST_YEAR} or after {last_year})": (
+            "year", f"year < {FIRST_YEAR} OR year > {last_year}"),
+        "period does not match its frequency": ("period", (
             "NOT ((freq = 'A' AND month IS NULL AND period = CAST(year AS VARCHAR)) OR "
-            "(freq = 'M' AND month BETWEEN 1 AND 12 AND period = printf('%04d-%02d', year, month)))"
-        ),
+            "(freq = 'M' AND month BETWEEN 1 AND 12 AND period = printf('%04d-%02d', year, month)))")),
+        "HS codes have 2, 4 or 6 digits, or are TOTAL": (
+            "product", f"NOT (product = '{schema.TOTAL}' OR regexp_full_match(product, '\\d\\d|\\d{{4}}|\\d{{6}}'))"),
+        "product_level does not match the code's length": (
+            "product_level", f"product_level <> CASE WHEN product = '{schema.TOTAL}' THEN 0 ELSE length(product) END"),
     }
-    for reason, condition in checks.items():
-        bad = con.execute(
-            f"SELECT period, reporter, partner, product FROM flows WHERE batch_id = ? AND ({condition}) LIMIT 1",
-            [batch_id],
-        ).fetchone()
+
+
+def check_batch(con, path: Path, batch_id: str, fmt: str | None = None) -> None:
+    """Invariants every adapter's rows must meet, checked in SQL on the batch before commit.
+
+    An error names the file, the line (from the row's position in the batch: adapters insert rows
+    in file order), the column and the reason.
+    """
+    checks = _checks()
+    flags = ", ".join(f"coalesce(bool_or({cond}), false)" for _, cond in checks.values())
+    failed = con.execute(f"SELECT {flags} FROM flows WHERE batch_id = ?", [batch_id]).fetchone()
+    for (reason, (column, cond)), bad in zip(checks.items(), failed, strict=True):
         if bad:
-            raise InputError(f"{reason} (row {bad})", path=path)
+            value, pos = con.execute(
+                f"""SELECT CAST({column} AS VARCHAR), rowid - (SELECT min(rowid) FROM flows WHERE batch_id = $b)
+                    FROM flows WHERE batch_id = $b AND ({cond}) ORDER BY rowid LIMIT 1""",
+                {"b": batch_id},
+            ).fetchone()
+            line, record = _place(fmt, path, pos)
+            raise InputError(f"{reason}: {value}{record}", path=path, line=line, column=column)
     n_revs = con.execute(
         "SELECT count(DISTINCT hs_rev) FROM flows WHERE batch_id = ? AND hs_rev IS NOT NULL", [batch_id]
     ).fetchone()[0]
     if n_revs > 1:
         raise InputError("mixed HS revisions in one file; split it by revision", path=path)
+    _check_duplicates(con, path, batch_id, fmt)
+
+
+def _check_duplicates(con, path: Path, batch_id: str, fmt: str | None) -> None:
+    """The same observation twice in one file is an error naming both lines.
+
+    A distinct count of one hash per row finds that there is a duplicate (cheap); only then the exact
+    GROUP BY on the identity columns finds which (a hash collision finds none and passes).
+    """
+    key = ", ".join(schema.IDENTITY)
+    n, distinct = con.execute(
+        f"SELECT count(*), count(DISTINCT hash({key})) FROM flows WHERE batch_id = ?", [batch_id]
+    ).fetchone()
+    if n == distinct:
+        return
+    dup = con.execute(
+        f"""SELECT list(rowid ORDER BY rowid)[1:2], any_value(period), any_value(reporter), any_value(partner),
+                   any_value(flow), any_value(product)
+            FROM flows WHERE batch_id = ? GROUP BY {key} HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 1""",
+        [batch_id],
+    ).fetchone()
+    if dup is None:
+        return
+    first_row = con.execute("SELECT min(rowid) FROM flows WHERE batch_id = ?", [batch_id]).fetchone()[0]
+    (a, b), *what = dup
+    line_a, record_a = _place(fmt, path, a - first_row)
+    line_b, record_b = _place(fmt, path, b - first_row)
+    other = f"line {line_b}" if line_b is not None else record_b.strip(" ()")
+    raise InputError(
+        f"the same observation twice ({', '.join(map(str, what))}){record_a}, again on {other}; "
+        "a file must hold each observation once",
+        path=path, line=line_a,
+    )
+
+
+def _place(fmt: str | None, path: Path, position: int) -> tuple[int | None, str]:
+    """(line, '') for row `position` (0-based) of a file read one row per line after a header line;
+    (None, ' (record N)') where rows are records (JSON, Stata) or are sums of lines (Comext's CN8)."""
+    if fmt == "comext":
+        return None, f" (row {position + 1} after summing)"
+    if fmt == "stata":
+        return None, f" (observation {position + 1})"
+    if io.read_head(path, 64).lstrip().startswith(("{", "[")):
+        return None, f" (record {position})"
+    return position + 2, ""
