@@ -128,7 +128,7 @@ def _checks() -> dict[str, tuple[str, str]]:
         "flow must be one of " + ", ".join(schema.FLOW_KINDS): ("flow", f"flow NOT IN ({kinds})"),
         "unknown HS revision": ("hs_rev", f"hs_rev IS NOT NULL AND hs_rev NOT IN ({revs})"),
         "negative trade value": ("value_usd", "value_usd < 0"),
-        "trade value is not a finite number": ("value_usd", "NOT isfinite(value_usd)"),
+        "trade value is not a finite number (inf, nan, or too large once scaled)": ("value_usd", "NOT isfinite(value_usd)"),
         f"trade value above {MAX_VALUE_USD:.0e} USD (a unit or scale error, or an overflow)": (
             "value_usd", f"value_usd > {MAX_VALUE_USD}"),
         "quantity is not a finite non-negative number": ("quantity", "NOT isfinite(quantity) OR quantity < 0"),
@@ -148,8 +148,10 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None) -> None:
     """Invariants every adapter's rows must meet, checked in SQL on the batch before commit.
 
     An error names the file, the line (from the row's position in the batch: adapters insert rows
-    in file order), the column and the reason.
+    in file order), the column (the file's own when the adapter lists it in `source_columns`,
+    canonical name -> file's column; else the canonical one) and the reason.
     """
+    labels = _source_columns(fmt)
     checks = _checks()
     flags = ", ".join(f"coalesce(bool_or({cond}), false)" for _, cond in checks.values())
     failed = con.execute(f"SELECT {flags} FROM flows WHERE batch_id = ?", [batch_id]).fetchone()
@@ -161,7 +163,7 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None) -> None:
                 {"b": batch_id},
             ).fetchone()
             line, record = _place(fmt, path, pos)
-            raise InputError(f"{reason}: {value}{record}", path=path, line=line, column=column)
+            raise InputError(f"{reason}: {value}{record}", path=path, line=line, column=labels.get(column, column))
     n_revs = con.execute(
         "SELECT count(DISTINCT hs_rev) FROM flows WHERE batch_id = ? AND hs_rev IS NOT NULL", [batch_id]
     ).fetchone()[0]
@@ -200,6 +202,12 @@ def _check_duplicates(con, path: Path, batch_id: str, fmt: str | None) -> None:
         "a file must hold each observation once",
         path=path, line=line_a,
     )
+
+
+def _source_columns(fmt: str | None) -> dict[str, str]:
+    if fmt is None:
+        return {}
+    return dict(getattr(io.adapter_for(Path(), fmt), "source_columns", {}))
 
 
 def _place(fmt: str | None, path: Path, position: int) -> tuple[int | None, str]:

@@ -177,19 +177,23 @@ class Store:
         return self.con.execute("SELECT count(*) FROM flows").fetchone()[0]
 
     def supersede(self, batch_id: str, keep: bool) -> dict[str, int]:
-        """Replace the rows of other batches that are the same observations as `batch_id`'s rows.
+        """Replace the rows of older batches that are the same observations as `batch_id`'s rows.
 
         They are deleted from `flows`, or with `keep` moved to `flows_superseded`. Returns the rows
-        replaced per older batch. Call inside a transaction. Costs two small scans when no other batch
-        shares the new batch's sources and periods (a first ingest), one hash join otherwise.
+        replaced per older batch. Call inside a transaction, before `batch_id` is in `batches` (a new
+        ingest: every other batch is older) or after (then only batches ingested before it count).
+        Costs two small scans when no other batch shares the new batch's sources and periods (a first
+        ingest), one hash join otherwise.
         """
         con = self.con
+        older = """f.batch_id <> $b AND (NOT EXISTS (SELECT 1 FROM batches WHERE batch_id = $b) OR f.batch_id IN (
+            SELECT batch_id FROM batches WHERE ingested_at < (SELECT ingested_at FROM batches WHERE batch_id = $b)))"""
         parts = "source, freq, period, hs_rev"
         overlap = con.execute(
             f"""SELECT count(*) > 0 FROM (SELECT 1 FROM flows f
                 SEMI JOIN (SELECT DISTINCT {parts} FROM flows WHERE batch_id = $b) p
                   ON f.source = p.source AND f.freq = p.freq AND f.period = p.period AND f.hs_rev IS NOT DISTINCT FROM p.hs_rev
-                WHERE f.batch_id <> $b LIMIT 1)""",
+                WHERE {older} LIMIT 1)""",
             {"b": batch_id},
         ).fetchone()[0]
         if not overlap:
@@ -199,7 +203,7 @@ class Store:
                 SELECT f.rowid AS rid, f.batch_id FROM flows f
                 SEMI JOIN (SELECT {", ".join(schema.IDENTITY)} FROM flows WHERE batch_id = $b) n
                   ON {schema.identity_match("f", "n")}
-                WHERE f.batch_id <> $b""",
+                WHERE {older}""",
             {"b": batch_id},
         )
         counts = dict(con.execute("SELECT batch_id, count(*) FROM _replaced GROUP BY ALL").fetchall())
