@@ -173,3 +173,53 @@ def test_newer_schema_is_one_clear_line(tmp_path: Path) -> None:
     con.close()
     with pytest.raises(StoreError, match="written by a newer entrepot .schema version 99; this one reads"):
         Store(path)
+
+
+def comtrade_rows(n: int) -> str:
+    """A Comtrade+ CSV of n monthly rows (one observation each), in the shape of tests/data's file."""
+    header, row = COMTRADE.read_text(encoding="utf-8").splitlines()[:2]
+    fields = row.split(",")  # the template's quoted value "460,300,000.00" spans fields 42-44
+    out = [header]
+    for r in range(n):
+        f = list(fields)
+        year, month = 2015 + r // 12 % 10, r % 12 + 1
+        f[5] = f"{year}{month:02d}"
+        f[20] = f"{10000 + r // 120 * 7:06d}"
+        f[-4] = str(r + 1)  # primaryValue
+        out.append(",".join(f))
+    return "\n".join(out) + "\n"
+
+
+def test_big_row_wise_files_go_in_pieces_with_the_whole_files_lines(store: Store, tmp_path: Path, monkeypatch) -> None:
+    """A Comtrade CSV read in pieces (bounded memory) gives the rows it gives whole, and errors name its lines."""
+    from entrepot.store import ingest
+
+    text = comtrade_rows(3000)
+    path = tmp_path / "TradeData.csv"
+    path.write_text(text, encoding="utf-8")
+    whole = ingest_file(Store(tmp_path / "whole.duckdb"), path)
+    monkeypatch.setattr(ingest, "CHUNK_BYTES", 50_000)
+    assert len(list(ingest._pieces(path, ingest.CHUNK_BYTES))) > 10
+    res = ingest_file(store, path)
+    assert res.rows == whole.rows == 3000
+    assert store.query("SELECT sum(value_usd) AS v FROM flows").v[0] == sum(range(1, 3001))
+    lines = text.splitlines(keepends=True)
+    lines[2500] = lines[2500].replace(",X,Export,", ",Q,Export,")
+    (tmp_path / "bad").mkdir()
+    bad = tmp_path / "bad" / "TradeData.csv"
+    bad.write_text("".join(lines), encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{bad}:2501: column flowCode: flow 'Q' not one of"):
+        ingest_file(store, bad)
+    dup = tmp_path / "bad" / "dup.csv"
+    dup.write_text("".join([*lines[:2500], lines[3]]), encoding="utf-8")
+    with pytest.raises(InputError, match=rf"^{dup}:4: the same observation twice .* again on line 2501;"):
+        ingest_file(store, dup)
+
+
+def test_pieces_never_split_a_quoted_line_break(tmp_path: Path) -> None:
+    from entrepot.store.ingest import _pieces
+
+    path = tmp_path / "q.csv"
+    path.write_bytes(b'a,b\n1,"x\ny"\n2,z\n3,"p\nq\nr"\n4,w\n')
+    pieces = [(p.read_bytes(), before) for p, before in _pieces(path, 1)]
+    assert pieces == [(b'a,b\n1,"x\ny"\n', 0), (b"a,b\n2,z\n", 2), (b'a,b\n3,"p\nq\nr"\n', 3), (b"a,b\n4,w\n", 6)]
