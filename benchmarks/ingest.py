@@ -124,7 +124,7 @@ def newer_release(csv: Path) -> Path:
     """The same observations as a newer release (its file name says V202501; values revised)."""
     path = csv.with_name(csv.name.replace("_bench", "_V202501_bench"))
     if not path.exists():
-        duckdb.execute(f"COPY (SELECT t, i, j, k, round(v * 1.01, 3) AS v, q FROM read_csv('{csv}', all_varchar=true, "
+        duckdb.execute(f"COPY (SELECT t, i, j, k, round(CAST(v AS DOUBLE) * 1.01, 3) AS v, q FROM read_csv('{csv}', all_varchar=true, "
                        f"nullstr='NA')) TO '{path}' (HEADER, NULLSTR 'NA')")
     return path
 
