@@ -223,3 +223,25 @@ def test_pieces_never_split_a_quoted_line_break(tmp_path: Path) -> None:
     path.write_bytes(b'a,b\n1,"x\ny"\n2,z\n3,"p\nq\nr"\n4,w\n')
     pieces = [(p.read_bytes(), before) for p, before in _pieces(path, 1)]
     assert pieces == [(b'a,b\n1,"x\ny"\n', 0), (b"a,b\n2,z\n", 2), (b'a,b\n3,"p\nq\nr"\n', 3), (b"a,b\n4,w\n", 6)]
+
+
+def test_cli_batches_lists_and_removes(cli, tmp_path: Path) -> None:
+    old = baci(tmp_path, "BACI_HS17_Y2022_V202401.csv", OLD)
+    new = baci(tmp_path, "BACI_HS17_Y2022_V202501.csv", NEW)
+    assert cli("ingest", old).exit_code == 0
+    out = cli("ingest", new, "--keep-both").output
+    assert out.startswith(f"{new}: baci, release V202501, 3 rows (batch ")
+    assert "; superseded 2 rows (2 of batch " in out and out.rstrip().endswith("), kept in flows_superseded")
+    import json
+
+    listed = json.loads(cli("batches", "--json").output)
+    assert [(b["release"], b["rows"], b["active"], b["superseded"], b["replaced"]) for b in listed] == [
+        ("V202401", 3, 1, 2, 0), ("V202501", 3, 3, 0, 2)]
+    table = cli("batches").output
+    assert "BACI_HS17_Y2022_V202401.csv" in table and "V202501" in table
+    removed = cli("batches", "--remove", listed[1]["batch_id"])
+    assert removed.exit_code == 0
+    assert removed.output.strip() == (
+        f"removed batch {listed[1]['batch_id']} ({new}): 3 rows; restored 2 rows of batch {listed[0]['batch_id']}")
+    again = cli("batches", "--remove", "nope")
+    assert again.exit_code == 2 and again.output.strip() == "error: no batch 'nope'; `entrepot batches` lists them"

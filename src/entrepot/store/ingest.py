@@ -21,7 +21,7 @@ from typing import Any
 
 from entrepot import io, schema
 from entrepot.errors import InputError
-from entrepot.store.warehouse import Store
+from entrepot.store.warehouse import Store, batch_constants, constant_columns_sql
 
 FIRST_YEAR = 1948  # GATT: no trade statistics source entrepot reads starts earlier
 MAX_VALUE_USD = 1e15  # one flow worth more than a quadrillion dollars (10x world GDP) is a unit error
@@ -116,8 +116,8 @@ def ingest_file(
         rows = _write(adapter, con, path, batch_id, options)
         if rows == 0:
             raise InputError("no data rows", path=path)
-        check_batch(con, path, batch_id, adapter.name)
-        replaced = store.supersede(batch_id, keep=keep_both)
+        constants = check_batch(con, path, batch_id, adapter.name)
+        replaced = store.supersede(batch_id, keep=keep_both, constants=constants)
         con.execute(
             f"INSERT INTO batches ({', '.join(c.name for c in schema.BATCHES)}) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?)",
             [batch_id, sha, str(path.resolve()), adapter.name, rows, opts, release, keep_both],
@@ -190,19 +190,22 @@ def _checks() -> dict[str, tuple[str, str]]:
     }
 
 
-def check_batch(con, path: Path, batch_id: str, fmt: str | None = None) -> None:
+def check_batch(con, path: Path, batch_id: str, fmt: str | None = None) -> dict[str, str | None]:
     """Invariants every adapter's rows must meet, checked in SQL on the batch before commit.
 
     An error names the file, the line (from the row's position in the batch: adapters insert rows
     in file order), the column (the file's own when the adapter lists it in `source_columns`,
-    canonical name -> file's column; else the canonical one) and the reason.
+    canonical name -> file's column; else the canonical one) and the reason. Returns the identity
+    columns that hold one value in the batch (`Store.supersede` filters on them), from the same scan.
     """
     labels = _source_columns(fmt)
     checks = _checks()
     flags = ", ".join(f"coalesce(bool_or({cond}), false)" for _, cond in checks.values())
-    *failed, n_revs, n = con.execute(
-        f"SELECT {flags}, count(DISTINCT hs_rev), count(*) FROM flows WHERE batch_id = ?", [batch_id]
+    n_checks, n_stats = len(checks), 4 * len(schema.IDENTITY)
+    row = con.execute(
+        f"SELECT {flags}, {constant_columns_sql()}, count(DISTINCT hs_rev), count(*) FROM flows WHERE batch_id = ?", [batch_id]
     ).fetchone()
+    failed, constants, (n_revs, n) = row[:n_checks], batch_constants(row[n_checks:n_checks + n_stats]), row[-2:]
     for (reason, (column, cond)), bad in zip(checks.items(), failed, strict=True):
         if bad:
             value, pos = con.execute(
@@ -214,12 +217,15 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None) -> None:
             raise InputError(f"{reason}: {value}{record}", path=path, line=line, column=labels.get(column, column))
     if n_revs > 1:
         raise InputError("mixed HS revisions in one file; split it by revision", path=path)
-    # One hash per row, distinct in a subquery (a parallel hash aggregate: count(DISTINCT ...) took twice as long).
+    # One hash per row of the columns that vary in the batch, distinct in a subquery (a parallel hash
+    # aggregate: count(DISTINCT ...) took twice as long).
+    varying = [c for c in schema.IDENTITY if c not in constants] or ["1"]
     distinct = con.execute(
-        f"SELECT count(*) FROM (SELECT DISTINCT hash({', '.join(schema.IDENTITY)}) FROM flows WHERE batch_id = ?)", [batch_id]
+        f"SELECT count(*) FROM (SELECT DISTINCT hash({', '.join(varying)}) FROM flows WHERE batch_id = ?)", [batch_id]
     ).fetchone()[0]
     if n != distinct:
         _find_duplicate(con, path, batch_id, fmt)
+    return constants
 
 
 def _find_duplicate(con, path: Path, batch_id: str, fmt: str | None) -> None:

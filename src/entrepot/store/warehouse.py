@@ -176,33 +176,34 @@ class Store:
     def row_count(self) -> int:
         return self.con.execute("SELECT count(*) FROM flows").fetchone()[0]
 
-    def supersede(self, batch_id: str, keep: bool) -> dict[str, int]:
+    def supersede(self, batch_id: str, keep: bool, constants: dict[str, str | None] | None = None) -> dict[str, int]:
         """Replace the rows of older batches that are the same observations as `batch_id`'s rows.
 
         They are deleted from `flows`, or with `keep` moved to `flows_superseded`. Returns the rows
         replaced per older batch. Call inside a transaction, before `batch_id` is in `batches` (a new
         ingest: every other batch is older) or after (then only batches ingested before it count).
-        Costs two small scans when no other batch shares the new batch's sources and periods (a first
-        ingest), one hash join otherwise.
+        Identity columns that hold one value in the whole batch (a BACI year: source, frequency, period,
+        flow, revision) become constant filters: DuckDB skips other years' and sources' row groups by
+        their min/max, and the hash join keys on the varying columns only (reporter, partner, product),
+        which keeps its table small. A first ingest costs one scan of the batch and a look at the
+        matching row groups; the join runs only where batches overlap.
         """
         con = self.con
-        older = """f.batch_id <> $b AND (NOT EXISTS (SELECT 1 FROM batches WHERE batch_id = $b) OR f.batch_id IN (
-            SELECT batch_id FROM batches WHERE ingested_at < (SELECT ingested_at FROM batches WHERE batch_id = $b)))"""
-        parts = "source, freq, period, hs_rev"
-        overlap = con.execute(
-            f"""SELECT count(*) > 0 FROM (SELECT 1 FROM flows f
-                SEMI JOIN (SELECT DISTINCT {parts} FROM flows WHERE batch_id = $b) p
-                  ON f.source = p.source AND f.freq = p.freq AND f.period = p.period AND f.hs_rev IS NOT DISTINCT FROM p.hs_rev
-                WHERE {older} LIMIT 1)""",
-            {"b": batch_id},
-        ).fetchone()[0]
-        if not overlap:
+        if constants is None:
+            constants = batch_constants(con.execute(
+                f"SELECT {constant_columns_sql()} FROM flows WHERE batch_id = ?", [batch_id]).fetchone())
+        filters = [f"f.{c} IS NULL" if v is None else f"f.{c} = {_literals([v])}" for c, v in constants.items()]
+        keys = [c for c in schema.IDENTITY if c not in constants]
+        older = " AND ".join([*filters, """f.batch_id <> $b AND (NOT EXISTS (SELECT 1 FROM batches WHERE batch_id = $b)
+            OR f.batch_id IN (SELECT batch_id FROM batches WHERE ingested_at < (SELECT ingested_at FROM batches WHERE batch_id = $b)))"""])
+        if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM flows f WHERE {older} LIMIT 1)", {"b": batch_id}).fetchone()[0]:
             return {}
+        nullable = {c.name for c in schema.FLOWS if c.nullable}
+        match = " AND ".join(f"f.{c} {'IS NOT DISTINCT FROM' if c in nullable else '='} n.{c}" for c in keys) or "true"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _replaced AS
                 SELECT f.rowid AS rid, f.batch_id FROM flows f
-                SEMI JOIN (SELECT {", ".join(schema.IDENTITY)} FROM flows WHERE batch_id = $b) n
-                  ON {schema.identity_match("f", "n")}
+                SEMI JOIN (SELECT {", ".join(keys) or "1"} FROM flows WHERE batch_id = $b) n ON {match}
                 WHERE {older}""",
             {"b": batch_id},
         )
@@ -325,6 +326,23 @@ class Store:
         return self.row_count() - before
 
 
+def constant_columns_sql() -> str:
+    """Aggregates (4 per identity column) that tell which columns hold one value in a batch; see `batch_constants`."""
+    return ", ".join(f"min({c}), max({c}), count({c}) = count(*), count({c}) = 0" for c in schema.IDENTITY)
+
+
+def batch_constants(stats: tuple) -> dict[str, str | None]:
+    """Identity column -> its one value in the batch (None: all NULL), from `constant_columns_sql()`'s result."""
+    out: dict[str, str | None] = {}
+    for i, col in enumerate(schema.IDENTITY):
+        low, high, no_nulls, all_null = stats[4 * i: 4 * i + 4]
+        if all_null:
+            out[col] = None
+        elif no_nulls and low == high:
+            out[col] = low
+    return out
+
+
 def _connect(
     path: Path, read_only: bool, lock_wait: float, on_wait: Callable[[str], None] | None
 ) -> duckdb.DuckDBPyConnection:
@@ -390,6 +408,10 @@ def _store_error(exc: Exception, path: Path, waited: float | None = None) -> Sto
 def _interrupted(exc: BaseException) -> bool:
     """DuckDB's own Ctrl-C handling: a running query is cancelled with this error."""
     return isinstance(exc, duckdb.InterruptException) or (isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower())
+
+
+def _literals(values: list[str]) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
 def _sql_path(path: Path) -> str:
