@@ -101,10 +101,10 @@ def ingest_file(
     sha = sha256_file(path)
     adapter = io.adapter_for(path, fmt)
     release = release_of(path, options)
-    opts = json.dumps(options, default=str, sort_keys=True)
+    opts = options_json(options)
     existing = store.batch_for_sha(sha)
     if existing:
-        if existing["options"] != opts:
+        if _without_paths(existing["options"]) != _without_paths(opts):
             raise InputError(
                 f"already in the store as batch {existing['batch_id']}, read with options {existing['options']}; "
                 f"to read it with {opts}, remove that batch first (entrepot batches --remove {existing['batch_id']})",
@@ -163,6 +163,22 @@ def _pieces(path: Path, size: int) -> Iterator[tuple[Path, int]]:
         if lines:
             piece.write_bytes(header + b"".join(lines))
             yield piece, done
+
+
+def options_json(options: dict[str, Any]) -> str:
+    """The options as stored with the batch; an option naming a file (a mapping, a codes or rates table)
+    is recorded with its content hash, so the same table at another path counts as the same option."""
+    def describe(value: Any) -> Any:
+        if isinstance(value, (str, Path)) and len(str(value)) < 4096 and Path(value).is_file():
+            return {"file": str(value), "sha256": sha256_file(Path(value))}
+        return value
+
+    return json.dumps({k: describe(v) for k, v in options.items()}, default=str, sort_keys=True)
+
+
+def _without_paths(options: str) -> dict[str, Any]:
+    """Stored options with the file options reduced to their content hash, for comparing two reads."""
+    return {k: v["sha256"] if isinstance(v, dict) and "sha256" in v else v for k, v in json.loads(options).items()}
 
 
 def _checks() -> dict[str, tuple[str, str]]:

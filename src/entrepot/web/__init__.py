@@ -2,9 +2,8 @@
 
 The store is opened read-only for each request; while another process holds it (an ingest running),
 a request waits up to `LOCK_WAIT` seconds, then answers 503 with the store's one-line error. Each
-analysis endpoint answers the result's
-`to_dict()` (what the command's --json prints); with `figure=true` also its figures, drawn by
-`entrepot.figures` as the report draws them. The page draws them with the plotly.js that ships inside
+analysis endpoint answers the result's `to_dict()` (what the command's --json prints); with
+`figure=true` also its figures, drawn by `entrepot.figures` as the report draws them. The page draws them with the plotly.js that ships inside
 the plotly package (served from /static/plotly.min.js), so it works with no network; its charts
 export to PNG and SVG (the report's export.js).
 """
