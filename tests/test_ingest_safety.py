@@ -266,25 +266,17 @@ def test_no_permission_is_one_line(tmp_path: Path) -> None:
         ("Infinity", 2022, "010121", ":3: column value_usd: trade value is not a finite number"),
         ("1e308", 2022, "010121", ":3: column value_usd: trade value is not a finite number (inf, nan, or too large once scaled): inf"),
         ("1e14", 2022, "010121", ":3: column value_usd: trade value above 1e+15 USD"),
-        ("1", 1800, "010121", ":3: column year: implausible year (before 1948 or after"),
-        ("1", 2200, "010121", ":3: column year: implausible year"),
+        ("1", 1800, "010121", ":2: column year: implausible year (before 1948 or after"),
+        ("1", 2200, "010121", ":2: column year: implausible year"),
     ],
 )
 def test_bad_values_are_rejected_with_line_and_column(store, tmp_path: Path, v: str, year: int, k: str, reason: str) -> None:
-    path = tmp_path / "BACI_HS17_Y2022_V202401.csv"
-    path.write_text(f"t,i,j,k,v,q\n{year},792,376,010129,1,1\n{year},792,376,{k},{v},1\n".replace("1800,792,376,010129", "2022,792,376,010129")
-                    .replace("2200,792,376,010129", "2022,792,376,010129"))
+    path = tmp_path / "BACI_HS17_V202401.csv"  # no year in the name: the generic check, not the adapter's, sees it
+    path.write_text(f"t,i,j,k,v,q\n{year},792,376,010129,1,1\n{year},792,376,{k},{v},1\n")
     with pytest.raises(InputError) as err:
         ingest_file(store, path)
     assert str(err.value).startswith(f"{path}{reason}")
     assert state(store) == (0, 0)
-
-
-@pytest.mark.parametrize("scale", ["nan", "-1", "0", "inf"])
-def test_impossible_value_scale(cli, scale: str) -> None:
-    result = cli("ingest", BACI, "--value-scale", scale)
-    assert result.exit_code == 2
-    assert result.output.strip() == f"error: --value-scale must be a positive finite number, found {float(scale)!r}"
 
 
 def test_generic_checks_cover_every_adapter(store, tmp_path: Path) -> None:

@@ -43,13 +43,14 @@ def ingest(store: Store, *sources: str | Path | pd.DataFrame, format: Format = "
     store : Store
         The store to write.
     *sources : path or DataFrame
-        Files in a format entrepot reads (told from the header unless `format` says), or DataFrames
+        Files in a format entrepot reads (told from the header unless `format` says), folders and
+        archives (.zip, .gz, .7z: each one release, in one transaction), or DataFrames
         with canonical columns: reporter, partner, year (or period "2024"/"2024-05"), value_usd,
         flow (or the option ``flow="export"``), and optionally month, product, quantity, unit,
         hs_rev. A DataFrame goes in through the generic CSV adapter (`entrepot.io.csv`), checked as a
         file would be.
     format : str
-        The adapter for files: auto, baci, comtrade, comext, stata or csv.
+        The adapter for files: auto, baci, comtrade, comext, comext-bulk, wits, stata or csv.
     name : str
         A DataFrame's name in the error messages and in the store's batches.
     keep_both : bool
@@ -57,10 +58,10 @@ def ingest(store: Store, *sources: str | Path | pd.DataFrame, format: Format = "
         release) in ``flows_superseded`` instead of deleting them; analyses still read the newer
         ones only (docs/store.md).
     **options
-        Adapter options, as the command's flags: hs_rev, country_codes, rates, map, value_scale; for
-        DataFrames also the constants flow, hs_rev, unit, countries, value_scale.
+        Adapter options, as the command's flags: hs_rev, country_codes, country_names (`--countries`),
+        rates, map, value_scale; for DataFrames also the constants flow, hs_rev, unit, countries, value_scale.
     """
-    from entrepot.store.ingest import ingest_file
+    from entrepot.store.ingest import ingest_paths
 
     if not isinstance(store, Store):
         raise InputError(f"expected a Store (entrepot.open(path)), not {type(store).__name__}", parameter="store")
@@ -69,7 +70,7 @@ def ingest(store: Store, *sources: str | Path | pd.DataFrame, format: Format = "
         if isinstance(source, pd.DataFrame):
             out.append(_ingest_frame(store, source, name, options, keep_both))
         else:
-            out.append(ingest_file(store, source, format, options, keep_both=keep_both))
+            out.extend(ingest_paths(store, [source], format, options, keep_both=keep_both))
     return out
 
 

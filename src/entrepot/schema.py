@@ -90,6 +90,13 @@ SUPERSESSIONS: tuple[Column, ...] = (
 # the batch that replaced them. No analysis reads this table; `flow_versions` shows it beside `flows`.
 SUPERSEDED: tuple[Column, ...] = (*FLOWS, Column("superseded_by", "VARCHAR", doc="the batch that replaced the row"))
 
+PRODUCTS: tuple[Column, ...] = (
+    Column("hs_rev", "VARCHAR", doc="HS92 ... HS22"),
+    Column("product", "VARCHAR", doc="HS6 code with leading zeros"),
+    Column("description", "VARCHAR"),
+    Column("source", "VARCHAR", doc="the table it came from, e.g. 'BACI V202501'"),
+)
+
 SCHEMA_VERSION = 2
 
 
@@ -111,6 +118,7 @@ DDL: tuple[str, ...] = (
       SELECT {", ".join(c.name for c in FLOWS)}, NULL::VARCHAR AS superseded_by FROM flows
       UNION ALL SELECT {", ".join(c.name for c in SUPERSEDED)} FROM flows_superseded
     ) v JOIN batches b USING (batch_id)""",
+    _ddl("products", PRODUCTS, ",\n  PRIMARY KEY (hs_rev, product)"),  # descriptions for reports (BACI's product_codes)
 )
 
 # Schema version 1 -> 2: the batch table's new columns (its other tables come from DDL).

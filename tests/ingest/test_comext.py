@@ -44,7 +44,8 @@ def test_user_rates_table_and_missing_period(store, write) -> None:
         ("Atlantis,IL,Total,EXPORT,NORMAL,Aug. 2024,1", r":3: column REPORTER: unknown country code 'Atlantis'"),
         ("Greece,IL,Total,EXPORT,NORMAL,Augustus 2024,1", r":3: column PERIOD: unreadable period"),
         ("Greece,IL,Total,TRANSIT,NORMAL,Aug. 2024,1", r":3: column FLOW: flow 'TRANSIT'"),
-        ("Greece,IL,720810,EXPORT,NORMAL,Aug. 2021,1", r"mixed HS revisions"),
+        ("Greece,IL,720810,EXPORT,NORMAL,Aug. 2024,\"1.234,56\"", r":3: column VALUE_IN_EUR: ambiguous decimal separator"),
+        ("Greece,IL,72081,EXPORT,NORMAL,Aug. 2024,1", r":3: column PRODUCT: not an HS/CN code or Total: '72081'"),
         ("Greece,IL,Total,EXPORT", r":3: expected 7 fields, found 4"),
     ],
 )
@@ -84,3 +85,18 @@ def test_cli_bad_row_is_one_line_exit_2(cli, write) -> None:
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0
     assert "c.csv:2: column VALUE_IN_EUR: not a number" in result.output
+
+
+@pytest.mark.parametrize("reporter, partner, flow, period, expected", [
+    ("Deutschland", "Russland", "AUSFUHR", "Okt. 2024", ("DEU", "RUS", "export", "2024-10")),
+    ("Allemagne", "Russie, Fédération de", "IMPORTATION", "févr. 2024", ("DEU", "RUS", "import", "2024-02")),
+    ("Frankreich", "Vereinigte Staaten", "EINFUHR", "Jan.-Dez. 2023", ("FRA", "USA", "import", "2023")),
+    ("DE-Germany", "US-United States", "1-IMPORT", "202352-Jan.-Dec. 2023", ("DEU", "USA", "import", "2023")),
+    ("EU27_2020", "RU", "2", "202408", ("EU27", "RUS", "export", "2024-08")),  # the codes display
+    ("EL", "XK", "1", "2024M08", ("GRC", "XKX", "import", "2024-08")),
+])
+def test_browser_in_german_french_and_code_labels(store, write, reporter, partner, flow, period, expected) -> None:
+    path = write("c.csv", HEADER + f'"{reporter}","{partner}","Total","{flow}","Total","{period}",100\n')
+    ingest_file(store, path)
+    row = store.query("SELECT reporter, partner, flow, period FROM flows").iloc[0]
+    assert tuple(row) == expected

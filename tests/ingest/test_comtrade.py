@@ -17,9 +17,10 @@ LEGACY_HEADER = (
 )
 
 
-def legacy_row(flow: str = "1", partner: str = "792", value: str = "924000000", cls: str = "H4") -> str:
+def legacy_row(flow: str = "1", partner: str = "792", value: str = "924000000", cls: str = "H4", cmd: str = "TOTAL",
+               level: str = "0") -> str:
     return (
-        f"{cls},2025,2025,2025,0,0,{flow},Import,376,Israel,ISR,{partner},Türkiye,TUR,,,,,,,,TOTAL,"
+        f"{cls},2025,2025,2025,{level},0,{flow},Import,376,Israel,ISR,{partner},Türkiye,TUR,,,,,,,,{cmd},"
         f"All Commodities,1,No Quantity,,,,,,,{value},,,0\r\n"
     )
 
@@ -63,7 +64,9 @@ def test_legacy_bulk_csv_latin1(store, write) -> None:
         (legacy_row(value="12x"), r":3: column Trade Value \(US\$\): not a number: '12x'"),
         (legacy_row(partner="1234"), r":3: column Partner Code: unknown country code '1234'"),
         (legacy_row(flow="7"), r":3: column Trade Flow Code: unknown trade flow code '7'"),
-        (legacy_row(cls="H5"), r"mixed HS revisions"),
+        (legacy_row(cmd="10121", level="4"), r":3: column Commodity Code: HS code '10121' does not have the digits of its aggregate level"),
+        (legacy_row(cmd="1234567"), r":3: column Commodity Code: not an HS code \(2, 4 or 6 digits\) or TOTAL: '1234567'"),
+        (legacy_row(value='"1.234,56"'), r":3: column Trade Value \(US\$\): ambiguous decimal separator in '1.234,56'"),
         (legacy_row(cls="S3"), r":3: column Classification: classification 'S3' is not an HS revision"),
         ("H4,2025,2025,2025,0", r":3: expected 35 fields, found 5"),
     ],
@@ -75,9 +78,25 @@ def test_bad_rows_reject_whole_file(store, write, row: str, expected: str) -> No
     assert snapshot(store) == (0, 0)
 
 
-def test_breakdown_rows_are_rejected(store, write) -> None:
+def test_breakdown_rows_are_left_out_with_a_note(store, write) -> None:
     text = PLUS.read_text(encoding="utf-8").splitlines()
     text.append(text[1].replace(",0,W00,World,H5", ",300,GRC,Greece,H5"))
     path = write("breakdown.csv", "\n".join(text) + "\n")
-    with pytest.raises(InputError, match=r":7: column partner2Code: breakdown row"):
+    res = ingest_file(store, path)
+    assert res.rows == 5 and store.row_count() == 5
+    assert len(res.notes) == 1 and "left out 1 breakdown rows" in res.notes[0] and "no total row" not in res.notes[0]
+
+
+def test_rows_keep_their_own_hs_revision(store, write) -> None:
+    path = write("legacy.csv", LEGACY_HEADER + legacy_row(cls="H4") + legacy_row(cls="H5", partner="384"))
+    ingest_file(store, path)
+    assert store.query("SELECT partner, hs_rev FROM flows ORDER BY partner").values.tolist() == [["CIV", "HS17"], ["TUR", "HS12"]]
+
+
+def test_json_errors_name_the_original_record_after_breakdowns_are_left_out(store, write) -> None:
+    base = {"freqCode": "A", "period": "2025", "reporterCode": 376, "partnerCode": 792, "flowCode": "M",
+            "classificationCode": "H6", "cmdCode": "TOTAL", "primaryValue": 1.0, "partner2Code": 0, "customsCode": "C00", "motCode": 0}
+    records = [base | {"partner2Code": 300}, base, base | {"partnerCode": 1234}]
+    path = write("c.json", json.dumps({"data": records}))
+    with pytest.raises(InputError, match=r"column data\[2\]\.partnerCode: unknown country code '1234'"):
         ingest_file(store, path)

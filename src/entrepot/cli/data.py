@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -12,18 +13,23 @@ import typer
 from entrepot.cli import app
 from entrepot.cli.common import JsonOpt, StoreOpt, open_store, print_json, print_table
 from entrepot.errors import Interrupted
-from entrepot.store.ingest import IngestResult, ingest_file
+from entrepot.io.release import releases
+from entrepot.store.ingest import IngestResult, ingest_release
 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files to ingest.", show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", help="auto, baci, comtrade, comext, stata or csv.")] = "auto",
+    paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives (.zip, .gz, .7z) to ingest.", show_default=False)],
+    fmt: Annotated[str, typer.Option("--format", help="auto, baci, comtrade, comext, comext-bulk, wits, stata or csv.")] = "auto",
     hs_rev: Annotated[
         str | None, typer.Option("--hs-rev", help="HS revision (HS92 ... HS22) when the file name does not say.")
     ] = None,
     country_codes: Annotated[
-        Path | None, typer.Option("--country-codes", help="BACI's country_codes_V*.csv, to read its numeric codes.")
+        Path | None, typer.Option("--country-codes", help="BACI's country_codes_V*.csv (a release folder or zip brings its own).")
+    ] = None,
+    country_names: Annotated[
+        Path | None,
+        typer.Option("--countries", help="CSV of name,code for country names no rule resolves (the error lists them)."),
     ] = None,
     rates: Annotated[
         Path | None, typer.Option("--rates", help="Monthly EUR/USD rates CSV (period,usd_per_eur) for Comext.")
@@ -45,21 +51,33 @@ def ingest(
     ] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Read trade files into the store; each file goes in whole or not at all.
+    """Read trade files, release folders and archives (.zip, .gz, .7z) into the store.
 
-    A file that holds observations the store already has (a newer release, a re-download) replaces
+    Each file goes in whole or not at all; a release (a folder or archive, such as a BACI release with
+    its country and product tables and Readme) goes in whole, read through its own country table. A
+    file that holds observations the store already has (a newer release, a re-download) replaces
     those rows rather than adding to them, and says how many it replaced.
     """
-    given = {"hs_rev": hs_rev, "country_codes": country_codes, "rates": rates, "map": mapping, "value_scale": value_scale}
+    given = {"hs_rev": hs_rev, "country_codes": country_codes, "country_names": country_names, "rates": rates,
+             "map": mapping, "value_scale": value_scale}
     options = {k: v for k, v in given.items() if v is not None}
-    with open_store(store) as st:
-        for done, path in enumerate(_with_progress(paths)):
+    rels = releases(paths)
+    with open_store(store) as st, _progress(sum(len(r.members) for r in rels)) as step:
+        for done, rel in enumerate(rels):
             try:
-                res = ingest_file(st, path, fmt, options, keep_both=keep_both)
+                results = ingest_release(st, rel, fmt, options, step, keep_both=keep_both)
             except (Interrupted, KeyboardInterrupt):
-                earlier = f"; the {done} file(s) before it are in" if done else ""
-                raise Interrupted(f"interrupted: {path} was not ingested (the store is as it was before it){earlier}") from None
-            typer.echo(_describe(res))
+                trade = [m.label for m in rel.of_kind("trade")]
+                what = ", ".join(trade) if 0 < len(trade) <= 3 else rel.label
+                earlier = f"; the {done} release(s) before it are in" if done else ""
+                raise Interrupted(f"interrupted: {what} was not ingested (the store is as it was before it){earlier}") from None
+            for res in results:
+                if res.format in ("country_codes", "product_codes", "readme"):
+                    typer.echo(f"{res.path}: {res.notes[0]}")
+                    continue
+                typer.echo(_describe(res))
+                for note in res.notes:
+                    typer.echo(f"  note: {note}")
 
 
 def _describe(res: IngestResult) -> str:
@@ -73,15 +91,30 @@ def _describe(res: IngestResult) -> str:
     return text
 
 
-def _with_progress(paths: list[Path]) -> Iterator[Path]:
-    """The files, with a progress bar (files done, time) on stderr when it is a terminal; quiet otherwise."""
+@contextmanager
+def _progress(total: int) -> Iterator[Callable[[str], None]]:
+    """A callback advancing a progress bar (files done of all, the file being read, time) on stderr
+    when it is a terminal; a no-op otherwise (pipes, --json, tests)."""
     if not sys.stderr.isatty():
-        yield from paths
+        yield lambda label: None
         return
     from rich.console import Console
-    from rich.progress import track
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    yield from track(paths, description="ingesting", console=Console(stderr=True), transient=True)
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("ingesting", total=total)
+        started = False
+
+        def step(label: str) -> None:
+            nonlocal started
+            if started:
+                bar.advance(task)
+            started = True
+            bar.update(task, description=Path(label.split("!")[-1]).name)
+
+        yield step
+        bar.update(task, completed=total)
 
 
 @app.command()

@@ -16,6 +16,21 @@ import duckdb
 from entrepot.errors import InputError
 
 
+class Written(int):
+    """The rows an adapter wrote, with notes for the user on what it left out and why.
+
+    An adapter may return a plain int; `Written(n, ["left out 12 breakdown rows: ..."])` adds notes
+    that `entrepot ingest` prints beside the row count (nothing is left out without a word).
+    """
+
+    notes: tuple[str, ...]
+
+    def __new__(cls, rows: int, notes: list[str] | tuple[str, ...] = ()) -> Written:
+        self = super().__new__(cls, rows)
+        self.notes = tuple(notes)
+        return self
+
+
 class Adapter(Protocol):
     name: str
 
@@ -51,6 +66,28 @@ def adapter_for(path: Path, fmt: str = "auto") -> Adapter:
     raise InputError("cannot tell the format from the header; pass --format", path=path, line=1)
 
 
+def check_options(options: dict[str, Any]) -> dict[str, Any]:
+    """Adapter options checked before anything is read: an impossible value is one line, never used."""
+    import math
+
+    from entrepot import schema
+
+    out = dict(options)
+    if out.get("hs_rev") is not None:
+        rev = str(out["hs_rev"]).strip().upper()
+        if rev not in schema.HS_REVISIONS:
+            raise InputError(f"--hs-rev {out['hs_rev']!r}: choose from {', '.join(schema.HS_REVISIONS)}")
+        out["hs_rev"] = rev
+    if out.get("value_scale") is not None:
+        scale = float(out["value_scale"])
+        if not math.isfinite(scale) or scale <= 0:
+            raise InputError(f"--value-scale {out['value_scale']}: must be a positive finite number (1000 for thousands)")
+    for key, flag in (("country_codes", "--country-codes"), ("country_names", "--countries"), ("rates", "--rates")):
+        if out.get(key) is not None and not Path(out[key]).is_file():
+            raise InputError(f"{flag}: no such file", path=out[key])
+    return out
+
+
 def read_head(path: Path, size: int = 64 * 1024) -> str:
     """The first bytes of a file as text (UTF-8 with a BOM stripped, else Latin-1)."""
     raw = path.read_bytes()[:size] if path.stat().st_size <= size else _read_prefix(path, size)
@@ -69,7 +106,7 @@ def _load_all() -> None:
     """Import the adapter modules; each registers itself. Order is the order of detection."""
     import importlib
 
-    for module in ("baci", "comtrade", "comext", "stata", "csv"):
+    for module in ("baci", "comtrade", "comext", "comext_bulk", "wits", "stata", "csv"):
         try:
             importlib.import_module(f"entrepot.io.{module}")
         except ModuleNotFoundError as exc:  # an adapter not written yet

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +24,9 @@ BLANKS = {"", "NA", "N/A", "nan", "NaN", "None", "null"}
 # Where a source marks a value confidential or not available (Comext ':', Comtrade 'c').
 ARROW_STR = pd.StringDtype("pyarrow")  # vectorised string functions (the default runs Python per value)
 SUPPRESSED = {":", "c", "C", "x", "X", "..", "-"}
+# A number as trade files write it: '.' decimal point, groups of three split by ',', space or "'".
+NUMBER = r"[-+]?(?:\d{1,3}(?:[,\s\xa0']\d{3})+(?:\.\d+)?|\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
+DECIMAL_COMMA = r"[-+]?\d{1,3}(?:[.\s\xa0']\d{3})*,\d+"
 
 
 class Raw:
@@ -38,6 +42,7 @@ class Raw:
         self.lines = lines
         self.record_key = record_key
         self.labels: dict[str, str] = {}  # internal column name -> the file's own, for messages
+        self.records = list(range(len(self.df)))  # each row's record number (JSON, Stata), kept by `keep`
 
     def rename(self, columns: dict[str, str]) -> None:
         """Use internal names for the file's columns; messages keep naming the file's columns."""
@@ -47,7 +52,7 @@ class Raw:
     def fail(self, position: int, column: str, reason: str) -> InputError:
         column = self.labels.get(column, column)
         if self.lines is None:
-            return InputError(reason, path=self.path, column=f"{self.record_key}[{position}].{column}")
+            return InputError(reason, path=self.path, column=f"{self.record_key}[{self.records[position]}].{column}")
         return InputError(reason, path=self.path, line=self.lines[position], column=column)
 
     def where(self, mask: pd.Series, column: str, reason: Callable[[str], str]) -> None:
@@ -55,6 +60,14 @@ class Raw:
         if mask.any():
             i = int(np.argmax(mask.to_numpy(dtype=bool)))
             raise self.fail(i, column, reason(str(self.df[column].iloc[i])))
+
+    def keep(self, mask: pd.Series) -> None:
+        """Keep only the rows where `mask` holds; messages still name their original line or record."""
+        kept = mask.to_numpy(dtype=bool)
+        self.df = self.df[kept].reset_index(drop=True)
+        self.records = [r for r, k in zip(self.records, kept, strict=True) if k]
+        if self.lines is not None:
+            self.lines = [n for n, k in zip(self.lines, kept, strict=True) if k]
 
     def text(self, column: str) -> pd.Series:
         return self.df[column].astype(ARROW_STR).str.strip()
@@ -65,15 +78,22 @@ class Raw:
             raise InputError(f"missing column(s) {', '.join(missing)}", path=self.path, line=1 if self.lines is not None else None)
 
     def numbers(self, column: str, *, required: bool = False, scale: float = 1.0) -> pd.Series:
-        """Numbers with quotes, thousands separators and blanks handled; suppressed values are blank."""
+        """Numbers, blanks and suppressed values (blank) handled, by one stated rule: `.` is the decimal
+        point; `,`, spaces and `'` only separate groups of three digits ("1,234,567.5"). Anything else,
+        such as a decimal comma ("1.234,56", "12,5"), is rejected rather than guessed."""
         raw = self.text(column)
         blank = raw.isna() | raw.isin(BLANKS) | raw.isin(SUPPRESSED)
         cleaned = raw.str.replace("[,\\s\u00a0']", "", regex=True)
         num = pd.to_numeric(cleaned.where(~blank), errors="coerce")
-        bad = ~blank & num.isna()
+        # Only values with separators, or that did not read as finite numbers, need the shape check.
+        suspect = ~blank & (num.isna() | ~np.isfinite(num.fillna(0)) | cleaned.str.len().ne(raw.str.len()))
+        bad = suspect & ~raw.where(suspect, "0").str.fullmatch(NUMBER).fillna(False)
         if bad.any():
             i = int(np.argmax(bad.to_numpy()))
-            raise self.fail(i, column, f"not a number: {raw.iloc[i]!r}")
+            comma = re.fullmatch(DECIMAL_COMMA, str(raw.iloc[i])) is not None
+            reason = (f"ambiguous decimal separator in {raw.iloc[i]!r}: entrepot reads '.' as the decimal point and ','"
+                      " only between groups of three digits") if comma else f"not a number: {raw.iloc[i]!r}"
+            raise self.fail(i, column, reason)
         if required and blank.any():
             i = int(np.argmax(blank.to_numpy()))
             raise self.fail(i, column, "blank value")
@@ -82,33 +102,69 @@ class Raw:
             raise self.fail(i, column, f"negative value {raw.iloc[i]!r}")
         return num.astype("float64") * scale
 
-    def mapped(self, column: str, mapping: Callable[[list[str]], dict[str, str | None]], what: str) -> pd.Series:
-        """Map each distinct value through `mapping`; the first value it cannot map is an error."""
-        raw = self.text(column)
-        blank = raw.isna() | (raw == "")
-        if blank.any():
-            i = int(np.argmax(blank.to_numpy()))
-            raise self.fail(i, column, f"blank {what}")
-        table = mapping(list(raw.unique()))
-        out = raw.map(table)
-        bad = out.isna()
-        if bad.any():
-            i = int(np.argmax(bad.to_numpy()))
-            raise self.fail(i, column, f"unknown {what} {raw.iloc[i]!r}")
-        return out.astype(str)
-
-    def country(self, column: str, kind: str = "auto") -> pd.Series:
+    def country(self, column: str, kind: str = "auto", options: dict | None = None) -> pd.Series:
         """Country codes from numeric M49/Comtrade codes, ISO3, or names (`kind` = numeric|iso3|name|auto)."""
-        return self.mapped(column, lambda values: country_map(values, kind), "country code")
+        return self.countries([column], kind, options)[column]
+
+    def countries(self, columns: list[str], kind: str = "auto", options: dict | None = None) -> dict[str, pd.Series]:
+        """Codes for several country columns; every value no rule resolves, in any of them, is listed
+        in one error (with its first line), so one `--countries FILE` can supply them all."""
+        extra = countries.read_mapping(options["country_names"]) if options and options.get("country_names") else None
+        out, unknown = {}, []
+        for column in columns:
+            raw = self.text(column)
+            blank = raw.isna() | (raw == "")
+            if blank.any():
+                raise self.fail(int(np.argmax(blank.to_numpy())), column, "blank country")
+            codes = raw.map(country_map(list(raw.unique()), kind, extra))
+            bad = codes.isna().to_numpy()
+            seen = {v for v, _, _ in unknown}
+            for i in np.flatnonzero(bad):
+                if raw.iloc[i] not in seen:
+                    seen.add(raw.iloc[i])
+                    unknown.append((raw.iloc[i], int(i), column))
+            out[column] = codes.astype(str)
+        if unknown:
+            value, i, column = unknown[0]
+            listed = ", ".join(f"{v!r}" + ("" if self.lines is None else f" (line {self.lines[j]})") for v, j, _ in unknown[:40])
+            more = f" and {len(unknown) - 40} more" if len(unknown) > 40 else ""
+            hint = "" if kind in ("numeric", "iso3") else "; give their codes with --countries FILE (CSV name,code)"
+            raise self.fail(i, column, f"unknown country code {listed}{more}{hint}")
+        return out
 
 
-def read_csv_rows(path: Path, delimiter: str = ",") -> Raw:
+    def one_name_per_code(self, keys: pd.DataFrame, columns: list[str]) -> None:
+        """Two different names never silently become one observation: rows with the same canonical
+        key (period, flow, product, codes) must have the same names in `columns` ('Guinea' and
+        'Guinée' both GIN would add two partners' trade together). The error names both, to settle
+        with --countries. Spellings of one country in different periods or pairs are fine."""
+        frame = keys.reset_index(drop=True).astype(str)
+        group = list(frame.columns)
+        for column in columns:
+            name = self.df[column].astype(str).str.strip()
+            spread = frame.assign(_n=name.to_numpy()).groupby(group, dropna=False)["_n"].transform("nunique")
+            if not (spread > 1).any():
+                continue
+            i = int(np.argmax((spread > 1).to_numpy()))
+            same = frame.eq(frame.iloc[i]).all(axis=1) & name.ne(name.iloc[i])
+            j = int(np.argmax(same.to_numpy()))
+            where = [f"line {self.lines[k]}" if self.lines is not None else f"record {k}" for k in (i, j)]
+            raise self.fail(i, column, f"{name.iloc[i]!r} ({where[0]}) and {name.iloc[j]!r} ({where[1]}) would be the same "
+                            "country in the same flow: give the right code of each with --countries FILE (CSV name,code)")
+
+
+def read_csv_rows(path: Path, delimiter: str | None = None) -> Raw:
     """Read a whole CSV as text with each row's physical line; a row with a wrong field count is an error.
 
     The csv module is used rather than pandas because pandas pads short (truncated) rows silently.
     Encoding: UTF-8 (with or without BOM), else Latin-1, as Comtrade and Eurostat downloads come.
+    The delimiter is the header line's commonest of `,`, tab, `;` and `|` unless given (Comtrade+
+    bulk files are tab-separated).
     """
     data = path.read_bytes()
+    if delimiter is None:
+        first = data.split(b"\n", 1)[0]
+        delimiter = max((",", "\t", ";", "|"), key=lambda d: first.count(d.encode()))
     fast = _read_with_duckdb(path, data, delimiter)
     if fast is not None:
         return fast
@@ -125,6 +181,8 @@ def read_csv_rows(path: Path, delimiter: str = ",") -> Raw:
     for row in reader:
         if not any(field.strip() for field in row):
             continue
+        if len(row) == len(header) + 1 and not row[-1].strip():
+            row = row[:-1]  # Comtrade+ website CSVs end every data row with a comma
         if len(row) != len(header):
             raise InputError(
                 f"expected {len(header)} fields, found {len(row)} (truncated or malformed row)",
@@ -161,7 +219,8 @@ def _read_with_duckdb(path: Path, data: bytes, delimiter: str) -> Raw | None:
     return Raw(frame, path, lines=list(range(2, table.num_rows + 2)))
 
 
-def country_map(values: list[str], kind: str = "auto") -> dict[str, str | None]:
+def country_map(values: list[str], kind: str = "auto", extra: dict[str, str] | None = None) -> dict[str, str | None]:
+    """Codes for distinct raw values: numeric codes, ISO3 codes or names (`extra`: the user's names)."""
     out: dict[str, str | None] = {}
     numeric = [v for v in values if v.isdigit()] if kind in ("auto", "numeric") else []
     if numeric:
@@ -171,7 +230,7 @@ def country_map(values: list[str], kind: str = "auto") -> dict[str, str | None]:
     if kind == "iso3":
         out.update(countries.from_iso3(rest))
     elif rest and kind in ("auto", "name"):
-        out.update(countries.from_name(rest))
+        out.update(countries.from_name(rest, extra))
     return out
 
 

@@ -26,9 +26,27 @@ from entrepot.errors import InputError
 from entrepot.io._frame import insert, periods, read_csv_rows
 
 HEADER = ["REPORTER", "PARTNER", "PRODUCT", "FLOW", "STAT_PROCEDURE", "PERIOD", "VALUE_IN_EUR"]
-FLOWS = {"EXPORT": "export", "IMPORT": "import", "2": "export", "1": "import"}
-MONTHS = {m: i for i, m in enumerate(["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], 1)}
-TOTAL_PROCEDURES = {"TOTAL", "TOTAL_PROCEDURE", "TOTAL PROCEDURE", "ALL", "9", ""}
+# Flow codes and labels in the browser's three languages.
+FLOWS = {"1": "import", "2": "export", "IMPORT": "import", "EXPORT": "export", "IMPORTATION": "import",
+         "EXPORTATION": "export", "EINFUHR": "import", "AUSFUHR": "export", "IMPORTE": "import", "EXPORTE": "export"}
+TOTALS = {"TOTAL", "INSGESAMT", "GESAMT"}  # the product and procedure total in English, French, German
+# Month abbreviations (without accents or dots) in English, French and German.
+MONTHS = {m: i for names in (
+    ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"],
+    ["JANV", "FEVR", "MARS", "AVR", "MAI", "JUIN", "JUIL", "AOUT", "SEPT", "OCT", "NOV", "DEC"],
+    ["JAN", "FEB", "MARZ", "APR", "MAI", "JUNI", "JULI", "AUG", "SEPT", "OKT", "NOV", "DEZ"],
+) for i, m in enumerate(names, 1)} | {"SEPT": 9, "JUNE": 6, "JULY": 7, "MAERZ": 3}
+TOTAL_PROCEDURES = {"TOTAL", "TOTAL_PROCEDURE", "TOTAL PROCEDURE", "ALL", "9", "T", "", "INSGESAMT"}
+# The browser's code-label display writes "CODE-Label" (`2-EXPORT`, `TOTAL-Total`, `202408-Aug. 2024`,
+# `DE-Germany`): the code is what is read, when every value of the column has one.
+CODE_LABEL = {
+    "PRODUCT": r"(TOTAL|\d{2}(?:\d{2}){0,3})-.*",
+    "FLOW": r"([12])-.*",
+    "STAT_PROCEDURE": r"([0-9A-Z_]+)-.*",
+    "PERIOD": r"(\d{6})-.*",
+    "REPORTER": r"([A-Z][A-Z0-9_]*)-.*",
+    "PARTNER": r"([A-Z][A-Z0-9_]*)-.*",
+}
 # The HS revision in force each year (the CN follows it): first year -> revision.
 HS_BY_YEAR = [(2022, "HS22"), (2017, "HS17"), (2012, "HS12"), (2007, "HS07"), (2002, "HS02"), (1996, "HS96"), (1988, "HS92")]
 
@@ -49,16 +67,42 @@ def load_rates(path: Path | None = None) -> pd.Series:
     return rates
 
 
+def usd_per_eur(year: pd.Series, month: pd.Series, options: dict[str, Any]) -> pd.Series:
+    """The rate for each period (NA where the table has none): the month's, or for a year (month NA)
+    the mean of its twelve months; a year the table covers only in part has none."""
+    rates = load_rates(Path(options["rates"]) if options.get("rates") else None)
+    by_year = rates.groupby(rates.index.str[:4])
+    annual = by_year.mean()[by_year.count() == 12]
+    key = year.astype(str) + "-" + month.astype("string").str.zfill(2)
+    return key.map(rates).where(month.notna(), year.astype(str).map(annual))
+
+
+def _plain(text: pd.Series) -> pd.Series:
+    """Upper case without accents or dots: 'août 2024' -> 'AOUT 2024', 'Jan.-Dec. 2016' -> 'JAN-DEC 2016'."""
+    import unicodedata
+
+    def fold(v: str) -> str:
+        return "".join(c for c in unicodedata.normalize("NFKD", v) if not unicodedata.combining(c))
+
+    return text.map(fold, na_action="ignore").astype("string").str.upper().str.replace(".", "", regex=False) \
+        .str.replace(r"\s+", " ", regex=True).str.strip()
+
+
 def parse_period(text: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """Year and month (NA for annual) from Comext period labels; NA year where unreadable."""
-    t = text.str.upper().str.replace(r"\s+", " ", regex=True).str.strip()
+    """Year and month (NA for annual) from Comext period labels and codes; NA year where unreadable.
+
+    Months: `Aug. 2024`, `août 2024`, `Okt. 2024`, `2024-08`, `2024M08`, `202408`. Years: `2024`,
+    `Jan.-Dec. 2024` (in any of the three languages) and the code `202452` (Comext's annual period).
+    """
+    t = _plain(text)
     year = pd.Series(pd.NA, index=t.index, dtype="Int64")
     month = pd.Series(pd.NA, index=t.index, dtype="Int64")
     patterns = [  # (regex, month group or None)
-        (r"(?P<m>[A-Z]{3})\.? (?P<y>\d{4})", "name"),
+        (r"(?P<m>[A-Z]{3,5}) (?P<y>\d{4})", "name"),
+        (r"(?P<y>\d{4})52", None),
         (r"(?P<y>\d{4})(?:-|M)(?P<m>\d{2})", "num"),
         (r"(?P<y>\d{4})(?P<m>\d{2})", "num"),
-        (r"(?:JAN\.?-DEC\.? )?(?P<y>\d{4})", None),
+        (r"(?:(?:JAN|JANV)-(?:DEC|DEZ) )?(?P<y>\d{4})", None),
     ]
     for regex, kind in patterns:
         found = t.str.extract(f"^{regex}$")
@@ -74,6 +118,16 @@ def parse_period(text: pd.Series) -> tuple[pd.Series, pd.Series]:
     return year, month.astype("Int64")
 
 
+def use_codes(raw) -> None:
+    """Columns in the code-label display (every value `CODE-Label`) keep only their code, in place."""
+    for column, pattern in CODE_LABEL.items():
+        if column in raw.df.columns:
+            values = raw.text(column)
+            codes = values.str.extract(f"^{pattern}$")[0]
+            if len(values) and codes.notna().all():
+                raw.df[column] = codes
+
+
 class Comext:
     name = "comext"
 
@@ -85,32 +139,31 @@ class Comext:
         raw = read_csv_rows(path)
         raw.df.columns = [c.strip('"').upper() for c in raw.df.columns]
         raw.require([h for h in HEADER if h != "STAT_PROCEDURE"])
+        use_codes(raw)
         year, month = parse_period(raw.text("PERIOD"))
         raw.where(year.isna(), "PERIOD", lambda v: f"unreadable period {v!r} (expected e.g. 'Aug. 2024' or '2024')")
-        flow = raw.text("FLOW").str.upper()
+        flow = _plain(raw.text("FLOW"))
         raw.where(~flow.isin(list(FLOWS)), "FLOW", lambda v: f"flow {v!r} is not IMPORT or EXPORT")
-        product = raw.text("PRODUCT").str.upper().str.replace(" ", "", regex=False)
-        ok = product.eq("TOTAL") | product.str.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{8}").fillna(False)
-        raw.where(~ok, "PRODUCT", lambda v: f"not an HS/CN code or Total: {v!r}")
-        product = product.where(product.ne("TOTAL"), schema.TOTAL).where(product.str.len() != 8, product.str[:6])
+        product = _plain(raw.text("PRODUCT")).str.replace(" ", "", regex=False)
+        total = product.isin(list(TOTALS))
+        ok = total | product.str.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{8}").fillna(False)
+        raw.where(~ok, "PRODUCT", lambda v: f"not an HS/CN code or Total: {v!r} (HS2, HS4, HS6 or CN8 digits)")
+        product = product.where(~total, schema.TOTAL).where(product.str.len() != 8, product.str[:6])
 
-        rates = load_rates(Path(options["rates"]) if options.get("rates") else None)
-        key = year.astype(str) + "-" + month.astype("string").str.zfill(2)
-        # A year's rate is the mean of its twelve months; a year the table covers only in part has none.
-        by_year = rates.groupby(rates.index.str[:4])
-        annual = by_year.mean()[by_year.count() == 12]
-        rate = key.map(rates).where(month.notna(), year.astype(str).map(annual))
+        rate = usd_per_eur(year, month, options)
         raw.where(rate.isna(), "PERIOD", lambda v: f"no EUR/USD rate for {v!r} in the rates table")
+        procedure = _plain(raw.text("STAT_PROCEDURE")).fillna("") if "STAT_PROCEDURE" in raw.df.columns else ""
+        who = raw.countries(["REPORTER", "PARTNER"], options=options)
 
         frame = pd.DataFrame({
             **periods(year, month),
-            "reporter": raw.country("REPORTER"),
-            "partner": raw.country("PARTNER"),
+            "reporter": who["REPORTER"],
+            "partner": who["PARTNER"],
             "flow": flow.map(FLOWS),
             "product": product,
             "value_usd": raw.numbers("VALUE_IN_EUR") * rate.astype(float),
             "quantity": raw.numbers("QUANTITY_IN_100KG", scale=100.0) if "QUANTITY_IN_100KG" in raw.df.columns else None,
-            "procedure": raw.text("STAT_PROCEDURE").str.upper().fillna("") if "STAT_PROCEDURE" in raw.df.columns else "",
+            "procedure": procedure,
         })
         procedures = set(frame["procedure"].unique())
         if len(procedures) > 1 and procedures & TOTAL_PROCEDURES:
@@ -121,6 +174,7 @@ class Comext:
         frame["hs_rev"] = frame["year"].map(hs_revision_for).where(frame["product"] != schema.TOTAL)
         frame["unit"] = "kg"
         keys = ["period", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev", "product", "unit"]
+        raw.one_name_per_code(frame[keys + ["procedure"]], ["REPORTER", "PARTNER"])
         # CN8 lines of one HS6 heading, and the parts of a procedure split, add up to one flow.
         summed = frame.groupby(keys, dropna=False, sort=False)[["value_usd", "quantity"]].sum(min_count=1).reset_index()
         summed["unit"] = summed["unit"].where(summed["quantity"].notna())

@@ -1,4 +1,5 @@
-"""Ingest: a file goes into the store whole or not at all; it supersedes what the store held of the same observations.
+"""Ingest: a file (or a release: a folder, an archive) goes into the store whole or not at all; it
+supersedes what the store held of the same observations.
 
 The same file twice (same content hash, same options) is a no-op; with other options it is an error
 that says so. A file's rows are checked in SQL before commit (`check_batch`): schema invariants,
@@ -10,17 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import re
 import tempfile
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 from entrepot import io, schema
 from entrepot.errors import InputError
+from entrepot.io.baci import product_table
+from entrepot.io.release import Member, Release, releases
 from entrepot.store.warehouse import Store, batch_constants, constant_columns_sql
 
 FIRST_YEAR = 1948  # GATT: no trade statistics source entrepot reads starts earlier
@@ -43,6 +46,7 @@ class IngestResult:
     release: str | None = None
     superseded: dict[str, int] = field(default_factory=dict)  # older batch -> its rows this file replaced
     kept: bool = False  # the replaced rows were kept (keep_both) rather than deleted
+    notes: tuple[str, ...] = ()  # what the adapter left out and why (breakdown rows...)
 
     @property
     def superseded_rows(self) -> int:
@@ -65,23 +69,13 @@ def release_of(path: Path, options: dict[str, Any]) -> str | None:
     return m.group(1).upper() if m else None
 
 
-def check_options(options: dict[str, Any]) -> None:
-    """Option values no file could make sense of."""
-    if "value_scale" in options:
-        try:
-            scale = float(options["value_scale"])
-        except (TypeError, ValueError):
-            scale = math.nan
-        if not math.isfinite(scale) or scale <= 0:
-            raise InputError(f"--value-scale must be a positive finite number, found {options['value_scale']!r}")
-
-
 def ingest_file(
     store: Store,
     path: str | Path,
     fmt: str = "auto",
     options: dict[str, Any] | None = None,
     *,
+    label: str | None = None,
     keep_both: bool = False,
 ) -> IngestResult:
     """Read one file with its adapter into `store` in a single transaction.
@@ -91,55 +85,134 @@ def ingest_file(
     side in `flow_versions`; analyses read `flows`, which holds the newer one only, so nothing is
     counted twice) and `Store.remove_batch` of the newer batch restores them.
     """
-    path = Path(path)
+    options = io.check_options(options or {})
+    with store.transaction() as con:
+        return _write_file(store, con, Path(path), fmt, options, label, keep_both)
+
+
+def _write_file(
+    store: Store, con, path: Path, fmt: str, options: dict[str, Any], label: str | None, keep_both: bool = False
+) -> IngestResult:
+    """One file into the open transaction; `label` names it in the batch table (an archive member)."""
     if not path.is_file():
         raise InputError("no such file" if not path.exists() else "not a file", path=path)
     if path.stat().st_size == 0:
         raise InputError("empty file", path=path)
-    options = dict(options or {})
-    check_options(options)
     sha = sha256_file(path)
     adapter = io.adapter_for(path, fmt)
-    release = release_of(path, options)
+    release = release_of(Path(label or path), options)
     opts = options_json(options)
     existing = store.batch_for_sha(sha)
     if existing:
-        if _without_paths(existing["options"]) != _without_paths(opts):
+        if _compared(existing["options"]) != _compared(opts):
             raise InputError(
                 f"already in the store as batch {existing['batch_id']}, read with options {existing['options']}; "
                 f"to read it with {opts}, remove that batch first (entrepot batches --remove {existing['batch_id']})",
-                path=path,
+                path=label or path,
             )
         return IngestResult(path, existing["batch_id"], adapter.name, 0, skipped=True, release=release)
     batch_id = sha[:16]
-    with store.transaction() as con:
-        rows = _write(adapter, con, path, batch_id, options)
-        if rows == 0:
-            raise InputError("no data rows", path=path)
-        constants = check_batch(con, path, batch_id, adapter.name)
-        replaced = store.supersede(batch_id, keep=keep_both, constants=constants)
-        con.execute(
-            f"INSERT INTO batches ({', '.join(c.name for c in schema.BATCHES)}) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?)",
-            [batch_id, sha, str(path.resolve()), adapter.name, rows, opts, release, keep_both],
-        )
-        store.record_supersessions(batch_id, replaced, kept=keep_both)
-    return IngestResult(path, batch_id, adapter.name, rows, skipped=False, release=release, superseded=replaced, kept=keep_both)
+    rows = _write(adapter, con, path, batch_id, options)
+    if rows == 0:
+        raise InputError("no data rows", path=path)
+    notes = tuple(getattr(rows, "notes", ()))
+    constants = check_batch(con, path, batch_id, adapter.name, rows_are_lines=not notes)
+    replaced = store.supersede(batch_id, keep=keep_both, constants=constants)
+    con.execute(
+        f"INSERT INTO batches ({', '.join(c.name for c in schema.BATCHES)}) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?)",
+        [batch_id, sha, label or str(path.resolve()), adapter.name, int(rows), opts, release, keep_both],
+    )
+    store.record_supersessions(batch_id, replaced, kept=keep_both)
+    return IngestResult(path, batch_id, adapter.name, int(rows), skipped=False, release=release, superseded=replaced,
+                        kept=keep_both, notes=notes)
+
+
+def ingest_paths(
+    store: Store,
+    paths: list[str | Path],
+    fmt: str = "auto",
+    options: dict[str, Any] | None = None,
+    progress: Callable[[str], None] | None = None,
+    *,
+    keep_both: bool = False,
+) -> list[IngestResult]:
+    """Files, folders and archives (.zip, .gz, .7z) as `entrepot ingest` takes them: each release (a
+    folder, an archive, or the files of one folder) goes in whole, in one transaction, read through
+    its own country table; its product descriptions go into `products`. `progress(label)` is called
+    before each file. Each file supersedes what the store held of its observations (`ingest_file`)."""
+    rels = releases([Path(p) for p in paths])
+    return [res for rel in rels for res in ingest_release(store, rel, fmt, options, progress, keep_both=keep_both)]
+
+
+def ingest_release(store: Store, rel: Release, fmt: str = "auto", options: dict[str, Any] | None = None,
+                   progress: Callable[[str], None] | None = None, *, keep_both: bool = False) -> list[IngestResult]:
+    """One release in one transaction (see `ingest_paths`)."""
+    options = io.check_options(options or {})
+    tables = rel.of_kind("country_codes")
+    if len(tables) > 1 and "country_codes" not in options:
+        raise InputError(f"{len(tables)} country tables in one release ({', '.join(m.name for m in tables)}): keep one", path=rel.label)
+    if rel.version and "release" not in options and any(m.kind == "trade" for m in rel.members):
+        options["release"] = rel.version
+    results: list[IngestResult] = []
+    with store.transaction() as con, ExitStack() as stack:
+        for member in rel.members:
+            if progress:
+                progress(member.label)
+            if member.kind == "country_codes":
+                if "country_codes" not in options:
+                    options["country_codes"] = stack.enter_context(member.local())
+                    options["country_codes_label"] = member.label
+                results.append(_companion(member, "country table: read for this release's BACI files"))
+            elif member.kind == "readme":
+                results.append(_companion(member, "readme: recognised, nothing to store"))
+            elif member.kind == "product_codes":
+                with member.local() as path, _named(path, member.label):
+                    table = product_table(path, member.label)
+                con.register("_products", table.assign(source=f"BACI {rel.version or ''}".strip()))
+                con.execute(f"INSERT OR REPLACE INTO products SELECT {', '.join(c.name for c in schema.PRODUCTS)} FROM _products")
+                con.unregister("_products")
+                results.append(IngestResult(Path(member.label), "", member.kind, len(table), skipped=False,
+                                            notes=(f"product table: {len(table):,} descriptions kept for reports",)))
+        for member in rel.of_kind("trade"):
+            if progress:
+                progress(member.label)
+            with member.local() as path, _named(path, member.label):
+                res = _write_file(store, con, path, fmt, options, None if member.inner is None else member.label, keep_both)
+            results.append(replace(res, path=Path(member.label)))
+    return results
+
+
+def _companion(member: Member, what: str) -> IngestResult:
+    return IngestResult(Path(member.label), "", member.kind, 0, skipped=True, notes=(what,))
+
+
+@contextmanager
+def _named(path: Path, label: str) -> Iterator[None]:
+    """Errors about an extracted copy name the member as the user knows it (`release.zip!file.csv`)."""
+    try:
+        yield
+    except InputError as exc:
+        if exc.path is not None and exc.path != str(path):
+            raise
+        raise InputError(exc.reason, path=label, line=exc.line, column=exc.column) from None
 
 
 def _write(adapter, con, path: Path, batch_id: str, options: dict[str, Any]) -> int:
     """The adapter's write, in pieces for a big CSV of a row-wise format; errors name the whole file's lines."""
     if adapter.name not in ROW_WISE or path.stat().st_size <= CHUNK_BYTES or io.read_head(path, 64).lstrip()[:1] in ("{", "["):
         return adapter.write(con, path, batch_id, options)
-    rows = 0
+    rows, notes = 0, []
     for piece, lines_before in _pieces(path, CHUNK_BYTES):
         try:
-            rows += adapter.write(con, piece, batch_id, options)
+            written = adapter.write(con, piece, batch_id, options)
         except InputError as exc:
             if exc.path != str(piece):
                 raise
             line = exc.line + lines_before if exc.line is not None and exc.line > 1 else exc.line
             raise InputError(exc.reason, path=path, line=line, column=exc.column) from None
-    return rows
+        rows += written
+        notes += [f"from line {lines_before + 2}: {note}" for note in getattr(written, "notes", ())]
+    return io.Written(rows, notes)
 
 
 def _pieces(path: Path, size: int) -> Iterator[tuple[Path, int]]:
@@ -173,12 +246,17 @@ def options_json(options: dict[str, Any]) -> str:
             return {"file": str(value), "sha256": sha256_file(Path(value))}
         return value
 
-    return json.dumps({k: describe(v) for k, v in options.items()}, default=str, sort_keys=True)
+    recorded = {k: describe(v) for k, v in options.items() if k != "country_codes_label"}
+    if "country_codes_label" in options:  # a release's own table, extracted to a temporary file: name the member
+        recorded["country_codes"]["file"] = options["country_codes_label"]
+    return json.dumps(recorded, default=str, sort_keys=True)
 
 
-def _without_paths(options: str) -> dict[str, Any]:
-    """Stored options with the file options reduced to their content hash, for comparing two reads."""
-    return {k: v["sha256"] if isinstance(v, dict) and "sha256" in v else v for k, v in json.loads(options).items()}
+def _compared(options: str) -> dict[str, Any]:
+    """Stored options as they bear on the rows read: file options by content hash; the release tag
+    (from a folder's name) is not one."""
+    return {k: v["sha256"] if isinstance(v, dict) and "sha256" in v else v for k, v in json.loads(options).items()
+            if k != "release"}
 
 
 def _checks() -> dict[str, tuple[str, str]]:
@@ -206,22 +284,24 @@ def _checks() -> dict[str, tuple[str, str]]:
     }
 
 
-def check_batch(con, path: Path, batch_id: str, fmt: str | None = None) -> dict[str, str | None]:
+def check_batch(con, path: Path, batch_id: str, fmt: str | None = None, rows_are_lines: bool = True) -> dict[str, str | None]:
     """Invariants every adapter's rows must meet, checked in SQL on the batch before commit.
 
     An error names the file, the line (from the row's position in the batch: adapters insert rows
     in file order), the column (the file's own when the adapter lists it in `source_columns`,
     canonical name -> file's column; else the canonical one) and the reason. Returns the identity
     columns that hold one value in the batch (`Store.supersede` filters on them), from the same scan.
+    `rows_are_lines` is false when the adapter left rows out (its notes say which): errors then give
+    the row's position among those kept instead of a line.
     """
     labels = _source_columns(fmt)
     checks = _checks()
     flags = ", ".join(f"coalesce(bool_or({cond}), false)" for _, cond in checks.values())
     n_checks, n_stats = len(checks), 4 * len(schema.IDENTITY)
     row = con.execute(
-        f"SELECT {flags}, {constant_columns_sql()}, count(DISTINCT hs_rev), count(*) FROM flows WHERE batch_id = ?", [batch_id]
+        f"SELECT {flags}, {constant_columns_sql()}, count(*) FROM flows WHERE batch_id = ?", [batch_id]
     ).fetchone()
-    failed, constants, (n_revs, n) = row[:n_checks], batch_constants(row[n_checks:n_checks + n_stats]), row[-2:]
+    failed, constants, n = row[:n_checks], batch_constants(row[n_checks:n_checks + n_stats]), row[-1]
     for (reason, (column, cond)), bad in zip(checks.items(), failed, strict=True):
         if bad:
             value, pos = con.execute(
@@ -229,10 +309,8 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None) -> dict[
                     FROM flows WHERE batch_id = $b AND ({cond}) ORDER BY rowid LIMIT 1""",
                 {"b": batch_id},
             ).fetchone()
-            line, record = _place(fmt, path, pos)
+            line, record = _place(fmt, path, pos, rows_are_lines)
             raise InputError(f"{reason}: {value}{record}", path=path, line=line, column=labels.get(column, column))
-    if n_revs > 1:
-        raise InputError("mixed HS revisions in one file; split it by revision", path=path)
     # One hash per row of the columns that vary in the batch, distinct in a subquery (a parallel hash
     # aggregate: count(DISTINCT ...) took twice as long).
     varying = [c for c in schema.IDENTITY if c not in constants] or ["1"]
@@ -240,11 +318,11 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None) -> dict[
         f"SELECT count(*) FROM (SELECT DISTINCT hash({', '.join(varying)}) FROM flows WHERE batch_id = ?)", [batch_id]
     ).fetchone()[0]
     if n != distinct:
-        _find_duplicate(con, path, batch_id, fmt)
+        _find_duplicate(con, path, batch_id, fmt, rows_are_lines)
     return constants
 
 
-def _find_duplicate(con, path: Path, batch_id: str, fmt: str | None) -> None:
+def _find_duplicate(con, path: Path, batch_id: str, fmt: str | None, rows_are_lines: bool) -> None:
     """The same observation twice in one file is an error naming both lines.
 
     Called when the distinct count of one hash per row says there may be one: the exact GROUP BY on
@@ -261,8 +339,8 @@ def _find_duplicate(con, path: Path, batch_id: str, fmt: str | None) -> None:
         return
     first_row = con.execute("SELECT min(rowid) FROM flows WHERE batch_id = ?", [batch_id]).fetchone()[0]
     (a, b), *what = dup
-    line_a, record_a = _place(fmt, path, a - first_row)
-    line_b, record_b = _place(fmt, path, b - first_row)
+    line_a, record_a = _place(fmt, path, a - first_row, rows_are_lines)
+    line_b, record_b = _place(fmt, path, b - first_row, rows_are_lines)
     other = f"line {line_b}" if line_b is not None else record_b.strip(" ()")
     raise InputError(
         f"the same observation twice ({', '.join(map(str, what))}){record_a}, again on {other}; "
@@ -277,13 +355,18 @@ def _source_columns(fmt: str | None) -> dict[str, str]:
     return dict(getattr(io.adapter_for(Path(), fmt), "source_columns", {}))
 
 
-def _place(fmt: str | None, path: Path, position: int) -> tuple[int | None, str]:
+# Adapters that insert one row per line of the file, in file order, after a one-line header.
+ONE_ROW_PER_LINE = ("baci", "comtrade", "csv")
+
+
+def _place(fmt: str | None, path: Path, position: int, rows_are_lines: bool = True) -> tuple[int | None, str]:
     """(line, '') for row `position` (0-based) of a file read one row per line after a header line;
-    (None, ' (record N)') where rows are records (JSON, Stata) or are sums of lines (Comext's CN8)."""
-    if fmt == "comext":
-        return None, f" (row {position + 1} after summing)"
+    (None, ' (record N)') where rows are records (JSON, Stata), sums of lines (Comext's CN8), or some
+    lines were left out (the adapter's notes say which)."""
     if fmt == "stata":
         return None, f" (observation {position + 1})"
     if io.read_head(path, 64).lstrip().startswith(("{", "[")):
         return None, f" (record {position})"
+    if fmt not in ONE_ROW_PER_LINE or not rows_are_lines:
+        return None, f" (row {position + 1} of the rows read)"
     return position + 2, ""
