@@ -23,9 +23,7 @@ import pandas as pd
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
 from _docs import machine, median, write_section  # noqa: E402
 
-from entrepot.analysis.cost import cost as detour_costs  # noqa: E402
-from entrepot.analysis.effect import effect as direct_effect  # noqa: E402
-from entrepot.analysis.mirror import mirror  # noqa: E402
+import entrepot  # noqa: E402
 from entrepot.store import Store  # noqa: E402
 from entrepot.synth import Scenario, generate, ingest_world  # noqa: E402
 
@@ -39,16 +37,16 @@ def one(seed: int) -> dict[str, float]:
         rows = st.row_count()
         suspects = [r["via"] for r in scn["routes"]] + [scn["relabel_country"]]
         t = time.perf_counter()
-        eff = direct_effect(st, "TUR", "ISR", world.truth["event"], freq="M", exclude=suspects)
+        eff = entrepot.effect(st, "TUR", "ISR", world.truth["event"], freq="M", exclude=suspects)
         t_effect = time.perf_counter() - t
         # What a user gets without knowing the routes: all destinations as controls, or reroute's flags left out.
-        plain = {s.side: s for s in direct_effect(st, "TUR", "ISR", world.truth["event"], freq="M").sides}
-        flagged = {s.side: s for s in direct_effect(st, "TUR", "ISR", world.truth["event"], freq="M", exclude_flagged=True).sides}
+        plain = {s.side: s for s in entrepot.effect(st, "TUR", "ISR", world.truth["event"], freq="M").sides}
+        flagged = {s.side: s for s in entrepot.effect(st, "TUR", "ISR", world.truth["event"], freq="M", exclude_flagged=True).sides}
         t = time.perf_counter()
-        mir = mirror(st, "TUR", "ISR", event=world.truth["event"], freq="M")
+        mir = entrepot.mirror(st, "TUR", "ISR", event=world.truth["event"], freq="M")
         t_mirror = time.perf_counter() - t
         t = time.perf_counter()
-        cost = detour_costs(st, "TUR", "ISR", truth["intermediaries"])
+        cost = entrepot.cost(st, "TUR", "ISR", truth["intermediaries"])
         t_cost = time.perf_counter() - t
     sides = {s.side: s for s in eff.sides}
     exp_truth = -(1 - scn["leak_share"])

@@ -1,19 +1,15 @@
-"""The public API (entrepot/__init__.py, api.py) and the result protocol every analysis follows (results.py)."""
+"""The public API: entrepot/__init__.py (lazy names) and api.py (open, ingest, the models, the report)."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 
 import pandas as pd
-import plotly.graph_objects as go
 import pytest
 
 import entrepot
 from entrepot.errors import InputError
-
-EVENT = "2024-05-02"
 
 
 def test_import_is_lazy_and_the_names_are_all_there() -> None:
@@ -21,8 +17,10 @@ def test_import_is_lazy_and_the_names_are_all_there() -> None:
                           "if m in sys.modules))"], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     assert set(entrepot.__all__) == set(entrepot._EXPORTS) | {"__version__"}
-    for name in entrepot._EXPORTS:
-        assert callable(getattr(entrepot, name)), name
+    for name, (_, attribute) in entrepot._EXPORTS.items():
+        value = getattr(entrepot, name)
+        assert callable(value) if attribute else hasattr(value, "__path__"), name
+    assert callable(entrepot.fetch.comtrade)
     with pytest.raises(AttributeError):
         entrepot.bilateral  # noqa: B018
 
@@ -51,48 +49,6 @@ def test_dataframes_go_in_like_files_checked_and_once() -> None:
         assert st.row_count() == 3
 
 
-@pytest.fixture(scope="module")
-def results(synth_world) -> dict:
-    """Every analysis on the session's world, through the public API with the store given as a path."""
-    path, truth = synth_world("routes")
-    rr = entrepot.reroute(path, "TUR", "ISR", event=EVENT)
-    return {
-        "flows": entrepot.flows(path, "TUR", "ISR", freq="M"),
-        "effect": entrepot.effect(path, "TUR", "ISR", event=EVENT, n_boot=99),
-        "mirror": entrepot.mirror(path, "TUR", "ISR", event=EVENT),
-        "reroute": rr,
-        "cost": entrepot.cost(path, "TUR", "ISR", via=rr),
-        "claims": entrepot.check_claims(path, _case()),
-    }
-
-
-def _case():
-    from importlib import resources
-
-    with resources.as_file(resources.files("entrepot.data").joinpath("cases/turkey-israel.toml")) as p:
-        return entrepot.load_case(p)
-
-
-@pytest.mark.parametrize("name", ["flows", "effect", "mirror", "reroute", "cost", "claims"])
-def test_every_result_follows_the_protocol(results, name) -> None:
-    res = results[name]
-    frame = res.to_frame()
-    assert list(frame.columns) == list(res.COLUMNS) and len(frame)
-    payload = json.loads(json.dumps(res.to_dict(), allow_nan=False, default=str))  # valid JSON, no NaN
-    assert payload["provenance"]["sources"] == list(res.provenance.sources) and len(res.provenance.batches)
-    assert isinstance(res.summary(), str) and res.summary() == str(res)
-    if name != "claims":
-        assert isinstance(res.plot(), go.Figure)
-    with pytest.raises(AttributeError):  # results are frozen
-        res.provenance = None
-
-
-def test_cost_takes_the_reroute_result_itself(results) -> None:
-    rr, detour = results["reroute"], results["cost"]
-    assert list(detour.routes.country) == list(rr.flagged.country)
-    assert detour.total_rerouted_usd == pytest.approx(rr.rerouted_value_usd)
-
-
 def test_models_take_a_dataframe_or_a_file(synth_world) -> None:
     path, _ = synth_world("routes")
     data = pd.read_csv(path.parent / "gravity.csv")
@@ -103,6 +59,10 @@ def test_models_take_a_dataframe_or_a_file(synth_world) -> None:
 
 
 def test_report_from_the_public_api(synth_world, tmp_path) -> None:
+    from importlib import resources
+
     path, _ = synth_world("routes")
-    out = entrepot.report(path, _case(), tmp_path / "r.html")
+    case = resources.files("entrepot.data").joinpath("cases/turkey-israel.toml")
+    with resources.as_file(case) as case_file:
+        out = entrepot.report(path, case_file, tmp_path / "r.html")
     assert out.read_text().count("<section>") == 9

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> (module, attribute)
+# public name -> (module, attribute); an empty attribute exports the module itself
 _EXPORTS: dict[str, tuple[str, str]] = {
     "open": ("entrepot.api", "open"),
     "Store": ("entrepot.store.warehouse", "Store"),
@@ -36,17 +36,19 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "load_case": ("entrepot.case", "load_case"),
     "check_claims": ("entrepot.case", "check_claims"),
     "report": ("entrepot.api", "report"),
+    "fetch": ("entrepot.fetch", ""),  # a module: entrepot.fetch.comtrade(...), .baci(...), .comext(...)
     "Provenance": ("entrepot.results", "Provenance"),
     "InputError": ("entrepot.errors", "InputError"),
     "EntrepotError": ("entrepot.errors", "EntrepotError"),
 }
 
 __all__ = [  # the names of _EXPORTS (tests/test_api.py checks they agree)
-    "EntrepotError", "InputError", "Provenance", "Store", "__version__", "check_claims", "cost", "effect", "estimate", "flows",
-    "ingest", "load_case", "mirror", "open", "report", "reroute", "scenario",
+    "EntrepotError", "InputError", "Provenance", "Store", "__version__", "check_claims", "cost", "effect", "estimate", "fetch",
+    "flows", "ingest", "load_case", "mirror", "open", "report", "reroute", "scenario",
 ]
 
 if TYPE_CHECKING:
+    from entrepot import fetch
     from entrepot.analysis.cost import cost
     from entrepot.analysis.effect import effect
     from entrepot.analysis.flows import flows
@@ -64,7 +66,9 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'entrepot' has no attribute {name!r}")
     module, attribute = _EXPORTS[name]
-    value = getattr(importlib.import_module(module), attribute)
+    value = importlib.import_module(module)
+    if attribute:
+        value = getattr(value, attribute)
     globals()[name] = value
     return value
 

@@ -102,3 +102,13 @@ def test_bad_parameter_names_file_and_field(tmp_path) -> None:
     bad.write_text("[freight]\nsea_usd_per_tkm = -1\n")
     with pytest.raises(InputError, match=r"freight.toml: column freight.sea_usd_per_tkm: missing or negative"):
         load_params(bad)
+
+
+def test_cost_takes_the_reroute_result_itself(synth_world) -> None:
+    from entrepot.analysis.reroute import scan
+
+    path, _ = synth_world("routes")
+    rr = scan(path, "TUR", "ISR", "2024-05-02")
+    detour = cost(path, "TUR", "ISR", rr)
+    assert list(detour.routes.country) == list(rr.flagged.country)
+    assert detour.total_rerouted_usd == pytest.approx(rr.rerouted_value_usd)

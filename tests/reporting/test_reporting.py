@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from entrepot.case import check_claims, load_case
+from entrepot.case import load_case
 from entrepot.errors import InputError
 from entrepot.reporting import Figures, scenario_section, write_report
 from entrepot.reporting.worldmap import planar_area, world_topojson
@@ -67,11 +67,9 @@ def test_scenarios_need_a_gravity_dataset() -> None:
         scenario_section(load_case(CASE), Figures(), None)
 
 
-def test_claims_are_checked_against_the_store(report) -> None:
-    res = check_claims(report[1], CASE)
-    frame = res.to_frame()
-    assert list(frame.columns) == list(res.COLUMNS) and "2025" in set(frame.period)
-    assert frame.verdict.str.match(r"holds|differs|no data").all() and (frame.verdict != "no data").any()
+def test_claims_section_is_the_claims_table(report) -> None:
+    claims = section(report[0], "Claims in public, checked")
+    assert "verdict" in claims and "claimed_usd" in claims and "Not available" not in claims
 
 
 def test_world_outlines_are_plotly_topojson() -> None:

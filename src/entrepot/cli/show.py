@@ -8,20 +8,33 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import StoreOpt, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
 
-case_app = typer.Typer(help="Case files: check one.", no_args_is_help=True)
+case_app = typer.Typer(help="Case files: check one, and its claims against the store.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
 
 
 @case_app.command("check")
-def case_check(path: Annotated[Path, typer.Argument(help="Case TOML file.")]) -> None:
-    """Validate a case file; errors name the entry."""
-    from entrepot.case import load_case
+def case_check(
+    path: Annotated[Path, typer.Argument(help="Case TOML file.")],
+    claims: Annotated[bool, typer.Option("--claims", help="Also hold the case's claims against the store.")] = False,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Validate a case file (errors name the entry); with --claims, check its public claims against the store."""
+    from entrepot.case import check_claims, load_case
 
     case = load_case(path)
-    typer.echo(f"{path}: ok — {case.title}: {len(case.events)} events, {len(case.claims)} claims,"
-               f" {len(case.intermediaries)} suspected intermediaries, {len(case.scenarios)} scenarios")
+    if not claims:
+        typer.echo(f"{path}: ok — {case.title}: {len(case.events)} events, {len(case.claims)} claims,"
+                   f" {len(case.intermediaries)} suspected intermediaries, {len(case.scenarios)} scenarios")
+        return
+    res = check_claims(store_path(store), case)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    print_table(res.to_frame().drop(columns=["claim", "source"]), title=f"Claims of {case.id}, checked against the store")
+    typer.echo(res.summary())
 
 
 @app.command()

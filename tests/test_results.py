@@ -1,0 +1,48 @@
+"""The result protocol (results.py) on every analysis result: to_frame, to_dict, summary, plot, provenance."""
+
+from __future__ import annotations
+
+import json
+
+import plotly.graph_objects as go
+import pytest
+
+import entrepot
+
+EVENT = "2024-05-02"
+
+
+@pytest.fixture(scope="module")
+def results(synth_world) -> dict:
+    """Every analysis on the session's world, through the public API with the store given as a path."""
+    path, truth = synth_world("routes")
+    rr = entrepot.reroute(path, "TUR", "ISR", event=EVENT)
+    return {
+        "flows": entrepot.flows(path, "TUR", "ISR", freq="M"),
+        "effect": entrepot.effect(path, "TUR", "ISR", event=EVENT, n_boot=99),
+        "mirror": entrepot.mirror(path, "TUR", "ISR", event=EVENT),
+        "reroute": rr,
+        "cost": entrepot.cost(path, "TUR", "ISR", via=rr),
+        "claims": entrepot.check_claims(path, _case()),
+    }
+
+
+def _case():
+    from importlib import resources
+
+    with resources.as_file(resources.files("entrepot.data").joinpath("cases/turkey-israel.toml")) as p:
+        return entrepot.load_case(p)
+
+
+@pytest.mark.parametrize("name", ["flows", "effect", "mirror", "reroute", "cost", "claims"])
+def test_every_result_follows_the_protocol(results, name) -> None:
+    res = results[name]
+    frame = res.to_frame()
+    assert list(frame.columns) == list(res.COLUMNS) and len(frame)
+    payload = json.loads(json.dumps(res.to_dict(), allow_nan=False, default=str))  # valid JSON, no NaN
+    assert payload["provenance"]["sources"] == list(res.provenance.sources) and len(res.provenance.batches)
+    assert isinstance(res.summary(), str) and res.summary() == str(res)
+    if name != "claims":
+        assert isinstance(res.plot(), go.Figure)
+    with pytest.raises(AttributeError):  # results are frozen
+        res.provenance = None
