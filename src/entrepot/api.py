@@ -35,7 +35,7 @@ def open(path: str | Path | None = None, *, read_only: bool = False) -> Store:  
 
 
 def ingest(store: Store, *sources: str | Path | pd.DataFrame, format: Format = "auto", name: str = "frame",  # noqa: A002
-           **options: Any) -> list[IngestResult]:
+           keep_both: bool = False, **options: Any) -> list[IngestResult]:
     """Ingest trade files or DataFrames into `store`, each whole or not at all; the same content twice is a no-op.
 
     Parameters
@@ -53,6 +53,10 @@ def ingest(store: Store, *sources: str | Path | pd.DataFrame, format: Format = "
         The adapter for files: auto, baci, comtrade, comext, comext-bulk, wits, stata or csv.
     name : str
         A DataFrame's name in the error messages and in the store's batches.
+    keep_both : bool
+        Keep the rows a source supersedes (observations the store already holds, e.g. an older
+        release) in ``flows_superseded`` instead of deleting them; analyses still read the newer
+        ones only (docs/store.md).
     **options
         Adapter options, as the command's flags: hs_rev, country_codes, country_names (`--countries`),
         rates, map, value_scale; for DataFrames also the constants flow, hs_rev, unit, countries, value_scale.
@@ -64,13 +68,13 @@ def ingest(store: Store, *sources: str | Path | pd.DataFrame, format: Format = "
     out = []
     for source in sources:
         if isinstance(source, pd.DataFrame):
-            out.append(_ingest_frame(store, source, name, options))
+            out.append(_ingest_frame(store, source, name, options, keep_both))
         else:
-            out.extend(ingest_paths(store, [source], format, options))
+            out.extend(ingest_paths(store, [source], format, options, keep_both=keep_both))
     return out
 
 
-def _ingest_frame(store: Store, frame: pd.DataFrame, name: str, options: dict[str, Any]) -> IngestResult:
+def _ingest_frame(store: Store, frame: pd.DataFrame, name: str, options: dict[str, Any], keep_both: bool) -> IngestResult:
     """A DataFrame through the generic CSV adapter: written as CSV with a mapping of its columns, so it
     is checked row by row and hashed by content like a file."""
     from entrepot.store.ingest import ingest_file
@@ -88,7 +92,7 @@ def _ingest_frame(store: Store, frame: pd.DataFrame, name: str, options: dict[st
         lines = ["[columns]", *(f'{c} = "{c}"' for c in columns), "[constants]"]
         lines += [f"{k} = {v!r}" if isinstance(v, (int, float)) else f'{k} = "{v}"' for k, v in constants.items()]
         mapping.write_text("\n".join(lines) + "\n")
-        return ingest_file(store, csv, "csv", {"map": str(mapping)})
+        return ingest_file(store, csv, "csv", {"map": str(mapping)}, keep_both=keep_both)
 
 
 def estimate(data: Store | str | Path | pd.DataFrame, formula: str | None = None, years: Sequence[int] | str | None = None,

@@ -48,3 +48,29 @@ class InputError(EntrepotError, ValueError):
         field = f"column {self.column}: " if self.column else ""
         named = f"{parameter}: " if parameter else ""
         return " ".join(f"{where}{field}{named}{self.reason}".split())
+
+
+class StoreError(EntrepotError):
+    """The store cannot be used: not a DuckDB file, a directory, no permission, a newer schema.
+
+    One line naming the store's path: `StoreError("is a directory", path=p)` -> `p: is a directory`.
+    """
+
+    def __init__(self, reason: str, *, path: str | Path) -> None:
+        self.reason = reason
+        self.path = str(path)
+        super().__init__(" ".join(f"{self.path}: {reason}".split()))
+
+
+class StoreBusy(StoreError):
+    """Another process holds the store's lock (an ingest is running); try again when it finishes."""
+
+
+class Interrupted(EntrepotError):
+    """Ctrl-C (SIGINT) stopped the work; the open transaction was rolled back.
+
+    Exit code 130 = 128 + SIGINT, the shell's convention for "stopped by Ctrl-C", so a script can tell an
+    interruption from bad input (2).
+    """
+
+    exit_code = 130

@@ -58,15 +58,37 @@ FLOWS: tuple[Column, ...] = (
 
 FLOW_COLUMNS: tuple[str, ...] = tuple(c.name for c in FLOWS)
 
+# What makes two rows the same observation: a newer file holding it (a new release, a re-download)
+# replaces the older row instead of adding to it. `period` implies `year` and `month`; `source`
+# keeps BACI's reconciled figure apart from the Comtrade report of the same flow. No adapter keeps
+# sub-totals (Comtrade's customs procedure or mode of transport, Comext's procedure), so none of
+# those is part of it; an adapter that ever keeps them must add them here.
+IDENTITY: tuple[str, ...] = ("source", "freq", "period", "reporter", "partner", "flow", "hs_rev", "product")
+
 BATCHES: tuple[Column, ...] = (
     Column("batch_id", "VARCHAR"),
     Column("sha256", "VARCHAR", doc="content hash: the same file twice is one batch"),
     Column("path", "VARCHAR"),
     Column("format", "VARCHAR"),
-    Column("rows", "BIGINT"),
+    Column("rows", "BIGINT", doc="rows the file gave; some may since have been superseded"),
     Column("ingested_at", "TIMESTAMP"),
     Column("options", "VARCHAR", doc="JSON of the adapter options used"),
+    Column("release", "VARCHAR", nullable=True, doc="the source's release, e.g. BACI 'V202501'; NULL when unnamed"),
+    Column("keep_both", "BOOLEAN", nullable=True, doc="rows it superseded were kept in flows_superseded"),
 )
+
+# One row per (newer batch, older batch) pair: how many of the older batch's rows the newer one
+# replaced, and whether they were kept (in `flows_superseded`, so removing the newer batch restores them).
+SUPERSESSIONS: tuple[Column, ...] = (
+    Column("batch_id", "VARCHAR", doc="the newer batch"),
+    Column("superseded_batch", "VARCHAR", doc="the older batch whose rows it replaced"),
+    Column("rows", "BIGINT"),
+    Column("kept", "BOOLEAN"),
+)
+
+# Rows replaced by a newer batch that was ingested with keep_both: the flow columns as they were, and
+# the batch that replaced them. No analysis reads this table; `flow_versions` shows it beside `flows`.
+SUPERSEDED: tuple[Column, ...] = (*FLOWS, Column("superseded_by", "VARCHAR", doc="the batch that replaced the row"))
 
 PRODUCTS: tuple[Column, ...] = (
     Column("hs_rev", "VARCHAR", doc="HS92 ... HS22"),
@@ -75,7 +97,7 @@ PRODUCTS: tuple[Column, ...] = (
     Column("source", "VARCHAR", doc="the table it came from, e.g. 'BACI V202501'"),
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _ddl(table: str, columns: tuple[Column, ...], extra: str = "") -> str:
@@ -86,11 +108,34 @@ def _ddl(table: str, columns: tuple[Column, ...], extra: str = "") -> str:
 DDL: tuple[str, ...] = (
     _ddl("flows", FLOWS),
     _ddl("batches", BATCHES, ",\n  PRIMARY KEY (batch_id),\n  UNIQUE (sha256)"),
+    _ddl("supersessions", SUPERSESSIONS),
+    _ddl("flows_superseded", SUPERSEDED),
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
+    # Every version of every observation, the active one with superseded_by NULL, and its batch's release:
+    # for comparing two releases side by side. Analyses read `flows` (active rows only).
+    f"""CREATE VIEW IF NOT EXISTS flow_versions AS
+    SELECT v.*, b.release FROM (
+      SELECT {", ".join(c.name for c in FLOWS)}, NULL::VARCHAR AS superseded_by FROM flows
+      UNION ALL SELECT {", ".join(c.name for c in SUPERSEDED)} FROM flows_superseded
+    ) v JOIN batches b USING (batch_id)""",
     _ddl("products", PRODUCTS, ",\n  PRIMARY KEY (hs_rev, product)"),  # descriptions for reports (BACI's product_codes)
 )
+
+# Schema version 1 -> 2: the batch table's new columns (its other tables come from DDL).
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    1: (
+        "ALTER TABLE batches ADD COLUMN release VARCHAR",
+        "ALTER TABLE batches ADD COLUMN keep_both BOOLEAN",
+    ),
+}
 
 
 def select_list(prefix: str = "") -> str:
     """The canonical column list for INSERT/SELECT statements, optionally qualified."""
     return ", ".join(prefix + c for c in FLOW_COLUMNS)
+
+
+def identity_match(a: str, b: str) -> str:
+    """SQL that holds when rows `a` and `b` are the same observation (NULL matches NULL where nullable)."""
+    nullable = {c.name for c in FLOWS if c.nullable}
+    return " AND ".join(f"{a}.{c} {'IS NOT DISTINCT FROM' if c in nullable else '='} {b}.{c}" for c in IDENTITY)

@@ -173,7 +173,7 @@ def test_cli_release_folder_and_notes(cli, release) -> None:
     lines = result.output.splitlines()
     assert lines[0].endswith("Readme.txt: readme: recognised, nothing to store")
     assert any("product table: 5,609 descriptions kept for reports" in line for line in lines)
-    assert lines[-1].startswith(f"{release}/BACI_HS22_Y2022_V202401b.csv: baci, 9 rows (batch ")
+    assert lines[-1].startswith(f"{release}/BACI_HS22_Y2022_V202401b.csv: baci, release V202401b, 9 rows (batch ")
 
 
 def test_cli_missing_folder_is_one_line(cli, tmp_path) -> None:

@@ -10,18 +10,23 @@ import sys
 import typer
 from typer.core import TyperGroup
 
-from entrepot.errors import EntrepotError, InputError
+from entrepot.errors import EntrepotError, InputError, Interrupted
 
 
 class _Group(TyperGroup):
     """Turns entrepot's own errors into one line on stderr and exit code 2, with no traceback.
 
     An error about a library parameter names the command's flag for it (`min_share` -> `--min-share`).
+    Ctrl-C is one line too, with exit code 130 (128 + SIGINT, as a shell reports it); whatever
+    transaction was open has been rolled back by then.
     """
 
     def invoke(self, ctx: typer.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt:
+            typer.echo("error: interrupted", err=True)
+            ctx.exit(Interrupted.exit_code)
         except EntrepotError as exc:
             typer.echo(f"error: {_message(exc, ctx)}", err=True)
             ctx.exit(exc.exit_code)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from entrepot.store import default_store_path
+from entrepot.store import Store, default_store_path
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,6 +27,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of a t
 
 def store_path(store: Path | None) -> Path:
     return store if store is not None else default_store_path()
+
+
+def open_store(store: Path | None, read_only: bool = False) -> Store:
+    """The store, saying on stderr that it waits when another process holds it."""
+    return Store(store_path(store), read_only=read_only, on_wait=lambda msg: typer.echo(msg, err=True))
 
 
 def split_codes(text: str | None) -> list[str]:

@@ -1,4 +1,4 @@
-"""Commands that move data in and out of the store: ingest, export, import."""
+"""Commands that move data in and out of the store: ingest, batches, export, import."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, open_store, print_json, print_table
+from entrepot.errors import Interrupted
 from entrepot.io.release import releases
-from entrepot.store import Store
-from entrepot.store.ingest import ingest_release
+from entrepot.store.ingest import IngestResult, ingest_release
 
 
 @app.command()
@@ -41,28 +41,54 @@ def ingest(
     value_scale: Annotated[
         float | None, typer.Option("--value-scale", help="Multiply values by this (Stata/CSV in thousands: 1000).")
     ] = None,
+    keep_both: Annotated[
+        bool,
+        typer.Option(
+            "--keep-both",
+            help="Keep the rows a newer file supersedes (in flows_superseded) instead of deleting them: "
+            "both releases side by side in the flow_versions view, analyses still read the newer one only.",
+        ),
+    ] = False,
     store: StoreOpt = None,
 ) -> None:
     """Read trade files, release folders and archives (.zip, .gz, .7z) into the store.
 
     Each file goes in whole or not at all; a release (a folder or archive, such as a BACI release with
-    its country and product tables and Readme) goes in whole, read through its own country table.
+    its country and product tables and Readme) goes in whole, read through its own country table. A
+    file that holds observations the store already has (a newer release, a re-download) replaces
+    those rows rather than adding to them, and says how many it replaced.
     """
     given = {"hs_rev": hs_rev, "country_codes": country_codes, "country_names": country_names, "rates": rates,
              "map": mapping, "value_scale": value_scale}
     options = {k: v for k, v in given.items() if v is not None}
     rels = releases(paths)
-    with Store(store_path(store)) as st, _progress(sum(len(r.members) for r in rels)) as step:
-        for rel in rels:
-            for res in ingest_release(st, rel, fmt, options, step):
+    with open_store(store) as st, _progress(sum(len(r.members) for r in rels)) as step:
+        for done, rel in enumerate(rels):
+            try:
+                results = ingest_release(st, rel, fmt, options, step, keep_both=keep_both)
+            except (Interrupted, KeyboardInterrupt):
+                trade = [m.label for m in rel.of_kind("trade")]
+                what = ", ".join(trade) if 0 < len(trade) <= 3 else rel.label
+                earlier = f"; the {done} release(s) before it are in" if done else ""
+                raise Interrupted(f"interrupted: {what} was not ingested (the store is as it was before it){earlier}") from None
+            for res in results:
                 if res.format in ("country_codes", "product_codes", "readme"):
                     typer.echo(f"{res.path}: {res.notes[0]}")
                     continue
-                state = "already in the store" if res.skipped else f"{res.rows:,} rows"
-                batch = f" (batch {res.batch_id})" if res.batch_id else ""
-                typer.echo(f"{res.path}: {res.format}, {state}{batch}")
+                typer.echo(_describe(res))
                 for note in res.notes:
                     typer.echo(f"  note: {note}")
+
+
+def _describe(res: IngestResult) -> str:
+    if res.skipped:
+        return f"{res.path}: {res.format}, already in the store (batch {res.batch_id})"
+    release = f", release {res.release}" if res.release else ""
+    text = f"{res.path}: {res.format}{release}, {res.rows:,} rows (batch {res.batch_id})"
+    if res.superseded:
+        olds = ", ".join(f"{n:,} of batch {b}" for b, n in res.superseded.items())
+        text += f"; superseded {res.superseded_rows:,} rows ({olds}){', kept in flows_superseded' if res.kept else ''}"
+    return text
 
 
 @contextmanager
@@ -92,6 +118,36 @@ def _progress(total: int) -> Iterator[Callable[[str], None]]:
 
 
 @app.command()
+def batches(
+    remove: Annotated[
+        str | None, typer.Option("--remove", help="Remove this batch (its id or a unique prefix), restoring what it superseded.")
+    ] = None,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """What is in the store: one line per ingested file, with its rows still active and those superseded."""
+    if remove:
+        with open_store(store) as st:
+            res = st.remove_batch(remove)
+        back = ", ".join(f"{n:,} rows of batch {b}" for b, n in res.restored.items())
+        typer.echo(f"removed batch {res.batch_id} ({res.path}): {res.rows_removed:,} rows" + (f"; restored {back}" if back else ""))
+        return
+    with open_store(store, read_only=True) as st:
+        table = st.batches()
+    if as_json:
+        print_json(table.to_dict(orient="records"))
+        return
+    table["file"] = table["path"].map(lambda p: Path(p).name)
+    table["ingested_at"] = table["ingested_at"].dt.strftime("%Y-%m-%d %H:%M")
+    table["keep_both"] = table["keep_both"].map({True: "yes", False: ""})
+    shown = table[["batch_id", "file", "format", "release", "rows", "active", "superseded", "replaced", "keep_both", "ingested_at"]]
+    print_table(
+        shown.rename(columns={"replaced": "replaced (older)", "keep_both": "kept", "ingested_at": "when"}),
+        title=f"{len(table)} batch(es); 'superseded': rows of the batch a newer one replaced",
+    )
+
+
+@app.command()
 def flows(
     exporter: Annotated[str, typer.Option("--exporter", "--reporter", help="Country A (ISO3).", show_default=False)],
     importer: Annotated[str, typer.Option("--importer", "--partner", help="Country B (ISO3).", show_default=False)],
@@ -107,7 +163,7 @@ def flows(
 
     if by not in ("year", "month"):
         raise InputError(f"must be year or month, not {by!r}", parameter="by")
-    with Store(store_path(store), read_only=True) as st:
+    with open_store(store, read_only=True) as st:
         res = run(st, exporter, importer, product, "A" if by == "year" else "M")
     if as_json:
         print_json(res.to_dict())
@@ -123,7 +179,7 @@ def export_parquet(
     store: StoreOpt = None,
 ) -> None:
     """Write the store's tables as Parquet files."""
-    with Store(store_path(store), read_only=True) as st:
+    with open_store(store, read_only=True) as st:
         for path in st.export_parquet(directory):
             typer.echo(str(path))
 
@@ -134,5 +190,5 @@ def import_parquet(
     store: StoreOpt = None,
 ) -> None:
     """Add the batches of an exported store (those not already here)."""
-    with Store(store_path(store)) as st:
+    with open_store(store) as st:
         typer.echo(f"{st.import_parquet(directory):,} rows added")

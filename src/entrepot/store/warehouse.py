@@ -1,19 +1,31 @@
-"""Open, create and query the DuckDB store; export and import it as Parquet."""
+"""Open, create and query the DuckDB store; supersede and remove batches; export and import it as Parquet.
+
+`flows` holds exactly one row per observation (`schema.IDENTITY`): a batch that brings an
+observation the store already has replaces the older row (`supersede`), so every reader of `flows`
+sees each flow once without a view or a filter. The replaced rows are deleted, or with `keep_both`
+moved to `flows_superseded` (which no analysis reads; `flow_versions` shows both releases side by
+side), and `supersessions` records who replaced whom, so `remove_batch` can put the older rows back.
+"""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+import re
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from entrepot import schema
-from entrepot.errors import InputError
+from entrepot.errors import InputError, Interrupted, StoreBusy, StoreError
 
 STORE_ENV = "ENTREPOT_STORE"
+LOCK_WAIT = 5.0  # seconds to wait for another process's lock before giving up
+_HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 
 def default_store_path() -> Path:
@@ -25,27 +37,90 @@ def default_store_path() -> Path:
     return Path(user_data_dir("entrepot")) / "entrepot.duckdb"
 
 
-class Store:
-    """A DuckDB file with the flow and batch tables. Use as a context manager or call `close()`."""
+@dataclass(frozen=True)
+class Removal:
+    """What `remove_batch` did: rows deleted, and rows of older batches put back into `flows`."""
 
-    def __init__(self, path: str | Path | None = None, *, read_only: bool = False) -> None:
+    batch_id: str
+    path: str
+    rows_removed: int
+    restored: dict[str, int]  # older batch -> rows restored
+
+
+class Store:
+    """A DuckDB file with the flow and batch tables. Use as a context manager or call `close()`.
+
+    Opening waits up to `lock_wait` seconds for another process that holds the file (an ingest
+    running), calling `on_wait(message)` once if it has to wait, then raises `StoreBusy`. Any other
+    reason the file cannot be used is a one-line `StoreError`.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        *,
+        read_only: bool = False,
+        lock_wait: float = LOCK_WAIT,
+        on_wait: Callable[[str], None] | None = None,
+    ) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         self.read_only = read_only
-        if read_only:
-            if not self.path.exists():
-                raise InputError("no store here; ingest data first", path=self.path)
-            self.con = duckdb.connect(str(self.path), read_only=True)
-        else:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.con = duckdb.connect(str(self.path))
+        if read_only and not self.path.exists():
+            raise InputError("no store here; ingest data first", path=self.path)
+        self.con = _connect(self.path, read_only, lock_wait, on_wait)
         # DuckDB draws its own progress bar on stdout after 2 s, which would corrupt --json output.
         self.con.execute("SET enable_progress_bar = false")
-        if not read_only:
-            for ddl in schema.DDL:
-                self.con.execute(ddl)
-            self.con.execute(
-                "INSERT OR IGNORE INTO meta VALUES ('schema_version', ?)", [str(schema.SCHEMA_VERSION)]
+        version = self._version()
+        if read_only and version != schema.SCHEMA_VERSION:
+            self.con.close()  # upgrade (or refuse) with a writable connection, then read
+            Store(self.path, lock_wait=lock_wait, on_wait=on_wait).close()
+            self.con = _connect(self.path, True, lock_wait, on_wait)
+            self.con.execute("SET enable_progress_bar = false")
+        elif not read_only:
+            self._prepare(version)
+
+    def _version(self) -> int | None:
+        has_meta = self.con.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'meta' AND table_schema = 'main'"
+        ).fetchone()[0]
+        if not has_meta:
+            return None
+        row = self.con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()
+        return int(row[0]) if row else None
+
+    def _prepare(self, version: int | None) -> None:
+        """Create the tables of a new store, or migrate an older one, in one transaction."""
+        if version is not None and version > schema.SCHEMA_VERSION:
+            raise StoreError(
+                f"written by a newer entrepot (schema version {version}; this one reads {schema.SCHEMA_VERSION}); "
+                "upgrade entrepot",
+                path=self.path,
             )
+        if version is None and self.con.execute("SELECT count(*) FROM duckdb_tables()").fetchone()[0]:
+            raise StoreError("a DuckDB file but not an entrepot store (it has tables but no schema version)", path=self.path)
+        with self.transaction() as con:
+            for old in range(version or schema.SCHEMA_VERSION, schema.SCHEMA_VERSION):
+                for sql in schema.MIGRATIONS[old]:
+                    con.execute(sql)
+            for ddl in schema.DDL:
+                con.execute(ddl)
+            if version != schema.SCHEMA_VERSION:
+                if version is not None:
+                    self._resolve_duplicates()
+                con.execute("INSERT OR REPLACE INTO meta VALUES ('schema_version', ?)", [str(schema.SCHEMA_VERSION)])
+
+    def _resolve_duplicates(self) -> None:
+        """Migration from version 1, which added every file's rows: let each batch supersede older ones.
+
+        The replaced rows are kept (in `flows_superseded`), so nothing an older store held is lost.
+        """
+        self.con.execute(
+            "UPDATE batches SET release = regexp_extract(path, '_(V\\d{6}[A-Za-z]?)', 1), keep_both = true"
+        )
+        self.con.execute("UPDATE batches SET release = NULL WHERE release = ''")
+        for (batch_id,) in self.con.execute("SELECT batch_id FROM batches ORDER BY ingested_at").fetchall():
+            replaced = self.supersede(batch_id, keep=True)
+            self.record_supersessions(batch_id, replaced, kept=True)
 
     def __enter__(self) -> Store:
         return self
@@ -58,30 +133,157 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """All or nothing: commit when the block ends, roll back if it raises (or the process dies)."""
+        """All or nothing: commit when the block ends, roll back if it raises (or the process dies).
+
+        Ctrl-C becomes `Interrupted` after the rollback, whether Python saw it (KeyboardInterrupt) or
+        DuckDB did while a query ran (DuckDB cancels the query and raises "Query interrupted").
+        """
         self.con.begin()
         try:
             yield self.con
-        except BaseException:
+        except BaseException as exc:
             self.con.rollback()
+            if isinstance(exc, KeyboardInterrupt) or _interrupted(exc):
+                raise Interrupted("interrupted; nothing was written (the store is as it was)") from None
             raise
-        self.con.commit()
+        try:
+            self.con.commit()
+        except duckdb.Error as exc:
+            raise _store_error(exc, self.path) from None
 
     def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
 
-    def batch_for_sha(self, sha256: str) -> str | None:
-        row = self.con.execute("SELECT batch_id FROM batches WHERE sha256 = ?", [sha256]).fetchone()
-        return row[0] if row else None
+    def batch_for_sha(self, sha256: str) -> dict | None:
+        """The batch holding a file with this content hash, with the options it was read with."""
+        row = self.con.execute("SELECT batch_id, options FROM batches WHERE sha256 = ?", [sha256]).fetchone()
+        return {"batch_id": row[0], "options": row[1]} if row else None
 
     def batches(self) -> pd.DataFrame:
-        return self.query("SELECT * FROM batches ORDER BY ingested_at")
+        """Every batch: its file, format, release, rows given, rows still active, rows it replaced, and when."""
+        return self.query("""
+            SELECT b.batch_id, b.path, b.format, b.release, b.rows,
+                   coalesce(a.active, 0) AS active,
+                   b.rows - coalesce(a.active, 0) AS superseded,
+                   CAST(coalesce(s.replaced, 0) AS BIGINT) AS replaced,
+                   coalesce(b.keep_both, false) AS keep_both, b.ingested_at, b.options
+            FROM batches b
+            LEFT JOIN (SELECT batch_id, count(*) AS active FROM flows GROUP BY ALL) a USING (batch_id)
+            LEFT JOIN (SELECT batch_id, sum(rows) AS replaced FROM supersessions GROUP BY ALL) s USING (batch_id)
+            ORDER BY b.ingested_at, b.batch_id
+        """)
 
     def row_count(self) -> int:
         return self.con.execute("SELECT count(*) FROM flows").fetchone()[0]
 
+    def supersede(self, batch_id: str, keep: bool, constants: dict[str, str | None] | None = None) -> dict[str, int]:
+        """Replace the rows of older batches that are the same observations as `batch_id`'s rows.
+
+        They are deleted from `flows`, or with `keep` moved to `flows_superseded`. Returns the rows
+        replaced per older batch. Call inside a transaction, before `batch_id` is in `batches` (a new
+        ingest: every other batch is older) or after (then only batches ingested before it count).
+        Identity columns that hold one value in the whole batch (a BACI year: source, frequency, period,
+        flow, revision) become constant filters: DuckDB skips other years' and sources' row groups by
+        their min/max, and the hash join keys on the varying columns only (reporter, partner, product),
+        which keeps its table small. A first ingest costs one scan of the batch and a look at the
+        matching row groups; the join runs only where batches overlap.
+        """
+        con = self.con
+        if constants is None:
+            constants = batch_constants(con.execute(
+                f"SELECT {constant_columns_sql()} FROM flows WHERE batch_id = ?", [batch_id]).fetchone())
+        filters = [f"f.{c} IS NULL" if v is None else f"f.{c} = {_literals([v])}" for c, v in constants.items()]
+        keys = [c for c in schema.IDENTITY if c not in constants]
+        older = " AND ".join([*filters, """f.batch_id <> $b AND (NOT EXISTS (SELECT 1 FROM batches WHERE batch_id = $b)
+            OR f.batch_id IN (SELECT batch_id FROM batches WHERE ingested_at < (SELECT ingested_at FROM batches WHERE batch_id = $b)))"""])
+        if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM flows f WHERE {older} LIMIT 1)", {"b": batch_id}).fetchone()[0]:
+            return {}
+        nullable = {c.name for c in schema.FLOWS if c.nullable}
+        match = " AND ".join(f"f.{c} {'IS NOT DISTINCT FROM' if c in nullable else '='} n.{c}" for c in keys) or "true"
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE _replaced AS
+                SELECT f.rowid AS rid, f.batch_id FROM flows f
+                SEMI JOIN (SELECT {", ".join(keys) or "1"} FROM flows WHERE batch_id = $b) n ON {match}
+                WHERE {older}""",
+            {"b": batch_id},
+        )
+        counts = dict(con.execute("SELECT batch_id, count(*) FROM _replaced GROUP BY ALL").fetchall())
+        if counts and keep:
+            cols = schema.select_list()
+            con.execute(
+                f"INSERT INTO flows_superseded SELECT {cols}, $b FROM flows WHERE rowid IN (SELECT rid FROM _replaced)",
+                {"b": batch_id},
+            )
+        if counts:
+            con.execute("DELETE FROM flows WHERE rowid IN (SELECT rid FROM _replaced)")
+        con.execute("DROP TABLE _replaced")
+        return counts
+
+    def record_supersessions(self, batch_id: str, replaced: dict[str, int], kept: bool) -> None:
+        for old, rows in replaced.items():
+            self.con.execute("INSERT INTO supersessions VALUES (?, ?, ?, ?)", [batch_id, old, rows, kept])
+
+    def resolve_batch(self, batch_id: str) -> tuple[str, str]:
+        """(batch_id, path) of the batch named by `batch_id` or a unique prefix of it."""
+        rows = self.con.execute(
+            "SELECT batch_id, path FROM batches WHERE starts_with(batch_id, ?)", [batch_id.strip()]
+        ).fetchall()
+        if len(rows) != 1:
+            reason = "no batch" if not rows else f"{len(rows)} batches start with"
+            raise InputError(f"{reason} {batch_id!r}; `entrepot batches` lists them")
+        return rows[0]
+
+    def remove_batch(self, batch_id: str) -> Removal:
+        """Remove a batch whole, putting back the rows of older batches it had superseded.
+
+        Refused when it replaced rows that were not kept (ingested without keep_both): removing it would
+        leave those observations missing rather than restore them. The message says what to do instead.
+        """
+        batch_id, path = self.resolve_batch(batch_id)
+        con = self.con
+        lost = con.execute(
+            """SELECT s.superseded_batch, s.rows, b.path FROM supersessions s JOIN batches b ON b.batch_id = s.superseded_batch
+               WHERE s.batch_id = ? AND NOT s.kept ORDER BY s.rows DESC""",
+            [batch_id],
+        ).fetchall()
+        if lost:
+            old, rows, old_path = lost[0]
+            raise InputError(
+                f"batch {batch_id} replaced {rows:,} rows of batch {old} ({old_path}) without keeping them (it was ingested "
+                f"without --keep-both), so removing it cannot restore them: remove {old} first, then {batch_id}, "
+                f"then ingest {old_path} again"
+            )
+        with self.transaction():
+            removed = con.execute("DELETE FROM flows WHERE batch_id = ?", [batch_id]).fetchone()[0]
+            con.execute("DELETE FROM flows_superseded WHERE batch_id = ?", [batch_id])
+            # Rows it superseded go back, except where a still newer batch now holds the observation:
+            # those stay superseded, by that batch.
+            con.execute(
+                f"""CREATE OR REPLACE TEMP TABLE _back AS
+                    SELECT h.rowid AS rid, h.batch_id, f.batch_id AS holder FROM flows_superseded h
+                    LEFT JOIN flows f ON {schema.identity_match("h", "f")} WHERE h.superseded_by = ?""",
+                [batch_id],
+            )
+            con.execute(
+                "UPDATE flows_superseded SET superseded_by = _back.holder FROM _back "
+                "WHERE flows_superseded.rowid = _back.rid AND _back.holder IS NOT NULL"
+            )
+            con.execute(
+                "INSERT INTO supersessions SELECT holder, batch_id, count(*), true FROM _back WHERE holder IS NOT NULL GROUP BY ALL"
+            )
+            restored = dict(con.execute(
+                "SELECT batch_id, count(*) FROM _back WHERE holder IS NULL GROUP BY ALL"
+            ).fetchall())
+            back = "rowid IN (SELECT rid FROM _back WHERE holder IS NULL)"
+            con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM flows_superseded WHERE {back}")
+            con.execute(f"DELETE FROM flows_superseded WHERE {back}")
+            con.execute("DROP TABLE _back")
+            con.execute("DELETE FROM supersessions WHERE batch_id = $b OR superseded_batch = $b", {"b": batch_id})
+            con.execute("DELETE FROM batches WHERE batch_id = ?", [batch_id])
+        return Removal(batch_id, path, removed, restored)
+
     def export_parquet(self, directory: str | Path) -> list[Path]:
-        """Write `flows.parquet` and `batches.parquet` into `directory`."""
+        """Write `flows.parquet` and `batches.parquet` into `directory` (the active rows and their batches)."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         written = []
@@ -92,7 +294,10 @@ class Store:
         return written
 
     def import_parquet(self, directory: str | Path) -> int:
-        """Add the batches of an exported store that this one does not have yet; returns rows added."""
+        """Add the batches of an exported store that this one does not have yet; returns rows added.
+
+        Each imported batch supersedes what this store holds of the same observations, as an ingest would.
+        """
         src = Path(directory)
         flows, batches = src / "flows.parquet", src / "batches.parquet"
         for f in (flows, batches):
@@ -101,16 +306,112 @@ class Store:
         before = self.row_count()
         with self.transaction() as con:
             con.execute(
-                f"CREATE TEMP TABLE new_batches AS SELECT * FROM read_parquet('{_sql_path(batches)}') "
+                f"CREATE TEMP TABLE new_batches AS SELECT * FROM read_parquet('{_sql_path(batches)}', union_by_name = true) "
                 "WHERE sha256 NOT IN (SELECT sha256 FROM batches)"
             )
-            con.execute(f"INSERT INTO batches SELECT {', '.join(c.name for c in schema.BATCHES)} FROM new_batches")
+            present = {r[0] for r in con.execute("DESCRIBE new_batches").fetchall()}
+            cols = [c.name for c in schema.BATCHES]
+            con.execute(
+                f"INSERT INTO batches ({', '.join(cols)}) SELECT "
+                + ", ".join(c if c in present else f"NULL AS {c}" for c in cols)
+                + " FROM new_batches"
+            )
             con.execute(
                 f"INSERT INTO flows SELECT {schema.select_list()} FROM read_parquet('{_sql_path(flows)}') "
                 "WHERE batch_id IN (SELECT batch_id FROM new_batches)"
             )
+            for (batch_id,) in con.execute("SELECT batch_id FROM new_batches ORDER BY ingested_at").fetchall():
+                self.record_supersessions(batch_id, self.supersede(batch_id, keep=True), kept=True)
             con.execute("DROP TABLE new_batches")
         return self.row_count() - before
+
+
+def constant_columns_sql() -> str:
+    """Aggregates (4 per identity column) that tell which columns hold one value in a batch; see `batch_constants`."""
+    return ", ".join(f"min({c}), max({c}), count({c}) = count(*), count({c}) = 0" for c in schema.IDENTITY)
+
+
+def batch_constants(stats: tuple) -> dict[str, str | None]:
+    """Identity column -> its one value in the batch (None: all NULL), from `constant_columns_sql()`'s result."""
+    out: dict[str, str | None] = {}
+    for i, col in enumerate(schema.IDENTITY):
+        low, high, no_nulls, all_null = stats[4 * i: 4 * i + 4]
+        if all_null:
+            out[col] = None
+        elif no_nulls and low == high:
+            out[col] = low
+    return out
+
+
+def _connect(
+    path: Path, read_only: bool, lock_wait: float, on_wait: Callable[[str], None] | None
+) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect with the store's failures as one line each, waiting a bounded time for a lock."""
+    if path.is_dir():
+        raise StoreError("is a directory; give the store's file, e.g. DIR/entrepot.duckdb", path=path)
+    if not read_only:
+        _check_writable(path)
+    deadline = time.monotonic() + lock_wait
+    waited = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.Error as exc:
+            error = _store_error(exc, path, lock_wait)
+            if not isinstance(error, StoreBusy) or time.monotonic() >= deadline:
+                raise error from None
+            if on_wait is not None and not waited:
+                on_wait(f"{path}: in use by another process{_holder(exc)}; waiting up to {lock_wait:g} s")
+            waited = True
+            time.sleep(0.2)
+
+
+def _check_writable(path: Path) -> None:
+    """Fail before DuckDB does (its message varies) when the file or its directory cannot be written.
+
+    DuckDB writes a `.wal` file beside the store, so the directory must be writable too.
+    """
+    parent = path.parent if str(path.parent) else Path(".")
+    if not path.exists():
+        try:
+            parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store's directory: {exc.strerror}", path=path) from None
+    if path.exists() and not os.access(path, os.W_OK):
+        raise StoreError("no permission to write the store (a read-only file)", path=path)
+    if not os.access(parent, os.W_OK):
+        raise StoreError(f"no permission to write in {parent} (DuckDB keeps a .wal file beside the store)", path=path)
+
+
+def _holder(exc: Exception) -> str:
+    m = _HOLDER.search(str(exc))
+    return f" (PID {m.group(2)}, {m.group(1)})" if m else ""
+
+
+def _store_error(exc: Exception, path: Path, waited: float | None = None) -> StoreError:
+    """DuckDB's error on opening or committing, as one line naming the store and what to do."""
+    text = str(exc)
+    if "Could not set lock" in text or "Conflicting lock" in text:
+        after = f"; waited {waited:g} s" if waited else ""
+        return StoreBusy(f"in use by another process{_holder(exc)}{after}; try again when it finishes", path=path)
+    if "not a valid DuckDB database" in text:
+        return StoreError("not a DuckDB store (the file exists but is not a DuckDB database)", path=path)
+    if "Is a directory" in text:
+        return StoreError("is a directory; give the store's file, e.g. DIR/entrepot.duckdb", path=path)
+    if "Permission denied" in text or "Read-only file system" in text:
+        return StoreError("no permission to write the store", path=path)
+    if "newer version" in text.lower() or "storage version" in text.lower():
+        return StoreError(f"written by another DuckDB version: {text.splitlines()[0]}", path=path)
+    return StoreError(f"cannot open the store: {text.splitlines()[0]}", path=path)
+
+
+def _interrupted(exc: BaseException) -> bool:
+    """DuckDB's own Ctrl-C handling: a running query is cancelled with this error."""
+    return isinstance(exc, duckdb.InterruptException) or (isinstance(exc, RuntimeError) and "interrupted" in str(exc).lower())
+
+
+def _literals(values: list[str]) -> str:
+    return ", ".join("'" + str(v).replace("'", "''") + "'" for v in values)
 
 
 def _sql_path(path: Path) -> str:

@@ -1,8 +1,9 @@
 """The local dashboard: a JSON API over the analyses (OpenAPI at /openapi.json) and one page of charts.
 
-The store is opened read-only for each request. Each analysis endpoint answers the result's
-`to_dict()` (what the command's --json prints); with `figure=true` also its figures, drawn by
-`entrepot.figures` as the report draws them. The page draws them with the plotly.js that ships inside
+The store is opened read-only for each request; while another process holds it (an ingest running),
+a request waits up to `LOCK_WAIT` seconds, then answers 503 with the store's one-line error. Each
+analysis endpoint answers the result's `to_dict()` (what the command's --json prints); with
+`figure=true` also its figures, drawn by `entrepot.figures` as the report draws them. The page draws them with the plotly.js that ships inside
 the plotly package (served from /static/plotly.min.js), so it works with no network; its charts
 export to PNG and SVG (the report's export.js).
 """
@@ -15,15 +16,19 @@ from pathlib import Path
 from fastapi import FastAPI, Query
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 
-from entrepot.errors import EntrepotError
+from entrepot.errors import EntrepotError, StoreBusy
 from entrepot.store import Store
 
 PAGE = Path(__file__).with_name("dashboard.html")
+LOCK_WAIT = 1.0  # seconds a request waits for an ingest's lock before answering 503
 
 
 def create_app(store_path: str | Path) -> FastAPI:
     """The dashboard's app over the store at `store_path` (opened read-only per request)."""
     app = FastAPI(title="entrepot", description="Embargo analytics over one entrepot store (read-only).")
+
+    def open_store() -> Store:
+        return Store(store_path, read_only=True, lock_wait=LOCK_WAIT)
 
     def answer(fn, figure: bool, *args, **kwargs) -> dict:
         """The result's to_dict(), with its figures (`entrepot.figures`, as plotly JSON) when asked."""
@@ -31,7 +36,7 @@ def create_app(store_path: str | Path) -> FastAPI:
 
         from entrepot import figures
 
-        with Store(store_path, read_only=True) as st:
+        with open_store() as st:
             res = fn(st, *args, **kwargs)
         out = res.to_dict()
         if figure:
@@ -41,7 +46,8 @@ def create_app(store_path: str | Path) -> FastAPI:
 
     @app.exception_handler(EntrepotError)
     async def user_error(_, exc: EntrepotError) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=400)
+        busy = isinstance(exc, StoreBusy)
+        return JSONResponse({"error": str(exc)}, status_code=503 if busy else 400, headers={"Retry-After": "5"} if busy else None)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def page() -> str:
@@ -63,7 +69,7 @@ def create_app(store_path: str | Path) -> FastAPI:
 
     @app.get("/api/pairs", summary="The largest exporter-importer pairs in the store")
     def pairs(limit: int = Query(30, ge=1, le=500)) -> list[dict]:
-        with Store(store_path, read_only=True) as st:
+        with open_store() as st:
             frame = st.query(
                 "SELECT reporter AS exporter, partner AS importer, sum(value_usd) AS value_usd FROM flows "
                 "WHERE flow = 'export' AND partner_is_country AND reporter_is_country GROUP BY ALL ORDER BY 3 DESC LIMIT ?",
