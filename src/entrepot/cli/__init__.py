@@ -67,7 +67,7 @@ def _root(
 
 
 # Importing the command modules registers their commands on `app`.
-from entrepot.cli import analysis, data, fetch, models, show, synth  # noqa: E402,F401
+from entrepot.cli import analysis, data, fetch, models, screen, show, synth  # noqa: E402,F401
 
 
 def main(argv: list[str] | None = None) -> None:

