@@ -148,7 +148,7 @@ def spark_session(master: str):
                .config("spark.ui.showConsoleProgress", "false"))
     if master.startswith("local"):  # workers run this Python (with entrepot); small shuffles on one machine
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        builder = builder.config("spark.sql.shuffle.partitions", "4").config("spark.ui.enabled", "false")
+        builder = builder.config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # no Java, or the master is unreachable: the user's setup, not a bug

@@ -1,0 +1,32 @@
+"""Two engines, one answer: the screen on Spark (local mode) equals the screen on DuckDB."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from entrepot.screen import queries, screen
+from entrepot.store import Store
+
+
+@pytest.mark.spark
+def test_spark_and_duckdb_give_the_same_screen(world, spark_master, tmp_path) -> None:
+    with Store(world[0], read_only=True) as st:
+        duck = screen(st)
+        st.export_parquet(tmp_path)  # what `entrepot export DIR` writes, as a cluster would read it
+    spark = screen(tmp_path, engine="spark", master=spark_master)
+    assert spark.provenance["engine"] == "spark" and spark.provenance["master"] == spark_master
+    pd.testing.assert_frame_equal(spark.pairs, duck.pairs, rtol=1e-9, check_dtype=False)
+    pd.testing.assert_frame_equal(spark.routes, duck.routes, rtol=1e-9, check_dtype=False)
+    pd.testing.assert_frame_equal(spark.to_frame(), duck.to_frame(), rtol=1e-9, check_dtype=False)
+    assert len(duck.routes) and duck.routes.significant.any()  # the grouped UDF ran the route scans, and found routes
+
+
+def test_one_sql_text_per_query_in_the_common_dialect() -> None:
+    """No DuckDB-only syntax in the text both engines run."""
+    rel = queries.Relation("baci", "A", 6)
+    for query in (queries.breaks_sql(rel, True, 1e6), queries.legs_sql(rel, False)):
+        text = query.text()
+        for dialect_only in ("GROUP BY ALL", "list_contains", "$", "::", "QUALIFY", "//"):
+            assert dialect_only not in text
+    assert {"lr", "cell", "scored"} <= queries.breaks_sql(rel, False, 1e6).reused()
