@@ -37,6 +37,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "check_claims": ("entrepot.case", "check_claims"),
     "report": ("entrepot.api", "report"),
     "fetch": ("entrepot.fetch", ""),  # a module: entrepot.fetch.comtrade(...), .baci(...), .comext(...)
+    "screen": ("entrepot.screening", "screen"),
     "Provenance": ("entrepot.results", "Provenance"),
     "InputError": ("entrepot.errors", "InputError"),
     "EntrepotError": ("entrepot.errors", "EntrepotError"),
@@ -44,7 +45,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
 
 __all__ = [  # the names of _EXPORTS (tests/test_api.py checks they agree)
     "EntrepotError", "InputError", "Provenance", "Store", "__version__", "check_claims", "cost", "effect", "estimate", "fetch",
-    "flows", "ingest", "load_case", "mirror", "open", "report", "reroute", "scenario",
+    "flows", "ingest", "load_case", "mirror", "open", "report", "reroute", "scenario", "screen",
 ]
 
 if TYPE_CHECKING:
@@ -58,6 +59,7 @@ if TYPE_CHECKING:
     from entrepot.case import check_claims, load_case
     from entrepot.errors import EntrepotError, InputError
     from entrepot.results import Provenance
+    from entrepot.screening import screen
     from entrepot.store.warehouse import Store
 
 

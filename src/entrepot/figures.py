@@ -21,8 +21,10 @@ if TYPE_CHECKING:
     from entrepot.analysis.mirror import MirrorResult
     from entrepot.analysis.reroute import RerouteResult
     from entrepot.case import Case
+    from entrepot.screening import ScreenResult
 
 ROUTE, RELABEL, OTHER, PAIR, SUSPECT = "#1f77b4", "#9467bd", "#bbbbbb", "#444444", "#f0a020"  # the same colours in every chart
+LEAD = "#d62728"  # a collapse the screen found that no case file describes
 EVENT = dict(dash="dot", color="firebrick")
 ROLES = (("the case's pair", PAIR), ("flagged intermediary", ROUTE), ("relabelling", RELABEL), ("suspected in the case file", SUSPECT))
 
@@ -157,4 +159,45 @@ def cost(res: CostResult) -> go.Figure:
     fig = go.Figure([go.Bar(x=routes.country, y=routes.extra_freight_usd_per_t, name="extra freight, USD/t"),
                      go.Bar(x=routes.country, y=routes.handling_usd_per_t, name="handling, USD/t")])
     fig.update_layout(title=f"Detour {res.exporter}→C→{res.importer}: extra cost per tonne", barmode="stack")
+    return fig
+
+
+def screen(res: ScreenResult) -> go.Figure:
+    """Every collapse as a dashed line exporter -> importer (grey: known from a case file, red: a lead),
+    and every flagged detour exporter -> intermediary -> importer between capitals, its width the
+    rerouted value."""
+    from entrepot import geo
+    from entrepot.reporting import usd
+
+    places = {c.iso3: c for c in geo.all_countries()}
+    fig = go.Figure()
+    roles: dict[str, str] = {}
+    flagged = res.routes[res.routes.significant.fillna(False).astype(bool)]
+    top = max(float(flagged.rerouted_value_usd.max()), 1.0) if len(flagged) else 1.0
+    for c in res.collapses.itertuples():
+        colour, kind = (PAIR, "known embargo") if c.case else (LEAD, "lead")
+        roles.setdefault(c.exporter, "exporter or importer of a collapse")
+        roles.setdefault(c.importer, "exporter or importer of a collapse")
+        ends = [places[x] for x in (c.exporter, c.importer) if x in places]
+        if len(ends) == 2:
+            fig.add_trace(go.Scattergeo(lon=[p.lon for p in ends], lat=[p.lat for p in ends], mode="lines", opacity=0.7,
+                                        line=dict(width=1.5, color=colour, dash="dot"), legendgroup=kind, showlegend=False,
+                                        name=f"{c.exporter}→{c.importer} {c.date}: −{c.drop_pct:.0%} ({kind})"))
+        for r in flagged[flagged.cid == c.cid].itertuples():
+            roles[r.country] = "intermediary"
+            path = [places[x] for x in (c.exporter, r.country, c.importer) if x in places]
+            fig.add_trace(go.Scattergeo(lon=[p.lon for p in path], lat=[p.lat for p in path], mode="lines", opacity=0.6,
+                                        line=dict(width=1 + 8 * r.rerouted_value_usd / top, color=ROUTE), showlegend=False,
+                                        name=f"{c.exporter}→{r.country}→{c.importer}: {usd(r.rerouted_value_usd)}"))
+    for kind, colour in (("known embargo", PAIR), ("lead", LEAD)):  # legend entries for the line styles
+        fig.add_trace(go.Scattergeo(lon=[None], lat=[None], mode="lines", line=dict(color=colour, dash="dot"), name=f"collapse: {kind}"))
+    fig.add_trace(go.Scattergeo(lon=[None], lat=[None], mode="lines", line=dict(color=ROUTE, width=4), name="detour (width: rerouted value)"))
+    shown = [x for x in roles if x in places]
+    fig.add_trace(go.Scattergeo(lon=[places[x].lon for x in shown], lat=[places[x].lat for x in shown], mode="markers+text", text=shown,
+                                textposition="top center", marker=dict(size=6, color=["#1f77b4" if roles[x] == "intermediary" else "black"
+                                                                                      for x in shown]), name="capitals"))
+    fig.update_geos(projection_type="natural earth", showland=True, landcolor="#eeeeee", showcountries=True, countrycolor="#bbbbbb",
+                    showcoastlines=True, coastlinecolor="#888888", bgcolor="#e3eef7", showframe=False)
+    fig.update_layout(title="Collapses of trade and their detours between capitals; outlines: Natural Earth 1:110m",
+                      legend=dict(orientation="h", y=-0.02))
     return fig

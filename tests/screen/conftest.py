@@ -35,7 +35,7 @@ def spark_master() -> str:
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
-    from entrepot.screen.engines import spark_session
+    from entrepot.screening.engines import spark_session
 
     spark_session("local[2]")
     return "local[2]"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from entrepot.screen import queries, screen
+from entrepot.screening import queries, screen
 from entrepot.store import Store
 
 
@@ -15,7 +15,9 @@ def test_spark_and_duckdb_give_the_same_screen(world, spark_master, tmp_path) ->
         duck = screen(st)
         st.export_parquet(tmp_path)  # what `entrepot export DIR` writes, as a cluster would read it
     spark = screen(tmp_path, engine="spark", master=spark_master)
-    assert spark.provenance["engine"] == "spark" and spark.provenance["master"] == spark_master
+    assert spark.settings["engine"] == "spark" and spark.settings["master"] == spark_master
+    pd.testing.assert_frame_equal(spark.provenance.batches, duck.provenance.batches.assign(
+        path=spark.provenance.batches.path, ingested_at=spark.provenance.batches.ingested_at), check_dtype=False)
     pd.testing.assert_frame_equal(spark.pairs, duck.pairs, rtol=1e-9, check_dtype=False)
     pd.testing.assert_frame_equal(spark.routes, duck.routes, rtol=1e-9, check_dtype=False)
     pd.testing.assert_frame_equal(spark.to_frame(), duck.to_frame(), rtol=1e-9, check_dtype=False)

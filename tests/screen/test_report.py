@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from entrepot.screen import screen
-from entrepot.screen.report import write_screen_report
+from entrepot.screening import screen
+from entrepot.screening.report import write_screen_report
 from entrepot.store import Store
 from tests.conftest import ARTIFACTS
 

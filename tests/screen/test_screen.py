@@ -11,9 +11,9 @@ import pytest
 
 from entrepot.analysis.reroute import scan
 from entrepot.errors import InputError
-from entrepot.screen import screen
-from entrepot.screen.detect import bh
-from entrepot.screen.routes import event_date
+from entrepot.screening import screen
+from entrepot.screening.detect import bh
+from entrepot.screening.routes import event_date
 from entrepot.store import Store
 
 
@@ -54,7 +54,9 @@ def test_pairs_are_tested_once_with_fdr_control(result) -> None:
     pairs = result.pairs
     assert not pairs.duplicated(["exporter", "importer", "section"]).any()
     assert (pairs.q_value >= pairs.p_value - 1e-15).all() and pairs.p_value.between(0, 1).all()
-    assert result.provenance["pairs_tested"] == len(pairs) > 500
+    assert result.settings["pairs_tested"] == len(pairs) > 500
+    assert result.provenance.sources == ("baci",) and result.provenance.batches.rows.sum() > 10_000
+    assert result.provenance.batches.path.str.contains("BACI_HS17").all()
     assert set(result.collapses.cid) >= set(result.routes.cid)
 
 
@@ -70,13 +72,15 @@ def test_outputs_round_trip(result, tmp_path) -> None:
     back = pd.read_csv(result.write(tmp_path / "s.csv"))
     assert list(back.columns) == list(table.columns) and len(back) == len(table)
     doc = json.loads(result.write(tmp_path / "s.json").read_text())
-    assert doc["provenance"]["engine"] == "duckdb" and doc["provenance"]["batches"]
+    assert doc["settings"]["engine"] == "duckdb" and doc["provenance"]["batches"]
     assert doc["collapses"][0]["candidates"] and len(doc["collapses"]) == len(table)
     with pytest.raises(InputError, match="suffix"):
         result.write(tmp_path / "s.xlsx")
     assert not list(tmp_path.glob("*.part"))
-    assert result.summary()[0].startswith(f"{len(result.pairs):,} pairs tested")
-    assert len(result.plot().data) > 3
+    assert result.summary().startswith(f"{len(result.pairs):,} pairs tested") and str(result) == result.summary()
+    assert len(result.plot().data) > 3 and list(table.columns) == list(result.COLUMNS)
+    with pytest.raises(AttributeError):
+        result.pairs = None  # frozen, as every result
 
 
 def test_parquet_export_gives_the_same_screen(result, world, tmp_path) -> None:
@@ -84,6 +88,7 @@ def test_parquet_export_gives_the_same_screen(result, world, tmp_path) -> None:
         st.export_parquet(tmp_path)
     again = screen(tmp_path)
     pd.testing.assert_frame_equal(again.to_frame(), result.to_frame())
+    pd.testing.assert_frame_equal(again.provenance.batches, result.provenance.batches, check_dtype=False)
 
 
 def test_by_section_finds_the_embargo_in_sections(world) -> None:
@@ -103,8 +108,8 @@ def test_cli_prints_writes_and_refuses_bad_input(world, cli, tmp_path) -> None:
     out = run("--out", str(tmp_path / "s.csv"), "--report", str(tmp_path / "s.html"))
     assert out.exit_code == 0, out.output
     assert "known embargo" in out.output and (tmp_path / "s.csv").exists() and (tmp_path / "s.html").exists()
-    for args, message in ((("--engine", "polars"), "--engine must be one of"), (("--master", "local[2]"), "--master is for"),
-                          (("--min-drop", "2"), "--min-drop"), (("--out", str(tmp_path / "s.txt")), "suffix"),
+    for args, message in ((("--engine", "polars"), "--engine: must be one of"), (("--master", "local[2]"), "--master: is for"),
+                          (("--min-drop", "2"), "--min-drop: must be a share"), (("--out", str(tmp_path / "s.txt")), "suffix"),
                           (("--out", str(tmp_path / "no" / "s.csv")), "no such directory")):
         bad = run(*args)
         assert bad.exit_code == 2 and bad.output.count("\n") == 1 and message in bad.output, (args, bad.output)

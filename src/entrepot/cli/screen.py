@@ -34,8 +34,8 @@ def screen(
     """Screen every ordered pair of countries for a collapse of trade and rank the third countries it went through."""
     from rich.console import Console
 
-    from entrepot.screen import screen as run
-    from entrepot.screen.result import FORMATS
+    from entrepot.screening import screen as run
+    from entrepot.screening.result import FORMATS
     from entrepot.store import Store
 
     for path in (out, report):  # before the work, not after it
@@ -59,14 +59,13 @@ def screen(
     if out is not None:
         res.write(out)
     if report is not None:
-        from entrepot.screen.report import write_screen_report
+        from entrepot.screening.report import write_screen_report
 
         write_screen_report(res, report)
     if as_json:
         print_json(res.to_dict())
         return
-    lines = res.summary()
-    typer.echo(lines[0])
+    typer.echo(res.summary())
     table = res.to_frame()
     if len(table):
         shown = table[["rank", "exporter", "importer", "section", "date", "drop_usd", "drop_pct", "q_value", "status", "intermediaries",

@@ -17,12 +17,13 @@ from pathlib import Path
 import pandas as pd
 
 from entrepot import __version__
-from entrepot.analysis.flows import SOURCE_PRIORITY
 from entrepot.errors import InputError
-from entrepot.screen import detect, queries, routes
-from entrepot.screen.engines import ENGINES, open_engine
-from entrepot.screen.result import ScreenResult
+from entrepot.results import Provenance
+from entrepot.screening import detect, queries, routes
+from entrepot.screening.engines import ENGINES, Engine, open_engine
+from entrepot.screening.result import ScreenResult
 from entrepot.store import Store
+from entrepot.store.query import SOURCE_PRIORITY
 
 __all__ = ["ENGINES", "ScreenResult", "screen"]
 
@@ -31,19 +32,44 @@ def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float 
            min_usd: float = 1e6, top: int = 20, engine: str = "duckdb", master: str | None = None,
            cases: list[str | Path] | None = None, seed: int = 0,
            progress: Callable[[str], None] | None = None) -> ScreenResult:
-    """Find the collapses of trade in `store` (a Store, or a Parquet export / dataset path) and their detours.
+    """Find the collapses of trade between every ordered pair of countries, and the detours of the largest.
 
-    `alpha`: the false-discovery rate of the collapses (and the route scan's family-wise level);
-    `min_drop`: the smallest drop against the counterfactual that counts, after the break and at the
-    window's end; `min_usd`: pairs trading less than this per period before a break are not tested;
-    `top`: the largest collapses scanned for routes; `cases`: case files besides entrepot's own.
+    Parameters
+    ----------
+    store : Store or path
+        A store, or Parquet: `entrepot export DIR`'s directory, a .parquet file or a Parquet dataset directory.
+    by_section : bool
+        Test each pair in each HS section apart.
+    alpha : float
+        The false-discovery rate of the collapses (Benjamini-Hochberg), and the route scan's level.
+    min_drop : float
+        The smallest drop against the counterfactual that counts, after the break and at the window's end.
+    min_usd : float
+        Pairs trading less than this per period before a break are not tested.
+    top : int
+        The largest collapses scanned for their intermediaries (`entrepot.reroute`).
+    engine : str
+        ``"duckdb"`` or ``"spark"``; `master` is Spark's (local[N], spark://..., yarn).
+    master : str, optional
+        The Spark master, local[*] by default.
+    cases : list of paths, optional
+        Case files whose events count as known, besides entrepot's own.
+    seed : int
+        The route scans' bootstrap seed.
+    progress : callable, optional
+        Called with the name of each stage as it starts.
+
+    Returns
+    -------
+    ScreenResult
     """
     if not 0 < alpha < 1:
-        raise InputError(f"--alpha must be between 0 and 1, not {alpha}")
+        raise InputError(f"must be between 0 and 1, not {alpha}", parameter="alpha")
     if not 0 < min_drop <= 1:
-        raise InputError(f"--min-drop must be a share in (0, 1], not {min_drop}")
-    if top < 0 or min_usd < 0:
-        raise InputError("--top and --min-usd cannot be negative")
+        raise InputError(f"must be a share in (0, 1], not {min_drop}", parameter="min_drop")
+    for name, value in (("top", top), ("min_usd", min_usd)):
+        if value < 0:
+            raise InputError(f"cannot be negative, not {value}", parameter=name)
     say = progress or (lambda _: None)
     events = detect.known_events(detect.case_files() + [Path(c) for c in cases or []])
     eng = open_engine(engine, store, master)
@@ -57,20 +83,20 @@ def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float 
         shortlist = found.head(top)
         say(f"route scans of {len(shortlist)} of {len(found)} collapses")
         scanned = _routes(eng, rel, by_section, shortlist, alpha, seed)
-        batches = eng.frame(queries.batches_sql(rel))
-        provenance = {
+        provenance = Provenance((rel.source,), eng.batches(queries.batches_sql(rel)))
+        settings = {
             "engine": eng.name, "master": eng.master, "input": eng.input, "relation": rel.label, "freq": rel.freq,
             "product_level": rel.level, "by_section": by_section, "alpha": alpha, "min_drop": min_drop, "min_usd": min_usd,
             "top": top, "seed": seed, "pairs_tested": len(pairs), "collapses": len(found), "scanned": len(shortlist),
-            "batches": batches.to_dict(orient="records"), "case_files": sorted({str(c.path) for c, *_ in events}),
+            "case_files": sorted({str(c.path) for c, *_ in events}),
             "entrepot": __version__, "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }
     finally:
         eng.close()
-    return ScreenResult(pairs=pairs, collapses=found, routes=scanned, provenance=provenance)
+    return ScreenResult(pairs=pairs, collapses=found, routes=scanned, settings=settings, provenance=provenance)
 
 
-def _relation(eng) -> queries.Relation:
+def _relation(eng: Engine) -> queries.Relation:
     """BACI if the input has it; else the declaring source first in SOURCE_PRIORITY, at the frequency most reporters use."""
     have = eng.frame(queries.CHOOSE_SQL)
     if have.empty:
@@ -85,7 +111,7 @@ def _relation(eng) -> queries.Relation:
     return queries.Relation(str(row.source), str(row.freq), int(row.level))
 
 
-def _routes(eng, rel: queries.Relation, by_section: bool, shortlist: pd.DataFrame, alpha: float, seed: int) -> pd.DataFrame:
+def _routes(eng: Engine, rel: queries.Relation, by_section: bool, shortlist: pd.DataFrame, alpha: float, seed: int) -> pd.DataFrame:
     """The route scan of each shortlisted collapse, through the engine's grouped executor."""
     if shortlist.empty:
         return pd.DataFrame(columns=routes.COLUMNS)

@@ -22,8 +22,8 @@ import re
 from dataclasses import dataclass
 from functools import cache
 
-from entrepot.analysis.window import time_index
 from entrepot.schema import TONNES_SQL
+from entrepot.store.query import time_index
 
 REST = "ZZZ"  # partner code of "every partner but the importer", in the reduced flows of one collapse
 ALL = "ALL"  # the section label when the screen is not by section
@@ -48,9 +48,11 @@ class Relation:
 
     @property
     def label(self) -> str:
+        """How the relation reads in words: baci, or reported (source, frequency)."""
         return "baci" if self.source == "baci" else f"reported ({self.source}, {'monthly' if self.freq == 'M' else 'annual'})"
 
     def where(self) -> str:
+        """The relation's rows of `flows`, as a WHERE condition."""
         return (f"source = '{_ident(self.source)}' AND flow = 'export' AND freq = '{self.freq}' AND product_level = {int(self.level)}"
                 " AND partner_is_country AND value_usd IS NOT NULL AND reporter <> partner")
 
@@ -81,16 +83,19 @@ class Query:
     final: str
 
     def text(self) -> str:
+        """The query as one statement."""
         return "WITH " + ",\n".join(f"{name} AS (\n{sql}\n)" for name, sql in self.stages) + "\n" + self.final
 
     def reused(self) -> set[str]:
+        """The stages read by more than one later stage."""
         later = [sql for _, sql in self.stages] + [self.final]
         return {name for k, (name, _) in enumerate(self.stages)
                 if sum(len(re.findall(rf"\b(?:FROM|JOIN)\s+{name}\b", sql)) for sql in later[k + 1:]) > 1}
 
 
 def batches_sql(rel: Relation) -> str:
-    return f"SELECT batch_id, source, count(*) AS n FROM flows WHERE {rel.where()} GROUP BY batch_id, source ORDER BY batch_id"
+    """The batches the relation reads, with their rows read."""
+    return f"SELECT batch_id, source, count(*) AS rows FROM flows WHERE {rel.where()} GROUP BY batch_id, source"
 
 
 @cache
@@ -102,6 +107,7 @@ def sections() -> dict[str, str]:
 
 
 def section_sql() -> str:
+    """SQL for a product's HS section (`sections`), 'other' outside the nomenclature."""
     cases = " ".join(f"WHEN '{ch}' THEN '{sec}'" for ch, sec in sorted(sections().items()))
     return f"CASE substr(product, 1, 2) {cases} ELSE 'other' END"
 

@@ -19,11 +19,14 @@ from pathlib import Path
 import pandas as pd
 
 from entrepot.errors import InputError
-from entrepot.screen.queries import Query
+from entrepot.screening.queries import Query
 from entrepot.store import Store
 
 ENGINES = ("duckdb", "spark")
 GroupFn = Callable[[pd.DataFrame], pd.DataFrame]
+
+
+BATCH_COLUMNS = ["batch_id", "source", "path", "rows", "ingested_at"]
 
 
 def parquet_flows(path: str | Path) -> Path:
@@ -39,16 +42,19 @@ def parquet_flows(path: str | Path) -> Path:
 
 
 class DuckDBEngine:
+    """DuckDB on this machine, over a store or Parquet."""
+
     name = "duckdb"
 
     def __init__(self, source: Store | str | Path) -> None:
         import duckdb
 
         self._own = not isinstance(source, Store)
+        self._flows: Path | None = None
         if isinstance(source, Store):
             self.con, self.input = source.con, str(source.path)
         else:
-            flows = parquet_flows(source)
+            flows = self._flows = parquet_flows(source)
             self.con, self.input = duckdb.connect(), str(flows)
             self.con.execute("SET enable_progress_bar = false")
             glob = str(flows / "**" / "*.parquet") if flows.is_dir() else str(flows)
@@ -56,10 +62,18 @@ class DuckDBEngine:
         self.master = None
 
     def frame(self, query: str | Query) -> pd.DataFrame:
+        """The query's rows."""
         return self.con.execute(query if isinstance(query, str) else query.text()).df()
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
+        """`frame` as a view the queries can read."""
         self.con.register(name, frame)
+
+    def batches(self, sql: str) -> pd.DataFrame:
+        """The ingest batches the relation read (`batches_sql`), with their files from the store or the export."""
+        read = self.frame(sql)
+        known = self.con.execute("SELECT batch_id, path, ingested_at FROM batches").df() if not self._own else _exported_batches(self._flows)
+        return _with_files(read, known)
 
     def grouped(self, query: Query, key: str, fn: GroupFn, schema: str) -> pd.DataFrame:
         """`fn` on each group of the query's rows by `key`, in key order (the query is materialised once)."""
@@ -72,7 +86,7 @@ class DuckDBEngine:
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
 
     def close(self) -> None:
-        """The store's connection belongs to the caller; a Parquet input's is ours."""
+        """Close what the engine opened (a store's connection belongs to the caller)."""
         if self._own:
             self.con.close()
 
@@ -93,16 +107,23 @@ class SparkEngine:
         else:
             flows = parquet_flows(source)
             self.input = str(flows)
+        self._flows = flows
         self.spark.read.parquet(str(flows)).createOrReplaceTempView("flows")
 
     def frame(self, query: str | Query) -> pd.DataFrame:
+        """The query's rows, collected to the driver."""
         if isinstance(query, str):
             return self.spark.sql(query).toPandas()
         with self._stages(query) as final:
             return final.toPandas()
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
+        """`frame` (small) as a temporary view."""
         self.spark.createDataFrame(frame).createOrReplaceTempView(name)
+
+    def batches(self, sql: str) -> pd.DataFrame:
+        """The ingest batches the relation read, with their files from the export's batches.parquet when there is one."""
+        return _with_files(self.frame(sql), _exported_batches(self._flows))
 
     def grouped(self, query: Query, key: str, fn: GroupFn, schema: str) -> pd.DataFrame:
         """`fn` as a grouped pandas UDF (applyInPandas) over the query's rows grouped by `key`."""
@@ -127,6 +148,7 @@ class SparkEngine:
                 df.unpersist()
 
     def close(self) -> None:
+        """Remove the store's temporary Parquet export (the session stays for the next screen)."""
         if self._tmp is not None:
             self._tmp.cleanup()
 
@@ -158,15 +180,31 @@ def spark_session(master: str):
     return session
 
 
-def open_engine(name: str, source: Store | str | Path, master: str | None = None) -> DuckDBEngine | SparkEngine:
+Engine = DuckDBEngine | SparkEngine
+
+
+def open_engine(name: str, source: Store | str | Path, master: str | None = None) -> Engine:
+    """The engine `name` over `source` (a store, or Parquet)."""
     if name not in ENGINES:
-        raise InputError(f"--engine must be one of {', '.join(ENGINES)}, not {name!r}")
+        raise InputError(f"must be one of {', '.join(ENGINES)}, not {name!r}", parameter="engine")
     if name == "duckdb":
         if master is not None:
-            raise InputError("--master is for --engine spark")
+            raise InputError("is for the spark engine", parameter="master")
         return DuckDBEngine(source)
     return SparkEngine(source, master)
 
 
 def _quote(text: str) -> str:
     return text.replace("'", "''")
+
+
+def _exported_batches(flows: Path | None) -> pd.DataFrame | None:
+    """The batches.parquet `entrepot export` writes beside flows.parquet, if it is there."""
+    path = None if flows is None else flows.parent / "batches.parquet"
+    return pd.read_parquet(path, columns=["batch_id", "path", "ingested_at"]) if path is not None and path.is_file() else None
+
+
+def _with_files(read: pd.DataFrame, known: pd.DataFrame | None) -> pd.DataFrame:
+    """`read` (batch_id, source, rows) with each batch's file and ingest time where known."""
+    out = read.merge(known, on="batch_id", how="left") if known is not None else read.assign(path=None, ingested_at=None)
+    return out.sort_values("batch_id", ignore_index=True)[BATCH_COLUMNS]

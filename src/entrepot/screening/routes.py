@@ -15,7 +15,7 @@ import datetime as dt
 import pandas as pd
 
 from entrepot.errors import InputError
-from entrepot.screen.queries import Relation
+from entrepot.screening.queries import Relation
 from entrepot.store import Store
 
 SCHEMA = ("cid long, country string, rank int, significant boolean, score double, rerouted_value_usd double,"
@@ -51,7 +51,7 @@ def fitter(meta: dict[int, tuple[str, str, str]], rel: Relation, alpha: float, s
         return pd.DataFrame({
             "cid": cid, "country": c.country, "rank": c.index + 1, "significant": c.significant.astype(bool), "score": c.score,
             "rerouted_value_usd": c.rerouted_value_usd, "ci_low": c.ci_low, "ci_high": c.ci_high, "p_value": c.p_value,
-            "share": c.share, "leg1_p": c.leg1_p, "leg2_p": c.leg2_p, "placebo_p": c.placebo_p,
+            "share": c.rerouted_share, "leg1_p": c.leg1_p, "leg2_p": c.leg2_p, "placebo_p": c.placebo_p,
             "direct_drop_usd": res.direct_drop_usd, "note": "; ".join(res.notes) or None,
         })[COLUMNS]
 
