@@ -12,9 +12,9 @@ from entrepot.store import Store
 @pytest.mark.spark
 def test_spark_and_duckdb_give_the_same_screen(world, spark_master, tmp_path) -> None:
     with Store(world[0], read_only=True) as st:
-        duck = screen(st)
+        duck = screen(st, top=2)
         st.export_parquet(tmp_path)  # what `entrepot export DIR` writes, as a cluster would read it
-    spark = screen(tmp_path, engine="spark", master=spark_master)
+    spark = screen(tmp_path, engine="spark", master=spark_master, top=2)
     assert spark.settings["engine"] == "spark" and spark.settings["master"] == spark_master
     pd.testing.assert_frame_equal(spark.provenance.batches, duck.provenance.batches.assign(
         path=spark.provenance.batches.path, ingested_at=spark.provenance.batches.ingested_at), check_dtype=False)
