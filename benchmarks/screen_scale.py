@@ -87,7 +87,7 @@ def run(directory: Path, engine: str) -> dict:
 def rows_of(directory: Path) -> int:
     import duckdb
 
-    return duckdb.sql(f"SELECT count(*) FROM read_parquet('{directory / 'flows.parquet'}')").fetchone()[0]
+    return duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{directory / 'flows.parquet'}')").fetchone()[0]
 
 
 def main() -> None:

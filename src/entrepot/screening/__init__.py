@@ -37,7 +37,8 @@ def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float 
     Parameters
     ----------
     store : Store or path
-        A store, or Parquet: `entrepot export DIR`'s directory, a .parquet file or a Parquet dataset directory.
+        A store (or its .duckdb file), or Parquet: `entrepot export DIR`'s directory, a .parquet file or a
+        Parquet dataset directory.
     by_section : bool
         Test each pair in each HS section apart.
     alpha : float
@@ -70,6 +71,10 @@ def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float 
     for name, value in (("top", top), ("min_usd", min_usd)):
         if value < 0:
             raise InputError(f"cannot be negative, not {value}", parameter=name)
+    if isinstance(store, (str, Path)) and Path(store).suffix == ".duckdb":  # a store file, as every analysis takes it
+        with Store(store, read_only=True) as st:
+            return screen(st, by_section=by_section, alpha=alpha, min_drop=min_drop, min_usd=min_usd, top=top, engine=engine,
+                          master=master, cases=cases, seed=seed, progress=progress)
     say = progress or (lambda _: None)
     events = detect.known_events(detect.case_files() + [Path(c) for c in cases or []])
     eng = open_engine(engine, store, master)

@@ -32,6 +32,14 @@ MIN_PRE = {"A": 2, "M": 6}  # a break needs this many periods of data before it 
 SCAN_PRE = {"A": 3, "M": 24}  # the pre-event periods the route scan reads (analysis.window.make_window)
 MIN_BIN = 30  # a size class needs this many pairs for its own null; smaller ones use the period's pooled null
 FLOOR = 0.01  # the statistic's floor: a halt counts as a 99% drop, so a log ratio stays finite
+# The left tail's quantiles of d, for a spread that holds in the tail: q05 always, q01 from this many pairs.
+TAIL = "percentile_cont(0.05) WITHIN GROUP (ORDER BY d) AS q05, percentile_cont(0.01) WITHIN GROUP (ORDER BY d) AS q01"
+TAIL_Q01 = 200
+
+
+def _tail(t: str) -> str:
+    """The spread a normal distribution would need to reach the class's 5% (and 1%) quantile of d."""
+    return f"greatest(({t}.c - {t}.q05) / 1.645, CASE WHEN {t}.n >= {TAIL_Q01} THEN ({t}.c - {t}.q01) / 2.326 ELSE 0 END)"
 
 
 @dataclass(frozen=True)
@@ -125,8 +133,11 @@ def breaks_sql(rel: Relation, by_section: bool, min_usd: float) -> Query:
     exporter-time and importer-time effects, made robust so that a hub whose trade with one
     partner balloons, a detour, does not inflate its other pairs' counterfactuals). The statistic `d`
     is the mean gap between the two after the break; `z` centres and scales it by the median and
-    robust spread of all pairs of the same size class (half a decade of their level before) at the
-    same break, since most pairs do not collapse.
+    spread of all pairs of the same size class (half a decade of their level before) at the same
+    break, since most pairs do not collapse. The spread is the largest of the robust one (MAD) and
+    those a normal distribution would need to reach the class's 5% and 1% quantiles of d: the
+    left tail of trade changes is heavier than a normal one (a pair of few lumpy products), and
+    the p-values are read in that tail.
     """
     L, lo, f = WINDOW[rel.freq], MIN_PRE[rel.freq], FLOOR
     return Query((
@@ -164,16 +175,17 @@ def breaks_sql(rel: Relation, by_section: bool, min_usd: float) -> Query:
            avg(r - rhat) AS d, sum(CASE WHEN last = 1 THEN r - rhat ELSE 0 END) AS d_last,
            CAST(floor(2 * log10(max(base))) AS INT) AS size_class
     FROM fit GROUP BY e, m, g, tau, gap"""),
-        ("centre", """SELECT g, tau, gap, size_class, median(d) AS c, count(*) AS n FROM scored GROUP BY g, tau, gap, size_class"""),
-        ("centre_all", """SELECT g, tau, gap, median(d) AS c FROM scored GROUP BY g, tau, gap"""),
-        ("dev", """SELECT s.*, cb.c AS c_class, cb.n AS n_class, ca.c AS c_all FROM scored s
+        ("centre", f"""SELECT g, tau, gap, size_class, median(d) AS c, count(*) AS n, {TAIL} FROM scored GROUP BY g, tau, gap, size_class"""),
+        ("centre_all", f"""SELECT g, tau, gap, median(d) AS c, count(*) AS n, {TAIL} FROM scored GROUP BY g, tau, gap"""),
+        ("dev", f"""SELECT s.*, cb.c AS c_class, cb.n AS n_class, ca.c AS c_all,
+           CASE WHEN cb.n >= {MIN_BIN} THEN {_tail("cb")} ELSE {_tail("ca")} END AS tail FROM scored s
     JOIN centre cb ON cb.g = s.g AND cb.tau = s.tau AND cb.gap = s.gap AND cb.size_class = s.size_class
     JOIN centre_all ca ON ca.g = s.g AND ca.tau = s.tau AND ca.gap = s.gap"""),
         ("spread", """SELECT g, tau, gap, size_class, median(abs(d - c_class)) AS s FROM dev GROUP BY g, tau, gap, size_class"""),
         ("spread_all", """SELECT g, tau, gap, median(abs(d - c_all)) AS s FROM dev GROUP BY g, tau, gap"""),
         ("z", f"""SELECT v.*,
            CASE WHEN v.n_class >= {MIN_BIN} THEN v.c_class ELSE v.c_all END AS centre,
-           greatest(1.4826 * CASE WHEN v.n_class >= {MIN_BIN} THEN sb.s ELSE sa.s END, {f!r}) AS spread
+           greatest(1.4826 * CASE WHEN v.n_class >= {MIN_BIN} THEN sb.s ELSE sa.s END, v.tail, {f!r}) AS spread
     FROM dev v
     JOIN spread sb ON sb.g = v.g AND sb.tau = v.tau AND sb.gap = v.gap AND sb.size_class = v.size_class
     JOIN spread_all sa ON sa.g = v.g AND sa.tau = v.tau AND sa.gap = v.gap"""),
