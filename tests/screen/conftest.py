@@ -47,3 +47,34 @@ def _has_pyspark() -> bool:
     except ImportError:
         return False
     return True
+
+
+@pytest.fixture(scope="session")
+def tiny_store(tmp_path_factory) -> Path:
+    """A hand-made BACI store small enough for Spark in the default suite: 16 countries, 10 products,
+    2020-2024, lognormal flows; TUR -> ISR stops in 2024 and GRC carries 40% of it on both legs."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(3)
+    codes = ["TUR", "ISR", "GRC", "DEU", "FRA", "ITA", "ESP", "USA", "CHN", "JPN", "IND", "BRA", "EGY", "GEO", "BGR", "ROU"]
+    products = [f"{100000 + 1111 * k:06d}" for k in range(10)]
+    e, m, p, y = np.meshgrid(range(len(codes)), range(len(codes)), range(len(products)), range(2020, 2025), indexing="ij")
+    f = pd.DataFrame({"e": e.ravel(), "m": m.ravel(), "p": p.ravel(), "year": y.ravel()}).query("e != m")
+    f["v"] = np.exp(rng.normal(14, 1.0, len(f))) * (1 + 20 * ((f.e == 0) & (f.m == 1)))
+    level = f.groupby(["e", "m", "p"]).v.transform("mean")
+    f["v"] = level * np.exp(rng.normal(0, 0.05, len(f)))  # each cell steady around its level
+    cut = (f.e == 0) & (f.m == 1) & (f.year == 2024)
+    stopped = f.loc[cut, ["p", "v"]].assign(v=lambda x: x.v * 0.95)
+    f.loc[cut, "v"] *= 0.05
+    for leg in ((0, 2), (2, 1)):
+        sel = (f.e == leg[0]) & (f.m == leg[1]) & (f.year == 2024)
+        f.loc[sel, "v"] += f.loc[sel, "p"].map(stopped.set_index("p").v * 0.4).to_numpy()
+    rows = pd.DataFrame({"year": f.year, "reporter": [codes[k] for k in f.e], "partner": [codes[k] for k in f.m],
+                         "product": [products[k] for k in f.p], "value": f.v, "tonnes": f.v / 2000})
+    path = tmp_path_factory.mktemp("screen-tiny") / "tiny.duckdb"
+    with Store(path) as st:
+        st.con.register("new_rows", rows)
+        st.con.execute("""INSERT INTO flows SELECT CAST(year AS VARCHAR), 'A', year, NULL, reporter, true, partner, true, 'export',
+                          'HS17', product, 6, value, tonnes, 't', 'baci', 'tiny' FROM new_rows""")
+    return path

@@ -9,7 +9,24 @@ from entrepot.screening import queries, screen
 from entrepot.store import Store
 
 
+def assert_same(spark, duck) -> None:
+    pd.testing.assert_frame_equal(spark.pairs, duck.pairs, rtol=1e-9, check_dtype=False)
+    pd.testing.assert_frame_equal(spark.routes, duck.routes, rtol=1e-9, check_dtype=False)
+    pd.testing.assert_frame_equal(spark.to_frame(), duck.to_frame(), rtol=1e-9, check_dtype=False)
+
+
 @pytest.mark.spark
+def test_spark_and_duckdb_give_the_same_screen_of_a_small_store(tiny_store, spark_master) -> None:
+    """The default suite's engine test: every query stage and one grouped UDF (a route scan) on a tiny store."""
+    duck = screen(tiny_store, top=1)
+    spark = screen(tiny_store, engine="spark", master=spark_master, top=1)
+    assert_same(spark, duck)
+    t = duck.to_frame()
+    assert (t.exporter.iloc[0], t.importer.iloc[0], t.date.iloc[0], t.intermediaries.iloc[0]) == ("TUR", "ISR", "2024", "GRC")
+
+
+@pytest.mark.spark
+@pytest.mark.slow
 def test_spark_and_duckdb_give_the_same_screen(world, spark_master, tmp_path) -> None:
     with Store(world[0], read_only=True) as st:
         duck = screen(st, top=2)
@@ -18,9 +35,7 @@ def test_spark_and_duckdb_give_the_same_screen(world, spark_master, tmp_path) ->
     assert spark.settings["engine"] == "spark" and spark.settings["master"] == spark_master
     pd.testing.assert_frame_equal(spark.provenance.batches, duck.provenance.batches.assign(
         path=spark.provenance.batches.path, ingested_at=spark.provenance.batches.ingested_at), check_dtype=False)
-    pd.testing.assert_frame_equal(spark.pairs, duck.pairs, rtol=1e-9, check_dtype=False)
-    pd.testing.assert_frame_equal(spark.routes, duck.routes, rtol=1e-9, check_dtype=False)
-    pd.testing.assert_frame_equal(spark.to_frame(), duck.to_frame(), rtol=1e-9, check_dtype=False)
+    assert_same(spark, duck)
     assert len(duck.routes) and duck.routes.significant.any()  # the grouped UDF ran the route scans, and found routes
 
 
