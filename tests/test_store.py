@@ -13,6 +13,21 @@ def test_new_store_has_canonical_tables(store: Store) -> None:
     assert store.row_count() == 0
 
 
+def test_store_made_before_the_currency_columns_gets_them(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    old = [c for c in schema.FLOWS if c.name not in ("value_native", "currency")]
+    with duckdb.connect(str(path)) as con:
+        con.execute(schema._ddl("flows", tuple(old)))
+        con.execute(f"INSERT INTO flows VALUES ('2024', 'A', 2024, NULL, 'TUR', true, 'ISR', true, 'export', 'HS17', "
+                    f"'010121', 6, 5.0, NULL, NULL, 'baci', 'b1')")
+    with Store(path) as st:
+        cols = st.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'flows'")
+        assert tuple(cols.column_name) == schema.FLOW_COLUMNS
+        assert st.query("SELECT currency, value_native FROM flows").iloc[0].tolist()[0] == "USD"
+
+
 def test_read_only_store_must_exist(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no store here"):
         Store(tmp_path / "missing.duckdb", read_only=True)

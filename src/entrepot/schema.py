@@ -14,6 +14,9 @@ Every adapter in `entrepot.io` produces rows of `FLOWS`; every analysis reads th
   `product_level` is its number of digits (0 for TOTAL); `hs_rev` names the revision (``"HS17"``),
   NULL when the source does not say (aggregate gravity data).
 - `value_usd` is in US dollars (not thousands); `quantity` is in `unit` (``"kg"``, ``"t"``, ``"u"``...).
+  A source that reports in another currency also keeps its own amount: `value_native` in
+  `currency` (Comext: EUR), so an analysis in that currency stays exact; for USD sources
+  `currency` is ``"USD"`` and `value_native` is NULL (it would repeat `value_usd`).
 - `source` names the adapter (``"baci"``, ``"comtrade"``...); `batch_id` the ingest that wrote the row.
 """
 
@@ -54,7 +57,10 @@ FLOWS: tuple[Column, ...] = (
     Column("unit", "VARCHAR", nullable=True),
     Column("source", "VARCHAR", doc="adapter that read it"),
     Column("batch_id", "VARCHAR", doc="ingest that wrote it"),
+    Column("value_native", "DOUBLE", nullable=True, doc="the amount in `currency` as the source gave it; NULL when USD"),
+    Column("currency", "VARCHAR", nullable=True, doc="ISO 4217 code of the source's amounts: 'EUR' (Comext), 'USD'"),
 )
+CURRENCIES = ("USD", "EUR")
 
 FLOW_COLUMNS: tuple[str, ...] = tuple(c.name for c in FLOWS)
 
@@ -107,6 +113,9 @@ def _ddl(table: str, columns: tuple[Column, ...], extra: str = "") -> str:
 
 DDL: tuple[str, ...] = (
     _ddl("flows", FLOWS),
+    # Stores made before the currency columns existed get them (old rows were all read in USD).
+    "ALTER TABLE flows ADD COLUMN IF NOT EXISTS value_native DOUBLE",
+    "ALTER TABLE flows ADD COLUMN IF NOT EXISTS currency VARCHAR DEFAULT 'USD'",
     _ddl("batches", BATCHES, ",\n  PRIMARY KEY (batch_id),\n  UNIQUE (sha256)"),
     _ddl("supersessions", SUPERSESSIONS),
     _ddl("flows_superseded", SUPERSEDED),

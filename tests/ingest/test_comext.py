@@ -17,6 +17,7 @@ def test_reads_relational_view_and_converts_eur(store) -> None:
     aug = rows[rows.period == "2024-08"].set_index("flow")
     # '12,345,678' EUR at August 2024's ECB mean rate
     assert aug.loc["import", "value_usd"] == pytest.approx(12_345_678 * rates["2024-08"])
+    assert (aug.loc["import", "value_native"], aug.loc["import", "currency"]) == (12_345_678, "EUR")  # exact in EUR
     assert (aug.loc["import", "reporter"], aug.loc["import", "partner"]) == ("GRC", "TUR")
     # two CN8 lines of one HS6 heading summed; quantity in 100 kg -> kg; HS revision of 2024
     assert (aug.loc["export", "product"], aug.loc["export", "quantity"], aug.loc["export", "hs_rev"]) == ("720810", 3000, "HS22")
