@@ -98,7 +98,8 @@ def build(path: Path, rows: int, kind: str) -> int:
         """)
         if monthly:  # the importers' declarations: the same flows, seen from the other side at CIF
             con.execute("""INSERT INTO flows SELECT period, freq, year, month, partner, true, reporter, true, 'import', hs_rev, product,
-                           product_level, value_usd * (1.03 + 0.04 * random()), quantity, unit, source, batch_id, value_native, currency FROM flows""")
+                           product_level, value_usd * (1.03 + 0.04 * random()), quantity, unit, source, batch_id,
+                           value_native, currency FROM flows""")
         return st.row_count()
 
 

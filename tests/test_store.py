@@ -20,8 +20,8 @@ def test_store_made_before_the_currency_columns_gets_them(tmp_path: Path) -> Non
     old = [c for c in schema.FLOWS if c.name not in ("value_native", "currency")]
     with duckdb.connect(str(path)) as con:
         con.execute(schema._ddl("flows", tuple(old)))
-        con.execute(f"INSERT INTO flows VALUES ('2024', 'A', 2024, NULL, 'TUR', true, 'ISR', true, 'export', 'HS17', "
-                    f"'010121', 6, 5.0, NULL, NULL, 'baci', 'b1')")
+        con.execute("INSERT INTO flows VALUES ('2024', 'A', 2024, NULL, 'TUR', true, 'ISR', true, 'export', 'HS17', "
+                    "'010121', 6, 5.0, NULL, NULL, 'baci', 'b1')")
     with Store(path) as st:
         cols = st.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'flows'")
         assert tuple(cols.column_name) == schema.FLOW_COLUMNS
