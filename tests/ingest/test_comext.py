@@ -57,6 +57,12 @@ def test_bad_rows_reject_whole_file(store, write, row: str, expected: str) -> No
     assert snapshot(store) == (0, 0)
 
 
+def test_a_file_across_a_revision_change_keeps_each_years_revision(store, write) -> None:
+    path = write("c.csv", HEADER + "Greece,IL,720810,EXPORT,NORMAL,Aug. 2021,5\nGreece,IL,720810,EXPORT,NORMAL,Aug. 2024,5\n")
+    ingest_file(store, path)
+    assert store.query("SELECT period, hs_rev FROM flows ORDER BY period").values.tolist() == [["2021-08", "HS17"], ["2024-08", "HS22"]]
+
+
 def test_total_and_parts_of_procedures_would_double_count(store, write) -> None:
     path = write("c.csv", HEADER + "Greece,IL,Total,EXPORT,NORMAL,Aug. 2024,5\nGreece,IL,Total,EXPORT,TOTAL,Aug. 2024,5\n")
     with pytest.raises(InputError, match="double count"):

@@ -20,7 +20,7 @@ from entrepot.store.ingest import IngestResult, ingest_release
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives (.zip, .gz, .7z) to ingest.", show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", help="auto, baci, comtrade, comext, comext-bulk, wits, stata or csv.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help="auto, baci, comtrade, comext, comext-bulk, comext-xlsx, wits, stata or csv.")] = "auto",
     hs_rev: Annotated[
         str | None, typer.Option("--hs-rev", help="HS revision (HS92 ... HS22) when the file name does not say.")
     ] = None,
