@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from entrepot import schema
+from entrepot import currency, schema
 from entrepot.analysis.first_leg import first_leg, has_second_leg
 from entrepot.basket import parse_basket
 from entrepot.errors import InputError
@@ -94,10 +94,14 @@ def test_flags_the_rerouter_and_not_the_booms(store, seed) -> None:
 def test_currency_and_inputs(store) -> None:
     basket = world(store, 5, currency_eur=False)
     kwargs = {"concordance_path": shared_file("concordance")}
-    with pytest.raises(InputError, match="--currency EUR: some of these flows were read in USD"):
-        first_leg(store, "EU27", "RUS", "2022-02-24", ["KAZ"], basket, currency="EUR", **kwargs)
     usd = first_leg(store, "EU", "RUS", "2022-02-24", ["KAZ", "GEO"], basket, **kwargs)
-    assert usd.currency == "USD" and usd.direct["basket_pre"] > 0
+    eur = first_leg(store, "EU", "RUS", "2022-02-24", ["KAZ", "GEO"], basket, currency="eur", **kwargs)  # a USD store in EUR
+    rates = currency.rates_by_period().set_index("rate_period").usd_per_eur
+    post = [f"2022-{m:02d}" for m in range(3, 12)]
+    assert eur.currency == "EUR" and eur.direct["basket_post"] == pytest.approx(
+        usd.direct["basket_post"] / rates[post].mean(), rel=0.02)  # converted month by month
+    with pytest.raises(InputError, match="--currency must be USD or EUR, not 'GBP'"):
+        first_leg(store, "EU27", "RUS", "2022-02-24", ["KAZ"], basket, currency="GBP", **kwargs)
     with pytest.raises(InputError, match="unknown candidate code 'XXX'"):
         first_leg(store, "EU27", "RUS", "2022-02-24", ["XXX"], basket, **kwargs)
     with pytest.raises(InputError, match="none of the basket's 1 codes"):

@@ -41,6 +41,8 @@ from entrepot import concordance, countries, groups, hs
 from entrepot.analysis.reroute import MIN_SHARE, _draws, _growth_leg, _holm, _p_values
 from entrepot.analysis.window import Window, make_window, parse_event, time_index
 from entrepot.basket import Basket
+from entrepot.currency import amount
+from entrepot.currency import check as check_currency
 from entrepot.errors import InputError
 from entrepot.store import Store
 
@@ -128,8 +130,7 @@ def first_leg(store: Store, exporter: str, importer: str, event: str | dt.date, 
     cands = [c for c in dict.fromkeys(cands) if c != b]
     if not cands:
         raise InputError("no candidate intermediaries: give --candidates (countries or a group)")
-    if currency not in ("USD", "EUR"):
-        raise InputError(f"--currency must be USD or EUR, not {currency!r}")
+    currency = check_currency(currency)
     reporter = groups.condition(exporter, "reporter", defined)
     rows, totals, window, level, concorded = _read(store, reporter, [b, *cands], basket, currency, exporter, when, concordance_path)
 
@@ -226,16 +227,10 @@ def _read(store: Store, reporter: str, partners: list[str], basket: Basket, curr
           when: dt.date, path: str | Path | None):
     """The basket's rows at the finest level the exporter has (keyed across a revision change), its
     TOTAL and chapter 27 rows, the window, the level and what was concorded."""
-    value = "value_native" if currency == "EUR" else "value_usd"
+    value, join = amount(store.con, currency)
     params: dict[str, Any] = {"partners": partners}
-    base = f"flow = 'export' AND {reporter} AND list_contains($partners, partner)"
-    if currency == "EUR":
-        other = _run(store, f"SELECT DISTINCT coalesce(currency, 'USD') FROM flows WHERE {base} AND "
-                            "currency IS DISTINCT FROM 'EUR' LIMIT 1", params).fetchone()
-        if other:
-            raise InputError(f"--currency EUR: some of these flows were read in {other[0]}; use --currency USD")
-    base += f" AND {value} IS NOT NULL"
-    found = _run(store, f"SELECT max(product_level), count(*) FILTER (WHERE freq = 'M') FROM flows WHERE {base} "
+    base = f"flow = 'export' AND {reporter} AND list_contains($partners, partner) AND ({value}) IS NOT NULL"
+    found = _run(store, f"SELECT max(product_level), count(*) FILTER (WHERE freq = 'M') FROM flows {join} WHERE {base} "
                               "AND product_level > 0", params).fetchone()
     if found[0] is None:
         raise InputError(f"no product-level exports of {exporter} to {', '.join(partners)} in the store")
@@ -243,13 +238,13 @@ def _read(store: Store, reporter: str, partners: list[str], basket: Basket, curr
     t = time_index(freq)
     base += f" AND freq = '{freq}'"
     in_basket = f"product_level = {level} AND {basket.condition(level)}"
-    periods = [r[0] for r in _run(store, f"SELECT DISTINCT {t} FROM flows WHERE {base} AND {in_basket}", params).fetchall()]
+    periods = [r[0] for r in _run(store, f"SELECT DISTINCT {t} FROM flows {join} WHERE {base} AND {in_basket}", params).fetchall()]
     if not periods:
         raise InputError(f"none of the basket's {len(basket)} codes is in {exporter}'s exports at {level} digits")
     window = make_window(periods, freq, when, pre_count=12 if freq == "M" else 3)
     shift = 12 if freq == "M" else 1  # and a year before it, for the placebo
     params["t"] = [p for p in periods if window.pre_t[0] - shift - 1 <= p <= window.post_t[-1]]
-    revs = [r[0] for r in _run(store, f"SELECT DISTINCT hs_rev FROM flows WHERE {base} AND {in_basket} AND "
+    revs = [r[0] for r in _run(store, f"SELECT DISTINCT hs_rev FROM flows {join} WHERE {base} AND {in_basket} AND "
                                             f"list_contains($t, {t}) AND hs_rev IS NOT NULL", params).fetchall()]
     revs = sorted(revs, key=lambda r: concordance.YEARS[r])
     if len(revs) > 2:
@@ -265,16 +260,16 @@ def _read(store: Store, reporter: str, partners: list[str], basket: Basket, curr
         in_basket = (f"product_level = {level} AND (({basket.condition(level)} AND NOT list_contains($changed, left(product, 6))) "
                      "OR (hs_rev = $older AND list_contains($old, left(product, 6))) "
                      "OR (hs_rev = $newer AND list_contains($new, left(product, 6))))")
-    rows = _run(store, f"SELECT partner, product, hs_rev, {t} AS t, sum({value}) AS v FROM flows WHERE {base} "
+    rows = _run(store, f"SELECT partner, product, hs_rev, {t} AS t, sum({value}) AS v FROM flows {join} WHERE {base} "
                              f"AND list_contains($t, {t}) AND {in_basket} GROUP BY ALL", params).df()
     rows, concorded = _keys(rows, table, window, params)
     totals = _run(store,
         f"SELECT partner, CASE WHEN product = 'TOTAL' THEN 'total' ELSE 'energy' END AS what, {t} AS t, sum({value}) AS v "
-        f"FROM flows WHERE {base} AND list_contains($t, {t}) AND (product = 'TOTAL' OR (product_level = 2 AND product = '{ENERGY}')) "
+        f"FROM flows {join} WHERE {base} AND list_contains($t, {t}) AND (product = 'TOTAL' OR (product_level = 2 AND product = '{ENERGY}')) "
         "GROUP BY ALL", params).df()
     if "total" not in set(totals.what):  # no totals: the control is the products outside the basket
         totals = _run(store,
-            f"SELECT partner, 'other' AS what, {t} AS t, sum({value}) AS v FROM flows WHERE {base} AND list_contains($t, {t}) "
+            f"SELECT partner, 'other' AS what, {t} AS t, sum({value}) AS v FROM flows {join} WHERE {base} AND list_contains($t, {t}) "
             f"AND product_level = {level} AND NOT ({in_basket}) AND NOT starts_with(product, '{ENERGY}') GROUP BY ALL", params).df()
         if totals.empty:
             raise InputError(f"no control: {exporter}'s total exports (TOTAL rows) or products outside the basket are needed")
