@@ -108,3 +108,21 @@ def test_currency_and_inputs(store) -> None:
         first_leg(store, "EU27", "RUS", "2022-02-24", ["KAZ"], parse_basket("01010101\n"), **kwargs)
     schema_cols = set(schema.FLOW_COLUMNS)
     assert {"value_native", "currency"} <= schema_cols
+
+
+def test_the_command(store_path, cli, tmp_path) -> None:
+    from entrepot.store import Store
+
+    with Store(store_path) as st:
+        basket = world(st, 21)
+    codes = tmp_path / "basket.csv"
+    codes.write_text("code\n" + "\n".join(basket.codes) + "\n", encoding="utf-8")
+    args = ["reroute", "--exporter", "EU27", "--importer", "RUS", "--event", "2022-02-24", "--candidates", "KAZ,GEO,ARM,UZB",
+            "--concordance", shared_file("concordance")]
+    res = cli(*args, "--basket", codes, "--currency", "EUR")
+    assert res.exit_code == 0, res.output
+    assert "KAZ" in res.output and "unobserved" in res.output and "note: second leg unobserved" in res.output
+    as_json = cli(*args, "--basket", codes, "--json")
+    assert as_json.exit_code == 0 and '"second_leg": "unobserved"' in as_json.output
+    missing = cli(*args)
+    assert missing.exit_code == 2 and "only the first leg can be ranked" in missing.output and "--basket FILE" in missing.output

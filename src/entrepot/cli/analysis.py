@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from entrepot.basket import load_basket
 from entrepot.cli import app
 from entrepot.cli.common import (
     JsonOpt,
@@ -24,6 +25,7 @@ from entrepot.store import Store
 if TYPE_CHECKING:
     import pandas as pd
 
+    from entrepot.analysis.first_leg import FirstLegResult
     from entrepot.analysis.reroute import RerouteResult
 
 
@@ -96,10 +98,20 @@ def mirror(
 
 @app.command()
 def reroute(
-    exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
-    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
-    event: Annotated[str, typer.Option("--event", help="Event date, YYYY-MM-DD.")],
-    candidates: Annotated[str | None, typer.Option("--candidates", help="Countries to test, e.g. GRC,BGR; default all.")] = None,
+    exporter: Annotated[str | None, typer.Option("--exporter", help="ISO3 of the exporter (A), or EU27 / a group of the case"
+                                                 " [default: the case's].", show_default=False)] = None,
+    importer: Annotated[str | None, typer.Option("--importer", help="ISO3 of the importer (B) [default: the case's].",
+                                                 show_default=False)] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Event date, YYYY-MM-DD [default: the case's main event].",
+                                              show_default=False)] = None,
+    candidates: Annotated[str | None, typer.Option("--candidates", help="Countries (or groups) to test, e.g. GRC,BGR; default all"
+                                                   " (the case's suspects with --case).")] = None,
+    case_file: Annotated[Path | None, typer.Option("--case", help="A case file: the pair, event, groups, suspects and basket.")] = None,
+    basket: Annotated[Path | None, typer.Option("--basket", help="Product codes (CN8/HS, one a line or a `code` column): rank on"
+                                                " these against the rest of trade [default: the case's].")] = None,
+    currency: Annotated[str | None, typer.Option("--currency", help="USD or EUR [default: the case's, else USD].")] = None,
+    concordance: Annotated[Path | None, typer.Option("--concordance", help="UNSD HS correlation table, or its folder, for a window"
+                                                     " across an HS revision [default: cached or downloaded from UNSD].")] = None,
     both: Annotated[bool, typer.Option("--both", help="Also the reverse direction.")] = False,
     alpha: Annotated[float, typer.Option("--alpha", help="Family-wise error rate.")] = 0.05,
     source: Annotated[str, typer.Option("--source", help="baci (annual), reported (declared reports, monthly where A reports"
@@ -109,12 +121,38 @@ def reroute(
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
-    """Rank third countries by evidence that trade from A to B went through them (docs/methods.md)."""
-    from entrepot.analysis.reroute import scan
+    """Rank third countries by evidence that trade from A to B went through them (docs/methods.md).
 
+    When the store has no flow between the candidates and B (one side's declarations, such as Comext's),
+    candidates are ranked on the first leg, the basket against the rest of trade, and the output says
+    the second leg is unobserved."""
+    from entrepot.analysis.first_leg import first_leg, has_second_leg
+    from entrepot.analysis.reroute import scan
+    from entrepot.case import load_case
+
+    case = load_case(case_file) if case_file else None
+    exporter, importer = exporter or (case and case.countries[0]), importer or (case and case.countries[1])
+    event = event or (case and case.main_event.date.isoformat())
+    if not (exporter and importer and event):
+        raise InputError("give --exporter, --importer and --event, or --case FILE")
+    cands = split_codes(candidates) or (list(case.intermediaries) if case else [])
+    chosen = case.basket(basket) if case else (load_basket(basket) if basket else None)
+    defined = case.groups if case else {}
     with Store(store_path(store), read_only=True) as st:
-        res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both, source=source,  # type: ignore[arg-type]
-                   min_share=min_share)
+        members = list(case.expand(cands)) if case else cands
+        if chosen is not None or not has_second_leg(st, importer.upper(), members) and members:
+            if chosen is None:
+                raise InputError(f"the store has no flows between the candidates and {importer}: only the first leg can be"
+                                 " ranked, against the rest of trade; give --basket FILE (the products to rank on)")
+            one = first_leg(st, exporter, importer, event, cands, chosen, currency=currency or (case.currency if case else "USD"),
+                            defined=defined, concordance_path=concordance, alpha=alpha,
+                            **({} if min_share is None else {"min_share": min_share}))
+            if as_json:
+                print_json(one.to_dict())
+            else:
+                _print_first_leg(one)
+            return
+        res = scan(st, exporter, importer, event, cands or None, alpha, both, source=source, min_share=min_share)  # type: ignore[arg-type]
     if as_json:
         print_json(res.to_dict())
         return
@@ -123,6 +161,27 @@ def reroute(
         print_table(_reroute_rows(r), title="Candidate intermediaries, USD million (--json: both legs, top products)",
                     right=["p", "rerouted", "95% CI", "markup", "from", "relabelled", "relabel p"])
         _echo_all("note", r.notes)
+
+
+def _print_first_leg(res: FirstLegResult) -> None:
+    """The first-leg ranking: the basket to B, then each candidate's evidence, in the result's currency (millions)."""
+    import pandas as pd
+
+    d, cur = res.direct, res.currency
+    typer.echo(f"{res.exporter} -> {res.importer}, basket {res.basket}: {d['basket_pre'] / 1e6:,.1f} -> {d['basket_post'] / 1e6:,.1f}"
+               f" {cur} m per month ({d['basket_change']:+.1%}); rest of trade {d['control_change']:+.1%}; "
+               f"{res.window.span} against {res.window.pre[0]}..{res.window.pre[-1]}")
+    c = res.candidates
+    print_table(pd.DataFrame({
+        "rank": c["rank"], "country": c.country, "flagged": c.flagged.map({True: "yes", False: ""}),
+        "basket": c.basket_change.map("{:+.0%}".format), "rest": c.control_change.map("{:+.0%}".format),
+        "share of drop": c.share_of_drop.map("{:.1%}".format),
+        "95% CI": [f"{lo:.1%}–{hi:.1%}" for lo, hi in zip(c.ci_low, c.ci_high, strict=True)],
+        "p": c.p_value.map(_p), "placebo p": c.placebo_p.map(_p), "products": c.products_stopped_started,
+        "second leg": c.second_leg,
+    }), title=f"Candidates on the first leg ({cur}; --json: top products)", right=["basket", "rest", "share of drop", "95% CI", "p",
+                                                                                  "placebo p"])
+    _echo_all("note", res.notes)
 
 
 def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
