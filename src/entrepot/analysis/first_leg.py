@@ -152,18 +152,14 @@ def first_leg(store: Store, exporter: str, importer: str, event: str | dt.date, 
         return before, after, basket_sum.reindex([b, *cands]).fillna(0.0), rest, keys
 
     before, after, basket_sum, rest, keys = analyse(window.pre_t, window.post_t)
-    drop = np.maximum(before.loc[b].to_numpy() - after.loc[b].to_numpy(), 0.0)
+    drop, growth, leg = _leg(before, after, rest, b, cands, seed)
     if drop.sum() <= 0:
         raise InputError(f"the basket's exports to {b} did not fall after {when}: nothing to reroute")
-    growth = (rest["post"] / rest["pre"]).where(rest["pre"] > 0, 1.0).loc[cands].to_numpy()
-    x_before, x_after = before.loc[cands].to_numpy(), after.loc[cands].to_numpy()
-    draws = _draws(len(keys), seed)
-    leg = _growth_leg(x_before, x_after, np.broadcast_to(growth[:, None], x_before.shape), drop, draws)
     p = _p_values(leg.z, leg.active)
     ci_low, ci_high = np.percentile(leg.boot, [2.5, 97.5], axis=1)
     share = leg.value.beta
     flagged = _holm(p, alpha) & leg.active & (share >= min_share)
-    placebo_p = _placebo(analyse, window, cands, seed)
+    placebo_p = _placebo(analyse, window, b, cands, seed)
 
     stopped = (before.loc[b] > 0) & (after.loc[b] <= (1 - STOPPED) * before.loc[b])
     table, products = [], []
@@ -309,23 +305,26 @@ def _control(control: pd.DataFrame, basket_sum: pd.DataFrame, basket_energy: pd.
     return rest.clip(lower=0.0)
 
 
-def _placebo(analyse, window: Window, cands: list[str], seed: int) -> np.ndarray:
-    """The same first-leg test a year before the event (12 months or one year earlier), on pre-event data only."""
+def _leg(before: pd.DataFrame, after: pd.DataFrame, rest: pd.DataFrame, b: str, cands: list[str], seed: int):
+    """A -> B's drop by product, each candidate's control growth, and the first leg fitted on them."""
+    drop = np.maximum(before.loc[b].to_numpy() - after.loc[b].to_numpy(), 0.0)
+    growth = (rest["post"] / rest["pre"]).where(rest["pre"] > 0, 1.0).loc[cands].to_numpy()
+    x = before.loc[cands].to_numpy()
+    leg = _growth_leg(x, after.loc[cands].to_numpy(), np.broadcast_to(growth[:, None], x.shape), drop, _draws(x.shape[1], seed))
+    return drop, growth, leg
+
+
+def _placebo(analyse, window: Window, b: str, cands: list[str], seed: int) -> np.ndarray:
+    """The same first-leg test a year before the event, on pre-event data only (NaN where it cannot run)."""
     shift = 12 if window.freq == "M" else 1
     gap = window.post_t[0] - window.pre_t[-1] - 1  # the partly treated period, left out here too
     post = tuple(t - shift for t in window.post_t if t - shift <= window.pre_t[-1])
     pre = tuple(range(post[0] - gap - len(window.pre_t), post[0] - gap)) if post else ()
     if not post or pre[0] < window.pre_t[0] - shift:
         return np.full(len(cands), np.nan)
-    before, after, _, rest, keys = analyse(pre, post)
-    b = before.index[0]
-    drop = np.maximum(before.loc[b].to_numpy() - after.loc[b].to_numpy(), 0.0)
-    if drop.sum() <= 0:
-        return np.full(len(cands), np.nan)
-    growth = (rest["post"] / rest["pre"]).where(rest["pre"] > 0, 1.0).loc[cands].to_numpy()
-    x = before.loc[cands].to_numpy()
-    leg = _growth_leg(x, after.loc[cands].to_numpy(), np.broadcast_to(growth[:, None], x.shape), drop, _draws(len(keys), seed))
-    return _p_values(leg.z, leg.active)
+    before, after, _, rest, _ = analyse(pre, post)
+    drop, _, leg = _leg(before, after, rest, b, cands, seed)
+    return _p_values(leg.z, leg.active) if drop.sum() > 0 else np.full(len(cands), np.nan)
 
 
 def _provenance(store: Store, reporter: str) -> dict[str, Any]:
