@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from entrepot.analysis.cost import CostResult
     from entrepot.analysis.effect import EffectResult
+    from entrepot.analysis.first_leg import FirstLegResult
     from entrepot.analysis.flows import FlowsResult
     from entrepot.analysis.mirror import MirrorResult
     from entrepot.analysis.reroute import RerouteResult
@@ -80,6 +81,20 @@ def reroute(res: RerouteResult, top: int = 12) -> go.Figure:
     ))
     fig.update_layout(title=f"Estimated rerouted value {res.exporter}→C→{res.importer} over {', '.join(res.window.post)},"
                             " USD million (95% CI; blue = significant)")
+    return fig
+
+
+def first_leg(res: FirstLegResult) -> go.Figure:
+    """Each candidate's share of A's basket drop to B that shows as extra sales to it, with its 95% CI;
+    flagged ones in blue. The second leg is unobserved, and the title says so."""
+    c = res.candidates
+    fig = go.Figure(go.Bar(
+        x=c["country"], y=c["share_of_drop"] * 100, marker_color=[ROUTE if f else OTHER for f in c["flagged"]],
+        error_y=dict(type="data", symmetric=False, array=(c["ci_high"] - c["share_of_drop"]) * 100,
+                     arrayminus=(c["share_of_drop"] - c["ci_low"]) * 100),
+    ))
+    fig.update_layout(title=f"Share of {res.exporter}'s basket drop to {res.importer} sold to C instead, % (95% CI; blue ="
+                            f" flagged); first leg only: C → {res.importer} unobserved", yaxis_title="% of the drop")
     return fig
 
 

@@ -30,43 +30,72 @@ value were concorded.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
 from entrepot import concordance, countries, groups, hs
-from entrepot.analysis.reroute import MIN_SHARE, _draws, _growth_leg, _holm, _p_values
+from entrepot.analysis import stats
+from entrepot.analysis.reroute import MIN_SHARE
+from entrepot.analysis.reroute.legs import growth_leg, product_draws
 from entrepot.analysis.window import Window, make_window, parse_event, time_index
 from entrepot.basket import Basket
 from entrepot.currency import amount
 from entrepot.currency import check as check_currency
 from entrepot.errors import InputError
+from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
+from entrepot.store import query as q
 
 ENERGY = "27"  # HS chapter 27, mineral fuels: left out of the control (prices, and its own sanctions)
 STOPPED, STARTED = 0.5, 0.5  # a product A "stopped selling" to B fell by half; "now sells" to C rose by half beyond C's trend
-SECOND_LEG = ("second leg unobserved: the store has no flows from {c} to {b} (no exports declared by them, no "
-              "imports declared by {b}), so whether the extra goods went on to {b} cannot be seen; a flag shows "
-              "goods that could have gone on, not that they did")
+SECOND_LEG = {
+    "unobserved": "second leg unobserved: the store has no flows from {c} to {b} (no exports declared by them, no "
+                  "imports declared by {b}), so whether the extra goods went on to {b} cannot be seen; a flag shows "
+                  "goods that could have gone on, not that they did",
+    "not used": "second leg not used: the store has flows from some of {c} to {b}, but a basket against the rest of "
+                "trade is ranked on the first leg only; run reroute without a basket for both legs and the relabelling test",
+}
 
 
-@dataclass
-class FirstLegResult:
+COLUMNS = {
+    "rank": "flagged first, then by share_of_drop", "country": "the candidate intermediary C",
+    "basket_before": "A's basket exports to C per period before the event", "basket_after": "after",
+    "basket_change": "after / before - 1", "control_before": "A's other exports to C (total - chapter 27 - basket)",
+    "control_after": "after", "control_change": "after / before - 1: C's own trend",
+    "excess_growth": "the basket's growth beyond the control's", "excess_value": "basket after - before x the control's growth",
+    "share_of_drop": "the first-leg value fit: share of A's basket drop to B showing as extra sales to C",
+    "ci_low": "95% bootstrap bound (products)", "ci_high": "95% bootstrap bound (products)", "z": "the test fit's z",
+    "p_value": "one-sided, against the candidates' empirical null (the standard normal under 10 candidates)",
+    "placebo_p": "the same test a year earlier", "flagged": "Holm at alpha, and share_of_drop >= the materiality floor",
+    "products_stopped_started": "basket products A stopped selling to B (-50%) that rose to C (+50% beyond its trend)",
+    "value_stopped_started": "their excess per period", "second_leg": "'unobserved' (no C -> B flows in the store) or 'not used'",
+}
+
+
+@dataclass(frozen=True)
+class FirstLegResult(Result):
+    """`reroute` on one side's declarations: the candidates ranked on the first leg, the second unobserved."""
+
+    COLUMNS: ClassVar[dict[str, str]] = COLUMNS
+    FIGURE: ClassVar[str] = "first_leg"
+
     exporter: str
     importer: str
     basket: str
     window: Window
     currency: str
     direct: dict[str, float]  # the basket and control to B, before and after (per period)
-    candidates: pd.DataFrame  # one row per candidate, ranked
+    candidates: pd.DataFrame  # one row per candidate, ranked (COLUMNS)
     products: pd.DataFrame  # per candidate, the basket products A stopped selling to B that A now sells to C
     concorded: dict[str, Any]
     alpha: float
-    notes: list[str] = field(default_factory=list)
-    provenance: dict[str, Any] = field(default_factory=dict)
+    notes: tuple[str, ...]
+    provenance: Provenance
+    second_leg: str = "unobserved"
 
     def to_frame(self) -> pd.DataFrame:
         return self.candidates
@@ -86,25 +115,14 @@ class FirstLegResult:
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
 
     def to_dict(self) -> dict[str, Any]:
-        rows = self.candidates.replace({np.nan: None}).to_dict("records")
+        rows = records(self.candidates)
         for row in rows:
             top = self.products[self.products.country == row["country"]].head(10)
-            row["top_products"] = top.drop(columns="country").replace({np.nan: None}).to_dict("records")
-            row["second_leg"] = "unobserved"
+            row["top_products"] = records(top.drop(columns="country"))
         return {"exporter": self.exporter, "importer": self.importer, "basket": self.basket, "method": "first leg only",
-                "second_leg": "unobserved", "window": self.window.to_dict(), "currency": self.currency,
-                "direct": self.direct, "alpha": self.alpha, "candidates": rows, "concorded": self.concorded,
-                "notes": self.notes, "provenance": self.provenance}
-
-    def plot(self):
-        import plotly.graph_objects as go
-
-        c = self.candidates
-        fig = go.Figure(go.Bar(x=c.country, y=c.share_of_drop, error_y={"type": "data", "symmetric": False,
-                               "array": c.ci_high - c.share_of_drop, "arrayminus": c.share_of_drop - c.ci_low}))
-        fig.update_layout(title=f"Share of {self.exporter}'s basket drop to {self.importer} showing up as extra sales "
-                                f"(second leg unobserved)", yaxis_tickformat=".1%")
-        return fig
+                "second_leg": self.second_leg, "window": self.window.to_dict(), "currency": self.currency,
+                "direct": {k: float(v) for k, v in self.direct.items()}, "alpha": self.alpha, "candidates": rows,
+                "concorded": self.concorded, "notes": list(self.notes), "provenance": self.provenance.to_dict()}
 
 
 def has_second_leg(store: Store, importer: str, candidates: list[str]) -> bool:
@@ -113,8 +131,8 @@ def has_second_leg(store: Store, importer: str, candidates: list[str]) -> bool:
         return False
     row = store.con.execute(
         "SELECT count(*) FROM flows WHERE (list_contains($c, reporter) AND partner = $b AND flow = 'export') "
-        "OR (reporter = $b AND list_contains($c, partner) AND flow = 'import')", {"c": candidates, "b": importer}).fetchone()
-    return row[0] > 0
+        "OR (reporter = $b AND list_contains($c, partner) AND flow = 'import')", {"c": candidates, "b": importer}).fetchall()
+    return row[0][0] > 0
 
 
 def first_leg(store: Store, exporter: str, importer: str, event: str | dt.date, candidates: list[str], basket: Basket, *,
@@ -131,8 +149,10 @@ def first_leg(store: Store, exporter: str, importer: str, event: str | dt.date, 
     if not cands:
         raise InputError("no candidate intermediaries: give --candidates (countries or a group)")
     currency = check_currency(currency)
+    second = "not used" if has_second_leg(store, b, cands) else "unobserved"
     reporter = groups.condition(exporter, "reporter", defined)
-    rows, totals, window, level, concorded = _read(store, reporter, [b, *cands], basket, currency, exporter, when, concordance_path)
+    rows, totals, window, level, concorded, sources = _read(store, reporter, [b, *cands], basket, currency, exporter, when,
+                                                            concordance_path)
 
     def phase_means(frame: pd.DataFrame, keys: list[str], pre: tuple[int, ...], post: tuple[int, ...]) -> pd.DataFrame:
         f = frame[frame.t.isin(pre + post)].assign(phase=lambda d: np.where(d.t.isin(post), "post", "pre"))
@@ -155,10 +175,10 @@ def first_leg(store: Store, exporter: str, importer: str, event: str | dt.date, 
     drop, growth, leg = _leg(before, after, rest, b, cands, seed)
     if drop.sum() <= 0:
         raise InputError(f"the basket's exports to {b} did not fall after {when}: nothing to reroute")
-    p = _p_values(leg.z, leg.active)
+    p = stats.empirical_null_p(leg.z, leg.active)
     ci_low, ci_high = np.percentile(leg.boot, [2.5, 97.5], axis=1)
     share = leg.value.beta
-    flagged = _holm(p, alpha) & leg.active & (share >= min_share)
+    flagged = stats.holm(p, alpha) & leg.active & (share >= min_share)
     placebo_p = _placebo(analyse, window, b, cands, seed)
 
     stopped = (before.loc[b] > 0) & (after.loc[b] <= (1 - STOPPED) * before.loc[b])
@@ -181,22 +201,21 @@ def first_leg(store: Store, exporter: str, importer: str, event: str | dt.date, 
             "excess_value": bs["post"] - bs["pre"] * growth[k],
             "share_of_drop": share[k], "ci_low": ci_low[k], "ci_high": ci_high[k], "z": leg.z[k], "p_value": p[k],
             "placebo_p": placebo_p[k], "flagged": bool(flagged[k]), "products_stopped_started": int(started.sum()),
-            "value_stopped_started": float(excess[started].sum()), "second_leg": "unobserved"})
+            "value_stopped_started": float(excess[started].sum()), "second_leg": second})
     cand = pd.DataFrame(table).sort_values(["flagged", "share_of_drop"], ascending=False).reset_index(drop=True)
     cand.insert(0, "rank", np.arange(1, len(cand) + 1))
     bb, rb = basket_sum.loc[b], rest.loc[b]
     direct = {"basket_pre": bb["pre"], "basket_post": bb["post"], "basket_change": _change(bb), "drop": float(drop.sum()),
               "control_pre": rb["pre"], "control_post": rb["post"], "control_change": _change(rb),
               "products_stopped": int(stopped.sum())}
-    notes = [SECOND_LEG.format(c=", ".join(cands), b=b),
+    notes = [SECOND_LEG[second].format(c=", ".join(cands), b=b),
              f"control: {'total minus chapter 27 minus the basket' if 'total' in set(totals.what) else 'the products outside the basket'}; "
              f"basket read at {level} digits; window {window.pre[0]}..{window.pre[-1]} against {window.span}"]
     if concorded["products"]:
         notes.append(f"{concorded['products']} basket products span the {concorded['from']}->{concorded['to']} revision "
                      f"change and are compared as {concorded['to']} HS6 ({concorded['share']:.1%} of the basket's value)")
-    prov = _provenance(store, reporter)
     return FirstLegResult(str(exporter).upper(), b, basket.name, window, currency, direct, cand,
-                          pd.concat(products, ignore_index=True), concorded, alpha, notes, prov)
+                          pd.concat(products, ignore_index=True), concorded, alpha, tuple(notes), q.provenance(store, sources), second)
 
 
 def _country(code: str, what: str) -> str:
@@ -215,8 +234,7 @@ def _describe(code: str) -> str:
 
 
 def _run(store: Store, sql: str, params: dict[str, Any]):
-    """Execute with the parameters the statement names (DuckDB refuses unused ones)."""
-    return store.con.execute(sql, {k: v for k, v in params.items() if f"${k}" in sql})
+    return store.con.execute(*q.bind(sql, params))
 
 
 def _read(store: Store, reporter: str, partners: list[str], basket: Basket, currency: str, exporter: str,
@@ -227,7 +245,7 @@ def _read(store: Store, reporter: str, partners: list[str], basket: Basket, curr
     params: dict[str, Any] = {"partners": partners}
     base = f"flow = 'export' AND {reporter} AND list_contains($partners, partner) AND ({value}) IS NOT NULL"
     found = _run(store, f"SELECT max(product_level), count(*) FILTER (WHERE freq = 'M') FROM flows {join} WHERE {base} "
-                              "AND product_level > 0", params).fetchone()
+                              "AND product_level > 0", params).fetchall()[0]
     if found[0] is None:
         raise InputError(f"no product-level exports of {exporter} to {', '.join(partners)} in the store")
     level, freq = int(found[0]), "M" if found[1] else "A"
@@ -269,7 +287,9 @@ def _read(store: Store, reporter: str, partners: list[str], basket: Basket, curr
             f"AND product_level = {level} AND NOT ({in_basket}) AND NOT starts_with(product, '{ENERGY}') GROUP BY ALL", params).df()
         if totals.empty:
             raise InputError(f"no control: {exporter}'s total exports (TOTAL rows) or products outside the basket are needed")
-    return rows, totals, window, level, concorded
+    sources = [r[0] for r in _run(store, f"SELECT DISTINCT source FROM flows {join} WHERE {base} AND list_contains($t, {t})",
+                                  params).fetchall()]
+    return rows, totals, window, level, concorded, sources
 
 
 def _keys(rows: pd.DataFrame, table: concordance.Concordance | None, window: Window, params: dict) -> tuple[pd.DataFrame, dict]:
@@ -310,7 +330,7 @@ def _leg(before: pd.DataFrame, after: pd.DataFrame, rest: pd.DataFrame, b: str, 
     drop = np.maximum(before.loc[b].to_numpy() - after.loc[b].to_numpy(), 0.0)
     growth = (rest["post"] / rest["pre"]).where(rest["pre"] > 0, 1.0).loc[cands].to_numpy()
     x = before.loc[cands].to_numpy()
-    leg = _growth_leg(x, after.loc[cands].to_numpy(), np.broadcast_to(growth[:, None], x.shape), drop, _draws(x.shape[1], seed))
+    leg = growth_leg(x, after.loc[cands].to_numpy(), np.broadcast_to(growth[:, None], x.shape), drop, product_draws(x.shape[1], seed))
     return drop, growth, leg
 
 
@@ -324,10 +344,6 @@ def _placebo(analyse, window: Window, b: str, cands: list[str], seed: int) -> np
         return np.full(len(cands), np.nan)
     before, after, _, rest, _ = analyse(pre, post)
     drop, _, leg = _leg(before, after, rest, b, cands, seed)
-    return _p_values(leg.z, leg.active) if drop.sum() > 0 else np.full(len(cands), np.nan)
+    return stats.empirical_null_p(leg.z, leg.active) if drop.sum() > 0 else np.full(len(cands), np.nan)
 
-
-def _provenance(store: Store, reporter: str) -> dict[str, Any]:
-    batches = store.query(f"SELECT DISTINCT b.batch_id, b.path, b.format FROM flows f JOIN batches b USING (batch_id) WHERE {reporter}")
-    return {"batches": batches.to_dict("records"), "sources": sorted(set(batches.format))}
 

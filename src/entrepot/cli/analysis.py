@@ -126,7 +126,7 @@ def reroute(
     When the store has no flow between the candidates and B (one side's declarations, such as Comext's),
     candidates are ranked on the first leg, the basket against the rest of trade, and the output says
     the second leg is unobserved."""
-    from entrepot.analysis.first_leg import first_leg, has_second_leg
+    from entrepot.analysis.first_leg import FirstLegResult, has_second_leg
     from entrepot.analysis.reroute import scan
     from entrepot.case import load_case
 
@@ -137,24 +137,18 @@ def reroute(
         raise InputError("give --exporter, --importer and --event, or --case FILE")
     cands = split_codes(candidates) or (list(case.intermediaries) if case else [])
     chosen = case.basket(basket) if case else (load_basket(basket) if basket else None)
-    defined = case.groups if case else {}
     with Store(store_path(store), read_only=True) as st:
-        members = list(case.expand(cands)) if case else cands
-        if chosen is not None or not has_second_leg(st, importer.upper(), members) and members:
-            if chosen is None:
-                raise InputError(f"the store has no flows between the candidates and {importer}: only the first leg can be"
-                                 " ranked, against the rest of trade; give --basket FILE (the products to rank on)")
-            one = first_leg(st, exporter, importer, event, cands, chosen, currency=currency or (case.currency if case else "USD"),
-                            defined=defined, concordance_path=concordance, alpha=alpha,
-                            **({} if min_share is None else {"min_share": min_share}))
-            if as_json:
-                print_json(one.to_dict())
-            else:
-                _print_first_leg(one)
-            return
-        res = scan(st, exporter, importer, event, cands or None, alpha, both, source=source, min_share=min_share)  # type: ignore[arg-type]
+        if chosen is None and cands and not has_second_leg(st, importer.upper(), list(case.expand(cands) if case else cands)):
+            raise InputError(f"the store has no flows between the candidates and {importer}: only the first leg can be"
+                             " ranked, against the rest of trade; give --basket FILE (the products to rank on)")
+        res = scan(st, exporter, importer, event, cands or None, alpha, both, source=source, min_share=min_share,  # type: ignore[arg-type]
+                   basket=chosen, currency=currency or (case.currency if case else "USD"), groups=case.groups if case else None,
+                   concordance=concordance)
     if as_json:
         print_json(res.to_dict())
+        return
+    if isinstance(res, FirstLegResult):
+        _print_first_leg(res)
         return
     for r in [res] + ([res.reverse] if res.reverse else []):
         typer.echo(r.summary())
