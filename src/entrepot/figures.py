@@ -29,7 +29,7 @@ ROLES = (("the case's pair", PAIR), ("flagged intermediary", ROUTE), ("relabelli
 
 
 def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure:
-    """Both sides' reports of the pair's trade, one line per series, USD million; `events` (date, label) marked."""
+    """Both sides' reports of the pair's trade, one line per series, in millions of the result's currency; `events` (date, label) marked."""
     fig = go.Figure()
     table, labels = res.table, res.labels()
     for col, label in labels.items():
@@ -39,7 +39,8 @@ def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure
         fig.add_vline(x=x, line=EVENT)
         fig.add_annotation(x=x, y=1, yref="paper", text=label, showarrow=False, yanchor="bottom")
     per = "year" if res.freq == "A" else "month"
-    fig.update_layout(title=f"{res.exporter}–{res.importer} trade as each side reports it (USD million per {per})")
+    what = f", basket {res.basket}" if res.basket else ""
+    fig.update_layout(title=f"{res.exporter}–{res.importer} trade as each side reports it{what} ({res.currency} million per {per})")
     return fig
 
 
