@@ -7,7 +7,7 @@ import pytest
 
 from entrepot.case import load_case, parse_case
 from entrepot.errors import InputError
-from tests.conftest import shared_file
+from tests.conftest import ARTIFACTS, shared_file
 
 CASE = resources.files("entrepot.data").joinpath("cases/eu-russia-2022.toml")
 
@@ -46,3 +46,30 @@ def test_bad_entries(change, expected) -> None:
     doc = {"case": {"countries": ["EU27", "RUS"]}, "events": [{"date": "2022-02-24", "kind": "war", "from": "RUS", "to": "UKR"}]}
     with pytest.raises(InputError, match=expected):
         parse_case(doc | change)
+
+
+def test_report_on_one_sides_declarations(store_path, tmp_path, browser_page) -> None:
+    """The shipped case's report on a synthetic store of the EU's declarations only: the first-leg
+    ranking drawn, and every section needing both legs says why it is not there."""
+    from entrepot.reporting import write_report
+    from entrepot.store import Store
+    from tests.analysis.test_first_leg import world
+
+    with Store(store_path) as st:
+        basket = world(st, 31)
+    copy = tmp_path / "case.toml"
+    shutil.copy(str(CASE), copy)
+    (tmp_path / "export_sanctions_codes.csv").write_text("code\n" + "\n".join(basket.codes) + "\n", encoding="utf-8")
+    case = load_case(copy)
+    with Store(store_path, read_only=True) as st:
+        out = write_report(case, st, tmp_path / "report.html", concordance=shared_file("concordance"))
+    page_html = out.read_text(encoding="utf-8")
+    assert "The second leg (candidate to RUS) is unobserved" in page_html and "chart-first-leg" in page_html
+    assert page_html.count("needs both legs of the routes") == 4  # timing, products, cost, map
+    page, errors = browser_page
+    page.goto(out.as_uri())
+    page.wait_for_selector("#chart-first-leg .bars path")
+    assert page.locator("#chart-first-leg .bars .point").count() == 6  # six candidates: CCA's five and Belarus
+    assert page.locator("#chart-flows .scatterlayer .trace").count() >= 1
+    page.screenshot(path=str(ARTIFACTS / "eu-russia-report.png"), full_page=False)
+    assert errors == []
