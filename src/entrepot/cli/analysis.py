@@ -47,14 +47,22 @@ def effect(
     exclude: Annotated[str | None, typer.Option("--exclude", help="Destinations left out of the control group: GRC,BGR.")] = None,
     exclude_flagged: Annotated[bool, typer.Option("--exclude-flagged", help="Also leave out the countries `reroute` flags"
                                                   " (their imports grew with the rerouted goods).")] = False,
+    basket: Annotated[Path | None, typer.Option("--basket", help="Only these products: a code list (CN8/HS).")] = None,
+    currency: Annotated[str, typer.Option("--currency", help="USD or EUR (exact where the source reported in EUR).")] = "USD",
+    case_file: Annotated[Path | None, typer.Option("--case", help="A case file whose groups the exporter may name.")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
-    """Direct effect: the pair's trade after the event against a trend + control counterfactual."""
+    """Direct effect: the pair's trade after the event against a trend + control counterfactual.
+
+    The exporter may be EU27 or a group of the case file (its members' sum, membership by date)."""
     from entrepot.analysis.effect import effect as run
+    from entrepot.case import load_case
 
     with Store(store_path(store), read_only=True) as st:
-        res = run(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged)  # type: ignore[arg-type]
+        res = run(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged,  # type: ignore[arg-type]
+                  basket=load_basket(basket) if basket else None, currency=currency,
+                  groups=load_case(case_file).groups if case_file else None)
     if as_json:
         print_json(res.to_dict())
         return
@@ -64,7 +72,8 @@ def effect(
         print_table(s.series, title=f"{s.reporter} reports ({s.side} side)")
         typer.echo(
             f"change {s.change_pct:+.1%} {_ci((s.change_pct_ci_low, s.change_pct_ci_high), '{:+.1%}')}, "
-            f"{s.change_usd / 1e6:+,.1f} million USD {_ci((s.change_usd_ci_low / 1e6, s.change_usd_ci_high / 1e6), '{:+,.1f}')} (95% CI)"
+            f"{s.change_usd / 1e6:+,.1f} million {res.currency} {_ci((s.change_usd_ci_low / 1e6, s.change_usd_ci_high / 1e6), '{:+,.1f}')}"
+            " (95% CI)"
         )
     _echo_all("note", res.notes)
 
@@ -77,6 +86,7 @@ def mirror(
     event: Annotated[str | None, typer.Option("--event", help="Event date: the gap's norm is taken before it.")] = None,
     freq: Annotated[str, typer.Option("--freq", help="A or M.")] = "A",
     products: Annotated[bool, typer.Option("--products", help="Also print the table by HS2 group.")] = False,
+    basket: Annotated[Path | None, typer.Option("--basket", help="Only these products: a code list (CN8/HS).")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
@@ -84,7 +94,7 @@ def mirror(
     from entrepot.analysis.mirror import mirror as run
 
     with Store(store_path(store), read_only=True) as st:
-        res = run(st, exporter, importer, event, freq, cif_fob)  # type: ignore[arg-type]
+        res = run(st, exporter, importer, event, freq, cif_fob, basket=load_basket(basket) if basket else None)  # type: ignore[arg-type]
     if as_json:
         print_json(res.to_dict())
         return
