@@ -29,6 +29,8 @@ SEPARATORS = re.compile(r"[.\s\u00a0]")
 
 @dataclass(frozen=True)
 class Basket:
+    """Product codes (HS2/4/6, CN8) without repeats, in the file's order; `name` for tables and titles."""
+
     codes: tuple[str, ...]
     name: str = "basket"
     path: Path | None = None
@@ -59,6 +61,7 @@ class Basket:
 
 
 def normalise(raw: str) -> str:
+    """A code as written (quotes, dots, spaces) as bare digits."""
     return SEPARATORS.sub("", raw.strip().strip('"').strip("'"))
 
 
@@ -90,6 +93,7 @@ def parse_basket(text: str, path: Path | None = None, name: str | None = None) -
 
 
 def load_basket(path: str | Path, name: str | None = None) -> Basket:
+    """The basket in a file (UTF-8, else Latin-1); `name` defaults to the file's stem."""
     path = Path(path)
     try:
         data = path.read_bytes()

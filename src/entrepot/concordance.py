@@ -43,6 +43,7 @@ URL = "https://unstats.un.org/unsd/classifications/Econ/tables/{name}"
 
 
 def table_name(newer: str, older: str) -> str:
+    """UNSD's file name for the table between two revisions ('HS22', 'HS17')."""
     return f"HS{YEARS[newer]}toHS{YEARS[older]}ConversionAndCorrelationTables.xlsx"
 
 
@@ -91,6 +92,8 @@ def locate(newer: str, older: str, source: str | Path | None = None, *, download
 
 @dataclass(frozen=True)
 class Concordance:
+    """The links between two revisions' HS6 codes, and the conversions they allow."""
+
     newer: str
     older: str
     links: pd.DataFrame  # columns new, old, relationship (UNSD's label)

@@ -34,6 +34,7 @@ def rates_by_period() -> pd.DataFrame:
 
 
 def check(currency: str) -> str:
+    """The currency's code, upper case, or an `InputError`."""
     up = str(currency).upper()
     if up not in CURRENCIES:
         raise InputError(f"--currency must be USD or EUR, not {currency!r}")

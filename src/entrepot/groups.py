@@ -31,6 +31,8 @@ EU_CODES = ("EU", "EU27", "EU28")
 
 @dataclass(frozen=True)
 class Member:
+    """A country's membership of a group: from `joined` to `left` (both days included)."""
+
     code: str
     joined: dt.date | None = None  # None: a member since before any data
     left: dt.date | None = None  # last day of membership; None: still a member
@@ -54,6 +56,8 @@ class Member:
 
 @dataclass(frozen=True)
 class Group:
+    """A group of countries with their membership dates."""
+
     code: str
     name: str
     members: tuple[Member, ...]
@@ -63,6 +67,7 @@ class Group:
         return tuple(m.code for m in self.members if m.in_period(period))
 
     def all_countries(self) -> tuple[str, ...]:
+        """Every country that was ever a member, each once."""
         return tuple(dict.fromkeys(m.code for m in self.members))
 
     def condition(self, column: str = "reporter") -> str:

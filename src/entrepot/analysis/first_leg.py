@@ -98,9 +98,11 @@ class FirstLegResult(Result):
     second_leg: str = "unobserved"
 
     def to_frame(self) -> pd.DataFrame:
+        """The candidates, ranked (`COLUMNS`)."""
         return self.candidates
 
     def summary(self) -> str:
+        """The basket's fall to B, then each candidate's evidence, and the notes (the second leg's first)."""
         d, cur = self.direct, self.currency
         lines = [f"{self.exporter} -> {self.importer}, basket {self.basket}, {self.window.span} against {self.window.pre[0]}"
                  f"..{self.window.pre[-1]} ({cur} per month):",
@@ -115,6 +117,7 @@ class FirstLegResult(Result):
         return "\n".join(lines + [f"  note: {n}" for n in self.notes])
 
     def to_dict(self) -> dict[str, Any]:
+        """The pair, window and basket, the candidates with their top products, and the notes."""
         rows = records(self.candidates)
         for row in rows:
             top = self.products[self.products.country == row["country"]].head(10)

@@ -61,6 +61,7 @@ class FlowsResult(Result):
 
     @property
     def value_column(self) -> str:
+        """The frame's amount column: value_usd, or value_eur for a result in EUR."""
         return f"value_{self.currency.lower()}"
 
     @property
