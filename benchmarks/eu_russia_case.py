@@ -28,7 +28,7 @@ from entrepot import groups  # noqa: E402
 from entrepot.analysis.first_leg import first_leg, has_second_leg  # noqa: E402
 from entrepot.case import load_case  # noqa: E402
 from entrepot.store import Store  # noqa: E402
-from entrepot.store.ingest import ingest_file  # noqa: E402
+from entrepot.store.ingest import ingest_paths  # noqa: E402
 
 PAGE = "cases/eu-russia-2022.md"
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,16 +46,16 @@ def pct(x: float) -> str:
 
 
 def ingest_all(store: Store, folder: Path) -> str:
-    files = sorted((folder / "eurostat_xlsx").glob("*.xlsx")) + [folder / "eu_total_trade_4630244_spreadsheet.xlsx"]
+    given = [folder / "eurostat_xlsx", folder / "eu_total_trade_4630244_spreadsheet.xlsx"]  # a folder and a file, as a user gives them
     wall, cpu = time.perf_counter(), time.process_time()
-    results = [ingest_file(store, f) for f in files]
+    results = ingest_paths(store, given)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     series = store.query("SELECT count(DISTINCT product || flow) n FROM flows").n.item()
     rows = sum(r.rows for r in results)
     shown = os.path.relpath(folder, ROOT)
-    return (f"Ingest: {len(files)} workbooks, {rows:,} rows ({series:,} product-and-flow series with data), in {wall:.1f} s "
+    return (f"Ingest: {len(results)} workbooks, {rows:,} rows ({series:,} product-and-flow series with data), in {wall:.1f} s "
             f"wall clock, {cpu:.1f} s of CPU, on {machine()} (the machine shared with other jobs: the CPU time is the "
-            f"steadier figure). Command: `entrepot ingest {shown}/eurostat_xlsx/*.xlsx {shown}/eu_total_trade_4630244_spreadsheet.xlsx`.")
+            f"steadier figure). Command: `entrepot ingest {shown}/eurostat_xlsx/ {shown}/eu_total_trade_4630244_spreadsheet.xlsx`.")
 
 
 def same_months(store: Store, exporter: str, partners: list[str], basket) -> pd.DataFrame:

@@ -27,7 +27,7 @@ def rates_by_period() -> pd.DataFrame:
 
     monthly = load_rates()
     years = pd.Series(sorted(set(monthly.index.str[:4])))
-    annual = usd_per_eur(years, pd.Series(False, index=years.index), monthly)
+    annual = usd_per_eur(years.astype(int), pd.Series(pd.NA, index=years.index, dtype="Int64"), {})
     table = pd.concat([pd.DataFrame({"rate_period": monthly.index, "usd_per_eur": monthly.to_numpy()}),
                        pd.DataFrame({"rate_period": years, "usd_per_eur": annual.to_numpy()}).dropna()], ignore_index=True)
     return table

@@ -11,7 +11,7 @@ import pytest
 from entrepot.errors import InputError
 from entrepot.io import adapter_for
 from entrepot.io.comext import load_rates
-from entrepot.store.ingest import ingest_file
+from entrepot.store.ingest import ingest_file, ingest_paths
 from tests.conftest import shared_file
 from tests.ingest.conftest import snapshot
 
@@ -80,7 +80,7 @@ def test_rows_match_the_sheets_cell_by_cell(store, workbook: str, sheets: list[s
 def test_the_whole_case_folder(store) -> None:
     """All 22 workbooks: 2,338 product sheets, about 1.14 million available values (the README's count)."""
     folder = shared_file(f"{CASE}/eurostat_xlsx")
-    results = [ingest_file(store, p) for p in sorted(folder.glob("*.xlsx"))]
+    results = ingest_paths(store, [folder])  # the folder, as `entrepot ingest FOLDER` takes it
     assert len(results) == 22 and all(r.format == "comext-xlsx" for r in results)
     counts = store.query("SELECT count(*) n, count(DISTINCT product) products, "
                          "count(DISTINCT product) FILTER (WHERE product_level = 8) cn8 FROM flows").iloc[0]

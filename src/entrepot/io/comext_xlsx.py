@@ -35,7 +35,7 @@ import pandas as pd
 from entrepot import countries, io, schema
 from entrepot.errors import InputError
 from entrepot.io._frame import insert, periods
-from entrepot.io.comext import hs_revision_for, load_rates, parse_period, usd_per_eur
+from entrepot.io.comext import hs_revision_for, parse_period, usd_per_eur
 
 FLOWS = {"EXPORT": "export", "IMPORT": "import"}
 INDICATORS = {"VALUE_IN_EUROS": ("value_native", 1.0), "VALUE_IN_EUR": ("value_native", 1.0),
@@ -219,9 +219,8 @@ class ComextXlsx:
             label = labels[year.isna()].iloc[0]
             row = frame[frame.period_label == label].iloc[0]
             raise InputError(f"unreadable period {label!r} in the TIME row", path=f"{path} [{row.sheet}]", column=_letter(int(row.col)))
-        rates = load_rates(Path(options["rates"]) if options.get("rates") else None)
         when = pd.DataFrame(periods(year, month)).assign(period_label=labels)
-        when["rate"] = usd_per_eur(when["period"], when["month"].notna(), rates)
+        when["rate"] = usd_per_eur(year, month, options).to_numpy()
         when["hs_rev"] = when["year"].map(hs_revision_for)
         if when["rate"].isna().any():
             raise InputError(f"no EUR/USD rate for {when['period'][when['rate'].isna()].iloc[0]!r} in the rates table", path=path)
