@@ -25,7 +25,7 @@ from entrepot.errors import InputError
 from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
 
-EVENT_KINDS = ("embargo", "export_restriction", "import_restriction", "sanction", "lifted", "war")
+EVENT_KINDS = ("embargo", "export_restriction", "import_restriction", "sanction", "lifted", "invasion")
 SCENARIO_KINDS = ("lift_embargo", "impose_embargo", "blocs", "remove_rta", "add_rta")
 
 

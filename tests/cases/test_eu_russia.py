@@ -43,7 +43,7 @@ def test_the_basket_by_reference(tmp_path, monkeypatch) -> None:
     ({"case": {"countries": ["EU27", "RUS"], "currency": "GBP"}}, r"case.currency: 'GBP' is not one of USD, EUR"),
 ])
 def test_bad_entries(change, expected) -> None:
-    doc = {"case": {"countries": ["EU27", "RUS"]}, "events": [{"date": "2022-02-24", "kind": "war", "from": "RUS", "to": "UKR"}]}
+    doc = {"case": {"countries": ["EU27", "RUS"]}, "events": [{"date": "2022-02-24", "kind": "invasion", "from": "RUS", "to": "UKR"}]}
     with pytest.raises(InputError, match=expected):
         parse_case(doc | change)
 
