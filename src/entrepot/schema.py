@@ -103,7 +103,7 @@ PRODUCTS: tuple[Column, ...] = (
     Column("source", "VARCHAR", doc="the table it came from, e.g. 'BACI V202501'"),
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _ddl(table: str, columns: tuple[Column, ...], extra: str = "") -> str:
@@ -113,12 +113,12 @@ def _ddl(table: str, columns: tuple[Column, ...], extra: str = "") -> str:
 
 DDL: tuple[str, ...] = (
     _ddl("flows", FLOWS),
-    # Stores made before the currency columns existed get them (old rows were all read in USD).
-    "ALTER TABLE flows ADD COLUMN IF NOT EXISTS value_native DOUBLE",
-    "ALTER TABLE flows ADD COLUMN IF NOT EXISTS currency VARCHAR DEFAULT 'USD'",
     _ddl("batches", BATCHES, ",\n  PRIMARY KEY (batch_id),\n  UNIQUE (sha256)"),
     _ddl("supersessions", SUPERSESSIONS),
     _ddl("flows_superseded", SUPERSEDED),
+    # Stores made before the currency columns (schema 3) get them, last (their rows were all read in USD).
+    *(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c}" for t in ("flows", "flows_superseded")
+      for c in ("value_native DOUBLE", "currency VARCHAR DEFAULT 'USD'")),
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
     # Every version of every observation, the active one with superseded_by NULL, and its batch's release:
     # for comparing two releases side by side. Analyses read `flows` (active rows only).
@@ -131,11 +131,13 @@ DDL: tuple[str, ...] = (
 )
 
 # Schema version 1 -> 2: the batch table's new columns (its other tables come from DDL).
+# 2 -> 3: the currency columns (added by DDL), so the view over both flow tables is made again.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
         "ALTER TABLE batches ADD COLUMN release VARCHAR",
         "ALTER TABLE batches ADD COLUMN keep_both BOOLEAN",
     ),
+    2: ("DROP VIEW IF EXISTS flow_versions",),
 }
 
 
