@@ -78,7 +78,7 @@ def build(path: Path, rows: int, kind: str) -> int:
                 INSERT INTO flows
                 SELECT {period}, ci.iso, true, cj.iso, true, 'export', 'HS17',
                        lpad((100000 + (r * 7919 + {t}) % 5000 * 131)::VARCHAR, 6, '0'), 6,
-                       (random() * 1e6) * (1 + (ci.n = 0 AND cj.n = 1)::INT * 50), random() * 100, 't', '{kind}', 'bench'
+                       (random() * 1e6) * (1 + (ci.n = 0 AND cj.n = 1)::INT * 50), random() * 100, 't', '{kind}', 'bench', NULL, 'USD'
                 FROM range({per_period}) t(r)
                 JOIN c ci ON ci.n = r % 200
                 JOIN c cj ON cj.n = (r // 200 + 1 + r % 7) % 200
@@ -90,7 +90,7 @@ def build(path: Path, rows: int, kind: str) -> int:
         con.execute(f"""
             INSERT INTO flows
             SELECT post.label, '{'M' if monthly else 'A'}', 2025, post.month, leg.e, true, leg.m, true, 'export', 'HS17',
-                   basket.product, 6, basket.v * 0.1, basket.q * 0.1, 't', '{kind}', 'bench'
+                   basket.product, 6, basket.v * 0.1, basket.q * 0.1, 't', '{kind}', 'bench', NULL, 'USD'
             FROM (SELECT product, sum(value_usd) / {pre_periods} AS v, sum(quantity) / {pre_periods} AS q
                   FROM flows WHERE reporter = 'TUR' AND partner = 'ISR' AND year < 2025 GROUP BY product) basket
             CROSS JOIN (VALUES ('TUR', 'GEO'), ('GEO', 'ISR'), ('TUR', 'GRC'), ('GRC', 'ISR'), ('TUR', 'BGR'), ('BGR', 'ISR')) leg(e, m)
@@ -98,7 +98,8 @@ def build(path: Path, rows: int, kind: str) -> int:
         """)
         if monthly:  # the importers' declarations: the same flows, seen from the other side at CIF
             con.execute("""INSERT INTO flows SELECT period, freq, year, month, partner, true, reporter, true, 'import', hs_rev, product,
-                           product_level, value_usd * (1.03 + 0.04 * random()), quantity, unit, source, batch_id FROM flows""")
+                           product_level, value_usd * (1.03 + 0.04 * random()), quantity, unit, source, batch_id,
+                           value_native, currency FROM flows""")
         return st.row_count()
 
 

@@ -80,7 +80,7 @@ def insert(store: Store, rows: list[dict], **defaults) -> None:
     freq and product_level follow from period and product unless given."""
     frame = pd.DataFrame([defaults | r for r in rows])
     base = {"reporter_is_country": True, "partner_is_country": True, "hs_rev": "HS17", "product": schema.TOTAL,
-            "quantity": None, "unit": None, "source": "comtrade", "batch_id": "test"}
+            "quantity": None, "unit": None, "source": "comtrade", "batch_id": "test", "value_native": None, "currency": "USD"}
     for column, value in base.items():
         frame[column] = frame[column].where(frame[column].notna(), value) if column in frame else value
     if "period" not in frame:
@@ -91,7 +91,7 @@ def insert(store: Store, rows: list[dict], **defaults) -> None:
     frame["freq"] = ["M" if len(p) > 4 else "A" for p in frame.period]
     frame["product_level"] = [0 if p == schema.TOTAL else len(p) for p in frame["product"]]
     frame["unit"] = frame["unit"].where(frame.quantity.isna(), frame["unit"].fillna("t"))
-    store.con.register("new_rows", frame[list(schema.FLOW_COLUMNS)].astype({"quantity": float, "value_usd": float}))
+    store.con.register("new_rows", frame[list(schema.FLOW_COLUMNS)].astype({"quantity": float, "value_usd": float, "value_native": float}))
     store.con.execute("INSERT INTO flows BY NAME SELECT * FROM new_rows")
     store.con.unregister("new_rows")
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from entrepot import schema
 from entrepot.errors import InputError
 from entrepot.store import Store
 from entrepot.store.ingest import ingest_file
@@ -197,9 +198,11 @@ def test_unusable_store_is_one_line_exit_2(tmp_path: Path, kind: str) -> None:
     else:
         Store(target).close()
         con = duckdb.connect(str(target))
-        con.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        newer = schema.SCHEMA_VERSION + 1
+        con.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", [str(newer)])
         con.close()
-        expected = f"error: {target}: written by a newer entrepot (schema version 3; this one reads 2); upgrade entrepot"
+        expected = (f"error: {target}: written by a newer entrepot (schema version {newer}; this one reads {schema.SCHEMA_VERSION});"
+                    " upgrade entrepot")
     for args in (("ingest", BACI), ("batches",)):
         run = entrepot_cli(*args, "--store", target)
         assert (run.returncode, run.stderr.strip(), run.stdout) == (2, expected, "")

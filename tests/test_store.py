@@ -13,6 +13,26 @@ def test_new_store_has_canonical_tables(store: Store) -> None:
     assert store.row_count() == 0
 
 
+def test_store_made_before_the_currency_columns_gets_them(tmp_path: Path) -> None:
+    import duckdb
+
+    path = tmp_path / "old.duckdb"
+    Store(path).close()
+    with duckdb.connect(str(path)) as con:  # as schema version 2 left it: no currency columns
+        con.execute("DROP VIEW flow_versions")
+        for table in ("flows", "flows_superseded"):
+            con.execute(f"ALTER TABLE {table} DROP COLUMN value_native")
+            con.execute(f"ALTER TABLE {table} DROP COLUMN currency")
+        con.execute("INSERT INTO flows VALUES ('2024', 'A', 2024, NULL, 'TUR', true, 'ISR', true, 'export', 'HS17', "
+                    "'010121', 6, 5.0, NULL, NULL, 'baci', 'b1')")
+        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
+    with Store(path) as st:
+        cols = st.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'flows'")
+        assert set(cols.column_name) == set(schema.FLOW_COLUMNS)
+        assert st.query("SELECT currency FROM flows").currency.tolist() == ["USD"]
+        assert "currency" in st.query("SELECT * FROM flow_versions").columns
+
+
 def test_read_only_store_must_exist(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="no store here"):
         Store(tmp_path / "missing.duckdb", read_only=True)

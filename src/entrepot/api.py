@@ -167,15 +167,17 @@ def gravity_data(data: Store | str | Path | pd.DataFrame) -> pd.DataFrame:
 
 
 def report(store: Store | str | Path, case: Case | str | Path, out: str | Path = "report.html",
-           gravity: str | Path | None = None) -> Path:
+           gravity: str | Path | None = None, basket: str | Path | None = None, concordance: str | Path | None = None) -> Path:
     """Write the case's self-contained HTML report from the store to `out`; returns its path.
 
     `case` is a `Case` or the path of a case file; `gravity` a dataset with intra-national flows
-    for the case's scenarios (the section says why it is missing without one).
+    for the case's scenarios (the section says why it is missing without one); `basket` a code list
+    replacing the case's; `concordance` the UNSD HS correlation table (or its folder) for a window
+    across an HS revision.
     """
     from entrepot.case import Case, load_case
     from entrepot.reporting import write_report
     from entrepot.store import query as q
 
     chosen = case if isinstance(case, Case) else load_case(case)
-    return q.reads_store(lambda st: write_report(chosen, st, out, gravity))(store)
+    return q.reads_store(lambda st: write_report(chosen, st, out, gravity, basket, concordance))(store)

@@ -2,7 +2,9 @@
 
 A case file is TOML (see docs/cases.md and src/entrepot/data/cases/turkey-israel.toml). `load_case`
 reads and checks one; every problem is an `InputError` naming the file and the entry.
-`check_claims` holds the case's public claims against the store.
+`check_claims` holds the case's public claims against the store. Groups of countries (`[groups.ID]`,
+entrepot.groups) are usable wherever a country is; `[basket] file = "..."` names a list of product
+codes (entrepot.basket), found beside the case file or from the working directory.
 """
 
 from __future__ import annotations
@@ -16,13 +18,14 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from entrepot import countries, schema
+from entrepot import groups, schema
 from entrepot.analysis.window import parse_event
+from entrepot.basket import Basket, load_basket
 from entrepot.errors import InputError
 from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
 
-EVENT_KINDS = ("embargo", "export_restriction", "import_restriction", "sanction", "lifted")
+EVENT_KINDS = ("embargo", "export_restriction", "import_restriction", "sanction", "lifted", "invasion")
 SCENARIO_KINDS = ("lift_embargo", "impose_embargo", "blocs", "remove_rta", "add_rta")
 
 
@@ -93,6 +96,30 @@ class Case:
     intermediaries: tuple[str, ...] = ()
     scenarios: tuple[Scenario, ...] = ()
     path: Path | None = field(default=None, compare=False)
+    groups: dict[str, groups.Group] = field(default_factory=dict)
+    basket_file: str | None = None  # as written in the case file; `basket()` finds and reads it
+    basket_name: str | None = None
+    currency: str = "USD"
+
+    def basket(self, override: str | Path | None = None) -> Basket | None:
+        """The case's basket (or the file given instead); None when neither names one."""
+        if override is not None:
+            return load_basket(override)
+        if self.basket_file is None:
+            return None
+        beside = self.path.parent / self.basket_file if self.path is not None else None
+        path = beside if beside is not None and beside.is_file() else Path(self.basket_file)
+        if not path.is_file():
+            raise InputError(f"the basket file {self.basket_file} is not here; give its path with --basket FILE", path=self.path)
+        return load_basket(path, self.basket_name)
+
+    def expand(self, codes: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+        """Countries for codes that may name groups (a group stands for all its members)."""
+        out: list[str] = []
+        for c in codes:
+            g = groups.resolve(c, self.groups)
+            out += list(g.all_countries()) if g else [c]
+        return tuple(dict.fromkeys(out))
 
     @property
     def main_event(self) -> Event:
@@ -124,9 +151,11 @@ def parse_case(doc: dict[str, Any], path: Path | None = None) -> Case:
     def fail(where: str, reason: str) -> InputError:
         return InputError(f"{where}: {reason}", path=path)
 
+    defined = groups.parse_groups(doc.get("groups", {}))
+
     def code(value: Any, where: str) -> str:
-        if not isinstance(value, str) or not countries.is_known(value.upper()):
-            raise fail(where, f"unknown country code {value!r} (ISO 3166 alpha-3)")
+        if not isinstance(value, str) or groups.unknown([value], defined):
+            raise fail(where, f"unknown country code {value!r} (ISO 3166 alpha-3, EU27 or a group of the case)")
         return value.upper()
 
     head = doc.get("case")
@@ -192,8 +221,14 @@ def parse_case(doc: dict[str, Any], path: Path | None = None) -> Case:
             tariff=s.get("tariff"),
             note=s.get("note", ""),
         ))
+    basket = doc.get("basket", {})
+    if not isinstance(basket, dict) or ("file" in basket and not isinstance(basket["file"], str)):
+        raise fail("basket", 'expected file = "codes.csv" (and optionally name = "...")')
+    currency = str(head.get("currency", "USD")).upper()
+    if currency not in schema.CURRENCIES:
+        raise fail("case.currency", f"{currency!r} is not one of {', '.join(schema.CURRENCIES)}")
     return Case(str(head.get("id", "case")), str(head.get("title", "")), pair_codes, tuple(events),
-                tuple(claims), inter, tuple(scenarios), path)
+                tuple(claims), inter, tuple(scenarios), path, defined, basket.get("file"), basket.get("name"), currency)
 
 
 def _valid_period(p: str) -> bool:

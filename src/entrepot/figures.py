@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
     from entrepot.analysis.cost import CostResult
     from entrepot.analysis.effect import EffectResult
+    from entrepot.analysis.first_leg import FirstLegResult
     from entrepot.analysis.flows import FlowsResult
     from entrepot.analysis.mirror import MirrorResult
     from entrepot.analysis.reroute import RerouteResult
@@ -30,7 +31,7 @@ ROLES = (("the case's pair", PAIR), ("flagged intermediary", ROUTE), ("relabelli
 
 
 def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure:
-    """Both sides' reports of the pair's trade, one line per series, USD million; `events` (date, label) marked."""
+    """Both sides' reports of the pair's trade, one line per series, in millions of the result's currency; `events` (date, label) marked."""
     fig = go.Figure()
     table, labels = res.table, res.labels()
     for col, label in labels.items():
@@ -40,7 +41,8 @@ def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure
         fig.add_vline(x=x, line=EVENT)
         fig.add_annotation(x=x, y=1, yref="paper", text=label, showarrow=False, yanchor="bottom")
     per = "year" if res.freq == "A" else "month"
-    fig.update_layout(title=f"{res.exporter}–{res.importer} trade as each side reports it (USD million per {per})")
+    what = f", basket {res.basket}" if res.basket else ""
+    fig.update_layout(title=f"{res.exporter}–{res.importer} trade as each side reports it{what} ({res.currency} million per {per})")
     return fig
 
 
@@ -82,6 +84,20 @@ def reroute(res: RerouteResult, top: int = 12) -> go.Figure:
     ))
     fig.update_layout(title=f"Estimated rerouted value {res.exporter}→C→{res.importer} over {', '.join(res.window.post)},"
                             " USD million (95% CI; blue = significant)")
+    return fig
+
+
+def first_leg(res: FirstLegResult) -> go.Figure:
+    """Each candidate's share of A's basket drop to B that shows as extra sales to it, with its 95% CI;
+    flagged ones in blue. The second leg is unobserved, and the title says so."""
+    c = res.candidates
+    fig = go.Figure(go.Bar(
+        x=c["country"], y=c["share_of_drop"] * 100, marker_color=[ROUTE if f else OTHER for f in c["flagged"]],
+        error_y=dict(type="data", symmetric=False, array=(c["ci_high"] - c["share_of_drop"]) * 100,
+                     arrayminus=(c["share_of_drop"] - c["ci_low"]) * 100),
+    ))
+    fig.update_layout(title=f"Share of {res.exporter}'s basket drop to {res.importer} sold to C instead, % (95% CI; blue ="
+                            f" flagged); first leg only: C → {res.importer} unobserved", yaxis_title="% of the drop")
     return fig
 
 

@@ -11,10 +11,14 @@ code``); the CLI shows the same message with its flag (``--exporter: ...``).
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Literal
 
 from entrepot import countries
 from entrepot.errors import InputError
+
+if TYPE_CHECKING:
+    from entrepot.groups import Group
 
 Freq = Literal["A", "M"]
 FreqOrAuto = Literal["A", "M", "auto"]
@@ -34,6 +38,13 @@ def country(code: str, parameter: str) -> str:
 def country_list(codes: list[str] | tuple[str, ...] | None, parameter: str) -> list[str]:
     """Each code checked as by `country`; None and empty give an empty list."""
     return [country(c, parameter) for c in codes or []]
+
+
+def side(code: str, parameter: str, groups: Mapping[str, Group] | None = None) -> str:
+    """A country as by `country`, or a group's code (EU27, or one of `groups`)."""
+    from entrepot.groups import resolve
+
+    return str(code).strip().upper() if resolve(str(code).strip(), groups) else country(code, parameter)
 
 
 def pair(exporter: str, importer: str) -> tuple[str, str]:

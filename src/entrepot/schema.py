@@ -14,6 +14,9 @@ Every adapter in `entrepot.io` produces rows of `FLOWS`; every analysis reads th
   `product_level` is its number of digits (0 for TOTAL); `hs_rev` names the revision (``"HS17"``),
   NULL when the source does not say (aggregate gravity data).
 - `value_usd` is in US dollars (not thousands); `quantity` is in `unit` (``"kg"``, ``"t"``, ``"u"``...).
+  A source that reports in another currency also keeps its own amount: `value_native` in
+  `currency` (Comext: EUR), so an analysis in that currency stays exact; for USD sources
+  `currency` is ``"USD"`` and `value_native` is NULL (it would repeat `value_usd`).
 - `source` names the adapter (``"baci"``, ``"comtrade"``...); `batch_id` the ingest that wrote the row.
 """
 
@@ -54,7 +57,10 @@ FLOWS: tuple[Column, ...] = (
     Column("unit", "VARCHAR", nullable=True),
     Column("source", "VARCHAR", doc="adapter that read it"),
     Column("batch_id", "VARCHAR", doc="ingest that wrote it"),
+    Column("value_native", "DOUBLE", nullable=True, doc="the amount in `currency` as the source gave it; NULL when USD"),
+    Column("currency", "VARCHAR", nullable=True, doc="ISO 4217 code of the source's amounts: 'EUR' (Comext), 'USD'"),
 )
+CURRENCIES = ("USD", "EUR")
 
 FLOW_COLUMNS: tuple[str, ...] = tuple(c.name for c in FLOWS)
 
@@ -97,7 +103,7 @@ PRODUCTS: tuple[Column, ...] = (
     Column("source", "VARCHAR", doc="the table it came from, e.g. 'BACI V202501'"),
 )
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _ddl(table: str, columns: tuple[Column, ...], extra: str = "") -> str:
@@ -110,6 +116,9 @@ DDL: tuple[str, ...] = (
     _ddl("batches", BATCHES, ",\n  PRIMARY KEY (batch_id),\n  UNIQUE (sha256)"),
     _ddl("supersessions", SUPERSESSIONS),
     _ddl("flows_superseded", SUPERSEDED),
+    # Stores made before the currency columns (schema 3) get them, last (their rows were all read in USD).
+    *(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c}" for t in ("flows", "flows_superseded")
+      for c in ("value_native DOUBLE", "currency VARCHAR DEFAULT 'USD'")),
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
     # Every version of every observation, the active one with superseded_by NULL, and its batch's release:
     # for comparing two releases side by side. Analyses read `flows` (active rows only).
@@ -122,11 +131,13 @@ DDL: tuple[str, ...] = (
 )
 
 # Schema version 1 -> 2: the batch table's new columns (its other tables come from DDL).
+# 2 -> 3: the currency columns (added by DDL), so the view over both flow tables is made again.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
         "ALTER TABLE batches ADD COLUMN release VARCHAR",
         "ALTER TABLE batches ADD COLUMN keep_both BOOLEAN",
     ),
+    2: ("DROP VIEW IF EXISTS flow_versions",),
 }
 
 

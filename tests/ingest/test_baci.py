@@ -19,6 +19,7 @@ def test_reads_real_shaped_baci(store) -> None:
     # v in thousands of USD, product padded to 6 digits, HS revision from the file name
     assert (top.reporter, top.partner, top["product"], top.value_usd, top.hs_rev) == ("TUR", "ISR", "010121", 1_520_500.0, "HS17")
     assert rows.quantity.isna().sum() == 2  # 'NA' padded with spaces, and a blank q
+    assert set(rows.currency) == {"USD"} and rows.value_native.isna().all()  # USD is value_usd itself
     assert set(rows.partner) == {"ISR", "TUR", "PSE", "TWN", "WLD"}
     world = rows[rows.partner == "WLD"].iloc[0]
     assert not world.partner_is_country  # an area keeps its own code and flag

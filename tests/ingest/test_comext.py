@@ -17,6 +17,7 @@ def test_reads_relational_view_and_converts_eur(store) -> None:
     aug = rows[rows.period == "2024-08"].set_index("flow")
     # '12,345,678' EUR at August 2024's ECB mean rate
     assert aug.loc["import", "value_usd"] == pytest.approx(12_345_678 * rates["2024-08"])
+    assert (aug.loc["import", "value_native"], aug.loc["import", "currency"]) == (12_345_678, "EUR")  # exact in EUR
     assert (aug.loc["import", "reporter"], aug.loc["import", "partner"]) == ("GRC", "TUR")
     # two CN8 lines of one HS6 heading summed; quantity in 100 kg -> kg; HS revision of 2024
     assert (aug.loc["export", "product"], aug.loc["export", "quantity"], aug.loc["export", "hs_rev"]) == ("720810", 3000, "HS22")
@@ -54,6 +55,12 @@ def test_bad_rows_reject_whole_file(store, write, row: str, expected: str) -> No
     with pytest.raises(InputError, match=expected):
         ingest_file(store, path)
     assert snapshot(store) == (0, 0)
+
+
+def test_a_file_across_a_revision_change_keeps_each_years_revision(store, write) -> None:
+    path = write("c.csv", HEADER + "Greece,IL,720810,EXPORT,NORMAL,Aug. 2021,5\nGreece,IL,720810,EXPORT,NORMAL,Aug. 2024,5\n")
+    ingest_file(store, path)
+    assert store.query("SELECT period, hs_rev FROM flows ORDER BY period").values.tolist() == [["2021-08", "HS17"], ["2024-08", "HS22"]]
 
 
 def test_total_and_parts_of_procedures_would_double_count(store, write) -> None:

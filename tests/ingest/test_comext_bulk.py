@@ -35,6 +35,7 @@ def test_bulk_file_summed_to_hs6_and_converted(store, write) -> None:
     steel = rows.loc[("DEU", "RUS")]
     assert (steel["product"], steel.flow, steel.hs_rev, steel.period, steel.freq) == ("720810", "export", "HS22", "2024-01", "M")
     assert steel.value_usd == pytest.approx(1500 * rate) and steel.quantity == 650 and steel.unit == "kg"
+    assert (steel.value_native, steel.currency) == (1500, "EUR")  # the EUR as published, exact
     chips = rows.loc[("GRC", "TUR")]
     assert (chips["product"], chips.product_level, chips.flow) == ("8542", 4, "import") and chips.value_usd == pytest.approx(700 * rate)
     assert not rows.loc[("FRA", "XI")].partner_is_country

@@ -13,16 +13,20 @@ draw, the residuals of the pre-event trend fit (for beta, the level, and each po
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from entrepot import currency as money
 from entrepot import options
 from entrepot.analysis import stats
 from entrepot.analysis.window import Timing, period_label
+from entrepot.basket import Basket
 from entrepot.errors import InputError
+from entrepot.groups import Group
 from entrepot.options import FreqOrAuto
 from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
@@ -85,6 +89,11 @@ class EffectResult(Result):
     sides: tuple[SideEffect, ...]
     notes: tuple[str, ...]
     provenance: Provenance
+    currency: str = "USD"  # of every amount; the columns' `_usd` reads `_eur` in the frame and JSON when EUR
+    basket: str | None = None
+
+    def _named(self, keys: list[str]) -> dict[str, str]:
+        return {k: k.replace("_usd", "_eur") for k in keys if "_usd" in k} if self.currency == "EUR" else {}
 
     def side(self, name: str) -> SideEffect:
         """The "exporter" or "importer" side."""
@@ -92,7 +101,8 @@ class EffectResult(Result):
 
     def to_frame(self) -> pd.DataFrame:
         """One row per side (`COLUMNS`)."""
-        return pd.DataFrame([s.row() for s in self.sides], columns=list(self.COLUMNS))
+        frame = pd.DataFrame([s.row() for s in self.sides], columns=list(self.COLUMNS))
+        return frame.rename(columns=self._named(list(frame.columns)))
 
     def to_dict(self) -> dict[str, Any]:
         """The event, its timing, the controls and both sides."""
@@ -100,14 +110,15 @@ class EffectResult(Result):
             "exporter": self.exporter, "importer": self.importer, "event": self.event.isoformat(),
             "freq": self.freq, "first_post_period": self.first_post,
             "transition_period": self.transition, "transition_share_after_event": self.transition_share_after,
-            "controls": list(self.controls), "sides": [s.to_dict() for s in self.sides], "notes": list(self.notes),
-            "provenance": self.provenance.to_dict(),
+            "controls": list(self.controls), "currency": self.currency, "basket": self.basket,
+            "sides": [{self._named([k]).get(k, k): v for k, v in s.to_dict().items()} for s in self.sides],
+            "notes": list(self.notes), "provenance": self.provenance.to_dict(),
         }
 
     def summary(self) -> str:
         """Each side's change with its interval."""
         return "; ".join(f"{s.reporter}'s figures: {s.change_pct:+.1%} (95% CI {s.change_pct_ci_low:+.1%} to {s.change_pct_ci_high:+.1%}),"
-                         f" {s.change_usd / 1e6:+,.1f} million USD" for s in self.sides) + f" after {self.event}"
+                         f" {s.change_usd / 1e6:+,.1f} million {self.currency}" for s in self.sides) + f" after {self.event}"
 
 
 @q.reads_store
@@ -121,6 +132,10 @@ def effect(
     exclude_flagged: bool = False,
     n_boot: int = 999,
     seed: int = 0,
+    *,
+    basket: Basket | None = None,
+    currency: str = "USD",
+    groups: Mapping[str, Group] | None = None,
 ) -> EffectResult:
     """Did trade from `exporter` to `importer` stop after `event`? Both sides, by HS2 group, with a 95% CI.
 
@@ -141,8 +156,15 @@ def effect(
         grew with the rerouted goods, which would inflate the counterfactual.
     n_boot, seed : int
         Bootstrap draws and their seed.
+    basket : Basket, optional
+        Only these products (`entrepot.basket`), by HS2 group.
+    currency : {"USD", "EUR"}
+        The amounts' currency (exact where the source reported in EUR).
+    groups : dict, optional
+        Groups of countries a case defines; the exporter may be a group (EU27 is built in).
     """
-    a, b = options.pair(exporter, importer)
+    a, b = options.side(exporter, "exporter", groups), options.side(importer, "importer", groups)
+    scope = {"groups": groups, "basket": basket, "currency": money.check(currency)}
     excluded = options.country_list(exclude, "exclude")
     date = options.event(event)
     options.freq(freq, allowed=("A", "M", "auto"))
@@ -156,9 +178,9 @@ def effect(
         excluded += found
         notes.append(f"control group leaves out the countries reroute flags: {', '.join(found) or 'none'}")
     if freq == "auto":
-        freq = "M" if "M" in q.frequencies(store, a, "export", b) | q.frequencies(store, b, "import", a) else "A"
+        freq = "M" if "M" in q.frequencies(store, a, "export", b, groups) | q.frequencies(store, b, "import", a, groups) else "A"
     timing = Timing.of(date, freq)
-    exports = q.panel(store, a, "export", freq, 2, exclude=excluded)
+    exports = q.panel(store, a, "export", freq, 2, exclude=excluded, **scope)
     control = exports.frame[exports.frame.partner != b]
     if control.empty:
         raise InputError(f"no control group: {a} reports no exports to other destinations")
@@ -167,7 +189,7 @@ def effect(
         if flow == "export":
             treated = exports.frame[exports.frame.partner == b]
         else:
-            imports = q.panel(store, b, "import", freq, 2, [a])
+            imports = q.panel(store, b, "import", freq, 2, [a], **scope)
             treated = imports.frame
             sources |= set(imports.sources)
         if treated.empty or treated.value.sum() <= 0:
@@ -180,6 +202,7 @@ def effect(
         a, b, date, freq, period_label(timing.first_post, freq),
         None if timing.transition is None else period_label(timing.transition, freq),
         timing.share_after, tuple(sorted(control.partner.unique())), tuple(sides), tuple(notes), q.provenance(store, sources),
+        scope["currency"], None if basket is None else basket.name,
     )
 
 

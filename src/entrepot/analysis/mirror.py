@@ -20,6 +20,7 @@ import pandas as pd
 
 from entrepot import options
 from entrepot.analysis.window import Timing, period_label
+from entrepot.basket import Basket
 from entrepot.errors import InputError
 from entrepot.options import Freq
 from entrepot.results import Provenance, Result, records
@@ -86,6 +87,8 @@ def mirror(
     event: str | dt.date | None = None,
     freq: Freq = "A",
     cif_fob: float | None = None,
+    *,
+    basket: Basket | None = None,
 ) -> MirrorResult:
     """Both sides' reports of A<->B trade, CIF/FOB adjusted, with the periods whose gap breaks its norm.
 
@@ -101,6 +104,8 @@ def mirror(
         Annual or monthly periods.
     cif_fob : float, optional
         The importer/exporter valuation ratio; estimated from the data when omitted.
+    basket : Basket, optional
+        Only these products (`entrepot.basket`), on both sides.
     """
     a, b = options.pair(exporter, importer)
     options.freq(freq)
@@ -109,8 +114,8 @@ def mirror(
     date = None if event is None else options.event(event)
     parts, sources = [], set()
     for x_side, m_side in ((a, b), (b, a)):
-        xp = q.panel(store, x_side, "export", freq, 2, [m_side])
-        mp = q.panel(store, m_side, "import", freq, 2, [x_side])
+        xp = q.panel(store, x_side, "export", freq, 2, [m_side], basket=basket)
+        mp = q.panel(store, m_side, "import", freq, 2, [x_side], basket=basket)
         x, m = xp.frame, mp.frame
         sources |= set(xp.sources) | set(mp.sources)
         if (x.grp == "TOTAL").any() or (m.grp == "TOTAL").any():

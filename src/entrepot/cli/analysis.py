@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from entrepot.basket import load_basket
 from entrepot.cli import app
 from entrepot.cli.common import (
     JsonOpt,
@@ -24,6 +25,7 @@ from entrepot.store import Store
 if TYPE_CHECKING:
     import pandas as pd
 
+    from entrepot.analysis.first_leg import FirstLegResult
     from entrepot.analysis.reroute import RerouteResult
 
 
@@ -45,14 +47,22 @@ def effect(
     exclude: Annotated[str | None, typer.Option("--exclude", help="Destinations left out of the control group: GRC,BGR.")] = None,
     exclude_flagged: Annotated[bool, typer.Option("--exclude-flagged", help="Also leave out the countries `reroute` flags"
                                                   " (their imports grew with the rerouted goods).")] = False,
+    basket: Annotated[Path | None, typer.Option("--basket", help="Only these products: a code list (CN8/HS).")] = None,
+    currency: Annotated[str, typer.Option("--currency", help="USD or EUR (exact where the source reported in EUR).")] = "USD",
+    case_file: Annotated[Path | None, typer.Option("--case", help="A case file whose groups the exporter may name.")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
-    """Direct effect: the pair's trade after the event against a trend + control counterfactual."""
+    """Direct effect: the pair's trade after the event against a trend + control counterfactual.
+
+    The exporter may be EU27 or a group of the case file (its members' sum, membership by date)."""
     from entrepot.analysis.effect import effect as run
+    from entrepot.case import load_case
 
     with Store(store_path(store), read_only=True) as st:
-        res = run(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged)  # type: ignore[arg-type]
+        res = run(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged,  # type: ignore[arg-type]
+                  basket=load_basket(basket) if basket else None, currency=currency,
+                  groups=load_case(case_file).groups if case_file else None)
     if as_json:
         print_json(res.to_dict())
         return
@@ -62,7 +72,8 @@ def effect(
         print_table(s.series, title=f"{s.reporter} reports ({s.side} side)")
         typer.echo(
             f"change {s.change_pct:+.1%} {_ci((s.change_pct_ci_low, s.change_pct_ci_high), '{:+.1%}')}, "
-            f"{s.change_usd / 1e6:+,.1f} million USD {_ci((s.change_usd_ci_low / 1e6, s.change_usd_ci_high / 1e6), '{:+,.1f}')} (95% CI)"
+            f"{s.change_usd / 1e6:+,.1f} million {res.currency} {_ci((s.change_usd_ci_low / 1e6, s.change_usd_ci_high / 1e6), '{:+,.1f}')}"
+            " (95% CI)"
         )
     _echo_all("note", res.notes)
 
@@ -75,6 +86,7 @@ def mirror(
     event: Annotated[str | None, typer.Option("--event", help="Event date: the gap's norm is taken before it.")] = None,
     freq: Annotated[str, typer.Option("--freq", help="A or M.")] = "A",
     products: Annotated[bool, typer.Option("--products", help="Also print the table by HS2 group.")] = False,
+    basket: Annotated[Path | None, typer.Option("--basket", help="Only these products: a code list (CN8/HS).")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
@@ -82,7 +94,7 @@ def mirror(
     from entrepot.analysis.mirror import mirror as run
 
     with Store(store_path(store), read_only=True) as st:
-        res = run(st, exporter, importer, event, freq, cif_fob)  # type: ignore[arg-type]
+        res = run(st, exporter, importer, event, freq, cif_fob, basket=load_basket(basket) if basket else None)  # type: ignore[arg-type]
     if as_json:
         print_json(res.to_dict())
         return
@@ -96,10 +108,20 @@ def mirror(
 
 @app.command()
 def reroute(
-    exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
-    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
-    event: Annotated[str, typer.Option("--event", help="Event date, YYYY-MM-DD.")],
-    candidates: Annotated[str | None, typer.Option("--candidates", help="Countries to test, e.g. GRC,BGR; default all.")] = None,
+    exporter: Annotated[str | None, typer.Option("--exporter", help="ISO3 of the exporter (A), or EU27 / a group of the case"
+                                                 " [default: the case's].", show_default=False)] = None,
+    importer: Annotated[str | None, typer.Option("--importer", help="ISO3 of the importer (B) [default: the case's].",
+                                                 show_default=False)] = None,
+    event: Annotated[str | None, typer.Option("--event", help="Event date, YYYY-MM-DD [default: the case's main event].",
+                                              show_default=False)] = None,
+    candidates: Annotated[str | None, typer.Option("--candidates", help="Countries (or groups) to test, e.g. GRC,BGR; default all"
+                                                   " (the case's suspects with --case).")] = None,
+    case_file: Annotated[Path | None, typer.Option("--case", help="A case file: the pair, event, groups, suspects and basket.")] = None,
+    basket: Annotated[Path | None, typer.Option("--basket", help="Product codes (CN8/HS, one a line or a `code` column): rank on"
+                                                " these against the rest of trade [default: the case's].")] = None,
+    currency: Annotated[str | None, typer.Option("--currency", help="USD or EUR [default: the case's, else USD].")] = None,
+    concordance: Annotated[Path | None, typer.Option("--concordance", help="UNSD HS correlation table, or its folder, for a window"
+                                                     " across an HS revision [default: cached or downloaded from UNSD].")] = None,
     both: Annotated[bool, typer.Option("--both", help="Also the reverse direction.")] = False,
     alpha: Annotated[float, typer.Option("--alpha", help="Family-wise error rate.")] = 0.05,
     source: Annotated[str, typer.Option("--source", help="baci (annual), reported (declared reports, monthly where A reports"
@@ -109,20 +131,61 @@ def reroute(
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
-    """Rank third countries by evidence that trade from A to B went through them (docs/methods.md)."""
-    from entrepot.analysis.reroute import scan
+    """Rank third countries by evidence that trade from A to B went through them (docs/methods.md).
 
+    When the store has no flow between the candidates and B (one side's declarations, such as Comext's),
+    candidates are ranked on the first leg, the basket against the rest of trade, and the output says
+    the second leg is unobserved."""
+    from entrepot.analysis.first_leg import FirstLegResult, has_second_leg
+    from entrepot.analysis.reroute import scan
+    from entrepot.case import load_case
+
+    case = load_case(case_file) if case_file else None
+    exporter, importer = exporter or (case and case.countries[0]), importer or (case and case.countries[1])
+    event = event or (case and case.main_event.date.isoformat())
+    if not (exporter and importer and event):
+        raise InputError("give --exporter, --importer and --event, or --case FILE")
+    cands = split_codes(candidates) or (list(case.intermediaries) if case else [])
+    chosen = case.basket(basket) if case else (load_basket(basket) if basket else None)
     with Store(store_path(store), read_only=True) as st:
-        res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both, source=source,  # type: ignore[arg-type]
-                   min_share=min_share)
+        if chosen is None and cands and not has_second_leg(st, importer.upper(), list(case.expand(cands) if case else cands)):
+            raise InputError(f"the store has no flows between the candidates and {importer}: only the first leg can be"
+                             " ranked, against the rest of trade; give --basket FILE (the products to rank on)")
+        res = scan(st, exporter, importer, event, cands or None, alpha, both, source=source, min_share=min_share,  # type: ignore[arg-type]
+                   basket=chosen, currency=currency or (case.currency if case else "USD"), groups=case.groups if case else None,
+                   concordance=concordance)
     if as_json:
         print_json(res.to_dict())
+        return
+    if isinstance(res, FirstLegResult):
+        _print_first_leg(res)
         return
     for r in [res] + ([res.reverse] if res.reverse else []):
         typer.echo(r.summary())
         print_table(_reroute_rows(r), title="Candidate intermediaries, USD million (--json: both legs, top products)",
                     right=["p", "rerouted", "95% CI", "markup", "from", "relabelled", "relabel p"])
         _echo_all("note", r.notes)
+
+
+def _print_first_leg(res: FirstLegResult) -> None:
+    """The first-leg ranking: the basket to B, then each candidate's evidence, in the result's currency (millions)."""
+    import pandas as pd
+
+    d, cur = res.direct, res.currency
+    typer.echo(f"{res.exporter} -> {res.importer}, basket {res.basket}: {d['basket_pre'] / 1e6:,.1f} -> {d['basket_post'] / 1e6:,.1f}"
+               f" {cur} m per month ({d['basket_change']:+.1%}); rest of trade {d['control_change']:+.1%}; "
+               f"{res.window.span} against {res.window.pre[0]}..{res.window.pre[-1]}")
+    c = res.candidates
+    print_table(pd.DataFrame({
+        "rank": c["rank"], "country": c.country, "flagged": c.flagged.map({True: "yes", False: ""}),
+        "basket": c.basket_change.map("{:+.0%}".format), "rest": c.control_change.map("{:+.0%}".format),
+        "share of drop": c.share_of_drop.map("{:.1%}".format),
+        "95% CI": [f"{lo:.1%}–{hi:.1%}" for lo, hi in zip(c.ci_low, c.ci_high, strict=True)],
+        "p": c.p_value.map(_p), "placebo p": c.placebo_p.map(_p), "products": c.products_stopped_started,
+        "second leg": c.second_leg,
+    }), title=f"Candidates on the first leg ({cur}; --json: top products)", right=["basket", "rest", "share of drop", "95% CI", "p",
+                                                                                  "placebo p"])
+    _echo_all("note", res.notes)
 
 
 def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:

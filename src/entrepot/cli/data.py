@@ -20,7 +20,7 @@ from entrepot.store.ingest import IngestResult, ingest_release
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders or archives (.zip, .gz, .7z) to ingest.", show_default=False)],
-    fmt: Annotated[str, typer.Option("--format", help="auto, baci, comtrade, comext, comext-bulk, wits, stata or csv.")] = "auto",
+    fmt: Annotated[str, typer.Option("--format", help="auto, baci, comtrade, comext, comext-bulk, comext-xlsx, wits, stata or csv.")] = "auto",
     hs_rev: Annotated[
         str | None, typer.Option("--hs-rev", help="HS revision (HS92 ... HS22) when the file name does not say.")
     ] = None,
@@ -153,24 +153,35 @@ def flows(
     importer: Annotated[str, typer.Option("--importer", "--partner", help="Country B (ISO3).", show_default=False)],
     product: Annotated[str | None, typer.Option("--product", help="HS2/4/6 code; all products if omitted.")] = None,
     by: Annotated[str, typer.Option("--by", help="year or month.")] = "year",
+    basket: Annotated[Path | None, typer.Option("--basket", help="Only these products: a code list (CN8/HS, one a line"
+                                                " or a `code` column).")] = None,
+    currency: Annotated[str, typer.Option("--currency", help="USD or EUR (exact where the source reported in EUR).")] = "USD",
+    case_file: Annotated[Path | None, typer.Option("--case", help="A case file whose groups the sides may name.")] = None,
     as_json: JsonOpt = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Both sides' reports, side by side: what A says it exported to B beside what B says it imported."""
+    """Both sides' reports, side by side: what A says it exported to B beside what B says it imported.
+
+    A side may be EU27 or a group of the case file: the sum of its members, membership by date."""
     from entrepot.analysis.flows import flows as run
+    from entrepot.basket import load_basket
+    from entrepot.case import load_case
     from entrepot.errors import InputError
 
     if by not in ("year", "month"):
         raise InputError(f"must be year or month, not {by!r}", parameter="by")
+    groups = load_case(case_file).groups if case_file else None
     with open_store(store, read_only=True) as st:
-        res = run(st, exporter, importer, product, "A" if by == "year" else "M")
+        res = run(st, exporter, importer, product, "A" if by == "year" else "M", basket=load_basket(basket) if basket else None,
+                  currency=currency, groups=groups)
     if as_json:
         print_json(res.to_dict())
     elif as_csv:
         typer.echo(res.table.rename(columns=res.labels()).to_csv(index=False), nl=False)
     else:
-        print_table(res.table.rename(columns=res.labels()), title=f"{res.exporter}–{res.importer}, USD")
+        print_table(res.table.rename(columns=res.labels()), title=f"{res.exporter}–{res.importer}, {res.currency}"
+                    + (f", basket {res.basket}" if res.basket else ""))
 
 
 @app.command("export")

@@ -43,6 +43,9 @@ def report(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")] = Path("report.html"),
     gravity: Annotated[Path | None, typer.Option("--gravity", help="Gravity dataset with intra-national flows"
                                                  " (.dta, .csv, .parquet) for the case's scenarios.")] = None,
+    basket: Annotated[Path | None, typer.Option("--basket", help="Product codes replacing the case's basket.")] = None,
+    concordance: Annotated[Path | None, typer.Option("--concordance", help="UNSD HS correlation table, or its folder, for a"
+                                                     " window across an HS revision [default: cached or downloaded].")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Write a self-contained HTML report of the case from the store."""
@@ -52,7 +55,7 @@ def report(
 
     case = load_case(case_file)
     with Store(store_path(store), read_only=True) as st:
-        typer.echo(str(write_report(case, st, out, gravity)))
+        typer.echo(str(write_report(case, st, out, gravity, basket, concordance)))
 
 
 @app.command()

@@ -106,7 +106,7 @@ def _load_all() -> None:
     """Import the adapter modules; each registers itself. Order is the order of detection."""
     import importlib
 
-    for module in ("baci", "comtrade", "comext", "comext_bulk", "wits", "stata", "csv"):
+    for module in ("baci", "comtrade", "comext", "comext_bulk", "comext_xlsx", "wits", "stata", "csv"):
         try:
             importlib.import_module(f"entrepot.io.{module}")
         except ModuleNotFoundError as exc:  # an adapter not written yet

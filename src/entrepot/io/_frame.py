@@ -258,9 +258,11 @@ def insert(con: duckdb.DuckDBPyConnection, columns: dict[str, object], source: s
     frame["batch_id"] = batch_id
     if "product_level" not in frame:
         frame["product_level"] = product_level(frame["product"])
-    for optional in ("hs_rev", "quantity", "unit"):
+    for optional in ("hs_rev", "quantity", "unit", "value_native"):
         if optional not in frame:
             frame[optional] = None
+    if "currency" not in frame:
+        frame["currency"] = "USD"
     con.register("_frame", frame[list(schema.FLOW_COLUMNS)])
     try:
         con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM _frame")

@@ -155,7 +155,7 @@ class Baci:
                        s.v * 1000,
                        CASE WHEN s.q IS NULL OR trim(s.q) IN ('', 'NA') THEN NULL
                             ELSE coalesce(TRY_CAST(trim(s.q) AS DOUBLE), -1) END,  -- -1 flags a bad q
-                       't', 'baci', {sql_str(batch_id)}
+                       't', 'baci', {sql_str(batch_id)}, NULL, 'USD'
                 FROM (SELECT *, {iso("i")} AS ri, {iso("j")} AS rj FROM {src}) s
                 """
             ).fetchone()[0]

@@ -5,7 +5,8 @@ when asked for). Reporters come as names (`Germany`, `EU27_2020`), partners as n
 codes (`IL`, `TR`; Eurostat's `EL` is Greece); periods as `Aug. 2024` (a month) or `2024`/
 `Jan.-Dec. 2024` (a year); products as `Total` or HS/CN codes. CN8 codes are summed to their HS6
 heading (the CN subdivides the HS); the HS revision is the one the CN followed that year.
-Values marked `:` (confidential or not available) are kept as blank values.
+Values marked `:` (confidential or not available) are kept as blank values. The EUR amounts are kept
+beside the USD ones (`value_native`, `currency` = EUR).
 
 EUR become USD through a monthly table (`usd_per_eur` by `YYYY-MM`): the one shipped with the package
 (`entrepot/data/eur_usd_monthly.csv`, ECB reference rates) or `--rates FILE`. A year uses the mean of
@@ -161,7 +162,7 @@ class Comext:
             "partner": who["PARTNER"],
             "flow": flow.map(FLOWS),
             "product": product,
-            "value_usd": raw.numbers("VALUE_IN_EUR") * rate.astype(float),
+            "value_native": raw.numbers("VALUE_IN_EUR"),
             "quantity": raw.numbers("QUANTITY_IN_100KG", scale=100.0) if "QUANTITY_IN_100KG" in raw.df.columns else None,
             "procedure": procedure,
         })
@@ -172,11 +173,13 @@ class Comext:
                 path=path, column="STAT_PROCEDURE",
             )
         frame["hs_rev"] = frame["year"].map(hs_revision_for).where(frame["product"] != schema.TOTAL)
+        frame["value_usd"] = frame["value_native"] * rate.astype(float)
         frame["unit"] = "kg"
         keys = ["period", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev", "product", "unit"]
         raw.one_name_per_code(frame[keys + ["procedure"]], ["REPORTER", "PARTNER"])
         # CN8 lines of one HS6 heading, and the parts of a procedure split, add up to one flow.
-        summed = frame.groupby(keys, dropna=False, sort=False)[["value_usd", "quantity"]].sum(min_count=1).reset_index()
+        summed = frame.groupby(keys, dropna=False, sort=False)[["value_usd", "value_native", "quantity"]].sum(min_count=1)
+        summed = summed.reset_index().assign(currency="EUR")
         summed["unit"] = summed["unit"].where(summed["quantity"].notna())
         return insert(con, {c: summed[c] for c in summed.columns}, "comext", batch_id)
 

@@ -135,7 +135,8 @@ class ComextBulk:
                 SELECT p.text, CASE WHEN p.month IS NULL THEN 'A' ELSE 'M' END, p.year, p.month,
                        r.code, r.code NOT IN ({area}), q.code, q.code NOT IN ({area}),
                        CASE b.flow WHEN '1' THEN 'import' ELSE 'export' END, p.hs_rev, b.hs, length(b.hs),
-                       b.v * p.rate, b.q, CASE WHEN b.q IS NULL THEN NULL ELSE 'kg' END, 'comext', {sql_str(batch_id)}
+                       b.v * p.rate, b.q, CASE WHEN b.q IS NULL THEN NULL ELSE 'kg' END, 'comext', {sql_str(batch_id)},
+                       b.v, 'EUR'
                 FROM (SELECT reporter, partner, flow, period, {hs} AS hs, {value} AS v, {quantity} AS q
                       FROM _bulk WHERE product NOT LIKE '99%' GROUP BY ALL) b
                 JOIN _periods p ON p.period = b.period

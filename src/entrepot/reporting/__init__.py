@@ -25,6 +25,7 @@ from entrepot.errors import InputError
 from entrepot.store import Store
 
 if TYPE_CHECKING:
+    from entrepot.analysis.first_leg import FirstLegResult
     from entrepot.analysis.reroute import RerouteResult
 
 CONFIG = {"displaylogo": False, "toImageButtonOptions": {"format": "png", "scale": 2}}
@@ -80,7 +81,7 @@ def flows_section(store: Store, case: Case, figure: Figures) -> str:
     from entrepot.analysis.flows import flows
 
     a, b = case.countries
-    res = flows(store, a, b, freq="M")
+    res = flows(store, a, b, freq="M", currency=case.currency, groups=case.groups)
     if res.frame.empty:
         raise InputError(f"no monthly flows between {a} and {b}")
     return figure(figures.flows(res, [(e.date, e.kind.replace("_", " ")) for e in case.events]), "chart-flows")
@@ -107,6 +108,28 @@ def reroute_section(res: RerouteResult, figure: Figures) -> str:
                f" ({len(res.flagged)} flagged of {len(res.candidates)} tested).</p>")
     return (summary + figure(figures.reroute(res), "chart-reroute") + figure(figures.sankey(res), "chart-sankey") + table(shown)
             + _relabelling(res))
+
+
+def first_leg_section(res: FirstLegResult, figure: Figures) -> str:
+    """The candidates ranked on the first leg, when the store has one side's declarations only."""
+    d, cur = res.direct, res.currency
+    summary = (f"<p>{html.escape(res.exporter)}'s exports of the basket ({html.escape(res.basket)}) to {html.escape(res.importer)}: "
+               f"{d['basket_pre'] / 1e6:,.1f} to {d['basket_post'] / 1e6:,.1f} {cur} million per month ({d['basket_change']:+.1%}; "
+               f"the rest of trade {d['control_change']:+.1%}), {res.window.span} against {res.window.pre[0]}..{res.window.pre[-1]}. "
+               f"<strong>The second leg (candidate to {html.escape(res.importer)}) is {res.second_leg}</strong>: a flag shows goods "
+               "that could have gone on, not that they did.</p>")
+    shown = res.candidates[["rank", "country", "flagged", "basket_change", "control_change", "share_of_drop", "ci_low", "ci_high",
+                            "p_value", "placebo_p", "products_stopped_started", "second_leg"]]
+    pct = ["basket_change", "control_change", "share_of_drop", "ci_low", "ci_high"]
+    shown = shown.assign(**{c: shown[c].map("{:+.1%}".format) for c in pct},
+                         **{c: shown[c].map("{:.2g}".format) for c in ("p_value", "placebo_p")})
+    top = res.products.groupby("country").head(5)[["country", "product", "description", "before_to_importer", "after_to_importer",
+                                                   "before", "after", "excess"]]
+    money = ["before_to_importer", "after_to_importer", "before", "after", "excess"]
+    top = top.assign(**{c: top[c] / 1e6 for c in money}).rename(columns={c: f"{c}, {cur} m/month" for c in money})
+    notes = "".join(f"<li>{html.escape(n)}</li>" for n in res.notes)
+    return (summary + figure(res.plot(), "chart-first-leg") + table(shown) + f"<ul>{notes}</ul>"
+            + "<h3>Products the exporter stopped selling to the importer and now sells to the candidate</h3>" + table(top))
 
 
 def _relabelling(res: RerouteResult) -> str:
@@ -219,16 +242,23 @@ def claims_section(store: Store, case: Case) -> str:
     return table(check_claims(store, case).to_frame(), "claims")
 
 
-def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path | None = None) -> Path:
-    """Write the case's report to `out` and return its path; `gravity`: a dataset for the scenarios.
+def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path | None = None,
+                 basket: str | Path | None = None, concordance: str | Path | None = None) -> Path:
+    """Write the case's report to `out` and return its path; `gravity`: a dataset for the scenarios;
+    `basket` replaces the case's, `concordance` is the UNSD table for a window across an HS revision.
 
-    The rerouting scan runs once; the sections that show it are given its result."""
+    The rerouting scan runs once; the sections that show it are given its result. With a basket (or
+    a group as exporter) the scan ranks on the first leg, and the sections that need both legs say so."""
+    from entrepot.analysis.first_leg import FirstLegResult
     from entrepot.analysis.reroute import scan
 
     figure = Figures()
     a, b = case.countries
     try:
-        found: RerouteResult | InputError = scan(store, a, b, case.main_event.date)
+        chosen = case.basket(basket)
+        found: RerouteResult | FirstLegResult | InputError = scan(
+            store, a, b, case.main_event.date, list(case.intermediaries) if chosen is not None else None, basket=chosen,
+            currency=case.currency, groups=case.groups, concordance=concordance)
     except InputError as exc:  # every section that needs the scan says why it is missing
         found = exc
 
@@ -236,13 +266,20 @@ def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path 
         def make() -> str:
             if isinstance(found, InputError):
                 raise InputError(f"needs the rerouting scan ({found})")
+            if isinstance(found, FirstLegResult):
+                raise InputError(f"needs both legs of the routes; the store shows the first only ({found.exporter}'s side)")
             return section(found)
         return make
+
+    def where_it_went() -> str:
+        if isinstance(found, FirstLegResult):
+            return first_leg_section(found, figure)
+        return routes(lambda res: reroute_section(res, figure))()
 
     sections: list[tuple[str, Callable[[], str]]] = [
         ("Trade as each side reports it", lambda: flows_section(store, case, figure)),
         ("Mirror gap", lambda: mirror_section(store, case, figure)),
-        ("Where the trade went", routes(lambda res: reroute_section(res, figure))),
+        ("Where the trade went", where_it_went),
         ("When the routes started", routes(lambda res: timing_section(store, res, figure))),
         ("Products on the routes", routes(products_section)),
         ("What the detour costs", routes(lambda res: cost_section(store, res))),

@@ -277,8 +277,9 @@ def _checks() -> dict[str, tuple[str, str]]:
         "period does not match its frequency": ("period", (
             "NOT ((freq = 'A' AND month IS NULL AND period = CAST(year AS VARCHAR)) OR "
             "(freq = 'M' AND month BETWEEN 1 AND 12 AND period = printf('%04d-%02d', year, month)))")),
-        "HS codes have 2, 4 or 6 digits, or are TOTAL": (  # ltrim of the digits: a third of a regex's time
-            "product", f"NOT (product = '{schema.TOTAL}' OR (length(product) IN (2, 4, 6) AND ltrim(product, '0123456789') = ''))"),
+        # CN8 (the EU's 8-digit subdivisions of the HS, as Comext's spreadsheets give them) is kept whole.
+        "HS codes have 2, 4 or 6 digits (8 for CN), or are TOTAL": (  # ltrim of the digits: a third of a regex's time
+            "product", f"NOT (product = '{schema.TOTAL}' OR (length(product) IN (2, 4, 6, 8) AND ltrim(product, '0123456789') = ''))"),
         "product_level does not match the code's length": (
             "product_level", f"product_level <> CASE WHEN product = '{schema.TOTAL}' THEN 0 ELSE length(product) END"),
     }

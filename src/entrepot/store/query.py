@@ -20,14 +20,19 @@ twice:
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
 
 import pandas as pd
 
+from entrepot import currency as money
+from entrepot import groups as country_groups
+from entrepot.basket import Basket
 from entrepot.errors import InputError
+from entrepot.groups import Group
 from entrepot.results import Provenance
 from entrepot.schema import TONNES_SQL
 from entrepot.store.warehouse import Store
@@ -63,7 +68,7 @@ def quote(text: str) -> str:
 
 def bind(sql: str, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     """(sql, the parameters it uses): DuckDB refuses named parameters a statement does not use."""
-    return sql, {k: v for k, v in params.items() if f"${k}" in sql}
+    return sql, {k: v for k, v in params.items() if re.search(rf"\${re.escape(k)}\b", sql)}  # $c_r is not in $c_rows_freq
 
 
 def priority(column: str = "source") -> str:
@@ -90,6 +95,8 @@ class Choice:
     level: int
     freq: str
     rows_freq: str
+    reporter_sql: str = ""  # a group's members by period (entrepot.groups) instead of `reporter = ...`
+    basket_sql: str = ""  # only a basket's products (entrepot.basket)
 
     @property
     def summed(self) -> bool:
@@ -101,10 +108,11 @@ class Choice:
         named `{prefix}_...`, so two choices can sit in one statement."""
         p = {f"{prefix}_r": self.reporter, f"{prefix}_flow": self.flow, f"{prefix}_rows_freq": self.rows_freq,
              f"{prefix}_source": self.source, f"{prefix}_level": self.level}
-        cond = [f"reporter = ${prefix}_r", f"flow = ${prefix}_flow", f"freq = ${prefix}_rows_freq", f"source = ${prefix}_source",
-                f"product_level = ${prefix}_level", "partner_is_country", "value_usd IS NOT NULL"]
+        who = self.reporter_sql or f"reporter = ${prefix}_r"
+        cond = [who, f"flow = ${prefix}_flow", f"freq = ${prefix}_rows_freq", f"source = ${prefix}_source",
+                f"product_level = ${prefix}_level", "partner_is_country", "value_usd IS NOT NULL"] + [self.basket_sql] * bool(self.basket_sql)
         if self.summed:
-            cond.append(f"""year IN (SELECT year FROM flows WHERE reporter = ${prefix}_r AND flow = ${prefix}_flow
+            cond.append(f"""year IN (SELECT year FROM flows WHERE {who} AND flow = ${prefix}_flow
                             AND source = ${prefix}_source AND freq = 'M' GROUP BY year HAVING count(DISTINCT month) = 12)""")
         return cond, p
 
@@ -112,16 +120,28 @@ class Choice:
 LEVEL_ORDER = {"total": "product_level", "groups": "(product_level = 0), product_level", "products": "product_level DESC"}
 
 
+def reporter_condition(reporter: str, groups: Mapping[str, Group] | None = None) -> str:
+    """'' for a country (the statement binds it), else the SQL of a group's members by period."""
+    return country_groups.condition(reporter, "reporter", groups) if country_groups.resolve(reporter, groups) else ""
+
+
 def choose(store: Store, reporter: str, flow: str, freq: str, level: Level, *, partners: list[str] | None = None,
-           product: str | None = None, declared: bool = False) -> Choice | None:
+           product: str | None = None, declared: bool = False, groups: Mapping[str, Group] | None = None,
+           basket: Basket | None = None) -> Choice | None:
     """The rows to read for `reporter`'s flows of kind `flow` (the rule in the module docstring).
 
     `partners` restricts the choice to rows with those partners (a pair's own series); `product` to
     an HS code and its sub-codes; `declared` leaves BACI out (a country's own declarations only).
-    None when nothing matches.
+    `reporter` may be a group (EU27, or one of `groups`): its members' rows, by period. With a
+    `basket` the finest level at HS6 or below is read, and only the basket's products. None when
+    nothing matches.
     """
     freqs = {"A": ["A", "M"], "M": ["M"], "auto": ["A", "M"]}[freq]
-    cond = ["reporter = $r", "flow = $flow", "list_contains($freqs, freq)", "partner_is_country", "value_usd IS NOT NULL"]
+    who = reporter_condition(reporter, groups)
+    cond = [who or "reporter = $r", "flow = $flow", "list_contains($freqs, freq)", "partner_is_country", "value_usd IS NOT NULL"]
+    if basket is not None:
+        level = "products"
+        cond.append(f"product_level >= {min(6, min(len(c) for c in basket.codes))}")
     params: dict[str, Any] = {"r": reporter, "flow": flow, "freqs": freqs}
     if partners is not None:
         cond.append("list_contains($partners, partner)")
@@ -142,14 +162,15 @@ def choose(store: Store, reporter: str, flow: str, freq: str, level: Level, *, p
         return None
     row = rows[0]
     rows_freq = row[2]
-    return Choice(reporter, flow, row[0], int(row[1]), rows_freq if freq == "auto" else freq, rows_freq)
+    return Choice(reporter, flow, row[0], int(row[1]), rows_freq if freq == "auto" else freq, rows_freq, who,
+                  "" if basket is None else basket.condition(int(row[1])))
 
 
-def frequencies(store: Store, reporter: str, flow: str, partner: str) -> set[str]:
-    """The frequencies in which `reporter` reports this flow with `partner`."""
-    rows = store.con.execute(
-        "SELECT DISTINCT freq FROM flows WHERE reporter = ? AND flow = ? AND partner = ?", [reporter, flow, partner]
-    ).fetchall()
+def frequencies(store: Store, reporter: str, flow: str, partner: str, groups: Mapping[str, Group] | None = None) -> set[str]:
+    """The frequencies in which `reporter` (a country or a group) reports this flow with `partner`."""
+    who = reporter_condition(reporter, groups) or "reporter = $r"
+    rows = store.con.execute(*bind(f"SELECT DISTINCT freq FROM flows WHERE {who} AND flow = $flow AND partner = $partner",
+                                   {"r": reporter, "flow": flow, "partner": partner})).fetchall()
     return {r[0] for r in rows}
 
 
@@ -174,14 +195,16 @@ PANEL_COLUMNS = ["partner", "t", "grp", "value", "tonnes", "value_q"]
 
 
 def panel(store: Store, reporter: str, flow: str, freq: str, digits: int | None, partners: list[str] | None = None,
-          exclude: list[str] | None = None) -> Panel:
+          exclude: list[str] | None = None, *, groups: Mapping[str, Group] | None = None, basket: Basket | None = None,
+          currency: str = "USD") -> Panel:
     """`reporter`'s flows of kind `flow`, summed in DuckDB into `digits`-long product groups.
 
     The choice of rows is made over all partners (level ``"groups"``), so the partners a panel
     keeps (`partners`, less `exclude`) are measured alike. `digits` 2 sums products into HS2
-    chapters, 0 into one TOTAL group, None keeps the codes as read.
+    chapters, 0 into one TOTAL group, None keeps the codes as read. `groups`, `basket` as for
+    `choose`; `currency` "EUR" sums EUR (exact where the source reported in it, `entrepot.currency`).
     """
-    picked = choose(store, reporter, flow, freq, "groups")
+    picked = choose(store, reporter, flow, freq, "groups", groups=groups, basket=basket)
     if picked is None:
         return Panel(pd.DataFrame(columns=PANEL_COLUMNS), None)
     if digits is None or picked.level == 0:
@@ -197,12 +220,13 @@ def panel(store: Store, reporter: str, flow: str, freq: str, digits: int | None,
     if exclude:
         where.append("NOT list_contains($exclude, partner)")
         params["exclude"] = exclude
-    frame = store.con.execute(
-        f"""SELECT partner, {time_index(freq)} AS t, {grp} AS grp, sum(value_usd) AS value,
-                   sum({TONNES_SQL}) AS tonnes, sum(CASE WHEN {TONNES_SQL} > 0 THEN value_usd END) AS value_q
-            FROM flows WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY partner, t, grp""",
+    value, join = money.amount(store.con, currency)
+    frame = store.con.execute(*bind(
+        f"""SELECT partner, {time_index(freq)} AS t, {grp} AS grp, sum({value}) AS value,
+                   sum({TONNES_SQL}) AS tonnes, sum(CASE WHEN {TONNES_SQL} > 0 THEN {value} END) AS value_q
+            FROM flows {join} WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY partner, t, grp""",
         params,
-    ).df()
+    )).df()
     return Panel(frame, picked)
 
 

@@ -211,7 +211,8 @@ class Store:
         if counts and keep:
             cols = schema.select_list()
             con.execute(
-                f"INSERT INTO flows_superseded SELECT {cols}, $b FROM flows WHERE rowid IN (SELECT rid FROM _replaced)",
+                f"INSERT INTO flows_superseded BY NAME SELECT {cols}, $b AS superseded_by FROM flows "
+                "WHERE rowid IN (SELECT rid FROM _replaced)",  # by name: a migrated store has the currency columns last
                 {"b": batch_id},
             )
         if counts:

@@ -51,6 +51,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from entrepot import options
 from entrepot.analysis.reroute.data import read
@@ -58,10 +60,16 @@ from entrepot.analysis.reroute.relabelling import Relabelling, find_relabelling
 from entrepot.analysis.reroute.result import RerouteResult
 from entrepot.analysis.reroute.routes import find_routes
 from entrepot.analysis.reroute.timing import event_study
+from entrepot.basket import Basket, load_basket
 from entrepot.errors import InputError
+from entrepot.groups import Group
+from entrepot.groups import resolve as resolve_group
 from entrepot.options import Source
 from entrepot.store import Store
 from entrepot.store import query as q
+
+if TYPE_CHECKING:
+    from entrepot.analysis.first_leg import FirstLegResult
 
 MIN_SHARE = 0.001  # by default an intermediary must carry at least 0.1% of the drop to be flagged
 
@@ -71,7 +79,8 @@ __all__ = ["MIN_SHARE", "Relabelling", "RerouteResult", "reroute", "scan"]
 @q.reads_store
 def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candidates: list[str] | None = None,
          alpha: float = 0.05, both: bool = False, seed: int = 0, source: Source = "auto",
-         min_share: float | None = None) -> RerouteResult:
+         min_share: float | None = None, *, basket: Basket | str | Path | None = None, currency: str = "USD",
+         groups: dict[str, Group] | None = None, concordance: str | Path | None = None) -> RerouteResult | FirstLegResult:
     """Rank every candidate intermediary of A -> B trade after `event` (`both`: and of B -> A).
 
     Parameters
@@ -96,7 +105,27 @@ def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candi
     min_share : float, optional
         The smallest share of the stopped flow a flagged route or relabelling must carry (default
         MIN_SHARE, 0.1%: a materiality floor, not an error control).
+    basket : Basket or path, optional
+        Products (CN8/HS codes) to rank on against the rest of trade, on the first leg
+        (`entrepot.analysis.first_leg`): what a store of one side's declarations allows. An exporter
+        that is a group (EU27, or one of `groups`) is read this way too, and needs a basket.
+    currency : {"USD", "EUR"}
+        The first-leg result's currency (exact where the source reported in it).
+    groups : dict, optional
+        Groups of countries a case defines (`Case.groups`), usable as exporter and candidates.
+    concordance : path, optional
+        The UNSD HS correlation table (or its folder) for a window across an HS revision.
     """
+    if basket is not None or resolve_group(exporter, groups) is not None:
+        from entrepot.analysis.first_leg import first_leg
+
+        if basket is None:
+            raise InputError(f"a group as exporter ({exporter}) is ranked on the first leg, against the rest of trade, "
+                             "which needs a basket of products", parameter="basket")
+        chosen = basket if isinstance(basket, Basket) else load_basket(basket)
+        return first_leg(store, exporter, importer, event, list(candidates or []), chosen, currency=currency, defined=groups,
+                         concordance_path=concordance, alpha=alpha, min_share=MIN_SHARE if min_share is None else min_share,
+                         seed=seed)
     a, b = options.pair(exporter, importer)
     when = options.event(event)
     cands = options.country_list(candidates, "candidates") or None
