@@ -7,6 +7,8 @@ in every chart: a flagged route blue, relabelling purple.
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
@@ -52,6 +54,8 @@ def effect(res: EffectResult) -> go.Figure:
         fig.add_trace(go.Scatter(x=s.series.period, y=s.series.counterfactual_usd / 1e6, mode="lines", line=dict(color=colour, dash="dash"),
                                  name=f"counterfactual ({s.side} side)"))
     fig.add_vline(x=res.transition or res.first_post, line=EVENT)
+    fig.add_annotation(x=res.transition or res.first_post, y=1, yref="paper", text=f"event {res.event}", showarrow=False,
+                       xanchor="left", yanchor="bottom")
     fig.update_layout(title=f"{res.exporter}→{res.importer} against its counterfactual, USD million (event {res.event})")
     return fig
 
@@ -61,6 +65,10 @@ def mirror(res: MirrorResult) -> go.Figure:
     fig = go.Figure()
     for direction, part in res.totals.groupby("direction"):
         fig.add_trace(go.Bar(x=part["period"], y=part["gap_usd"] / 1e6, name=f"{direction}: importer (FOB) − exporter"))
+    if res.event is not None:
+        x = f"{res.event:%Y}" if res.freq == "A" else f"{res.event:%Y-%m}"
+        fig.add_vline(x=x, line=EVENT)
+        fig.add_annotation(x=x, y=1, yref="paper", text=f"event {res.event}", showarrow=False, xanchor="left", yanchor="bottom")
     estimated = ", estimated" if res.cif_fob_estimated else ""
     fig.update_layout(title=f"Mirror gap, USD million (CIF/FOB {res.cif_fob:.3f}{estimated})", barmode="group")
     return fig
@@ -158,3 +166,41 @@ def cost(res: CostResult) -> go.Figure:
                      go.Bar(x=routes.country, y=routes.handling_usd_per_t, name="handling, USD/t")])
     fig.update_layout(title=f"Detour {res.exporter}→C→{res.importer}: extra cost per tonne", barmode="stack")
     return fig
+
+
+def with_footer(fig: go.Figure, res) -> go.Figure:  # noqa: ANN001 (any Result)
+    """The figure with what its numbers are (`res.basis()`) and how to cite them in a footer, as
+    every exported chart carries them (a chart pasted alone still says where it comes from)."""
+    lines = [f"{k}: {v}" for k, v in res.basis().items()]
+    cite = getattr(res.provenance, "cite", None)
+    if cite is not None:
+        lines.append(cite())
+    wrapped = [textwrap.shorten(x, 170, placeholder="…") for x in lines]
+    fig = go.Figure(fig)
+    fig.update_layout(margin=dict(b=70 + 15 * len(wrapped)))
+    fig.add_annotation(text="<br>".join(wrapped), xref="paper", yref="paper", x=0, y=0, yshift=-40,
+                       showarrow=False, xanchor="left", yanchor="top", align="left", font=dict(size=10, color="#555"))
+    return fig
+
+
+def save(res, path: Path) -> Path:  # noqa: ANN001 (any Result)
+    """Write `res.plot()` with its footer to `path`: PNG, SVG or PDF through kaleido (Debian's chromium
+    when no other browser is there), HTML with plotly.js inlined."""
+    fig = with_footer(res.plot(), res)
+    fig.update_layout(template="plotly_white", width=1100, height=560 + 15 * len(res.basis()))
+    if path.suffix.lower() == ".html":
+        fig.write_html(path, include_plotlyjs=True)
+        return path
+    import os
+    import shutil
+
+    if "BROWSER_PATH" not in os.environ and (found := shutil.which("chromium")):
+        os.environ["BROWSER_PATH"] = found  # choreographer (kaleido's browser driver) looks here first
+    try:
+        fig.write_image(path)
+    except (RuntimeError, ValueError, OSError) as exc:  # no browser kaleido can drive
+        from entrepot.errors import InputError
+
+        raise InputError(f"cannot write {path.name}: {str(exc).splitlines()[0]} (write .html instead, or install chromium)",
+                         parameter="figure") from None
+    return path

@@ -63,10 +63,13 @@ def share(value: float, parameter: str) -> float:
 
 
 def product(code: str | None, parameter: str = "product") -> str | None:
-    """An HS2, HS4 or HS6 code, or None for all products."""
-    if code is not None and not (code.isdigit() and len(code) in (2, 4, 6)):
+    """An HS2, HS4 or HS6 code ("7208", "72.08" and "7208.10" as written in tariffs), or None for all products."""
+    if code is None:
+        return None
+    digits = str(code).strip().replace(".", "").replace(" ", "")
+    if not (digits.isdigit() and len(digits) in (2, 4, 6)):
         raise InputError(f"must be an HS2, HS4 or HS6 code, not {code!r}", parameter=parameter)
-    return code
+    return digits
 
 
 def event(value: str | dt.date, parameter: str = "event") -> dt.date:

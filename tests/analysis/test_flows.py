@@ -5,6 +5,7 @@ import json
 import pytest
 
 from entrepot.analysis.flows import flows
+from entrepot.analysis.mirror import mirror
 from entrepot.errors import InputError
 from tests.conftest import DATA, insert
 
@@ -57,6 +58,11 @@ def test_baci_is_read_where_no_side_reports(store) -> None:
     add(store, [("2023", "TUR", "ISR", "export", "TOTAL", 55.0, "baci"), ("2024", "TUR", "ISR", "export", "TOTAL", 60.0, "baci")])
     res = flows(store, "TUR", "ISR")
     assert res.table.a_to_b_exporter.tolist() == [55.0, 60.0] and res.provenance.sources == ("baci",)
+    # BACI's figure is no side's declaration: its label and basis say reconciled, not "as TUR reports"
+    assert res.labels()["a_to_b_exporter"] == "TUR exports to ISR, BACI reconciled"
+    assert "reconciled" in res.basis()["source"] and "CEPII BACI" in res.provenance.cite()
+    with pytest.raises(InputError, match="one side only: TUR->ISR left out: ISR reports no imports from TUR"):
+        mirror(store, "TUR", "ISR", cif_fob=1.05)  # not importer values of 0 and gaps of -1
 
 
 def test_months_make_a_year_only_when_all_twelve_are_there(store) -> None:
@@ -70,10 +76,16 @@ def test_flows_cli_json_csv_and_bad_input(cli) -> None:
     assert cli("ingest", COMTRADE).exit_code == 0
     out = json.loads(cli("flows", "--reporter", "TUR", "--partner", "ISR", "--by", "month", "--json").output)
     assert [r["value_usd"] for r in out["rows"] if r["series"] == "a_to_b_exporter"] == [460_300_000, 1200]
-    csv = cli("flows", "--reporter", "TUR", "--partner", "PSE", "--by", "month", "--csv").output
-    assert csv.splitlines()[0].startswith('period,"TUR exports to PSE, as TUR reports"')
+    csv = cli("flows", "--reporter", "TUR", "--partner", "PSE", "--by", "month", "--csv", "-").output
+    assert csv.splitlines()[0] == "period,series,exporter,importer,reporter,flow,value_usd,source"  # the CSV alone, no table
+    assert "basis" in json.loads(cli("flows", "--reporter", "TUR", "--partner", "ISR", "--json").output)
     bad = cli("flows", "--reporter", "TUX", "--partner", "ISR")
     assert bad.exit_code == 2 and "--exporter: 'TUX' is not a known country code" in bad.output
+
+
+def test_dotted_product_codes(store) -> None:
+    add(store, [("2023", "TUR", "ISR", "export", "720810", 5.0, "comtrade"), ("2023", "TUR", "ISR", "export", "730000", 7.0, "comtrade")])
+    assert flows(store, "TUR", "ISR", product="72.08").table.a_to_b_exporter.tolist() == [5.0]
 
 
 def test_bad_product(store) -> None:

@@ -85,6 +85,13 @@ class EffectResult(Result):
     sides: tuple[SideEffect, ...]
     notes: tuple[str, ...]
     provenance: Provenance
+    excluded: tuple[str, ...] = ()  # destinations left out of the controls (given, and flagged by reroute)
+
+    @property
+    def last_post(self) -> str:
+        """The last post-event period."""
+        post = self.sides[0].series
+        return str(post.period[post.phase == "post"].iloc[-1])
 
     def side(self, name: str) -> SideEffect:
         """The "exporter" or "importer" side."""
@@ -100,7 +107,7 @@ class EffectResult(Result):
             "exporter": self.exporter, "importer": self.importer, "event": self.event.isoformat(),
             "freq": self.freq, "first_post_period": self.first_post,
             "transition_period": self.transition, "transition_share_after_event": self.transition_share_after,
-            "controls": list(self.controls), "sides": [s.to_dict() for s in self.sides], "notes": list(self.notes),
+            "controls": list(self.controls), "excluded": list(self.excluded), "sides": [s.to_dict() for s in self.sides], "notes": list(self.notes),
             "provenance": self.provenance.to_dict(),
         }
 
@@ -180,6 +187,7 @@ def effect(
         a, b, date, freq, period_label(timing.first_post, freq),
         None if timing.transition is None else period_label(timing.transition, freq),
         timing.share_after, tuple(sorted(control.partner.unique())), tuple(sides), tuple(notes), q.provenance(store, sources),
+        tuple(excluded),
     )
 
 

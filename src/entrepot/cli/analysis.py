@@ -13,13 +13,15 @@ from entrepot.cli import app
 from entrepot.cli.common import (
     JsonOpt,
     StoreOpt,
+    outputs,
+    print_basis,
     print_json,
     print_table,
+    read_store,
     split_codes,
-    store_path,
 )
 from entrepot.errors import InputError
-from entrepot.store import Store
+from entrepot.results import Result
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -37,6 +39,7 @@ def _ci(lo_hi: tuple[float, float], fmt: str) -> str:
 
 
 @app.command()
+@outputs
 def effect(
     exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
     importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
@@ -47,15 +50,15 @@ def effect(
                                                   " (their imports grew with the rerouted goods).")] = False,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> Result:
     """Direct effect: the pair's trade after the event against a trend + control counterfactual."""
     from entrepot.analysis.effect import effect as run
 
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         res = run(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged)  # type: ignore[arg-type]
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     moved = f"; {res.transition} is a transition year ({res.transition_share_after:.0%} after the event), left out" if res.transition else ""
     typer.echo(f"{res.exporter} -> {res.importer}, event {res.event}: first post period {res.first_post}{moved}")
     for s in res.sides:
@@ -65,9 +68,12 @@ def effect(
             f"{s.change_usd / 1e6:+,.1f} million USD {_ci((s.change_usd_ci_low / 1e6, s.change_usd_ci_high / 1e6), '{:+,.1f}')} (95% CI)"
         )
     _echo_all("note", res.notes)
+    print_basis(res)
+    return res
 
 
 @app.command()
+@outputs
 def mirror(
     exporter: Annotated[str, typer.Option("--exporter", "--a", help="ISO3 of one country (A).")],
     importer: Annotated[str, typer.Option("--importer", "--b", help="ISO3 of the other (B); both directions are compared.")],
@@ -77,24 +83,28 @@ def mirror(
     products: Annotated[bool, typer.Option("--products", help="Also print the table by HS2 group.")] = False,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> Result:
     """Mirror statistics: each side's report of the same flow, CIF/FOB adjusted, with gap breaks flagged."""
     from entrepot.analysis.mirror import mirror as run
 
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         res = run(st, exporter, importer, event, freq, cif_fob)  # type: ignore[arg-type]
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     how = "estimated" if res.cif_fob_estimated else "given"
     shown = ["direction", "period", "exporter_usd", "importer_fob_usd", "gap", "flag"]
     print_table(res.totals[shown], title=f"Mirror {res.exporter} <-> {res.importer} (CIF/FOB {res.cif_fob:.3f}, {how})")
     if products:
         print_table(res.products[shown[:1] + ["grp"] + shown[1:]], title="By HS2 group (importer at FOB)")
     _echo_all("flag", res.headlines)
+    _echo_all("note", res.notes)
+    print_basis(res)
+    return res
 
 
 @app.command()
+@outputs
 def reroute(
     exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
     importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
@@ -108,21 +118,23 @@ def reroute(
                                                     " must carry (materiality) [default: 0.001, i.e. 0.1%].")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> Result:
     """Rank third countries by evidence that trade from A to B went through them (docs/methods.md)."""
     from entrepot.analysis.reroute import scan
 
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         res = scan(st, exporter, importer, event, split_codes(candidates) or None, alpha, both, source=source,  # type: ignore[arg-type]
                    min_share=min_share)
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     for r in [res] + ([res.reverse] if res.reverse else []):
         typer.echo(r.summary())
         print_table(_reroute_rows(r), title="Candidate intermediaries, USD million (--json: both legs, top products)",
                     right=["p", "rerouted", "95% CI", "markup", "from", "relabelled", "relabel p"])
         _echo_all("note", r.notes)
+    print_basis(res)
+    return res
 
 
 def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
@@ -158,6 +170,7 @@ def _p(p: float) -> str:
 
 
 @app.command()
+@outputs
 def cost(
     exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
     importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
@@ -167,7 +180,7 @@ def cost(
     params: Annotated[Path | None, typer.Option("--params", help="Parameter table (TOML) replacing the shipped one.")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> Result:
     """Extra cost of the detour through each intermediary: distance, freight, handling, markup."""
     from entrepot.analysis.cost import cost as run
     from entrepot.analysis.cost import load_params
@@ -181,12 +194,14 @@ def cost(
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"not a reroute result with an 'intermediaries' list ({exc.__class__.__name__})", path=reroute) from None
     table = load_params(params)
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         res = run(st, exporter, importer, items, table)
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     print_table(res.routes, title=f"Detour costs {res.exporter} -> {res.importer} (parameters: {res.params.path})")
     if res.total_extra_cost_usd is not None:
         typer.echo(f"total extra cost: {res.total_extra_cost_usd / 1e6:,.1f} million USD on {res.total_rerouted_usd / 1e6:,.1f} million rerouted")
     _echo_all("note", res.notes)
+    print_basis(res)
+    return res
