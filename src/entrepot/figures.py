@@ -35,10 +35,11 @@ def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure
     table, labels = res.table, res.labels()
     for col, label in labels.items():
         fig.add_trace(go.Scatter(x=table["period"], y=table[col] / 1e6, mode="lines+markers", name=label))
-    for date, label in events:
+    for k, (date, label) in enumerate(sorted(events)):
         x = f"{date:%Y}" if res.freq == "A" else f"{date:%Y-%m}"
-        fig.add_vline(x=x, line=EVENT)
-        fig.add_annotation(x=x, y=1, yref="paper", text=label, showarrow=False, yanchor="bottom")
+        fig.add_vline(x=x, line=EVENT)  # labels one under the other, left-aligned on their line: never on top of each other
+        fig.add_annotation(x=x, y=1, yref="paper", text=f"{label} ({date})", showarrow=False, xanchor="left", yanchor="top",
+                           yshift=-16 * k, bgcolor="rgba(255,255,255,0.8)", font=dict(size=11))
     per = "year" if res.freq == "A" else "month"
     fig.update_layout(title=f"{res.exporter}–{res.importer} trade as each side reports it (USD million per {per})")
     return fig
@@ -53,6 +54,11 @@ def effect(res: EffectResult) -> go.Figure:
                                  name=f"{s.reporter} reports ({s.side} side)"))
         fig.add_trace(go.Scatter(x=s.series.period, y=s.series.counterfactual_usd / 1e6, mode="lines", line=dict(color=colour, dash="dash"),
                                  name=f"counterfactual ({s.side} side)"))
+        if "counterfactual_ci_low_usd" in s.series:
+            post = s.series[s.series.counterfactual_ci_low_usd.notna()]
+            fig.add_trace(go.Scatter(x=list(post.period) + list(post.period[::-1]), fill="toself", opacity=0.15, line=dict(width=0),
+                                     y=list(post.counterfactual_ci_high_usd / 1e6) + list(post.counterfactual_ci_low_usd[::-1] / 1e6),
+                                     fillcolor=colour, name=f"95% CI ({s.side} side)", hoverinfo="skip"))
     fig.add_vline(x=res.transition or res.first_post, line=EVENT)
     fig.add_annotation(x=res.transition or res.first_post, y=1, yref="paper", text=f"event {res.event}", showarrow=False,
                        xanchor="left", yanchor="bottom")
@@ -65,6 +71,7 @@ def mirror(res: MirrorResult) -> go.Figure:
     fig = go.Figure()
     for direction, part in res.totals.groupby("direction"):
         fig.add_trace(go.Bar(x=part["period"], y=part["gap_usd"] / 1e6, name=f"{direction}: importer (FOB) − exporter"))
+    fig.update_xaxes(type="category")  # periods as labels: "2024" is not a number of a linear axis
     if res.event is not None:
         x = f"{res.event:%Y}" if res.freq == "A" else f"{res.event:%Y-%m}"
         fig.add_vline(x=x, line=EVENT)
@@ -115,8 +122,13 @@ def timing(res: RerouteResult) -> go.Figure:
         for leg, dash, name in (("leg1", "dot", f"{res.exporter}→{country}"), ("leg2", "solid", f"{country}→{res.importer}")):
             fig.add_trace(go.Scatter(x=rows.period, y=rows[f"{leg}_usd"] / 1e6, mode="lines", name=name, legendgroup=country,
                                      line=dict(color=colour, dash=dash)))
+            if f"{leg}_ci_low" in rows:  # the 95% band of each leg's excess
+                fig.add_trace(go.Scatter(x=list(rows.period) + list(rows.period[::-1]), fill="toself", fillcolor=colour, opacity=0.12,
+                                         y=list(rows[f"{leg}_ci_high"] / 1e6) + list(rows[f"{leg}_ci_low"][::-1] / 1e6),
+                                         line=dict(width=0), legendgroup=country, showlegend=False, hoverinfo="skip"))
     event = res.window.to_dict()["excluded_as_partly_treated"] or [res.window.post[0]]
     fig.add_vline(x=event[0], line=EVENT)
+    fig.add_annotation(x=event[0], y=1, yref="paper", text=f"event {res.window.event}", showarrow=False, xanchor="left", yanchor="bottom")
     fig.update_layout(title=f"Excess in the embargoed basket's product mix per {'month' if res.window.freq == 'M' else 'year'},"
                             " USD million (dotted: into the intermediary; solid: on to the importer)")
     return fig

@@ -103,7 +103,8 @@ class Provenance:
 
     def __add__(self, other: Provenance) -> Provenance:
         """Both results' provenance, each batch once."""
-        batches = pd.concat([self.batches, other.batches]).drop_duplicates("batch_id").reset_index(drop=True)
+        parts = [b for b in (self.batches, other.batches) if len(b)] or [self.batches]
+        batches = pd.concat(parts).drop_duplicates("batch_id").reset_index(drop=True)
         return Provenance(tuple(sorted(set(self.sources) | set(other.sources))), batches)
 
     @staticmethod

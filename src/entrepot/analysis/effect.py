@@ -35,7 +35,8 @@ MIN_PRE = {"A": 3, "M": 12}
 class SideEffect:
     """One side's measure: A's exports to B as A reports them ("exporter"), or B's imports from A ("importer").
 
-    `series`: period, phase, observed_usd, counterfactual_usd; `groups`: grp (HS2), pre_mean_usd,
+    `series`: period, phase, observed_usd, counterfactual_usd and its 95% band after the event
+    (counterfactual_ci_low_usd, counterfactual_ci_high_usd); `groups`: grp (HS2), pre_mean_usd,
     post_mean_usd, counterfactual_mean_usd, change_usd, change_pct. The changes are over the
     post-event periods, with 95% bootstrap bounds.
     """
@@ -249,9 +250,14 @@ def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame
     pcts = Yb[:, post].sum(1) / cf_b.sum(1) - 1
     ci = lambda v: tuple(float(q) for q in np.nanpercentile(v, [2.5, 97.5]))  # noqa: E731
 
+    # Each post period's counterfactual band: observed minus the period's effect bounds (the same draws as the total's CI).
+    lo, hi = np.full(len(t), np.nan), np.full(len(t), np.nan)
+    per_period = np.nanpercentile(Yb[:, post] - cf_b, [2.5, 97.5], axis=0)
+    lo[post], hi[post] = Y.sum(0)[post] - per_period[1], Y.sum(0)[post] - per_period[0]
     series = pd.DataFrame({
         "period": [label(v) for v in t], "phase": phase,
         "observed_usd": Y.sum(0), "counterfactual_usd": np.where(post, cf.sum(0), np.nan),
+        "counterfactual_ci_low_usd": lo, "counterfactual_ci_high_usd": hi,
     })
     per_group = pd.DataFrame({
         "grp": list(groups),
