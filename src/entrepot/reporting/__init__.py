@@ -382,7 +382,8 @@ def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path 
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
 table.data{{border-collapse:collapse;font-size:13px;margin:1em 0}} table.data td,table.data th{{padding:3px 8px;border-bottom:1px solid #ddd}}
 .na{{background:#fff4e5;padding:.6em 1em;border-left:4px solid #f0a020}} .basis{{font-size:12px;color:#555}}
-.headline{{font-size:18px}} table.data td{{max-width:420px}} table.data th{{text-align:left}} h2{{border-bottom:2px solid #eee;padding-bottom:.2em}}</style>
+.headline{{font-size:18px}} table.data td{{max-width:420px}} table.data th{{text-align:left}}
+h2{{border-bottom:2px solid #eee;padding-bottom:.2em}}</style>
 {scripts()}</head><body><h1>{html.escape(case.title)}</h1>
 <p>Case <code>{html.escape(case.id)}</code>, store <code>{html.escape(str(store.path))}</code>,
 written {dt.date.today()} by entrepot.</p><ul>{events}</ul>{''.join(body)}</body></html>"""
