@@ -71,9 +71,11 @@ def mirror(res: MirrorResult) -> go.Figure:
     fig = go.Figure()
     for direction, part in res.totals.groupby("direction"):
         fig.add_trace(go.Bar(x=part["period"], y=part["gap_usd"] / 1e6, name=f"{direction}: importer (FOB) − exporter"))
-    fig.update_xaxes(type="category")  # periods as labels: "2024" is not a number of a linear axis
-    if res.event is not None:
-        x = f"{res.event:%Y}" if res.freq == "A" else f"{res.event:%Y-%m}"
+    periods = sorted(res.totals["period"].unique())
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=periods)
+    label = None if res.event is None else f"{res.event:%Y}" if res.freq == "A" else f"{res.event:%Y-%m}"
+    if label in periods:
+        x = periods.index(label)  # a category's position: plotly.js draws a shape at a category's name wrongly here
         fig.add_vline(x=x, line=EVENT)
         fig.add_annotation(x=x, y=1, yref="paper", text=f"event {res.event}", showarrow=False, xanchor="left", yanchor="bottom")
     estimated = ", estimated" if res.cif_fob_estimated else ""

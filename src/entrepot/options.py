@@ -77,6 +77,9 @@ def event(value: str | dt.date, parameter: str = "event") -> dt.date:
     from entrepot.analysis.window import parse_event
 
     try:
-        return parse_event(value)
+        date = parse_event(value)
     except InputError as exc:
         raise InputError(exc.reason.removeprefix("--event ").removeprefix("event "), parameter=parameter) from None
+    if not 1900 <= date.year <= 2200:  # trade data: a date past that is a typo (and 9999-12-31 has no period after it)
+        raise InputError(f"{date} is not a date trade data can cover (years 1900 to 2200)", parameter=parameter)
+    return date

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, read_store, store_path
 
 case_app = typer.Typer(help="Case files: check one, and its claims against the store.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
@@ -48,10 +48,9 @@ def report(
     """Write a self-contained HTML report of the case from the store."""
     from entrepot.case import load_case
     from entrepot.reporting import write_report
-    from entrepot.store import Store
 
     case = load_case(case_file)
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         typer.echo(str(write_report(case, st, out, gravity)))
 
 
@@ -64,5 +63,6 @@ def serve(
     """A local dashboard over the store (read-only), with a JSON API described at /openapi.json."""
     from entrepot.web import serve as run
 
-    typer.echo(f"entrepot dashboard on http://{host}:{port}/ (API description: /openapi.json); Ctrl-C stops it")
+    read_store(store).close()  # no store: the one-line error, before any banner
+    typer.echo(f"entrepot dashboard on http://{host}:{port}/ (API: /docs, /openapi.json); Ctrl-C stops it")
     run(store_path(store), host, port)
