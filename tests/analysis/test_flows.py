@@ -91,3 +91,29 @@ def test_dotted_product_codes(store) -> None:
 def test_bad_product(store) -> None:
     with pytest.raises(InputError, match="product: must be an HS2, HS4 or HS6 code"):
         flows(store, "TUR", "ISR", product="7")
+
+
+def test_exports_from_the_result(cli, tmp_path) -> None:
+    """--parquet and --figure are the same for every analysis command (cli.common.outputs): the table
+    rounded, the chart with its basis and citation in the footer."""
+    import pandas as pd
+
+    assert cli("ingest", COMTRADE).exit_code == 0
+    out = cli("flows", "--reporter", "TUR", "--partner", "ISR", "--by", "month", "--parquet", tmp_path / "f.parquet",
+              "--figure", tmp_path / "f.html")
+    assert out.exit_code == 0, out.output
+    frame = pd.read_parquet(tmp_path / "f.parquet")
+    assert list(frame.columns)[:2] == ["period", "series"] and str(frame.value_usd.dtype) == "Int64"  # whole dollars
+    page = (tmp_path / "f.html").read_text()
+    assert "Computed with entrepot" in page and "frequency: monthly" in page
+    bad = cli("flows", "--reporter", "TUR", "--partner", "ISR", "--figure", tmp_path / "f.gif")
+    assert bad.exit_code == 2 and "--figure" in bad.output and ".png, .svg, .pdf or .html" in bad.output
+
+
+@pytest.mark.browser
+def test_figure_as_svg_through_kaleido(cli, tmp_path) -> None:
+    assert cli("ingest", COMTRADE).exit_code == 0
+    out = cli("flows", "--reporter", "TUR", "--partner", "ISR", "--figure", tmp_path / "f.svg")
+    assert out.exit_code == 0, out.output
+    svg = (tmp_path / "f.svg").read_text()
+    assert svg.startswith("<svg") and "Computed with entrepot" in svg

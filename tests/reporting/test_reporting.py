@@ -85,7 +85,8 @@ def test_scenarios_need_a_gravity_dataset() -> None:
 
 def test_claims_section_is_the_claims_table(report) -> None:
     claims = section(report[0], "Claims in public, checked")
-    assert "verdict" in claims and "claimed_usd" in claims and "Not available" not in claims
+    assert "verdict" in claims and "claimed, USD m" in claims and "Not available" not in claims
+    assert "claimed_usd" not in claims and "source: " in claims  # headings a reader reads, and what the data are
 
 
 def test_world_outlines_are_plotly_topojson() -> None:
