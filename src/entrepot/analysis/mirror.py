@@ -57,6 +57,7 @@ class MirrorResult(Result):
     products: pd.DataFrame
     headlines: tuple[str, ...]
     provenance: Provenance
+    notes: tuple[str, ...] = ()  # directions left out: one side reports nothing
 
     def to_frame(self) -> pd.DataFrame:
         """One row per direction and period (`COLUMNS`)."""
@@ -68,7 +69,7 @@ class MirrorResult(Result):
             "exporter": self.exporter, "importer": self.importer, "freq": self.freq, "cif_fob": self.cif_fob,
             "cif_fob_estimated": self.cif_fob_estimated,
             "event": None if self.event is None else self.event.isoformat(),
-            "headlines": list(self.headlines), "totals": records(self.totals), "products": records(self.products),
+            "headlines": list(self.headlines), "notes": list(self.notes), "totals": records(self.totals), "products": records(self.products),
             "provenance": self.provenance.to_dict(),
         }
 
@@ -112,11 +113,17 @@ def mirror(
     if cif_fob is not None and not 0.5 <= cif_fob <= 2.0:
         raise InputError(f"must be a ratio near 1 (e.g. 1.06), not {cif_fob}", parameter="cif_fob")
     date = None if event is None else options.event(event)
-    parts, sources = [], set()
+    parts, sources, missing = [], set(), []
     for x_side, m_side in ((a, b), (b, a)):
         xp = q.panel(store, x_side, "export", freq, 2, [m_side], basket=basket)
         mp = q.panel(store, m_side, "import", freq, 2, [x_side], basket=basket)
         x, m = xp.frame, mp.frame
+        # A gap needs both sides' reports: one side missing is not a gap of -1 or +1.
+        lacking = [f"{c} reports no {flow}s {prep} {p}" for c, flow, prep, p, f in
+                   ((x_side, "export", "to", m_side, x), (m_side, "import", "from", x_side, m)) if f.empty]
+        if lacking and len(lacking) < 2:
+            missing.append(f"{x_side}->{m_side} left out: {lacking[0]}")
+            continue
         sources |= set(xp.sources) | set(mp.sources)
         if (x.grp == "TOTAL").any() or (m.grp == "TOTAL").any():
             x, m = x.assign(grp="TOTAL"), m.assign(grp="TOTAL")
@@ -127,6 +134,9 @@ def mirror(
         ).astype(float).fillna(0.0).reset_index()
         if not both.empty:
             parts.append(both.assign(direction=f"{x_side}->{m_side}"))
+    if not parts and missing:
+        raise InputError("mirror compares both sides' own reports, and this store has one side only: " + "; ".join(missing)
+                         + " (BACI holds one reconciled figure per flow; ingest both countries' declarations, e.g. Comtrade)")
     cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if cells.empty or (cells.exporter_usd.sum() + cells.importer_usd.sum()) <= 0:
         raise InputError(f"no trade between {a} and {b} in the store")
@@ -146,7 +156,8 @@ def mirror(
         cif_fob = float(np.median(both.importer_usd / both.exporter_usd))
     products = _gaps(cells, cif_fob, ["direction", "grp"], freq)
     totals = _gaps(cells.assign(grp="TOTAL"), cif_fob, ["direction"], freq).drop(columns="grp")
-    return MirrorResult(a, b, freq, cif_fob, estimated, date, totals, products, tuple(_headlines(totals)), q.provenance(store, sources))
+    return MirrorResult(a, b, freq, cif_fob, estimated, date, totals, products, tuple(_headlines(totals)),
+                        q.provenance(store, sources), tuple(missing))
 
 
 def _gaps(cells: pd.DataFrame, cif_fob: float, keys: list[str], freq: str) -> pd.DataFrame:

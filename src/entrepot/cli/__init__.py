@@ -28,8 +28,13 @@ class _Group(TyperGroup):
             typer.echo("error: interrupted", err=True)
             ctx.exit(Interrupted.exit_code)
         except EntrepotError as exc:
-            typer.echo(f"error: {_message(exc, ctx)}", err=True)
+            typer.echo(f"error: {printable(_message(exc, ctx))}", err=True)
             ctx.exit(exc.exit_code)
+
+
+def printable(text: str) -> str:
+    """`text` with control characters escaped (\\x1b...): a file's bytes quoted in an error cannot drive the terminal."""
+    return "".join(c if c.isprintable() or c == " " else repr(c)[1:-1] for c in text)
 
 
 def _message(exc: EntrepotError, ctx: typer.Context) -> str:

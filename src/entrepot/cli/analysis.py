@@ -14,13 +14,15 @@ from entrepot.cli import app
 from entrepot.cli.common import (
     JsonOpt,
     StoreOpt,
+    outputs,
+    print_basis,
     print_json,
     print_table,
+    read_store,
     split_codes,
-    store_path,
 )
 from entrepot.errors import InputError
-from entrepot.store import Store
+from entrepot.results import Result
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -39,10 +41,11 @@ def _ci(lo_hi: tuple[float, float], fmt: str) -> str:
 
 
 @app.command()
+@outputs
 def effect(
     exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
     importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
-    event: Annotated[str, typer.Option("--event", help="Event date, YYYY-MM-DD.")],
+    event: Annotated[str, typer.Option("--event", help="Event date: 2024-05-02, 2024-05 (its 1st) or 2024 (1 January).")],
     freq: Annotated[str, typer.Option("--freq", help="A, M or auto (monthly when the pair has months).")] = "auto",
     exclude: Annotated[str | None, typer.Option("--exclude", help="Destinations left out of the control group: GRC,BGR.")] = None,
     exclude_flagged: Annotated[bool, typer.Option("--exclude-flagged", help="Also leave out the countries `reroute` flags"
@@ -52,20 +55,20 @@ def effect(
     case_file: Annotated[Path | None, typer.Option("--case", help="A case file whose groups the exporter may name.")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> Result:
     """Direct effect: the pair's trade after the event against a trend + control counterfactual.
 
     The exporter may be EU27 or a group of the case file (its members' sum, membership by date)."""
     from entrepot.analysis.effect import effect as run
     from entrepot.case import load_case
 
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         res = run(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged,  # type: ignore[arg-type]
                   basket=load_basket(basket) if basket else None, currency=currency,
                   groups=load_case(case_file).groups if case_file else None)
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     moved = f"; {res.transition} is a transition year ({res.transition_share_after:.0%} after the event), left out" if res.transition else ""
     typer.echo(f"{res.exporter} -> {res.importer}, event {res.event}: first post period {res.first_post}{moved}")
     for s in res.sides:
@@ -76,9 +79,12 @@ def effect(
             " (95% CI)"
         )
     _echo_all("note", res.notes)
+    print_basis(res)
+    return res
 
 
 @app.command()
+@outputs
 def mirror(
     exporter: Annotated[str, typer.Option("--exporter", "--a", help="ISO3 of one country (A).")],
     importer: Annotated[str, typer.Option("--importer", "--b", help="ISO3 of the other (B); both directions are compared.")],
@@ -89,30 +95,34 @@ def mirror(
     basket: Annotated[Path | None, typer.Option("--basket", help="Only these products: a code list (CN8/HS).")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> Result:
     """Mirror statistics: each side's report of the same flow, CIF/FOB adjusted, with gap breaks flagged."""
     from entrepot.analysis.mirror import mirror as run
 
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         res = run(st, exporter, importer, event, freq, cif_fob, basket=load_basket(basket) if basket else None)  # type: ignore[arg-type]
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     how = "estimated" if res.cif_fob_estimated else "given"
     shown = ["direction", "period", "exporter_usd", "importer_fob_usd", "gap", "flag"]
     print_table(res.totals[shown], title=f"Mirror {res.exporter} <-> {res.importer} (CIF/FOB {res.cif_fob:.3f}, {how})")
     if products:
         print_table(res.products[shown[:1] + ["grp"] + shown[1:]], title="By HS2 group (importer at FOB)")
     _echo_all("flag", res.headlines)
+    _echo_all("note", res.notes)
+    print_basis(res)
+    return res
 
 
 @app.command()
+@outputs
 def reroute(
     exporter: Annotated[str | None, typer.Option("--exporter", help="ISO3 of the exporter (A), or EU27 / a group of the case"
                                                  " [default: the case's].", show_default=False)] = None,
     importer: Annotated[str | None, typer.Option("--importer", help="ISO3 of the importer (B) [default: the case's].",
                                                  show_default=False)] = None,
-    event: Annotated[str | None, typer.Option("--event", help="Event date, YYYY-MM-DD [default: the case's main event].",
+    event: Annotated[str | None, typer.Option("--event", help="Event date (2024-05-02, 2024-05 or 2024) [default: the case's main event].",
                                               show_default=False)] = None,
     candidates: Annotated[str | None, typer.Option("--candidates", help="Countries (or groups) to test, e.g. GRC,BGR; default all"
                                                    " (the case's suspects with --case).")] = None,
@@ -130,7 +140,7 @@ def reroute(
                                                     " must carry (materiality) [default: 0.001, i.e. 0.1%].")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> Result:
     """Rank third countries by evidence that trade from A to B went through them (docs/methods.md).
 
     When the store has no flow between the candidates and B (one side's declarations, such as Comext's),
@@ -147,7 +157,7 @@ def reroute(
         raise InputError("give --exporter, --importer and --event, or --case FILE")
     cands = split_codes(candidates) or (list(case.intermediaries) if case else [])
     chosen = case.basket(basket) if case else (load_basket(basket) if basket else None)
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         if chosen is None and cands and not has_second_leg(st, importer.upper(), list(case.expand(cands) if case else cands)):
             raise InputError(f"the store has no flows between the candidates and {importer}: only the first leg can be"
                              " ranked, against the rest of trade; give --basket FILE (the products to rank on)")
@@ -155,16 +165,19 @@ def reroute(
                    basket=chosen, currency=currency or (case.currency if case else "USD"), groups=case.groups if case else None,
                    concordance=concordance)
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     if isinstance(res, FirstLegResult):
         _print_first_leg(res)
-        return
+        print_basis(res)
+        return res
     for r in [res] + ([res.reverse] if res.reverse else []):
         typer.echo(r.summary())
         print_table(_reroute_rows(r), title="Candidate intermediaries, USD million (--json: both legs, top products)",
                     right=["p", "rerouted", "95% CI", "markup", "from", "relabelled", "relabel p"])
         _echo_all("note", r.notes)
+    print_basis(res)
+    return res
 
 
 def _print_first_leg(res: FirstLegResult) -> None:
@@ -221,6 +234,7 @@ def _p(p: float) -> str:
 
 
 @app.command()
+@outputs
 def cost(
     exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
     importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
@@ -230,7 +244,7 @@ def cost(
     params: Annotated[Path | None, typer.Option("--params", help="Parameter table (TOML) replacing the shipped one.")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> Result:
     """Extra cost of the detour through each intermediary: distance, freight, handling, markup."""
     from entrepot.analysis.cost import cost as run
     from entrepot.analysis.cost import load_params
@@ -244,12 +258,14 @@ def cost(
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise InputError(f"not a reroute result with an 'intermediaries' list ({exc.__class__.__name__})", path=reroute) from None
     table = load_params(params)
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         res = run(st, exporter, importer, items, table)
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     print_table(res.routes, title=f"Detour costs {res.exporter} -> {res.importer} (parameters: {res.params.path})")
     if res.total_extra_cost_usd is not None:
         typer.echo(f"total extra cost: {res.total_extra_cost_usd / 1e6:,.1f} million USD on {res.total_rerouted_usd / 1e6:,.1f} million rerouted")
     _echo_all("note", res.notes)
+    print_basis(res)
+    return res

@@ -11,9 +11,10 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, open_store, print_json, print_table
+from entrepot.cli.common import JsonOpt, StoreOpt, open_store, outputs, print_basis, print_json, print_table, read_store
 from entrepot.errors import Interrupted
 from entrepot.io.release import releases
+from entrepot.results import Result
 from entrepot.store.ingest import IngestResult, ingest_release
 
 
@@ -148,6 +149,7 @@ def batches(
 
 
 @app.command()
+@outputs
 def flows(
     exporter: Annotated[str, typer.Option("--exporter", "--reporter", help="Country A (ISO3).", show_default=False)],
     importer: Annotated[str, typer.Option("--importer", "--partner", help="Country B (ISO3).", show_default=False)],
@@ -158,9 +160,8 @@ def flows(
     currency: Annotated[str, typer.Option("--currency", help="USD or EUR (exact where the source reported in EUR).")] = "USD",
     case_file: Annotated[Path | None, typer.Option("--case", help="A case file whose groups the sides may name.")] = None,
     as_json: JsonOpt = False,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV.")] = False,
     store: StoreOpt = None,
-) -> None:
+) -> Result:
     """Both sides' reports, side by side: what A says it exported to B beside what B says it imported.
 
     A side may be EU27 or a group of the case file: the sum of its members, membership by date."""
@@ -172,16 +173,16 @@ def flows(
     if by not in ("year", "month"):
         raise InputError(f"must be year or month, not {by!r}", parameter="by")
     groups = load_case(case_file).groups if case_file else None
-    with open_store(store, read_only=True) as st:
+    with read_store(store) as st:
         res = run(st, exporter, importer, product, "A" if by == "year" else "M", basket=load_basket(basket) if basket else None,
                   currency=currency, groups=groups)
     if as_json:
-        print_json(res.to_dict())
-    elif as_csv:
-        typer.echo(res.table.rename(columns=res.labels()).to_csv(index=False), nl=False)
-    else:
-        print_table(res.table.rename(columns=res.labels()), title=f"{res.exporter}–{res.importer}, {res.currency}"
-                    + (f", basket {res.basket}" if res.basket else ""))
+        print_json(res)
+        return res
+    print_table(res.table.rename(columns=res.labels()), title=f"{res.exporter}–{res.importer}, {res.currency}"
+                + (f", basket {res.basket}" if res.basket else ""))
+    print_basis(res)
+    return res
 
 
 @app.command("export")
@@ -190,7 +191,7 @@ def export_parquet(
     store: StoreOpt = None,
 ) -> None:
     """Write the store's tables as Parquet files."""
-    with open_store(store, read_only=True) as st:
+    with read_store(store) as st:
         for path in st.export_parquet(directory):
             typer.echo(str(path))
 

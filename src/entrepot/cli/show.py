@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, print_basis, print_json, print_table, read_store, store_path
 
 case_app = typer.Typer(help="Case files: check one, and its claims against the store.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
@@ -29,12 +29,14 @@ def case_check(
         typer.echo(f"{path}: ok — {case.title}: {len(case.events)} events, {len(case.claims)} claims,"
                    f" {len(case.intermediaries)} suspected intermediaries, {len(case.scenarios)} scenarios")
         return
-    res = check_claims(store_path(store), case)
+    with read_store(store) as st:
+        res = check_claims(st, case)
     if as_json:
-        print_json(res.to_dict())
+        print_json(res)
         return
     print_table(res.to_frame().drop(columns=["claim", "source"]), title=f"Claims of {case.id}, checked against the store")
     typer.echo(res.summary())
+    print_basis(res)
 
 
 @app.command()
@@ -51,10 +53,9 @@ def report(
     """Write a self-contained HTML report of the case from the store."""
     from entrepot.case import load_case
     from entrepot.reporting import write_report
-    from entrepot.store import Store
 
     case = load_case(case_file)
-    with Store(store_path(store), read_only=True) as st:
+    with read_store(store) as st:
         typer.echo(str(write_report(case, st, out, gravity, basket, concordance)))
 
 
@@ -67,5 +68,6 @@ def serve(
     """A local dashboard over the store (read-only), with a JSON API described at /openapi.json."""
     from entrepot.web import serve as run
 
-    typer.echo(f"entrepot dashboard on http://{host}:{port}/ (API description: /openapi.json); Ctrl-C stops it")
+    read_store(store).close()  # no store: the one-line error, before any banner
+    typer.echo(f"entrepot dashboard on http://{host}:{port}/ (API: /docs, /openapi.json); Ctrl-C stops it")
     run(store_path(store), host, port)

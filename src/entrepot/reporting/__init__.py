@@ -38,16 +38,52 @@ def usd(x: float | None) -> str:
     """Dollars in short: "$1.20 bn", "n/a" for missing."""
     if x is None or x != x:
         return "n/a"
+    sign = "-" if x < 0 else ""
     for unit, div in (("bn", 1e9), ("m", 1e6), ("k", 1e3)):
         if abs(x) >= div:
-            return f"${x / div:,.2f} {unit}"
-    return f"${x:,.0f}"
+            return f"{sign}${abs(x) / div:,.2f} {unit}"
+    return f"{sign}${abs(x):,.0f}"
 
 
-def millions(frame: pd.DataFrame) -> pd.DataFrame:
-    """USD columns (value, CI bounds) in millions, their names saying so: readable, and pasteable into a paper."""
-    money = [c for c in frame.columns if c.endswith("_usd") or c.startswith(("ci_", "relabel_ci_"))]
-    return frame.assign(**{c: frame[c] / 1e6 for c in money}).rename(columns={c: f"{c.removesuffix('_usd')}, USD m" for c in money})
+# Column names as a reader reads them, units included (the tables' raw names are in each result's COLUMNS).
+HEADINGS = {
+    "country": "country", "significant": "flagged route", "rerouted_value_usd": "rerouted, USD m", "ci_low": "95% CI low, USD m",
+    "ci_high": "95% CI high, USD m", "p_value": "p-value", "markup_pct": "markup, %", "placebo_p": "placebo p-value",
+    "relabelled_value_usd": "relabelled, USD m", "relabel_ci_low": "95% CI low, USD m", "relabel_ci_high": "95% CI high, USD m",
+    "relabel_p": "p-value", "route": "route", "direct_km": "direct, km", "detour_km": "detour, km", "extra_km": "extra, km",
+    "extra_freight_usd_per_t": "extra freight, USD/t", "handling_usd_per_t": "handling, USD/t",
+    "unit_value_usd_per_t": "unit value, USD/t", "observed_markup_pct": "observed markup, %", "rerouted_t": "rerouted, t",
+    "extra_cost_usd": "extra cost, USD m", "extra_cost_pct_of_value": "extra cost, % of value",
+    "grp": "HS2", "pre_mean_usd": "before, USD m per period", "post_mean_usd": "after, USD m per period",
+    "counterfactual_mean_usd": "counterfactual, USD m per period", "change_usd": "change, USD m", "change_pct": "change, %",
+    "full_exports_pct": "exports (full GE), %", "real_gdp_pct": "real GDP, %", "conditional_exports_pct": "exports (conditional GE), %",
+    "partial_exports_pct": "exports (partial), %", "imr_pct": "inward resistance, %", "omr_pct": "outward resistance, %",
+    "factory_price_pct": "factory-gate price, %", "scenario": "scenario",
+    "claimed_usd": "claimed, USD m", "data_usd": "in the data, USD m", "difference_pct": "difference, %",
+}
+
+
+def present(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """A result's frame as a reader reads it: USD in millions, shares in percent, yes/blank for flags,
+    p-values in 3 digits, country names beside codes, the headings of HEADINGS."""
+    from entrepot import countries
+
+    out = frame[columns or list(frame.columns)].copy()
+    for col in out.columns:
+        v = out[col]
+        if col in ("country",) and v.dtype == object:
+            out[col] = [f"{countries.name(c)} ({c})" if isinstance(c, str) and countries.name(c) != c else c for c in v]
+        elif v.dtype == bool:
+            out[col] = v.map({True: "yes", False: ""})
+        elif col == "change_pct":
+            out[col] = (100 * v).map(lambda x: "" if x != x else f"{x:+,.1f}")
+        elif col.endswith("_p") or col in ("p_value", "placebo_p"):
+            out[col] = v.map(lambda x: "" if x != x else "<0.001" if x < 1e-3 else f"{x:.3f}")
+        elif "_usd" in col and "per_t" not in col or col.startswith(("ci_", "relabel_ci_")):
+            out[col] = (v / 1e6).map(lambda x: "" if x != x else f"{x:,.1f}")
+        elif v.dtype.kind == "f":
+            out[col] = v.map(lambda x: "" if x != x else f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}")
+    return out.rename(columns=HEADINGS)
 
 
 def table(frame: pd.DataFrame, cls: str = "") -> str:
@@ -82,9 +118,89 @@ def flows_section(store: Store, case: Case, figure: Figures) -> str:
 
     a, b = case.countries
     res = flows(store, a, b, freq="M", currency=case.currency, groups=case.groups)
+    if res.frame.empty:  # annual-only data (BACI): the years
+        res = flows(store, a, b, freq="A", currency=case.currency, groups=case.groups)
     if res.frame.empty:
-        raise InputError(f"no monthly flows between {a} and {b}")
-    return figure(figures.flows(res, [(e.date, e.kind.replace("_", " ")) for e in case.events]), "chart-flows")
+        raise InputError(f"no flows between {a} and {b}")
+    return figure(figures.flows(res, events(case)), "chart-flows") + basis(res)
+
+
+def events(case: Case) -> list[tuple[dt.date, str]]:
+    """The case's events as (date, label) for the time charts."""
+    return [(e.date, e.kind.replace("_", " ")) for e in case.events]
+
+
+def basis(res, cite: bool = False) -> str:  # noqa: ANN001 (any Result)
+    """What the numbers above are (`Result.basis`), as the small print under a chart or table."""
+    lines = [f"{k}: {v}" for k, v in res.basis().items()] + ([res.provenance.cite()] if cite else [])
+    return '<p class="basis">' + "<br>".join(html.escape(x) for x in lines) + "</p>"
+
+
+def effect_section(store: Store, case: Case, figure: Figures) -> tuple[str, list]:
+    """The direct effect on each side's reports (observed against the counterfactual with its 95% band), by
+    HS2 chapter with names, in both directions when the case's event is both ways; also the results."""
+    from entrepot.analysis.effect import effect
+
+    e = case.main_event
+    pairs = [(e.exporter, e.importer)] + ([(e.importer, e.exporter)] if e.both_directions else [])
+    out, done = [], []
+    for k, (a, b) in enumerate(pairs):
+        try:
+            res = effect(store, a, b, e.date, n_boot=399)
+        except InputError as exc:
+            out.append(f'<h3>{a} → {b}</h3><div class="na">Not available: {html.escape(str(exc))}</div>')
+            continue
+        done.append(res)
+        lines = "".join(f"<li>{html.escape(s.reporter)}'s figures: {s.change_pct:+.1%} (95% CI {s.change_pct_ci_low:+.1%} to"
+                        f" {s.change_pct_ci_high:+.1%}), {usd(s.change_usd)} (95% CI {usd(s.change_usd_ci_low)} to"
+                        f" {usd(s.change_usd_ci_high)})</li>" for s in res.sides)
+        side = res.sides[0]
+        groups = side.groups.head(10).assign(chapter=[hs.describe(g) or "" if g != "TOTAL" else "all products" for g in side.groups.grp.head(10)])
+        shown = present(groups, ["grp", "chapter", "pre_mean_usd", "post_mean_usd", "counterfactual_mean_usd", "change_usd", "change_pct"])
+        out.append(f"<h3>{a} → {b}</h3><ul>{lines}</ul>" + figure(res.plot(), f"chart-effect-{k}") + basis(res)
+                   + f"<p>The ten HS2 chapters that lost most, {html.escape(side.reporter)}'s figures:</p>" + table(shown))
+    return "".join(out), done
+
+
+def headline_section(effects: list, found) -> str:  # noqa: ANN001
+    """One headline for the case, and the other measures of the drop beside it with what each one is
+    (source, frequency, window), since they differ by construction."""
+    from entrepot.analysis.first_leg import FirstLegResult
+
+    rows = []
+    for res in effects:
+        b = res.basis()
+        for s in res.sides:
+            rows.append({"measure": f"direct effect {res.exporter}→{res.importer}, {s.reporter}'s figures",
+                         "change": usd(s.change_usd), "95% CI": f"{usd(s.change_usd_ci_low)} to {usd(s.change_usd_ci_high)}",
+                         "source": b.get("source", ""), "frequency": b.get("frequency", ""), "window": b.get("window", "")})
+    if not isinstance(found, Exception | FirstLegResult):  # a first-leg ranking has no rerouted value to quote
+        b = found.basis()
+        rows.append({"measure": f"drop {found.exporter}→{found.importer} (reroute's baseline: before times the world's growth)",
+                     "change": usd(-found.direct_drop_usd), "95% CI": "", "source": b.get("source", ""),
+                     "frequency": b.get("frequency", ""), "window": b.get("window", "")})
+        rows.append({"measure": "of which rerouted through flagged intermediaries", "change": usd(found.rerouted_value_usd),
+                     "95% CI": "", "source": b.get("source", ""), "frequency": b.get("frequency", ""), "window": b.get("window", "")})
+    if not rows:
+        raise InputError("neither the direct effect nor the rerouting scan runs on this store")
+    head = rows[0]
+    return (f'<p class="headline">{html.escape(head["measure"])}: <b>{html.escape(head["change"])}</b> (95% CI'
+            f' {html.escape(head["95% CI"])}), {html.escape(head["frequency"])} data, {html.escape(head["window"])}.</p>'
+            "<p>The other measures below answer other questions on other data; each says which.</p>" + table(pd.DataFrame(rows)))
+
+
+def provenance_section(results: list) -> str:
+    """Every file the report's numbers come from, and how to cite them."""
+    from entrepot.results import Provenance
+
+    prov = Provenance.empty()
+    for res in results:
+        if isinstance(getattr(res, "provenance", None), Provenance):
+            prov = prov + res.provenance
+    files = prov.batches.assign(ingested_at=prov.batches.ingested_at.astype(str).str[:19])[["path", "source", "rows", "ingested_at"]]
+    files = files.assign(path=[Path(str(p)).name for p in files.path], rows=[f"{int(r):,}" for r in files.rows])
+    return (table(files.rename(columns={"path": "file", "rows": "rows read into the store", "ingested_at": "ingested"}))
+            + f'<p class="cite"><b>How to cite:</b> {html.escape(prov.cite())}</p>')
 
 
 def mirror_section(store: Store, case: Case, figure: Figures) -> str:
@@ -93,8 +209,8 @@ def mirror_section(store: Store, case: Case, figure: Figures) -> str:
 
     a, b = case.countries
     res = mirror(store, a, b, event=case.main_event.date)
-    notes = "".join(f"<li>{html.escape(h)}</li>" for h in res.headlines)
-    return figure(res.plot(), "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "")
+    notes = "".join(f"<li>{html.escape(h)}</li>" for h in res.headlines + res.notes)
+    return figure(res.plot(), "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "") + basis(res)
 
 
 def reroute_section(res: RerouteResult, figure: Figures) -> str:
@@ -103,11 +219,11 @@ def reroute_section(res: RerouteResult, figure: Figures) -> str:
 
     only_relabelling = res.candidates.get("relabelling", False) & ~res.candidates.significant  # in their own table below
     top = res.candidates[~only_relabelling].head(12)
-    shown = millions(top[["country", "significant", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "markup_pct", "placebo_p"]])
+    shown = present(top, ["country", "significant", "rerouted_value_usd", "ci_low", "ci_high", "p_value", "markup_pct", "placebo_p"])
     summary = (f"<p>Direct drop {usd(res.direct_drop_usd)}; rerouted through flagged countries {usd(res.rerouted_value_usd)}"
                f" ({len(res.flagged)} flagged of {len(res.candidates)} tested).</p>")
     return (summary + figure(figures.reroute(res), "chart-reroute") + figure(figures.sankey(res), "chart-sankey") + table(shown)
-            + _relabelling(res))
+            + basis(res) + _relabelling(res))
 
 
 def first_leg_section(res: FirstLegResult, figure: Figures) -> str:
@@ -145,7 +261,7 @@ def _relabelling(res: RerouteResult) -> str:
     if found.importer_excess_usd is not None:
         text += (f" {res.importer} records {usd(found.importer_excess_usd)} more imports from {res.exporter} than"
                  f" {res.exporter} declares, against before the event.")
-    rows = millions(marked[["country", "relabelled_value_usd", "relabel_ci_low", "relabel_ci_high", "relabel_p"]])
+    rows = present(marked, ["country", "relabelled_value_usd", "relabel_ci_low", "relabel_ci_high", "relabel_p"])
     return text + "</p>" + (table(rows) if len(rows) else "")
 
 
@@ -191,11 +307,14 @@ def cost_section(store: Store, res: RerouteResult) -> str:
     if res.flagged.empty:
         raise InputError("no intermediary flagged")
     found = cost(store, res.exporter, res.importer, res)
-    return f"<p>Total extra logistics cost: {usd(found.total_extra_cost_usd)}.</p>" + table(found.routes)
+    shown = present(found.routes, ["country", "route", "extra_km", "extra_freight_usd_per_t", "handling_usd_per_t",
+                                   "observed_markup_pct", "rerouted_value_usd", "extra_cost_usd", "extra_cost_pct_of_value"])
+    return f"<p>Total extra logistics cost: {usd(found.total_extra_cost_usd)}.</p>" + table(shown) + basis(found)
 
 
 def scenario_section(case: Case, figure: Figures, gravity_path: Path | None) -> str:
-    """The case's scenarios through the GE model (GEPPML), on a gravity dataset with intra-national flows."""
+    """The case's scenarios through the GE model (`models.ge.case_scenarios`): each one's summary, its
+    assumption, notes, table and chart, or the one line why it cannot run on the gravity dataset."""
     from entrepot.models import ge, gravity
 
     if gravity_path is None:
@@ -204,42 +323,39 @@ def scenario_section(case: Case, figure: Figures, gravity_path: Path | None) -> 
     if not case.scenarios:
         raise InputError("the case file has no [[scenarios]]")
     df = gravity.load_dataset(gravity_path)
-    event = case.main_event
-    if "EMBARGO" not in df.columns:
-        gravity.add_policy(df, "EMBARGO", [(event.exporter, event.importer), (event.importer, event.exporter)], event.date.year)
-    # A dummy no pair switches in the panel is absorbed by the pair effects: not estimable, left out.
-    switches = df.groupby("pair_id")[[p for p in ("EMBARGO", "RTA") if p in df.columns]].nunique().max() > 1
-    policies = tuple(switches[switches].index)
-    year = int(df["year"].max())
-    reference = "DEU" if "DEU" in set(df["exporter"]) else str(df.groupby("exporter")["trade"].sum().idxmax())
-    have = set(df["exporter"])
-    fig, rows, notes = go.Figure(), [], []
-    for s in case.scenarios:
-        try:
-            s, left_out = s.within(have)
-            res = ge.simulate(df, *s.spec(), year, policies=policies, reference=reference, tariff=s.tariff or 0.25)
-        except InputError as exc:
-            notes.append(f"<li>{html.escape(s.id)}: not available: {html.escape(str(exc))}</li>")
+    out = [f"<p>Trade costs estimated from <code>{html.escape(gravity_path.name)}</code>.</p>"]
+    for k, (s, res) in enumerate(ge.case_scenarios(df, case)):
+        head = f"<h3>{html.escape(s.id)}</h3>"
+        if isinstance(res, InputError):
+            out.append(head + f'<div class="na">Not available: {html.escape(str(res))}</div>')
             continue
-        if left_out:
-            notes.append(f"<li>{html.escape(s.id)}: simulated without {', '.join(left_out)}, not in the data.</li>")
         focus = list(dict.fromkeys([*case.countries, *s.pair, *s.countries, *(c for b in s.blocs for c in b)]))
-        shown = res.table.set_index("country").reindex(focus).dropna(how="all").reset_index()
-        fig.add_bar(x=shown["country"], y=shown["real_gdp_pct"], name=s.id)
-        rows.append(shown.assign(scenario=s.id)[["scenario", "country", "full_exports_pct", "real_gdp_pct", "conditional_exports_pct"]])
-    fig.update_layout(title=f"Real GDP (welfare) change by scenario, % (GEPPML, base year {year}, sigma 7)", barmode="group")
-    text = (f"<p>Trade costs estimated from <code>{html.escape(gravity_path.name)}</code> with"
-            f" {' and '.join(policies) or 'no'} policy variable{'s' if len(policies) > 1 else ''}"
-            f"{'' if 'EMBARGO' in policies else f' (the embargo of {event.date.year} changes no pair in the data)'}.</p>")
-    out = text + (figure(fig, "chart-scenarios") + table(pd.concat(rows).round(2)) if rows else "")
-    return out + (f"<ul>{''.join(notes)}</ul>" if notes else "")
+        frame = res.to_frame()
+        shown = frame[frame.country.isin(focus)].assign(scenario=s.id)
+        assumption = res.provenance.get("assumption") or ""
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in res.notes)
+        out.append(head + f"<p>{html.escape(res.summary())}</p>"
+                   + (f"<p><b>Assumption:</b> {html.escape(assumption)}</p>" if assumption else "")
+                   + (f"<ul>{notes}</ul>" if notes else "")
+                   + figure(res.plot([c for c in focus if c in set(frame.country)]), f"chart-scenario-{k}")
+                   + table(present(shown, ["scenario", "country", "full_exports_pct", "real_gdp_pct", "conditional_exports_pct"])))
+    return "".join(out)
 
 
 def claims_section(store: Store, case: Case) -> str:
     """The case's claims against the store (`case.check_claims`)."""
     from entrepot.case import check_claims
 
-    return table(check_claims(store, case).to_frame(), "claims")
+    res = check_claims(store, case)
+    return table(present(res.to_frame()), "claims") + basis(res)
+
+
+def _or_na(make: Callable[[], str]) -> str:
+    """A section's HTML, or why it is not available."""
+    try:
+        return make()
+    except InputError as exc:
+        return f'<div class="na">Not available: {html.escape(str(exc))}</div>'
 
 
 def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path | None = None,
@@ -276,8 +392,19 @@ def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path 
             return first_leg_section(found, figure)
         return routes(lambda res: reroute_section(res, figure))()
 
+
+    effects: list = []
+
+    def direct() -> str:
+        html_, done = effect_section(store, case, figure)
+        effects.extend(done)
+        return html_
+
+    effect_html = _or_na(direct)  # before the headline, which quotes it
     sections: list[tuple[str, Callable[[], str]]] = [
+        ("Headline", lambda: headline_section(effects, found)),
         ("Trade as each side reports it", lambda: flows_section(store, case, figure)),
+        ("The direct effect", lambda: effect_html),
         ("Mirror gap", lambda: mirror_section(store, case, figure)),
         ("Where the trade went", where_it_went),
         ("When the routes started", routes(lambda res: timing_section(store, res, figure))),
@@ -286,20 +413,17 @@ def write_report(case: Case, store: Store, out: str | Path, gravity: str | Path 
         ("Claims in public, checked", lambda: claims_section(store, case)),
         ("Map of the routes", routes(lambda res: map_section(res, case, figure))),
         ("Scenarios", lambda: scenario_section(case, figure, None if gravity is None else Path(gravity))),
+        ("Sources and how to cite", lambda: provenance_section([*effects, *([] if isinstance(found, InputError) else [found])])),
     ]
-    body = []
-    for title, make in sections:
-        try:
-            content = make()
-        except InputError as exc:
-            content = f'<div class="na">Not available: {html.escape(str(exc))}</div>'
-        body.append(f"<section><h2>{html.escape(title)}</h2>{content}</section>")
+    body = [f"<section><h2>{html.escape(title)}</h2>{_or_na(make)}</section>" for title, make in sections]
     events = "".join(f"<li>{e.date}: {html.escape(e.kind.replace('_', ' '))} {e.exporter}→{e.importer}"
                      f"{' (both ways)' if e.both_directions else ''}. {html.escape(e.note)}</li>" for e in case.events)
     page = f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(case.title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;color:#222}}
 table.data{{border-collapse:collapse;font-size:13px;margin:1em 0}} table.data td,table.data th{{padding:3px 8px;border-bottom:1px solid #ddd}}
-.na{{background:#fff4e5;padding:.6em 1em;border-left:4px solid #f0a020}} h2{{border-bottom:2px solid #eee;padding-bottom:.2em}}</style>
+.na{{background:#fff4e5;padding:.6em 1em;border-left:4px solid #f0a020}} .basis{{font-size:12px;color:#555}}
+.headline{{font-size:18px}} table.data td{{max-width:420px}} table.data th{{text-align:left}}
+h2{{border-bottom:2px solid #eee;padding-bottom:.2em}}</style>
 {scripts()}</head><body><h1>{html.escape(case.title)}</h1>
 <p>Case <code>{html.escape(case.id)}</code>, store <code>{html.escape(str(store.path))}</code>,
 written {dt.date.today()} by entrepot.</p><ul>{events}</ul>{''.join(body)}</body></html>"""
