@@ -20,6 +20,7 @@ from entrepot.analysis.reroute.legs import Leg, drop_by_product, excess, legs, m
 
 MIN_OVERLAP = 0.5  # a route's excess on both legs lies mostly in the basket's products
 MIN_TONNES = 0.5  # the quantity test needs tonnes for this share of the drop
+BASKET_DROP = 0.25  # the basket: the products A -> B lost at least a quarter of
 
 
 @dataclass(frozen=True)
@@ -97,21 +98,30 @@ def _placebo(data: Data, drop: np.ndarray, draws: np.ndarray) -> np.ndarray:
 def _outside(data: Data, drop: np.ndarray, draws: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.ndarray, np.ndarray]:
     """The out-of-basket placebo and the basket overlap (a triple difference within each candidate).
 
-    The same two-leg test over the products A -> B did not lose, with the drop spread evenly over them:
-    a general boom of C's trade with both A and B shows there too, rerouted goods do not. The overlap is
-    the share of each leg's excess (value fits, at least 0) that lies in the basket, the smaller of the
-    two legs'; 1 where neither leg has excess.
+    The same two-leg test over the products outside the basket (`basket`), with the drop spread evenly
+    over them: a general boom of C's trade with both A and B shows there too, rerouted goods do not. The
+    overlap is the share of each leg's excess over the pair's own growth (the sum of the value fit's
+    product residuals, at least 0) that lies in the basket, the smaller of the two legs'; 1 where neither
+    leg has excess.
     """
-    keep = drop <= 0
-    if not keep.any():
-        return np.ones(len(data.countries)), np.ones(len(data.countries))
+    keep = ~basket(data, drop)
+    ones = np.ones(len(data.countries))
+    if not keep.any() or keep.all():
+        return ones, ones
     pseudo = np.where(keep, drop.sum() / keep.sum(), 0.0)
     out1, out2 = legs(data, [0, 1], 2, pseudo, draws, keep=keep)
     p = np.maximum(stats.empirical_null_p(out1.z, out1.active), stats.empirical_null_p(out2.z, out2.active))
-    inside = [np.clip(leg.value.beta, 0, None) for leg in (leg1, leg2)]
-    outside = [np.where(o.active, np.clip(o.value.beta, 0, None), 0.0) for o in (out1, out2)]
-    overlap = np.minimum(*(ratio(i, i + o, 1.0) for i, o in zip(inside, outside, strict=True)))
-    return p, overlap
+    shares = []
+    for leg in (leg1, leg2):
+        inside, outside = (np.clip(np.where(mask, leg.excess, 0.0).sum(1), 0, None) for mask in (~keep, keep))
+        shares.append(ratio(inside, inside + outside, 1.0))
+    return p, np.minimum(*shares)
+
+
+def basket(data: Data, drop: np.ndarray) -> np.ndarray:
+    """The embargoed basket: the products whose drop is at least BASKET_DROP of their expected A -> B flow."""
+    expected = data.mean(data.ab, [0, 1]) * ratio(data.world[2], data.mean(data.world, [0, 1]))
+    return (drop > 0) & (drop >= BASKET_DROP * expected)
 
 
 def _quantity(data: Data, drop: np.ndarray, draws: np.ndarray) -> np.ndarray:
@@ -130,6 +140,6 @@ def _own_demand(data: Data, drop: np.ndarray) -> np.ndarray:
     """Growth of C's imports of the basket's products from everyone but A, beyond the world's growth
     (weighted by value): a demand boom lifts leg 1 from every origin, rerouting from A alone."""
     world = ratio(data.world[2], data.mean(data.world, [0, 1]))
-    basket = drop > 0
-    before = (data.mean(data.c_imports, [0, 1]) * world * basket).sum(1)
-    return ratio((data.c_imports[2] * basket).sum(1), before, np.nan) - 1
+    mask = basket(data, drop)
+    before = (data.mean(data.c_imports, [0, 1]) * world * mask).sum(1)
+    return ratio((data.c_imports[2] * mask).sum(1), before, np.nan) - 1
