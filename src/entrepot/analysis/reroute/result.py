@@ -33,6 +33,9 @@ COLUMNS = {
 }
 
 
+HELD_BACK = ("both legs boom outside the basket too", "values rose, quantities did not (prices)")  # passed the route test only
+
+
 @dataclass(frozen=True)
 class RerouteResult(Result):
     """Third countries ranked by evidence that trade from `exporter` (A) to `importer` (B) went through them.
@@ -106,5 +109,7 @@ class RerouteResult(Result):
         pre_total = self.pre_direct_usd * len(self.window.post_t)
         share = f" ({self.rerouted_value_usd / pre_total:.0%} of the pre-event flow)" if pre_total else ""
         via = ", ".join(self.flagged.country) or "no country flagged"
+        held = self.candidates[self.candidates.reason.isin(HELD_BACK)] if "reason" in self.candidates else self.candidates.iloc[:0]
+        why = "".join(f"; not {c}: {r}" for c, r in zip(held.country, held.reason, strict=True))
         return (f"{self.exporter} -> {self.importer}: direct drop ${self.direct_drop_usd / 1e9:,.2f} bn over {self.window.span};"
-                f" rerouted ${self.rerouted_value_usd / 1e9:,.2f} bn{share} via {via} ({self.source})")
+                f" rerouted ${self.rerouted_value_usd / 1e9:,.2f} bn{share} via {via} ({self.source}){why}")
