@@ -157,6 +157,25 @@ def zoo_tables(df: pd.DataFrame) -> list[str]:
     return lines
 
 
+def zoo_goals(df: pd.DataFrame) -> list[str]:
+    """entrepot against issue 19's goals, each source, over every class and in the worlds with every decoy class."""
+    lines = ["Against the goals (entrepot; every class together / the `all` worlds):", ""]
+    for source, label in SOURCES.items():
+        cells = []
+        for g in (df, df[df.cls == "all"]):
+            m = g[(g.method == "entrepot") & (g.source == source)]
+            null = m[m.world_share == 0].groupby(["cls", "seed"]).flagged.any()
+            rer = m[m.world_share > 0]
+            strong = rer[rer.true & (rer.route_share >= 0.10)]
+            err = _value_errors(rer, ["cls", "seed"])
+            cells.append((f"{null.mean():.0%}", f"{_precision(rer):.2f}", f"{strong.flagged.mean():.2f}", f"{(err <= 0.2).mean():.0%}"))
+        (n1, p1, r1, t1), (n2, p2, r2, t2) = cells
+        lines.append(f"- {label}: worlds without rerouting flagging anyone {n1} / {n2} (goal at most 5%); precision {p1} / {p2}"
+                     f" (goal 0.95); recall of routes carrying 10% or more {r1} / {r2} (goal 0.9); total within ±20% in {t1} / {t2}"
+                     " of worlds with rerouting (goal 90%).")
+    return lines + [""]
+
+
 def main_zoo(args) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         cache = args.cache or Path(tmp)
@@ -178,6 +197,7 @@ def main_zoo(args) -> None:
         f" (monthly). Machine: {machine()}.",
         "",
         *zoo_tables(df),
+        *zoo_goals(df),
     ]
     write_section("accuracy.md", "reroute-zoo", "\n".join(lines), title="Accuracy")
     print("\n".join(lines))

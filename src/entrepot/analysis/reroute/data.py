@@ -101,7 +101,7 @@ class Data:
     cb: np.ndarray  # (3, C, P) C -> B
     cb_t: np.ndarray
     c_rest: np.ndarray  # (3, C, P) C -> everyone but B
-    c_imports: np.ndarray  # (3, C, P) everyone but A -> C (C's own demand; 0 where C buys nothing from A)
+    c_imports: np.ndarray  # (3, C, P) everyone but A -> C (C's own demand)
     world: np.ndarray  # (3, P) everyone but A -> everyone but B
     n: np.ndarray  # (3,) periods in each phase
     relation: Relation  # for the event study
@@ -133,7 +133,7 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
     SELECT 'a' AS k, m AS c, p, phase, sum(v) AS v, sum(q) AS q FROM x WHERE e = $a GROUP BY ALL
     UNION ALL SELECT 'b', e, p, phase, sum(v), sum(q) FROM x WHERE m = $b GROUP BY ALL
     UNION ALL SELECT 'r', e, p, phase, sum(v), NULL FROM x WHERE m <> $b AND e <> $a GROUP BY ALL
-    UNION ALL SELECT 'o', m, p, phase, sum(v), NULL FROM x WHERE e <> $a AND m <> $b AND m IN (SELECT m FROM x WHERE e = $a) GROUP BY ALL
+    UNION ALL SELECT 'o', m, p, phase, sum(v), NULL FROM x WHERE e <> $a AND m <> $b GROUP BY ALL
     """
     if rel.mirror:
         sql += f"""UNION ALL SELECT k || 'm', c, p, {phase}, sum(v), NULL FROM ({rel.mirror})

@@ -53,15 +53,16 @@ class Leg:
         return np.where(self.active, self.test.beta / self.test.se, 0.0)
 
 
-def fit_leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray,
+def fit_leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray | None,
          trim_value: bool = False) -> Leg:
     """Per candidate (rows): y on [x, drop] over products, for the test and for the value; `traded`
     (C,): the leg has any trade. `trim_value` gives the value fit the test's Huber steps too: in a
-    single period the noise of C's big flows outweighs the bias trimming brings."""
+    single period the noise of C's big flows outweighs the bias trimming brings. `draws` None: no
+    bootstrap (`boot` is empty), for the tests that need only z."""
     d = np.broadcast_to(drop, x.shape)
     test, value = fit(x, y, d, value=False, trim=True), fit(x, y, d, value=True, trim=trim_value)
     active = (test.n >= MIN_PRODUCTS) & traded
-    boot = solve(value.w, x, d, y, draws)[0]
+    boot = np.empty((x.shape[0], 0)) if draws is None else solve(value.w, x, d, y, draws)[0]
     return Leg(test, value, active, y - value.tau[:, None] * x, boot)
 
 
@@ -92,7 +93,7 @@ def fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool, trim: bool) ->
     return Fit(beta, tau, se, w, n)
 
 
-def growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray,
+def growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray | None,
                 trim_value: bool = False) -> Leg:
     """A leg of the route: after - x on [x, drop], x = before * growth."""
     x = before * growth
@@ -136,7 +137,7 @@ def product_draws(n_products: int, seed: int) -> np.ndarray:
     return stats.draws(n_products, BOOTSTRAP, np.random.default_rng(seed)).astype(float)
 
 
-def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray,
+def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray | None,
          keep: np.ndarray | None = None, tonnes: bool = False) -> tuple[Leg, Leg]:
     """Both legs' fits between phases `pre` (averaged) and `post`, with the drop as intensity.
 

@@ -53,11 +53,11 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     total_drop = float(drop.sum())
     rerouted = share * total_drop * n_post
     route_test = stats.holm(p_joint, alpha) & (share >= min_share)
-    placebo = _placebo(data, drop, draws)
+    placebo = _placebo(data, drop)
     top = np.minimum(leg1.excess, leg2.excess)
     top_products = [[data.products[k] for k in np.argsort(-top[c])[:5] if top[c, k] > 0] for c in range(C)]
-    outside_p, overlap = _outside(data, drop, draws, leg1, leg2)
-    quantity_p = _quantity(data, drop, draws)
+    outside_p, overlap = _outside(data, drop, leg1, leg2)
+    quantity_p = _quantity(data, drop)
     demand = _own_demand(data, drop)
     boom = (outside_p < alpha) & (overlap < MIN_OVERLAP)
     price = np.isfinite(quantity_p) & (quantity_p >= alpha)
@@ -88,14 +88,14 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     return Routes(table, total_drop * n_post, float(data.mean(data.ab, [0, 1]).sum()), float(rerouted[significant].sum()), tuple(notes))
 
 
-def _placebo(data: Data, drop: np.ndarray, draws: np.ndarray) -> np.ndarray:
+def _placebo(data: Data, drop: np.ndarray) -> np.ndarray:
     """Pre-trend check: did the dropped products already grow on either leg between the two halves of
     the pre-event window? The same test, min of the legs' p-values."""
-    leg1, leg2 = legs(data, [0], 1, drop, draws)
+    leg1, leg2 = legs(data, [0], 1, drop, None)
     return np.minimum(stats.empirical_null_p(leg1.z, leg1.active), stats.empirical_null_p(leg2.z, leg2.active))
 
 
-def _outside(data: Data, drop: np.ndarray, draws: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.ndarray, np.ndarray]:
+def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.ndarray, np.ndarray]:
     """The out-of-basket placebo and the basket overlap (a triple difference within each candidate).
 
     The same two-leg test over the products outside the basket (`basket`), with the drop spread evenly
@@ -109,7 +109,7 @@ def _outside(data: Data, drop: np.ndarray, draws: np.ndarray, leg1: Leg, leg2: L
     if not keep.any() or keep.all():
         return ones, ones
     pseudo = np.where(keep, drop.sum() / keep.sum(), 0.0)
-    out1, out2 = legs(data, [0, 1], 2, pseudo, draws, keep=keep)
+    out1, out2 = legs(data, [0, 1], 2, pseudo, None, keep=keep)
     p = np.maximum(stats.empirical_null_p(out1.z, out1.active), stats.empirical_null_p(out2.z, out2.active))
     shares = []
     for leg in (leg1, leg2):
@@ -124,14 +124,14 @@ def basket(data: Data, drop: np.ndarray) -> np.ndarray:
     return (drop > 0) & (drop >= BASKET_DROP * expected)
 
 
-def _quantity(data: Data, drop: np.ndarray, draws: np.ndarray) -> np.ndarray:
+def _quantity(data: Data, drop: np.ndarray) -> np.ndarray:
     """The route test in tonnes (max of the legs' p-values), NaN where it cannot run: no tonnes for
     MIN_TONNES of the drop, or too few products with tonnes on a leg. A price rise lifts values, not tonnes."""
     nan = np.full(len(data.countries), np.nan)
     dt = tonnes_drop(data, drop)
     if (drop * (dt > 0)).sum() < MIN_TONNES * drop.sum() or not drop.sum():
         return nan
-    q1, q2 = legs(data, [0, 1], 2, dt, draws, tonnes=True)
+    q1, q2 = legs(data, [0, 1], 2, dt, None, tonnes=True)
     p = np.maximum(stats.empirical_null_p(q1.z, q1.active), stats.empirical_null_p(q2.z, q2.active))
     return np.where(q1.active & q2.active, p, np.nan)
 
