@@ -38,6 +38,11 @@ fit's beta times the drop, from both legs weighted by their precision (leg 2 net
 markup between the legs); its confidence interval comes from a bootstrap over products.
 A placebo runs the same test between the two halves of the pre-event window (a pre-trend check).
 
+Decoys (trade that moves without rerouting) are held back by their own evidence (`routes`): the
+same test on the products outside the basket and the share of C's excess inside it (a general boom),
+the test in tonnes (a price shock), C's imports of the basket from everyone else (its own demand);
+each is a column, and `reason` says why a candidate was or was not flagged.
+
 Relabelling (goods A declares to C that land in B) is tested on both sides' declared reports: the
 same fit on the flow A declares to C but C does not record, against A's declared drop to B
 (`relabelling`; docs/methods.md).

@@ -1,7 +1,8 @@
 """What one scan reads: the trade relation (one consistent source) and its flows in three phases.
 
 `read` aggregates in DuckDB, through `entrepot.store.query`, the flows a scan needs: A's exports,
-everyone's exports to B, everyone's exports to the rest of the world, by product and phase (0:
+everyone's exports to B, everyone's exports to the rest of the world, each candidate's imports from
+everyone but A (its own demand), values and, where the source has them, tonnes, by product and phase (0:
 early pre-event, 1: late pre-event, 2: post-event), as means per period. Only these small arrays
 reach numpy.
 """
@@ -94,11 +95,13 @@ class Data:
     products: list[str]
     countries: list[str]
     ab: np.ndarray  # (3, P) A -> B
+    ab_t: np.ndarray  # tonnes of the same (0 where the source has no quantity)
     ac: np.ndarray  # (3, C, P) A -> C
     ac_t: np.ndarray  # tonnes of the same
     cb: np.ndarray  # (3, C, P) C -> B
     cb_t: np.ndarray
     c_rest: np.ndarray  # (3, C, P) C -> everyone but B
+    c_imports: np.ndarray  # (3, C, P) everyone but A -> C (C's own demand)
     world: np.ndarray  # (3, P) everyone but A -> everyone but B
     n: np.ndarray  # (3,) periods in each phase
     relation: Relation  # for the event study
@@ -130,6 +133,7 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
     SELECT 'a' AS k, m AS c, p, phase, sum(v) AS v, sum(q) AS q FROM x WHERE e = $a GROUP BY ALL
     UNION ALL SELECT 'b', e, p, phase, sum(v), sum(q) FROM x WHERE m = $b GROUP BY ALL
     UNION ALL SELECT 'r', e, p, phase, sum(v), NULL FROM x WHERE m <> $b AND e <> $a GROUP BY ALL
+    UNION ALL SELECT 'o', m, p, phase, sum(v), NULL FROM x WHERE e <> $a AND m <> $b GROUP BY ALL
     """
     if rel.mirror:
         sql += f"""UNION ALL SELECT k || 'm', c, p, {phase}, sum(v), NULL FROM ({rel.mirror})
@@ -160,9 +164,9 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
         flat = (sub["phase"].to_numpy() * C + sub["c"].map(cidx).to_numpy()) * P + sub["pi"].to_numpy()
         return np.bincount(flat, sub[value].fillna(0.0).to_numpy(), 3 * C * P).reshape(3, C, P)
 
-    def vec(mask) -> np.ndarray:
+    def vec(mask, value: str = "v") -> np.ndarray:
         sub = rows[mask]
-        return np.bincount(sub["phase"].to_numpy() * P + sub["pi"].to_numpy(), sub["v"].to_numpy(), 3 * P).reshape(3, P)
+        return np.bincount(sub["phase"].to_numpy() * P + sub["pi"].to_numpy(), sub[value].fillna(0.0).to_numpy(), 3 * P).reshape(3, P)
 
     from_a = rows.k == "a"
     declared = None
@@ -173,7 +177,7 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
         )
     return Data(
         a, b, window, rel.label, products, countries,
-        ab=vec(from_a & (rows.c == b)),
-        ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"),
+        ab=vec(from_a & (rows.c == b)), ab_t=vec(from_a & (rows.c == b), "q"),
+        ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"), c_imports=cube("o"),
         world=vec(rows.k == "r"), n=n, relation=rel, declared=declared,
     )

@@ -53,15 +53,16 @@ class Leg:
         return np.where(self.active, self.test.beta / self.test.se, 0.0)
 
 
-def fit_leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray,
+def fit_leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray | None,
          trim_value: bool = False) -> Leg:
     """Per candidate (rows): y on [x, drop] over products, for the test and for the value; `traded`
     (C,): the leg has any trade. `trim_value` gives the value fit the test's Huber steps too: in a
-    single period the noise of C's big flows outweighs the bias trimming brings."""
+    single period the noise of C's big flows outweighs the bias trimming brings. `draws` None: no
+    bootstrap (`boot` is empty), for the tests that need only z."""
     d = np.broadcast_to(drop, x.shape)
     test, value = fit(x, y, d, value=False, trim=True), fit(x, y, d, value=True, trim=trim_value)
     active = (test.n >= MIN_PRODUCTS) & traded
-    boot = solve(value.w, x, d, y, draws)[0]
+    boot = np.empty((x.shape[0], 0)) if draws is None else solve(value.w, x, d, y, draws)[0]
     return Leg(test, value, active, y - value.tau[:, None] * x, boot)
 
 
@@ -92,7 +93,7 @@ def fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool, trim: bool) ->
     return Fit(beta, tau, se, w, n)
 
 
-def growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray,
+def growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray | None,
                 trim_value: bool = False) -> Leg:
     """A leg of the route: after - x on [x, drop], x = before * growth."""
     x = before * growth
@@ -136,17 +137,36 @@ def product_draws(n_products: int, seed: int) -> np.ndarray:
     return stats.draws(n_products, BOOTSTRAP, np.random.default_rng(seed)).astype(float)
 
 
-def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray) -> tuple[Leg, Leg]:
+def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray | None,
+         keep: np.ndarray | None = None, tonnes: bool = False) -> tuple[Leg, Leg]:
     """Both legs' fits between phases `pre` (averaged) and `post`, with the drop as intensity.
 
     Leg 1 grows A -> C by the product's world growth, for the reason given in `drop_by_product`; leg 2 grows
-    C -> B by C's own sales of the product elsewhere (the world's where C had none).
+    C -> B by C's own sales of the product elsewhere (the world's where C had none). `keep` (P,): only
+    these products enter the fits (the out-of-basket placebo). `tonnes`: the legs in tonnes (grown by the
+    same value growth), over the products whose every value on the leg has its tonnes; `drop` is then in
+    tonnes too (`tonnes_drop`).
     """
     mean = lambda arr: data.mean(arr, pre)  # noqa: E731
     world = ratio(data.world[post], mean(data.world))
-    leg1 = growth_leg(mean(data.ac), data.ac[post], np.broadcast_to(world, data.ac[post].shape), drop, draws)
-    leg2 = growth_leg(mean(data.cb), data.cb[post], ratio(data.c_rest[post], mean(data.c_rest), world), drop, draws)
-    return leg1, leg2
+    growth1 = np.broadcast_to(world, data.ac[post].shape)
+    growth2 = ratio(data.c_rest[post], mean(data.c_rest), world)
+    out = []
+    for values, qty, growth in ((data.ac, data.ac_t, growth1), (data.cb, data.cb_t, growth2)):
+        use = np.ones(values.shape[1:], dtype=bool) if keep is None else np.broadcast_to(keep, values.shape[1:])
+        flows = values
+        if tonnes:
+            use = use & ((values[pre] > 0) <= (qty[pre] > 0)).all(0) & ((values[post] > 0) <= (qty[post] > 0))
+            flows = qty
+        before, after = np.where(use, mean(flows), 0.0), np.where(use, flows[post], 0.0)
+        out.append(growth_leg(before, after, growth, np.where(use, drop, 0.0), draws))
+    return out[0], out[1]
+
+
+def tonnes_drop(data: Data, drop: np.ndarray) -> np.ndarray:
+    """The drop in tonnes: each product's value drop at A -> B's pre-event unit value (0 without tonnes)."""
+    uv = ratio(data.mean(data.ab, [0, 1]), data.mean(data.ab_t, [0, 1]), 0.0)
+    return ratio(drop, uv, 0.0)
 
 
 def excess(name: str, leg: Leg, total_drop: float) -> dict[str, np.ndarray]:

@@ -21,11 +21,19 @@ COLUMNS = {
     "leg2_excess_usd": "C -> B's excess in the dropped mix", "leg2_ci_low": "95% bound", "leg2_ci_high": "95% bound",
     "leg2_p": "leg 2's p-value against the empirical null",
     "markup_pct": "unit-value markup of C -> B over A -> C", "unit_value_usd_per_t": "of A's exports to C in the dropped mix",
-    "basket_overlap": "share of the drop in products C ships to B", "placebo_p": "the same test within the pre-event window",
+    "basket_overlap": "share of C's excess on both legs that lies in the basket (smaller leg's; a route's is near 1)",
+    "outside_p": "the same test on the products outside the basket (a general boom of C's trade)",
+    "quantity_p": "the same test in tonnes (a price rise lifts values only); empty without tonnes",
+    "own_demand_growth": "growth of C's imports of the basket from everyone but A, beyond the world's",
+    "placebo_p": "the same test within the pre-event window",
+    "reason": "why flagged or not: route, a boom outside the basket, prices, one leg only, no excess",
     "top_products": "the HS6 codes with the most excess on both legs",
     "relabelling": "flagged as relabelling (when tested)", "relabelled_value_usd": "declared to C, not recorded there",
     "relabel_ci_low": "95% bound", "relabel_ci_high": "95% bound", "relabel_p": "the relabelling test's p-value",
 }
+
+
+HELD_BACK = ("both legs boom outside the basket too", "values rose, quantities did not (prices)")  # passed the route test only
 
 
 @dataclass(frozen=True)
@@ -101,5 +109,7 @@ class RerouteResult(Result):
         pre_total = self.pre_direct_usd * len(self.window.post_t)
         share = f" ({self.rerouted_value_usd / pre_total:.0%} of the pre-event flow)" if pre_total else ""
         via = ", ".join(self.flagged.country) or "no country flagged"
+        held = self.candidates[self.candidates.reason.isin(HELD_BACK)] if "reason" in self.candidates else self.candidates.iloc[:0]
+        why = "".join(f"; not {c}: {r}" for c, r in zip(held.country, held.reason, strict=True))
         return (f"{self.exporter} -> {self.importer}: direct drop ${self.direct_drop_usd / 1e9:,.2f} bn over {self.window.span};"
-                f" rerouted ${self.rerouted_value_usd / 1e9:,.2f} bn{share} via {via} ({self.source})")
+                f" rerouted ${self.rerouted_value_usd / 1e9:,.2f} bn{share} via {via} ({self.source}){why}")

@@ -16,7 +16,12 @@ import pandas as pd
 
 from entrepot.analysis import stats
 from entrepot.analysis.reroute.data import Data
-from entrepot.analysis.reroute.legs import drop_by_product, excess, legs, markup, product_draws, ratio
+from entrepot.analysis.reroute.legs import Leg, drop_by_product, excess, legs, markup, product_draws, ratio, tonnes_drop
+from entrepot.analysis.reroute.result import HELD_BACK
+
+MIN_OVERLAP = 0.5  # a route's excess on both legs lies mostly in the basket's products
+MIN_TONNES = 0.5  # the quantity test needs tonnes for this share of the drop
+BASKET_DROP = 0.25  # the basket: the products A -> B lost at least a quarter of
 
 
 @dataclass(frozen=True)
@@ -47,11 +52,19 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     boot_share = np.clip((w1[:, None] * leg1.boot + w2[:, None] * leg2.boot / (1 + up)[:, None]) / (w1 + w2)[:, None], 0.0, None)
     total_drop = float(drop.sum())
     rerouted = share * total_drop * n_post
-    significant = stats.holm(p_joint, alpha) & (share >= min_share)
-    placebo = _placebo(data, drop, draws)
+    route_test = stats.holm(p_joint, alpha) & (share >= min_share)
+    placebo = _placebo(data, drop)
     top = np.minimum(leg1.excess, leg2.excess)
     top_products = [[data.products[k] for k in np.argsort(-top[c])[:5] if top[c, k] > 0] for c in range(C)]
-    overlap = ((data.cb[2] > 0) * drop).sum(1) / max(total_drop, 1e-12)
+    outside_p, overlap = _outside(data, drop, leg1, leg2)
+    quantity_p = _quantity(data, drop)
+    demand = _own_demand(data, drop)
+    boom = (outside_p < alpha) & (overlap < MIN_OVERLAP)
+    price = np.isfinite(quantity_p) & (quantity_p >= alpha)
+    significant = route_test & ~boom & ~price
+    reason = np.select(
+        [significant, route_test & boom, route_test & price, (p1 < alpha) & (p2 >= alpha), (p2 < alpha) & (p1 >= alpha)],
+        ["route", *HELD_BACK, "leg 1 only (own demand?)", "leg 2 only (trade diversion?)"], "no excess on both legs")
     uv = ratio((drop * (data.ac_t[2] > 0)).sum(1), (drop * ratio(data.ac_t[2], data.ac[2], 0.0)).sum(1), np.nan)
     table = pd.DataFrame({
         "country": data.countries, "score": -np.log10(np.clip(p_joint, 1e-300, 1)), "significant": significant,
@@ -59,7 +72,8 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
         "ci_low": np.percentile(boot_share, 2.5, axis=1) * total_drop * n_post,
         "ci_high": np.percentile(boot_share, 97.5, axis=1) * total_drop * n_post, "p_value": p_joint,
         **excess("leg1", leg1, total_drop * n_post), "leg1_p": p1, **excess("leg2", leg2, total_drop * n_post), "leg2_p": p2,
-        "markup_pct": up * 100, "unit_value_usd_per_t": uv, "basket_overlap": overlap, "placebo_p": placebo,
+        "markup_pct": up * 100, "unit_value_usd_per_t": uv, "basket_overlap": overlap, "outside_p": outside_p,
+        "quantity_p": quantity_p, "own_demand_growth": demand, "placebo_p": placebo, "reason": reason,
         "top_products": top_products,
     }).sort_values(["significant", "score", "rerouted_value_usd"], ascending=False, ignore_index=True)
     notes = []
@@ -67,11 +81,65 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     if pre_trend.any():
         notes.append(f"pre-trend or anticipation: the placebo test within the pre-event window is also significant for"
                      f" {', '.join(table.country[pre_trend])} (trade already moving before the event: an earlier restriction?)")
+    for why in HELD_BACK:
+        held = table.country[table.reason == why]
+        if len(held):
+            notes.append(f"not flagged although both legs carry excess in the basket's mix: {', '.join(held)} ({why})")
     return Routes(table, total_drop * n_post, float(data.mean(data.ab, [0, 1]).sum()), float(rerouted[significant].sum()), tuple(notes))
 
 
-def _placebo(data: Data, drop: np.ndarray, draws: np.ndarray) -> np.ndarray:
+def _placebo(data: Data, drop: np.ndarray) -> np.ndarray:
     """Pre-trend check: did the dropped products already grow on either leg between the two halves of
     the pre-event window? The same test, min of the legs' p-values."""
-    leg1, leg2 = legs(data, [0], 1, drop, draws)
+    leg1, leg2 = legs(data, [0], 1, drop, None)
     return np.minimum(stats.empirical_null_p(leg1.z, leg1.active), stats.empirical_null_p(leg2.z, leg2.active))
+
+
+def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.ndarray, np.ndarray]:
+    """The out-of-basket placebo and the basket overlap (a triple difference within each candidate).
+
+    The same two-leg test over the products outside the basket (`basket`), with the drop spread evenly
+    over them: a general boom of C's trade with both A and B shows there too, rerouted goods do not. The
+    overlap is the share of each leg's excess over the pair's own growth (the sum of the value fit's
+    product residuals, at least 0) that lies in the basket, the smaller of the two legs'; 1 where neither
+    leg has excess.
+    """
+    keep = ~basket(data, drop)
+    ones = np.ones(len(data.countries))
+    if not keep.any() or keep.all():
+        return ones, ones
+    pseudo = np.where(keep, drop.sum() / keep.sum(), 0.0)
+    out1, out2 = legs(data, [0, 1], 2, pseudo, None, keep=keep)
+    p = np.maximum(stats.empirical_null_p(out1.z, out1.active), stats.empirical_null_p(out2.z, out2.active))
+    shares = []
+    for leg in (leg1, leg2):
+        inside, outside = (np.clip(np.where(mask, leg.excess, 0.0).sum(1), 0, None) for mask in (~keep, keep))
+        shares.append(ratio(inside, inside + outside, 1.0))
+    return p, np.minimum(*shares)
+
+
+def basket(data: Data, drop: np.ndarray) -> np.ndarray:
+    """The embargoed basket: the products whose drop is at least BASKET_DROP of their expected A -> B flow."""
+    expected = data.mean(data.ab, [0, 1]) * ratio(data.world[2], data.mean(data.world, [0, 1]))
+    return (drop > 0) & (drop >= BASKET_DROP * expected)
+
+
+def _quantity(data: Data, drop: np.ndarray) -> np.ndarray:
+    """The route test in tonnes (max of the legs' p-values), NaN where it cannot run: no tonnes for
+    MIN_TONNES of the drop, or too few products with tonnes on a leg. A price rise lifts values, not tonnes."""
+    nan = np.full(len(data.countries), np.nan)
+    dt = tonnes_drop(data, drop)
+    if (drop * (dt > 0)).sum() < MIN_TONNES * drop.sum() or not drop.sum():
+        return nan
+    q1, q2 = legs(data, [0, 1], 2, dt, None, tonnes=True)
+    p = np.maximum(stats.empirical_null_p(q1.z, q1.active), stats.empirical_null_p(q2.z, q2.active))
+    return np.where(q1.active & q2.active, p, np.nan)
+
+
+def _own_demand(data: Data, drop: np.ndarray) -> np.ndarray:
+    """Growth of C's imports of the basket's products from everyone but A, beyond the world's growth
+    (weighted by value): a demand boom lifts leg 1 from every origin, rerouting from A alone."""
+    world = ratio(data.world[2], data.mean(data.world, [0, 1]))
+    mask = basket(data, drop)
+    before = (data.mean(data.c_imports, [0, 1]) * world * mask).sum(1)
+    return ratio((data.c_imports[2] * mask).sum(1), before, np.nan) - 1

@@ -1,0 +1,112 @@
+"""Decoys against the route test (reroute/routes.py): trade that moves without rerouting is not flagged.
+
+First on a hand-made panel with one decoy of each kind (a price shock strong enough to pass the two-leg
+test in values, so that only tonnes can hold it back); then on a synthetic
+world of the decoy zoo (docs/synth.md), read through the real adapters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from entrepot.analysis.reroute import scan
+from entrepot.analysis.reroute.data import Data, Relation
+from entrepot.analysis.reroute.routes import find_routes
+from entrepot.analysis.window import make_window
+from entrepot.store import Store
+from entrepot.synth import Decoys, Scenario, generate, ingest_world
+
+P, BASKET, C = 60, 30, 25  # products (the first BASKET lost by A -> B), candidates
+ROUTE, PRICES, BOOM, DEMAND, DIVERSION = 0, 1, 2, 3, 4
+
+
+def _panel(seed: int) -> Data:
+    """Three phases (two years before a 2024 event, one after) of A's exports, C's trade with B and the rest.
+
+    Candidate 0 carries 30% of the drop in the basket's mix (values and tonnes); 1 sees the basket's
+    prices on both legs rise by half (tonnes flat); 2 booms on both legs in new flows worth 4 times the drop, 30 products outside
+    the basket and 8 inside it (a quarter); 3 imports half as much again of the basket from every
+    origin and from A; 4 sells B the drop's mix without buying more from A (trade diversion).
+    """
+    rng = np.random.default_rng(seed)
+    noise = lambda *shape: np.exp(rng.normal(0, 0.05, shape))  # noqa: E731
+    size = np.exp(rng.normal(14, 1.0, P))
+    uv = np.exp(rng.normal(7, 0.5, P))  # USD per tonne
+    ab = size * noise(3, P) * 5
+    ab[2, :BASKET] *= 0.1  # the embargo
+    drop = ab[:2, :BASKET].mean(0) - ab[2, :BASKET]
+    base = np.exp(rng.normal(0, 1.0, (C, P))) * size
+    ac, cb, rest = (base * noise(3, C, P) for _ in range(3))
+    imports = base * 3 * noise(3, C, P)
+    ac[2, ROUTE, :BASKET] += 0.3 * drop
+    cb[2, ROUTE, :BASKET] += 0.3 * drop * 1.05
+    ac_t, cb_t = ac / uv, cb / uv
+    for flows in (ac, cb):
+        flows[2, PRICES, :BASKET] *= 1.5
+    new = np.r_[np.arange(BASKET - 8, BASKET), np.arange(BASKET, P)]
+    for flows, tonnes in ((ac, ac_t), (cb, cb_t)):
+        flows[:2, BOOM, new], tonnes[:2, BOOM, new] = 0.0, 0.0
+        flows[2, BOOM, new] = 4.0 * drop.sum() / len(new) * noise(len(new))
+        tonnes[2, BOOM, new] = flows[2, BOOM, new] / uv[new]
+    ac[2, DEMAND, :BASKET] *= 1.5
+    ac_t[2, DEMAND, :BASKET] *= 1.5
+    imports[2, DEMAND, :BASKET] *= 1.5
+    cb[2, DIVERSION, :BASKET] += 0.3 * drop
+    cb_t[2, DIVERSION, :BASKET] += 0.3 * drop / uv[:BASKET]
+    world = size * 40 * noise(3, P)
+    window = make_window([2022, 2023, 2025], "A", dt.date(2024, 5, 2))
+    return Data("AAA", "BBB", window, "hand-made", [f"{k:06d}" for k in range(P)], [f"C{k:02d}" for k in range(C)],
+                ab=ab, ab_t=ab / uv, ac=ac, ac_t=ac_t, cb=cb, cb_t=cb_t, c_rest=rest, c_imports=imports, world=world,
+                n=np.ones(3), relation=Relation("", {}, "hand-made", "A", "baci", None))
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_decoys_that_pass_the_two_leg_test_are_held_back_by_their_own_evidence(seed) -> None:
+    table = find_routes(_panel(seed), alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    assert list(table.index[table.significant]) == ["C00"]
+    assert table.rerouted_share["C00"] == pytest.approx(0.3, rel=0.2)
+    assert table.reason["C00"] == "route" and table.basket_overlap["C00"] > 0.8 and table.quantity_p["C00"] < 0.01
+    # The price shock passes the route test in values: only tonnes hold it back.
+    assert table.reason["C01"] == "values rose, quantities did not (prices)"
+    # The boom's own evidence: most of its excess lies outside the basket, and the placebo there fires.
+    assert table.basket_overlap["C02"] < 0.6 and table.outside_p["C02"] < 0.01
+    assert table.reason["C03"] == "leg 1 only (own demand?)" and table.own_demand_growth["C03"] == pytest.approx(0.5, abs=0.15)
+    assert table.reason["C04"] == "leg 2 only (trade diversion?)"
+    assert table.own_demand_growth.idxmax() == "C03" and abs(table.own_demand_growth.drop("C03")).median() < 0.05
+
+
+def test_without_tonnes_the_quantity_test_is_not_run() -> None:
+    data = _panel(1)
+    blank = {k: np.zeros_like(getattr(data, k)) for k in ("ab_t", "ac_t", "cb_t")}
+    table = find_routes(Data(**{**data.__dict__, **blank}), alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    assert table.quantity_p.isna().all()
+    assert {"C00", "C01"} <= set(table.index[table.significant])  # prices cannot be told from a route by values alone
+
+
+@pytest.fixture(scope="module")
+def zoo_world(tmp_path_factory):
+    """The default case with its five routes, and every decoy class that moves trade without rerouting."""
+    out = tmp_path_factory.mktemp("zoo")
+    scn = Scenario.default().replace(n_countries=30, n_products=30, controls=2,
+                                     decoys=Decoys(outside_boom=2, demand_boom=2, diversion=2, hubs=2, price_shock=2))
+    world = generate(scn)
+    with Store(out / "store.duckdb") as st:
+        ingest_world(st, world, out, comtrade=True)
+    return out / "store.duckdb", world.truth
+
+
+@pytest.mark.parametrize("source", ["baci", "reported"])
+def test_zoo_world_flags_the_routes_and_no_decoy(zoo_world, source) -> None:
+    path, truth = zoo_world
+    direction = truth["directions"][0]
+    with Store(path, read_only=True) as st:
+        res = scan(st, direction["exporter"], direction["importer"], "2024-05-02", source=source)
+    table = res.to_frame().set_index("country")
+    flagged = set(table.index[table.significant])
+    assert flagged == {x["country"] for x in direction["intermediaries"]}
+    decoys = {x["country"] for k in ("outside_boom", "demand_boom", "diversion", "hubs", "price_shock") for x in truth["decoys"][k]}
+    assert len(decoys) == 10 and not decoys & flagged
+    assert (table.reason[list(flagged)] == "route").all()
