@@ -75,6 +75,8 @@ def tiny_store(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("screen-tiny") / "tiny.duckdb"
     with Store(path) as st:
         st.con.register("new_rows", rows)
-        st.con.execute("""INSERT INTO flows SELECT CAST(year AS VARCHAR), 'A', year, NULL, reporter, true, partner, true, 'export',
-                          'HS17', product, 6, value, tonnes, 't', 'baci', 'tiny' FROM new_rows""")
+        st.con.execute("""INSERT INTO flows BY NAME SELECT CAST(year AS VARCHAR) AS period, 'A' AS freq, year, NULL AS month, reporter,
+                          true AS reporter_is_country, partner, true AS partner_is_country, 'export' AS flow, 'HS17' AS hs_rev, product,
+                          6 AS product_level, value AS value_usd, tonnes AS quantity, 't' AS unit, 'baci' AS source, 'tiny' AS batch_id
+                          FROM new_rows""")
     return path

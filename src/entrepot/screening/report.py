@@ -9,7 +9,7 @@ from pathlib import Path
 import plotly.graph_objects as go
 
 from entrepot.figures import LEAD, PAIR
-from entrepot.reporting import Figures, millions, scripts, table
+from entrepot.reporting import Figures, present, scripts, table
 from entrepot.reporting.worldmap import geo_assets_script
 from entrepot.screening.result import ScreenResult
 
@@ -35,7 +35,7 @@ def write_screen_report(res: ScreenResult, out: str | Path) -> Path:
     else:
         body.append("<section><h2>Map of the detours</h2>" + geo_assets_script() + figure(res.plot(), "chart-map", height=560) + "</section>")
         body.append("<section><h2>Collapses</h2>" + _drops(res, figure) + "</section>")
-        shown = millions(frame.drop(columns=["pre_usd_per_period", "counterfactual_usd", "actual_usd"]))
+        shown = present(frame.drop(columns=["pre_usd_per_period", "counterfactual_usd", "actual_usd"]))
         shown = shown.assign(drop_pct=[f"{v:.0%}" for v in frame.drop_pct], z=[f"{v:.1f}" for v in frame.z],  # p and q are tiny:
                              p_value=[f"{v:.1e}" for v in frame.p_value], q_value=[f"{v:.1e}" for v in frame.q_value])  # not 0.00
         body.append("<section><h2>Ranked table</h2><p>Known embargoes are those a case file describes; the rest are leads."

@@ -66,6 +66,9 @@ def load(st: Store, rows: pd.DataFrame, rel: Relation) -> None:
         period, year, month = "printf('%04d-%02d', t // 12, t % 12 + 1)", "t // 12", "t % 12 + 1"
     st.con.register("screen_rows", rows)
     st.con.execute(f"""
-        INSERT INTO flows SELECT {period}, '{rel.freq}', {year}, {month}, e, true, m, true, 'export', NULL, p, {rel.level},
-               v, q, CASE WHEN q IS NULL THEN NULL ELSE 't' END, '{rel.source}', 'screen' FROM screen_rows""")
+        INSERT INTO flows BY NAME SELECT {period} AS period, '{rel.freq}' AS freq, {year} AS year, {month} AS month,
+               e AS reporter, true AS reporter_is_country, m AS partner, true AS partner_is_country, 'export' AS flow,
+               NULL AS hs_rev, p AS product, {rel.level} AS product_level, v AS value_usd, q AS quantity,
+               CASE WHEN q IS NULL THEN NULL ELSE 't' END AS unit, '{rel.source}' AS source, 'screen' AS batch_id
+        FROM screen_rows""")  # by name: the columns are schema.FLOWS's, whatever their order
     st.con.unregister("screen_rows")
