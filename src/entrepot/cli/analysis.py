@@ -203,7 +203,7 @@ def _print_first_leg(res: FirstLegResult) -> None:
 
 def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
     """The flagged candidates, then the next best up to `top` rows: USD million, narrow enough for a terminal;
-    `from`: the first period with excess on both legs."""
+    `from`: the first period with excess on both legs; `why`: the route tests' verdict (docs/methods.md, decoys)."""
     import pandas as pd
 
     table = r.candidates
@@ -222,6 +222,7 @@ def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
     if relabel:
         out["relabelled"] = shown.relabelled_value_usd.map(_millions)
         out["relabel p"] = shown.relabel_p.map(_p)
+    out["why"] = shown.reason.fillna("")  # the decoy tests' verdict: why a country was, or was not, flagged
     return out
 
 
