@@ -54,6 +54,7 @@ from entrepot.analysis.window import Window  # noqa: E402
 from entrepot.geo import all_countries  # noqa: E402
 from entrepot.store import Store  # noqa: E402
 from entrepot.synth import Decoys, Route, Scenario, generate, ingest_world, random_embargoes  # noqa: E402
+from entrepot.synth.world import World  # noqa: E402
 
 SHARES = (0.0, 0.05, 0.10, 0.20, 0.35, 0.50)
 RELABEL = (0.0, 0.05, 0.10, 0.20)  # by seed, cyclically
@@ -78,7 +79,11 @@ def build(seed: int, share: float, countries: int, cache: Path, controls: int = 
     into = str(rng.choice([c for c in pool if c not in vias])) if relabel else None
     scn = Scenario.default().replace(seed=seed, n_countries=countries, n_products=PRODUCTS, controls=controls, routes=routes,
                                      relabel_country=into, relabel_share=relabel, churn=CHURN)
-    world = generate(scn)
+    return store_world(generate(scn), path)
+
+
+def store_world(world: World, path: Path) -> Path:
+    """Ingest `world` into a store at `path` with its truth beside it, whole or not at all (a killed run leaves no store)."""
     partial = path.with_suffix(".partial")
     partial.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory() as tmp, Store(partial) as st:
@@ -116,15 +121,7 @@ def zoo_scenario(seed: int, cls: str, share: float, countries: int) -> Scenario:
 def build_zoo(seed: int, cls: str, share: float, countries: int, cache: Path) -> Path:
     """Generate and ingest one zoo world (kept in `cache`)."""
     path = cache / f"zoo{seed}_{cls}_{round(share * 100)}_{countries}.duckdb"
-    if not path.exists():
-        world = generate(zoo_scenario(seed, cls, share, countries))
-        partial = path.with_suffix(".partial")
-        partial.unlink(missing_ok=True)
-        with tempfile.TemporaryDirectory() as tmp, Store(partial) as st:
-            ingest_world(st, world, tmp, comtrade=True)
-        path.with_suffix(".json").write_text(json.dumps(world.truth))
-        partial.rename(path)
-    return path
+    return path if path.exists() else store_world(generate(zoo_scenario(seed, cls, share, countries)), path)
 
 
 def _run_zoo(args: tuple) -> list[dict]:
