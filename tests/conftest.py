@@ -119,6 +119,23 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = ROOT / "tests" / "artifacts"
 
 
+def open_offline(page, path: Path) -> list[str]:  # noqa: ANN001 (a Playwright page)
+    """Open a self-contained page as a reader offline would: every request that is not the file itself
+    (or its data:/blob: parts) fails; returns the list of such requests, filled as the page loads."""
+    outside: list[str] = []
+
+    def route(r) -> None:  # noqa: ANN001
+        if r.request.url.startswith(("file:", "data:", "blob:")):
+            r.continue_()
+        else:
+            outside.append(r.request.url)
+            r.abort()
+
+    page.route("**/*", route)
+    page.goto(path.as_uri())
+    return outside
+
+
 @pytest.fixture
 def browser_page():
     """A headless Chromium page (Debian's package, driven by Playwright) collecting console errors.

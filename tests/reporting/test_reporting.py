@@ -13,7 +13,7 @@ from entrepot.errors import InputError
 from entrepot.reporting import Figures, scenario_section, write_report
 from entrepot.reporting.worldmap import planar_area, world_topojson
 from entrepot.store import Store
-from tests.conftest import ARTIFACTS, ROOT
+from tests.conftest import ARTIFACTS, ROOT, open_offline
 
 CASE = ROOT / "src" / "entrepot" / "data" / "cases" / "turkey-israel.toml"
 
@@ -112,17 +112,7 @@ def download(page, selector: str) -> tuple[str, bytes]:
 @pytest.mark.browser
 def test_report_renders_in_chromium(report, browser_page) -> None:
     page, errors = browser_page
-    outside: list[str] = []  # offline: any request that is not the file itself fails, and is noted
-
-    def route(r) -> None:
-        if r.request.url.startswith(("file:", "data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(report[0].as_uri())
+    outside = open_offline(page, report[0])
     page.wait_for_selector("#chart-map .geo .layer.land path", timeout=20_000)
     # flows, the effect both ways, mirror, reroute, Sankey, timing, map, one per scenario
     charts = page.locator(".js-plotly-plot").count()

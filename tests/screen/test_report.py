@@ -9,7 +9,7 @@ import pytest
 from entrepot.screening import screen
 from entrepot.screening.report import write_screen_report
 from entrepot.store import Store
-from tests.conftest import ARTIFACTS
+from tests.conftest import ARTIFACTS, open_offline
 
 
 @pytest.mark.browser
@@ -20,17 +20,7 @@ def test_screen_page_renders_offline_with_the_map(world, tmp_path, browser_page)
     text = page_path.read_text()
     assert not re.search(r'<script[^>]+src="http', text) and "known embargo" in text
     page, errors = browser_page
-    outside: list[str] = []
-
-    def route(r) -> None:
-        if r.request.url.startswith(("file:", "data:", "blob:")):
-            r.continue_()
-        else:
-            outside.append(r.request.url)
-            r.abort()
-
-    page.route("**/*", route)
-    page.goto(page_path.as_uri())
+    outside = open_offline(page, page_path)
     page.wait_for_selector("#chart-map .geo .layer.land path", timeout=20_000)
     assert page.locator(".js-plotly-plot").count() == 2  # the map and the drops
     coast = page.locator("#chart-map .layer.coastlines path").get_attribute("d")
