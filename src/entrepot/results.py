@@ -17,6 +17,7 @@ Results are frozen dataclasses: nothing changes them after they are made.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -60,6 +61,11 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
             digits = np.where(small & (v != 0), 2 - np.floor(np.log10(v.abs().where(small & (v != 0), 1.0))), 4).astype(int)
             out[col] = [x if x != x else round(x, int(d)) for x, d in zip(v, digits, strict=True)]
     return out
+
+
+def currency_names(columns: Iterable[str], currency: str) -> dict[str, str]:
+    """Renames for a result in `currency`: an amount column's `_usd` reads `_eur` when it is EUR."""
+    return {k: k.replace("_usd", "_eur") for k in columns if "_usd" in k} if currency == "EUR" else {}
 
 
 def records(frame: pd.DataFrame) -> list[dict]:

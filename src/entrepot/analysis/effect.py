@@ -26,9 +26,9 @@ from entrepot.analysis import stats
 from entrepot.analysis.window import Timing, period_label
 from entrepot.basket import Basket
 from entrepot.errors import InputError
-from entrepot.groups import Group
+from entrepot.groups import Group, resolve
 from entrepot.options import FreqOrAuto
-from entrepot.results import Provenance, Result, records
+from entrepot.results import Provenance, Result, currency_names, records
 from entrepot.store import Store
 from entrepot.store import query as q
 
@@ -94,9 +94,6 @@ class EffectResult(Result):
     basket: str | None = None
     excluded: tuple[str, ...] = ()  # destinations left out of the controls (given, and flagged by reroute)
 
-    def _named(self, keys: list[str]) -> dict[str, str]:
-        return {k: k.replace("_usd", "_eur") for k in keys if "_usd" in k} if self.currency == "EUR" else {}
-
     @property
     def last_post(self) -> str:
         """The last post-event period."""
@@ -110,7 +107,7 @@ class EffectResult(Result):
     def to_frame(self) -> pd.DataFrame:
         """One row per side (`COLUMNS`)."""
         frame = pd.DataFrame([s.row() for s in self.sides], columns=list(self.COLUMNS))
-        return frame.rename(columns=self._named(list(frame.columns)))
+        return frame.rename(columns=currency_names(frame.columns, self.currency))
 
     def to_dict(self) -> dict[str, Any]:
         """The event, its timing, the controls and both sides."""
@@ -119,7 +116,7 @@ class EffectResult(Result):
             "freq": self.freq, "first_post_period": self.first_post,
             "transition_period": self.transition, "transition_share_after_event": self.transition_share_after,
             "controls": list(self.controls), "excluded": list(self.excluded), "currency": self.currency, "basket": self.basket,
-            "sides": [{self._named([k]).get(k, k): v for k, v in s.to_dict().items()} for s in self.sides],
+            "sides": [{currency_names([k], self.currency).get(k, k): v for k, v in s.to_dict().items()} for s in self.sides],
             "notes": list(self.notes), "provenance": self.provenance.to_dict(),
         }
 
@@ -169,7 +166,10 @@ def effect(
     currency : {"USD", "EUR"}
         The amounts' currency (exact where the source reported in EUR).
     groups : dict, optional
-        Groups of countries a case defines; the exporter may be a group (EU27 is built in).
+        Groups of countries a case defines; either side may be a group (EU27 is built in), its
+        members by date. The controls leave out every country that was ever a member of a side's
+        group: trade within the exporter's group is not a destination, and a country that left the
+        importer's group would otherwise turn from treated to control.
     """
     a, b = options.side(exporter, "exporter", groups), options.side(importer, "importer", groups)
     scope = {"groups": groups, "basket": basket, "currency": money.check(currency)}
@@ -188,7 +188,10 @@ def effect(
     if freq == "auto":
         freq = "M" if "M" in q.frequencies(store, a, "export", b, groups) | q.frequencies(store, b, "import", a, groups) else "A"
     timing = Timing.of(date, freq)
-    exports = q.panel(store, a, "export", freq, 2, exclude=excluded, **scope)
+    members = [c for code in (a, b) if (g := resolve(code, groups)) for c in g.all_countries() if c not in excluded]
+    if members:
+        notes.append(f"controls leave out every country ever a member of {' and '.join(c for c in (a, b) if resolve(c, groups))}")
+    exports = q.panel(store, a, "export", freq, 2, exclude=excluded + members, named=(b,), **scope)
     control = exports.frame[exports.frame.partner != b]
     if control.empty:
         raise InputError(f"no control group: {a} reports no exports to other destinations")

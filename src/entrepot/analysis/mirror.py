@@ -12,18 +12,21 @@ leaves the pre-event norm: |gap - median| > 3 * max(1.4826 * MAD, 0.05), per dir
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
 
+from entrepot import currency as money
 from entrepot import options
 from entrepot.analysis.window import Timing, period_label
 from entrepot.basket import Basket
 from entrepot.errors import InputError
+from entrepot.groups import Group
 from entrepot.options import Freq
-from entrepot.results import Provenance, Result, records
+from entrepot.results import Provenance, Result, currency_names, records
 from entrepot.store import Store
 from entrepot.store import query as q
 
@@ -41,7 +44,8 @@ class MirrorResult(Result):
     """Both sides' reports of the trade between `exporter` (A) and `importer` (B), both directions.
 
     `totals` (the frame) has one row per direction and period; `products` the same by HS2 group
-    (column grp).
+    (column grp). Amounts are in `currency`: the columns' `_usd` reads `_eur` in the frame and JSON
+    when it is EUR.
     """
 
     COLUMNS: ClassVar[dict[str, str]] = COLUMNS
@@ -58,18 +62,20 @@ class MirrorResult(Result):
     headlines: tuple[str, ...]
     provenance: Provenance
     notes: tuple[str, ...] = ()  # directions left out: one side reports nothing
+    currency: str = "USD"
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per direction and period (`COLUMNS`)."""
-        return self.totals.copy()
+        """One row per direction and period (`COLUMNS`, `_eur` for `_usd` in EUR)."""
+        return self.totals.rename(columns=currency_names(self.totals.columns, self.currency))
 
     def to_dict(self) -> dict[str, Any]:
         """The CIF/FOB factor, the flagged periods in words, the totals and the product rows."""
         return {
             "exporter": self.exporter, "importer": self.importer, "freq": self.freq, "cif_fob": self.cif_fob,
             "cif_fob_estimated": self.cif_fob_estimated,
-            "event": None if self.event is None else self.event.isoformat(),
-            "headlines": list(self.headlines), "notes": list(self.notes), "totals": records(self.totals), "products": records(self.products),
+            "event": None if self.event is None else self.event.isoformat(), "currency": self.currency,
+            "headlines": list(self.headlines), "notes": list(self.notes), "totals": records(self.to_frame()),
+            "products": records(self.products.rename(columns=currency_names(self.products.columns, self.currency))),
             "provenance": self.provenance.to_dict(),
         }
 
@@ -90,6 +96,8 @@ def mirror(
     cif_fob: float | None = None,
     *,
     basket: Basket | None = None,
+    currency: str = "USD",
+    groups: Mapping[str, Group] | None = None,
 ) -> MirrorResult:
     """Both sides' reports of A<->B trade, CIF/FOB adjusted, with the periods whose gap breaks its norm.
 
@@ -98,7 +106,8 @@ def mirror(
     store : Store or path
         The store to read.
     exporter, importer : str
-        ISO 3166 alpha-3 codes of A and B (both directions are compared).
+        ISO 3166 alpha-3 codes of A and B (both directions are compared), or groups: EU27, or one
+        of `groups` (its members' sum, membership by date).
     event : str or date, optional
         The gap's norm is taken before it; every period is the norm without one.
     freq : {"A", "M"}
@@ -107,16 +116,22 @@ def mirror(
         The importer/exporter valuation ratio; estimated from the data when omitted.
     basket : Basket, optional
         Only these products (`entrepot.basket`), on both sides.
+    currency : {"USD", "EUR"}
+        The amounts' currency, converted once with the shipped monthly rates (exact where the
+        source reported in EUR, `entrepot.currency`).
+    groups : dict, optional
+        Groups of countries a case defines (EU27 is built in).
     """
-    a, b = options.pair(exporter, importer)
+    a, b = options.side(exporter, "exporter", groups), options.side(importer, "importer", groups)
+    scope = {"basket": basket, "groups": groups, "currency": money.check(currency)}
     options.freq(freq)
     if cif_fob is not None and not 0.5 <= cif_fob <= 2.0:
         raise InputError(f"must be a ratio near 1 (e.g. 1.06), not {cif_fob}", parameter="cif_fob")
     date = None if event is None else options.event(event)
     parts, sources, missing = [], set(), []
     for x_side, m_side in ((a, b), (b, a)):
-        xp = q.panel(store, x_side, "export", freq, 2, [m_side], basket=basket)
-        mp = q.panel(store, m_side, "import", freq, 2, [x_side], basket=basket)
+        xp = q.panel(store, x_side, "export", freq, 2, [m_side], **scope)
+        mp = q.panel(store, m_side, "import", freq, 2, [x_side], **scope)
         x, m = xp.frame, mp.frame
         # A gap needs both sides' reports: one side missing is not a gap of -1 or +1.
         lacking = [f"{c} reports no {flow}s {prep} {p}" for c, flow, prep, p, f in
@@ -156,8 +171,8 @@ def mirror(
         cif_fob = float(np.median(both.importer_usd / both.exporter_usd))
     products = _gaps(cells, cif_fob, ["direction", "grp"], freq)
     totals = _gaps(cells.assign(grp="TOTAL"), cif_fob, ["direction"], freq).drop(columns="grp")
-    return MirrorResult(a, b, freq, cif_fob, estimated, date, totals, products, tuple(_headlines(totals)),
-                        q.provenance(store, sources), tuple(missing))
+    return MirrorResult(a, b, freq, cif_fob, estimated, date, totals, products, tuple(_headlines(totals, scope["currency"])),
+                        q.provenance(store, sources), tuple(missing), scope["currency"])
 
 
 def _gaps(cells: pd.DataFrame, cif_fob: float, keys: list[str], freq: str) -> pd.DataFrame:
@@ -175,13 +190,14 @@ def _gaps(cells: pd.DataFrame, cif_fob: float, keys: list[str], freq: str) -> pd
     return df.drop(columns=["t", "spread"]).sort_values(["direction", "grp", "period"]).reset_index(drop=True)
 
 
-def _headlines(totals: pd.DataFrame) -> list[str]:
+def _headlines(totals: pd.DataFrame, currency: str) -> list[str]:
     """One sentence per flagged period: who reports what, so the puzzle reads at a glance."""
     out = []
+    sign = "$" if currency == "USD" else "EUR "
     for r in totals[totals.flag].itertuples():
         exporter, importer = r.direction.split("->")
         out.append(
-            f"{r.period}: {importer} reports ${r.importer_usd / 1e6:,.1f} million of imports from {exporter}; "
-            f"{exporter} reports ${r.exporter_usd / 1e6:,.1f} million of exports to {importer} (gap {r.gap:+.2f})"
+            f"{r.period}: {importer} reports {sign}{r.importer_usd / 1e6:,.1f} million of imports from {exporter}; "
+            f"{exporter} reports {sign}{r.exporter_usd / 1e6:,.1f} million of exports to {importer} (gap {r.gap:+.2f})"
         )
     return out

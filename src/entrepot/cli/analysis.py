@@ -22,7 +22,7 @@ from entrepot.cli.common import (
     split_codes,
 )
 from entrepot.errors import InputError
-from entrepot.results import Result
+from entrepot.results import Result, currency_names
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -44,7 +44,7 @@ def _ci(lo_hi: tuple[float, float], fmt: str) -> str:
 @outputs
 def effect(
     exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
-    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B).")],
+    importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B), or EU27 / a group of the case.")],
     event: Annotated[str, typer.Option("--event", help="Event date: 2024-05-02, 2024-05 (its 1st) or 2024 (1 January).")],
     freq: Annotated[str, typer.Option("--freq", help="A, M or auto (monthly when the pair has months).")] = "auto",
     exclude: Annotated[str | None, typer.Option("--exclude", help="Destinations left out of the control group: GRC,BGR.")] = None,
@@ -52,13 +52,13 @@ def effect(
                                                   " (their imports grew with the rerouted goods).")] = False,
     basket: Annotated[Path | None, typer.Option("--basket", help="Only these products: a code list (CN8/HS).")] = None,
     currency: Annotated[str, typer.Option("--currency", help="USD or EUR (exact where the source reported in EUR).")] = "USD",
-    case_file: Annotated[Path | None, typer.Option("--case", help="A case file whose groups the exporter may name.")] = None,
+    case_file: Annotated[Path | None, typer.Option("--case", help="A case file whose groups either side may name.")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> Result:
     """Direct effect: the pair's trade after the event against a trend + control counterfactual.
 
-    The exporter may be EU27 or a group of the case file (its members' sum, membership by date)."""
+    Either side may be EU27 or a group of the case file (its members' sum, membership by date)."""
     from entrepot.analysis.effect import effect as run
     from entrepot.case import load_case
 
@@ -86,29 +86,34 @@ def effect(
 @app.command()
 @outputs
 def mirror(
-    exporter: Annotated[str, typer.Option("--exporter", "--a", help="ISO3 of one country (A).")],
-    importer: Annotated[str, typer.Option("--importer", "--b", help="ISO3 of the other (B); both directions are compared.")],
+    exporter: Annotated[str, typer.Option("--exporter", "--a", help="ISO3 of one country (A), or EU27 / a group of the case.")],
+    importer: Annotated[str, typer.Option("--importer", "--b", help="ISO3 of the other (B), or a group; both directions are compared.")],
     cif_fob: Annotated[float | None, typer.Option("--cif-fob", help="CIF/FOB ratio, e.g. 1.06 [default: estimated].")] = None,
     event: Annotated[str | None, typer.Option("--event", help="Event date: the gap's norm is taken before it.")] = None,
     freq: Annotated[str, typer.Option("--freq", help="A or M.")] = "A",
     products: Annotated[bool, typer.Option("--products", help="Also print the table by HS2 group.")] = False,
     basket: Annotated[Path | None, typer.Option("--basket", help="Only these products: a code list (CN8/HS).")] = None,
+    currency: Annotated[str, typer.Option("--currency", help="USD or EUR (exact where the source reported in EUR).")] = "USD",
+    case_file: Annotated[Path | None, typer.Option("--case", help="A case file whose groups either side may name.")] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> Result:
     """Mirror statistics: each side's report of the same flow, CIF/FOB adjusted, with gap breaks flagged."""
     from entrepot.analysis.mirror import mirror as run
+    from entrepot.case import load_case
 
     with read_store(store) as st:
-        res = run(st, exporter, importer, event, freq, cif_fob, basket=load_basket(basket) if basket else None)  # type: ignore[arg-type]
+        res = run(st, exporter, importer, event, freq, cif_fob, basket=load_basket(basket) if basket else None,  # type: ignore[arg-type]
+                  currency=currency, groups=load_case(case_file).groups if case_file else None)
     if as_json:
         print_json(res)
         return res
     how = "estimated" if res.cif_fob_estimated else "given"
     shown = ["direction", "period", "exporter_usd", "importer_fob_usd", "gap", "flag"]
-    print_table(res.totals[shown], title=f"Mirror {res.exporter} <-> {res.importer} (CIF/FOB {res.cif_fob:.3f}, {how})")
+    named = currency_names(shown, res.currency)
+    print_table(res.totals[shown].rename(columns=named), title=f"Mirror {res.exporter} <-> {res.importer} (CIF/FOB {res.cif_fob:.3f}, {how})")
     if products:
-        print_table(res.products[shown[:1] + ["grp"] + shown[1:]], title="By HS2 group (importer at FOB)")
+        print_table(res.products[shown[:1] + ["grp"] + shown[1:]].rename(columns=named), title="By HS2 group (importer at FOB)")
     _echo_all("flag", res.headlines)
     _echo_all("note", res.notes)
     print_basis(res)

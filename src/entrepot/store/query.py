@@ -167,11 +167,19 @@ def choose(store: Store, reporter: str, flow: str, freq: str, level: Level, *, p
 
 
 def frequencies(store: Store, reporter: str, flow: str, partner: str, groups: Mapping[str, Group] | None = None) -> set[str]:
-    """The frequencies in which `reporter` (a country or a group) reports this flow with `partner`."""
+    """The frequencies in which `reporter` reports this flow with `partner` (either may be a group)."""
     who = reporter_condition(reporter, groups) or "reporter = $r"
-    rows = store.con.execute(*bind(f"SELECT DISTINCT freq FROM flows WHERE {who} AND flow = $flow AND partner = $partner",
+    rows = store.con.execute(*bind(f"SELECT DISTINCT freq FROM flows WHERE {who} AND flow = $flow AND {partner_label([partner], groups)} = $partner",
                                    {"r": reporter, "flow": flow, "partner": partner})).fetchall()
     return {r[0] for r in rows}
+
+
+def partner_label(codes: list[str] | None, groups: Mapping[str, Group] | None = None) -> str:
+    """SQL naming a row's partner: the code of the group among `codes` it belongs to in the row's period
+    (membership by date, `entrepot.groups`), else the partner itself; `partner` when no code is a group."""
+    found = [(c, country_groups.resolve(c, groups)) for c in codes or []]
+    cases = [f"WHEN {g.condition('partner')} THEN {quote(c)}" for c, g in found if g is not None]
+    return f"CASE {' '.join(cases)} ELSE partner END" if cases else "partner"
 
 
 @dataclass(frozen=True)
@@ -196,12 +204,15 @@ PANEL_COLUMNS = ["partner", "t", "grp", "value", "tonnes", "value_q"]
 
 def panel(store: Store, reporter: str, flow: str, freq: str, digits: int | None, partners: list[str] | None = None,
           exclude: list[str] | None = None, *, groups: Mapping[str, Group] | None = None, basket: Basket | None = None,
-          currency: str = "USD") -> Panel:
+          currency: str = "USD", named: tuple[str, ...] = ()) -> Panel:
     """`reporter`'s flows of kind `flow`, summed in DuckDB into `digits`-long product groups.
 
     The choice of rows is made over all partners (level ``"groups"``), so the partners a panel
-    keeps (`partners`, less `exclude`) are measured alike. `digits` 2 sums products into HS2
-    chapters, 0 into one TOTAL group, None keeps the codes as read. `groups`, `basket` as for
+    keeps (`partners`, less `exclude`) are measured alike. A code in `partners` may be a group
+    (EU27, or one of `groups`): its members' rows, in the periods they were members, are summed
+    under the group's code (a member outside its membership stays itself); so are the members of
+    the groups in `exclude` and `named` (a group among all partners). `digits` 2 sums products
+    into HS2 chapters, 0 into one TOTAL group, None keeps the codes as read. `groups`, `basket` as for
     `choose`; `currency` "EUR" sums EUR (exact where the source reported in it, `entrepot.currency`).
     """
     picked = choose(store, reporter, flow, freq, "groups", groups=groups, basket=basket)
@@ -214,15 +225,16 @@ def panel(store: Store, reporter: str, flow: str, freq: str, digits: int | None,
     else:
         grp = f"left(product, {min(digits, picked.level)})"
     where, params = picked.where()
+    who = partner_label([*(partners or []), *(exclude or []), *named], groups)
     if partners is not None:
-        where.append("list_contains($partners, partner)")
+        where.append(f"list_contains($partners, {who})")
         params["partners"] = partners
     if exclude:
-        where.append("NOT list_contains($exclude, partner)")
+        where.append(f"NOT list_contains($exclude, {who})")
         params["exclude"] = exclude
     value, join = money.amount(store.con, currency)
     frame = store.con.execute(*bind(
-        f"""SELECT partner, {time_index(freq)} AS t, {grp} AS grp, sum({value}) AS value,
+        f"""SELECT {who} AS partner, {time_index(freq)} AS t, {grp} AS grp, sum({value}) AS value,
                    sum({TONNES_SQL}) AS tonnes, sum(CASE WHEN {TONNES_SQL} > 0 THEN {value} END) AS value_q
             FROM flows {join} WHERE {' AND '.join(where)} GROUP BY ALL ORDER BY partner, t, grp""",
         params,
