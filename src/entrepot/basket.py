@@ -56,6 +56,15 @@ class Basket:
         parts += [f"starts_with({column}, '{c}')" for c in coarser]
         return "(" + " OR ".join(parts) + ")" if parts else "FALSE"
 
+    def contains(self, products: list[str]) -> list[bool]:
+        """Whether each code (all of one length) is in the basket, by the rule of `condition`."""
+        if not products:
+            return []
+        level = len(products[0])
+        codes = self.at_level(level)
+        exact, coarser = {c for c in codes if len(c) == level}, tuple(c for c in codes if len(c) < level)
+        return [p in exact or p.startswith(coarser) for p in products]
+
     def __len__(self) -> int:
         return len(self.codes)
 

@@ -56,8 +56,8 @@ SECOND_LEG = {
     "unobserved": "second leg unobserved: the store has no flows from {c} to {b} (no exports declared by them, no "
                   "imports declared by {b}), so whether the extra goods went on to {b} cannot be seen; a flag shows "
                   "goods that could have gone on, not that they did",
-    "not used": "second leg not used: the store has flows from some of {c} to {b}, but a basket against the rest of "
-                "trade is ranked on the first leg only; run reroute without a basket for both legs and the relabelling test",
+    "not used": "second leg not used: the store has flows from some of {c} to {b}, but the first-leg ranking does not "
+                "read them (reroute runs both legs on a basket when the exporter is one country, not a group)",
 }
 
 
@@ -128,13 +128,16 @@ class FirstLegResult(Result):
                 "concorded": self.concorded, "notes": list(self.notes), "provenance": self.provenance.to_dict()}
 
 
-def has_second_leg(store: Store, importer: str, candidates: list[str]) -> bool:
-    """Whether the store has any flow between a candidate and B (C's exports or B's imports)."""
-    if not candidates:
+def has_second_leg(store: Store, importer: str, candidates: list[str] | None, exporter: str | None = None) -> bool:
+    """Whether the store has any flow between a candidate and B (C's exports or B's imports); with no
+    candidates, between B and any country but `exporter` (None: False, there is nothing to rank)."""
+    if not candidates and exporter is None:
         return False
-    row = store.con.execute(
-        "SELECT count(*) FROM flows WHERE (list_contains($c, reporter) AND partner = $b AND flow = 'export') "
-        "OR (reporter = $b AND list_contains($c, partner) AND flow = 'import')", {"c": candidates, "b": importer}).fetchall()
+    who = "list_contains($c, {})" if candidates else "{} NOT IN ($a, $b)"
+    row = store.con.execute(*q.bind(
+        f"SELECT count(*) FROM (SELECT 1 FROM flows WHERE ({who.format('reporter')} AND partner = $b AND flow = 'export') "
+        f"OR (reporter = $b AND {who.format('partner')} AND flow = 'import') LIMIT 1)",
+        {"c": candidates, "b": importer, "a": exporter})).fetchall()
     return row[0][0] > 0
 
 

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
-from entrepot.analysis.reroute import scan
+from entrepot.analysis.first_leg import FirstLegResult
+from entrepot.analysis.reroute import RerouteResult, scan
+from entrepot.basket import parse_basket
 from entrepot.errors import InputError
 from entrepot.store import Store
 from entrepot.synth import Scenario, generate, ingest_world
@@ -173,3 +176,44 @@ def test_effect_can_leave_the_flagged_routes_out_of_its_control_group(world_stor
     expected = {x["country"] for x in truth["directions"][0]["intermediaries"]} | {"PSE"}
     assert not expected & set(payload["controls"])
     assert any(n.startswith("control group leaves out the countries reroute flags") and "PSE" in n for n in payload["notes"])
+
+
+@pytest.mark.parametrize("source", ["baci", "reported"])
+def test_a_basket_runs_both_legs_where_the_store_has_the_second(world_store, source) -> None:
+    """Half the embargoed products as the basket: every route found, its value within 20% of the truth in the
+    basket's products (the truth's per-product split of each route's post-event value), the drop the basket's."""
+    path, truth = world_store["routes"]
+    direction = truth["directions"][0]
+    half = direction["basket"][::2]
+    basket = parse_basket("\n".join(half), name="half")
+    with Store(path, read_only=True) as st:
+        res = scan(st, "TUR", "ISR", EVENT, source=source, basket=basket, currency="EUR")
+        full = scan(st, "TUR", "ISR", EVENT, source=source)
+    assert isinstance(res, RerouteResult) and res.basket == "half" and res.to_dict()["basket"] == "half"
+    post, year = set(res.window.post), source == "baci"
+    estimated = res.candidates.set_index("country").rerouted_value_usd
+    for x in direction["intermediaries"]:
+        in_post = sum(v for k, v in x["by_period"].items() if (k[:4] if year else k) in post)
+        in_basket = sum(v for k, v in x["by_product"].items() if k in half) / sum(x["by_product"].values())
+        assert estimated[x["country"]] == pytest.approx(in_post * in_basket, rel=0.2), x["country"]
+    assert set(res.flagged.country) == {x["country"] for x in direction["intermediaries"]}
+    assert 0.2 < res.direct_drop_usd / full.direct_drop_usd < 0.8  # the basket's drop, not every product's
+    assert any("basket half: both legs tested on its" in n for n in res.notes)
+    assert any("amounts in USD, not EUR" in n for n in res.notes)
+    assert not any("second leg unobserved" in n for n in res.notes)
+
+
+def test_a_basket_without_the_second_leg_ranks_on_the_first(world_store, tmp_path) -> None:
+    """The same world with the second leg deleted (only TUR's declarations): the first-leg ranking, and its plain wording."""
+    path, truth = world_store["routes"]
+    direction = truth["directions"][0]
+    routes = [x["country"] for x in direction["intermediaries"]]
+    copy = tmp_path / "one-sided.duckdb"
+    shutil.copy(path, copy)
+    with Store(copy) as st:
+        st.con.execute("DELETE FROM flows WHERE source <> 'comtrade' OR (flow = 'export' AND partner = 'ISR' AND reporter <> 'TUR') "
+                       "OR (reporter = 'ISR' AND flow = 'import')")
+        res = scan(st, "TUR", "ISR", EVENT, [*routes, "USA", "DEU"], basket=parse_basket("\n".join(direction["basket"][::2])))
+    assert isinstance(res, FirstLegResult) and res.second_leg == "unobserved"
+    assert set(res.candidates.country[res.candidates.flagged]) == set(routes)
+    assert res.notes[0].startswith("second leg unobserved: the store has no flows from")

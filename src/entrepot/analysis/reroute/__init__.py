@@ -111,44 +111,64 @@ def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candi
         The smallest share of the stopped flow a flagged route or relabelling must carry (default
         MIN_SHARE, 0.1%: a materiality floor, not an error control).
     basket : Basket or path, optional
-        Products (CN8/HS codes) to rank on against the rest of trade, on the first leg
-        (`entrepot.analysis.first_leg`): what a store of one side's declarations allows. An exporter
-        that is a group (EU27, or one of `groups`) is read this way too, and needs a basket.
+        Products (CN8/HS codes) to rank on against the rest of trade. Where the store has the second
+        leg (flows from the candidates to B), both legs are tested on the basket's products (the
+        drop is the basket's; the products outside it set each pair's own growth and hold the
+        decoy tests); where it does not, candidates are ranked on the first leg
+        (`entrepot.analysis.first_leg`), and the result says the second leg is unobserved. An
+        exporter that is a group (EU27, or one of `groups`) is ranked on the first leg, and needs a basket.
     currency : {"USD", "EUR"}
-        The first-leg result's currency (exact where the source reported in it).
+        The first-leg result's currency (exact where the source reported in it); the two-leg test reads USD.
     groups : dict, optional
         Groups of countries a case defines (`Case.groups`), usable as exporter and candidates.
     concordance : path, optional
         The UNSD HS correlation table (or its folder) for a window across an HS revision.
     """
-    if basket is not None or resolve_group(exporter, groups) is not None:
-        from entrepot.analysis.first_leg import first_leg
+    chosen = basket if basket is None or isinstance(basket, Basket) else load_basket(basket)
+    group = resolve_group(exporter, groups) is not None
+    if chosen is not None or group:
+        from entrepot.analysis.first_leg import first_leg, has_second_leg
 
-        if basket is None:
+        if chosen is None:
             raise InputError(f"a group as exporter ({exporter}) is ranked on the first leg, against the rest of trade, "
                              "which needs a basket of products", parameter="basket")
-        chosen = basket if isinstance(basket, Basket) else load_basket(basket)
-        return first_leg(store, exporter, importer, event, list(candidates or []), chosen, currency=currency, defined=groups,
-                         concordance_path=concordance, alpha=alpha, min_share=MIN_SHARE if min_share is None else min_share,
-                         seed=seed)
+        members = _members(candidates, groups)
+        if group or not has_second_leg(store, str(importer).strip().upper(), members, str(exporter).strip().upper()):
+            return first_leg(store, exporter, importer, event, list(candidates or []), chosen, currency=currency, defined=groups,
+                             concordance_path=concordance, alpha=alpha, min_share=MIN_SHARE if min_share is None else min_share,
+                             seed=seed)
+        candidates = members
     a, b = options.pair(exporter, importer)
     when = options.event(event)
     cands = options.country_list(candidates, "candidates") or None
     options.choice(source, options.SOURCES, "source")
     min_share = options.share(MIN_SHARE if min_share is None else min_share, "min_share")
-    result = _scan(store, a, b, when, cands, source, alpha, seed, min_share)
+    result = _scan(store, a, b, when, cands, source, alpha, seed, min_share, chosen)
     if both:
-        result = dataclasses.replace(result, reverse=_scan(store, b, a, when, cands, source, alpha, seed, min_share))
+        result = dataclasses.replace(result, reverse=_scan(store, b, a, when, cands, source, alpha, seed, min_share, chosen))
+    if chosen is not None and currency.upper() != "USD":
+        result = dataclasses.replace(result, notes=(*result.notes, f"amounts in USD, not {currency.upper()}: the two-leg test "
+                                                                 "reads every flow in USD"))
     return result
+
+
+def _members(candidates: list[str] | None, groups: dict[str, Group] | None) -> list[str]:
+    """The candidates with each group standing for its members (every country ever one)."""
+    out: list[str] = []
+    for code in candidates or []:
+        group = resolve_group(code, groups)
+        out += list(group.all_countries()) if group else [str(code).strip().upper()]
+    return list(dict.fromkeys(out))
 
 
 reroute = scan  # the public name (`entrepot.reroute`), after the command
 
 
 def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
-          alpha: float, seed: int, min_share: float) -> RerouteResult:
-    """The route scan, then the relabelling test on the declared reports (the scan's own when it read them)."""
-    data = read(store, a, b, when, candidates, source)
+          alpha: float, seed: int, min_share: float, basket: Basket | None = None) -> RerouteResult:
+    """The route scan, then the relabelling test on the declared reports (the scan's own when it read them);
+    with a `basket`, both on the basket's drop."""
+    data = read(store, a, b, when, candidates, source, basket)
     routes = find_routes(data, alpha, seed, min_share)
     table, notes, sources = routes.table, list(routes.notes), {data.relation.source}
     timing = event_study(store, data, list(table.country[table.significant]), seed)
@@ -156,7 +176,7 @@ def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
     declared = data
     if data.declared is None:
         try:
-            declared = read(store, a, b, when, None, "reported")
+            declared = read(store, a, b, when, None, "reported", basket)
         except InputError as exc:
             notes.append(f"relabelling not tested: it needs both sides' declared reports ({exc})")
             declared = None
@@ -166,5 +186,11 @@ def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
         table = table.merge(relabelling.table, on="country", how="left")
         table["relabelling"] = table.relabelling.astype("boolean").fillna(False).astype(bool)
         notes += relabelling.notes(a, b)
+    if basket is not None and data.in_basket is not None:
+        level = len(data.products[0])
+        whole = f"; {len(basket.partial(level))} of its headings count whole at {level} digits" if basket.partial(level) else ""
+        notes.append(f"basket {basket.name}: both legs tested on its {int(data.in_basket.sum())} of the {len(data.products)} "
+                     f"products {a} and {b} trade (the drop is the basket's; the rest of trade sets each pair's own growth){whole}")
     return RerouteResult(a, b, data.window, data.source, routes.direct_drop_usd, routes.pre_direct_usd, routes.rerouted_value_usd,
-                         table, alpha, min_share, None, relabelling, timing, tuple(notes), q.provenance(store, sources))
+                         table, alpha, min_share, None, relabelling, timing, tuple(notes), q.provenance(store, sources),
+                         None if basket is None else basket.name)

@@ -4,7 +4,8 @@
 everyone's exports to B, everyone's exports to the rest of the world, each candidate's imports from
 everyone but A (its own demand), values and, where the source has them, tonnes, by product and phase (0:
 early pre-event, 1: late pre-event, 2: post-event), as means per period. Only these small arrays
-reach numpy.
+reach numpy. With a basket every product is still read (the rest of trade is the control); `in_basket`
+marks the basket's.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from entrepot.analysis.window import Window, make_window
+from entrepot.basket import Basket
 from entrepot.errors import InputError
 from entrepot.schema import TONNES_SQL
 from entrepot.store import Store
@@ -106,6 +108,7 @@ class Data:
     n: np.ndarray  # (3,) periods in each phase
     relation: Relation  # for the event study
     declared: Declared | None = None  # both sides' declarations of A's exports (reported sources only)
+    in_basket: np.ndarray | None = None  # (P,) the products of a basket the scan is restricted to; None: no basket
 
     def mean(self, arr: np.ndarray, phases: list[int]) -> np.ndarray:
         """Mean per period over `phases` (axis 0 of `arr`)."""
@@ -113,8 +116,10 @@ class Data:
         return (arr[phases] * n).sum(0) / n.sum()
 
 
-def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str) -> Data:
-    """Aggregate the flows one scan needs in DuckDB: A's exports, exports to B, everyone's to the rest."""
+def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
+         basket: Basket | None = None) -> Data:
+    """Aggregate the flows one scan needs in DuckDB: A's exports, exports to B, everyone's to the rest;
+    `basket` marks its products (`Basket.contains` at the relation's product level)."""
     rel = relation(store, a, b, source)
     trade, params = rel.sql, dict(rel.params)
     periods = [r[0] for r in store.con.execute(*q.bind(f"SELECT DISTINCT t FROM ({trade}) WHERE e = $a", params)).fetchall()]
@@ -148,6 +153,9 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
     reporting = set(rows.loc[rows.k == "rm"].groupby("c").phase.nunique().loc[lambda k: k == 3].index)
     rows = rows[rows.k != "rm"]
     products = sorted(rows["p"].unique())
+    in_basket = None if basket is None else np.array(basket.contains(products))
+    if in_basket is not None and not in_basket.any():
+        raise InputError(f"none of the basket's {len(basket)} codes is among the products {a} and {b} trade", parameter="basket")
     countries = sorted((set(rows.loc[rows.k == "a", "c"]) | set(rows.loc[rows.k == "b", "c"])) - {a, b})
     if candidates is not None:
         missing = [c for c in candidates if c not in countries]
@@ -179,5 +187,5 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
         a, b, window, rel.label, products, countries,
         ab=vec(from_a & (rows.c == b)), ab_t=vec(from_a & (rows.c == b), "q"),
         ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"), c_imports=cube("o"),
-        world=vec(rows.k == "r"), n=n, relation=rel, declared=declared,
+        world=vec(rows.k == "r"), n=n, relation=rel, declared=declared, in_basket=in_basket,
     )

@@ -127,9 +127,12 @@ def drop_by_product(data: Data, direct: np.ndarray) -> np.ndarray:
     The world's growth (everyone but A, to everyone but B), not A's own: when B was a big market of
     A's, the rerouted and relabelled goods inflate A's sales elsewhere, and the drop with them.
     `direct` is the (3, P) flow A -> B: the scan's, or A's declarations for the relabelling test.
+    With a basket (`data.in_basket`) only its products' drop counts: the fits then ask whether the
+    basket's lost sales went around, against the rest of trade's own growth (which sets tau).
     """
     world = ratio(data.world[2], data.mean(data.world, [0, 1]))
-    return np.maximum(data.mean(direct, [0, 1]) * world - direct[2], 0.0)
+    drop = np.maximum(data.mean(direct, [0, 1]) * world - direct[2], 0.0)
+    return drop if data.in_basket is None else np.where(data.in_basket, drop, 0.0)
 
 
 def product_draws(n_products: int, seed: int) -> np.ndarray:

@@ -63,6 +63,7 @@ class RerouteResult(Result):
     timing: pd.DataFrame | None
     notes: tuple[str, ...]
     provenance: Provenance
+    basket: str | None = None  # the basket the test ran on (its products' drop), None: every product
 
     @property
     def flagged(self) -> pd.DataFrame:
@@ -92,7 +93,7 @@ class RerouteResult(Result):
         pre_total = self.pre_direct_usd * len(self.window.post_t)
         out = {
             "exporter": self.exporter, "importer": self.importer, "event": self.window.event.isoformat(),
-            "window": self.window.to_dict(), "source": self.source,
+            "window": self.window.to_dict(), "source": self.source, "basket": self.basket,
             "pre_event_direct_usd_per_period": self.pre_direct_usd,
             "direct_drop_usd": self.direct_drop_usd, "rerouted_value_usd": self.rerouted_value_usd,
             "rerouted_share_of_pre_event": self.rerouted_value_usd / pre_total if pre_total else None,

@@ -85,7 +85,8 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
         held = table.country[table.reason == why]
         if len(held):
             notes.append(f"not flagged although both legs carry excess in the basket's mix: {', '.join(held)} ({why})")
-    return Routes(table, total_drop * n_post, float(data.mean(data.ab, [0, 1]).sum()), float(rerouted[significant].sum()), tuple(notes))
+    pre_direct = data.mean(data.ab, [0, 1]) * (1 if data.in_basket is None else data.in_basket)  # the basket's, with one
+    return Routes(table, total_drop * n_post, float(pre_direct.sum()), float(rerouted[significant].sum()), tuple(notes))
 
 
 def _placebo(data: Data, drop: np.ndarray) -> np.ndarray:
@@ -104,7 +105,7 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     product residuals, at least 0) that lies in the basket, the smaller of the two legs'; 1 where neither
     leg has excess.
     """
-    keep = ~basket(data, drop)
+    keep = ~basket(data)
     ones = np.ones(len(data.countries))
     if not keep.any() or keep.all():
         return ones, ones
@@ -118,10 +119,14 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     return p, np.minimum(*shares)
 
 
-def basket(data: Data, drop: np.ndarray) -> np.ndarray:
-    """The embargoed basket: the products whose drop is at least BASKET_DROP of their expected A -> B flow."""
+def basket(data: Data) -> np.ndarray:
+    """The embargoed basket: the products whose drop is at least BASKET_DROP of their expected A -> B
+    flow, and those of a basket given (`data.in_basket`): what lies outside neither fell nor is listed,
+    so rerouting of goods the list left out does not pass for a boom outside it."""
     expected = data.mean(data.ab, [0, 1]) * ratio(data.world[2], data.mean(data.world, [0, 1]))
-    return (drop > 0) & (drop >= BASKET_DROP * expected)
+    lost = np.maximum(expected - data.ab[2], 0.0)
+    found = (lost > 0) & (lost >= BASKET_DROP * expected)
+    return found if data.in_basket is None else found | data.in_basket
 
 
 def _quantity(data: Data, drop: np.ndarray) -> np.ndarray:
@@ -140,6 +145,6 @@ def _own_demand(data: Data, drop: np.ndarray) -> np.ndarray:
     """Growth of C's imports of the basket's products from everyone but A, beyond the world's growth
     (weighted by value): a demand boom lifts leg 1 from every origin, rerouting from A alone."""
     world = ratio(data.world[2], data.mean(data.world, [0, 1]))
-    mask = basket(data, drop)
+    mask = basket(data)
     before = (data.mean(data.c_imports, [0, 1]) * world * mask).sum(1)
     return ratio((data.c_imports[2] * mask).sum(1), before, np.nan) - 1
