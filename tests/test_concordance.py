@@ -1,7 +1,5 @@
 """HS revisions through UNSD's real correspondence tables: each kind of link, value conserved,
-families exact, and where the table comes from (a path, the cache, a download)."""
-
-import io
+families exact, and where the table comes from (a path, the cache; the download: tests/fetch)."""
 
 import numpy as np
 import pandas as pd
@@ -49,33 +47,12 @@ def test_families_are_closed_under_the_links(hs22_17) -> None:
 
 
 def test_where_the_table_comes_from(tmp_path, monkeypatch) -> None:
-    real = shared_file("concordance/HS2022toHS2017ConversionAndCorrelationTables.xlsx")
+    """A path, else the cache; the download from UNSD is tested against a local server (tests/fetch)."""
     monkeypatch.setenv("ENTREPOT_CACHE", str(tmp_path / "cache"))
     with pytest.raises(InputError, match="not in the cache"):
         concordance.locate("HS22", "HS17", download=False)
-    asked = []
-
-    def fake_urlopen(url, timeout):
-        asked.append(url)
-        return io.BytesIO(real.read_bytes())
-
-    monkeypatch.setattr(concordance.urllib.request, "urlopen", fake_urlopen)
-    first = concordance.load_table("HS22", "HS17")
-    again = concordance.load_table("HS22", "HS17")  # from the cache, not downloaded twice
-    assert asked == ["https://unstats.un.org/unsd/classifications/Econ/tables/HS2022toHS2017ConversionAndCorrelationTables.xlsx"]
-    assert len(first.links) == len(again.links) > 15_000
-
-    class Broken(io.BytesIO):
-        def read(self, *args):
-            if self.tell():
-                raise OSError("connection reset")
-            return super().read(1000)
-
-    for failure in (lambda url, timeout: (_ for _ in ()).throw(OSError("network unreachable")), lambda url, timeout: Broken(b"x" * 5000)):
-        monkeypatch.setattr(concordance.urllib.request, "urlopen", failure)
-        with pytest.raises(InputError, match="cannot download .*HS2022toHS2012.*give its path"):
-            concordance.load_table("HS22", "HS12")
-        assert sorted(p.name for p in (tmp_path / "cache" / "concordance").iterdir()) == [real.name]  # nothing half-written
+    real = shared_file("concordance")
+    assert concordance.locate("HS22", "HS17", real) == real / "HS2022toHS2017ConversionAndCorrelationTables.xlsx"
 
 
 @pytest.mark.parametrize("args, expected", [

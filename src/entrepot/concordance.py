@@ -4,7 +4,8 @@ UNSD publishes, for each pair of revisions, `HS2022toHS2017ConversionAndCorrelat
 the like: a `Correlations` sheet listing every pair of 6-digit codes (newer, older) that share goods,
 with UNSD's relationship label (1:1, n:1, 1:n, n:n). `load_table` reads one from a path the user gives
 (the file, or a folder holding it), else from entrepot's cache, else downloads it from UNSD once into
-the cache (`entrepot.concordance.URL`).
+the cache (`entrepot.concordance.URL`, through the fetchers' HTTP client: retries, a cut download
+resumed); a download is cached only once it reads as a correlation table.
 
 Converting values from the newer revision to the older one (`Concordance.to_older`), per newer code:
 
@@ -27,9 +28,6 @@ newer code) is the alternative.
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,6 +38,7 @@ from entrepot.errors import InputError
 
 YEARS = {"HS92": 1992, "HS96": 1996, "HS02": 2002, "HS07": 2007, "HS12": 2012, "HS17": 2017, "HS22": 2022}
 URL = "https://unstats.un.org/unsd/classifications/Econ/tables/{name}"
+RETRIES, BACKOFF = 3, 1.0  # the download's retries on a cut connection or 5xx, and the first wait (s), doubling
 
 
 def table_name(newer: str, older: str) -> str:
@@ -75,18 +74,24 @@ def locate(newer: str, older: str, source: str | Path | None = None, *, download
         return cached
     if not download:
         raise InputError(f"{name} is not in the cache ({cached.parent}); give its path or allow the download")
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp: Path | None = None
+    return _download(URL.format(name=name), cached)
+
+
+def _download(url: str, cached: Path) -> Path:
+    """`url` into the cache at `cached`, whole or not at all, and only if it reads as a correlation table."""
+    from entrepot.fetch._http import FetchError, Http
+
+    staged = cached.with_name(f".download-{cached.name}")
     try:
-        with urllib.request.urlopen(URL.format(name=name), timeout=60) as response, \
-                tempfile.NamedTemporaryFile(dir=cached.parent, prefix=".part-", delete=False) as fh:
-            tmp = Path(fh.name)
-            shutil.copyfileobj(response, fh)
-    except OSError as exc:
-        if tmp is not None:
-            tmp.unlink(missing_ok=True)
-        raise InputError(f"cannot download {URL.format(name=name)} ({exc}); download it and give its path") from None
-    os.replace(tmp, cached)  # whole or not at all
+        with Http(retries=RETRIES, backoff=BACKOFF) as http:
+            http.download(url, staged, progress=True, label=cached.name)
+        _correlations(staged)
+    except (FetchError, InputError) as exc:
+        for left in (staged, staged.with_name(staged.name + ".part"), staged.with_name(staged.name + ".part.json")):
+            left.unlink(missing_ok=True)  # nothing half-written stays in the cache
+        reason = exc.reason if isinstance(exc, InputError) else str(exc).removeprefix(f"GET {url}: ")
+        raise InputError(f"cannot download {url} ({reason}); download it and give its path") from None
+    os.replace(staged, cached)
     return cached
 
 
@@ -165,18 +170,24 @@ def _code(value: object) -> str:
     return text.zfill(6) if text.isdigit() else text
 
 
-def load_table(newer: str, older: str, source: str | Path | None = None, *, download: bool = True) -> Concordance:
-    """The correspondence between two revisions (see `locate` for where the file comes from)."""
+def _correlations(path: Path):  # noqa: ANN202 (calamine's workbook type)
+    """The workbook at `path` and the name of its Correlations sheet, or an `InputError` naming the file."""
     from python_calamine import CalamineWorkbook
 
-    path = locate(newer, older, source, download=download)
     try:
         book = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine's own error types for a damaged file
-        raise InputError(f"cannot read the workbook: {exc}", path=path) from None
+    except Exception as exc:  # calamine's own error types for a damaged file (or an HTML page)
+        raise InputError(f"cannot read the workbook: {' '.join(str(exc).split())}", path=path) from None
     sheet = next((s for s in book.sheet_names if "correlation" in s.lower()), None)
     if sheet is None:
         raise InputError("no Correlations sheet (is this a UNSD HS conversion and correlation table?)", path=path)
+    return book, sheet
+
+
+def load_table(newer: str, older: str, source: str | Path | None = None, *, download: bool = True) -> Concordance:
+    """The correspondence between two revisions (see `locate` for where the file comes from)."""
+    path = locate(newer, older, source, download=download)
+    book, sheet = _correlations(path)
     rows = book.get_sheet_by_name(sheet).to_python()
     head = next((k for k, r in enumerate(rows[:10]) if str(r[0]).strip().upper().startswith("HS")), None)
     if head is None or len(rows[head]) < 3:
