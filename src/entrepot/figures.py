@@ -71,7 +71,7 @@ def effect(res: EffectResult) -> go.Figure:
 
 
 def mirror(res: MirrorResult) -> go.Figure:
-    """The mirror gap per period and direction, importer (FOB) minus exporter, USD million."""
+    """The mirror gap per period and direction, importer (FOB) minus exporter, in millions of the result's currency."""
     fig = go.Figure()
     for direction, part in res.totals.groupby("direction"):
         fig.add_trace(go.Bar(x=part["period"], y=part["gap_usd"] / 1e6, name=f"{direction}: importer (FOB) − exporter"))
@@ -83,7 +83,7 @@ def mirror(res: MirrorResult) -> go.Figure:
         fig.add_vline(x=x, line=EVENT)
         fig.add_annotation(x=x, y=1, yref="paper", text=f"event {res.event}", showarrow=False, xanchor="left", yanchor="bottom")
     estimated = ", estimated" if res.cif_fob_estimated else ""
-    fig.update_layout(title=f"Mirror gap, USD million (CIF/FOB {res.cif_fob:.3f}{estimated})", barmode="group")
+    fig.update_layout(title=f"Mirror gap, {res.currency} million (CIF/FOB {res.cif_fob:.3f}{estimated})", barmode="group")
     return fig
 
 

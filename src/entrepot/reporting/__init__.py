@@ -146,7 +146,7 @@ def effect_section(store: Store, case: Case, figure: Figures) -> tuple[str, list
     out, done = [], []
     for k, (a, b) in enumerate(pairs):
         try:
-            res = effect(store, a, b, e.date, n_boot=399)
+            res = effect(store, a, b, e.date, n_boot=399, groups=case.groups)
         except InputError as exc:
             out.append(f'<h3>{a} → {b}</h3><div class="na">Not available: {html.escape(str(exc))}</div>')
             continue
@@ -208,7 +208,7 @@ def mirror_section(store: Store, case: Case, figure: Figures) -> str:
     from entrepot.analysis.mirror import mirror
 
     a, b = case.countries
-    res = mirror(store, a, b, event=case.main_event.date)
+    res = mirror(store, a, b, event=case.main_event.date, groups=case.groups)
     notes = "".join(f"<li>{html.escape(h)}</li>" for h in res.headlines + res.notes)
     return figure(res.plot(), "chart-mirror") + (f"<ul>{notes}</ul>" if notes else "") + basis(res)
 
