@@ -57,7 +57,7 @@ SECOND_LEG = {
                   "imports declared by {b}), so whether the extra goods went on to {b} cannot be seen; a flag shows "
                   "goods that could have gone on, not that they did",
     "not used": "second leg not used: the store has flows from some of {c} to {b}, but the first-leg ranking does not "
-                "read them (reroute runs both legs on a basket when the exporter is one country, not a group)",
+                "read them (reroute runs both legs where they are)",
 }
 
 
@@ -128,16 +128,19 @@ class FirstLegResult(Result):
                 "concorded": self.concorded, "notes": list(self.notes), "provenance": self.provenance.to_dict()}
 
 
-def has_second_leg(store: Store, importer: str, candidates: list[str] | None, exporter: str | None = None) -> bool:
+def has_second_leg(store: Store, importer: str, candidates: list[str] | None, exporter: str | None = None,
+                   defined: dict[str, groups.Group] | None = None) -> bool:
     """Whether the store has any flow between a candidate and B (C's exports or B's imports); with no
-    candidates, between B and any country but `exporter` (None: False, there is nothing to rank)."""
+    candidates, between B and any country but `exporter` or its group's members (None: False, nothing to rank)."""
     if not candidates and exporter is None:
         return False
-    who = "list_contains($c, {})" if candidates else "{} NOT IN ($a, $b)"
+
+    def who(col: str) -> str:
+        return f"list_contains($c, {col})" if candidates else f"{col} <> $b AND NOT {groups.condition(str(exporter), col, defined)}"
+
     row = store.con.execute(*q.bind(
-        f"SELECT count(*) FROM (SELECT 1 FROM flows WHERE ({who.format('reporter')} AND partner = $b AND flow = 'export') "
-        f"OR (reporter = $b AND {who.format('partner')} AND flow = 'import') LIMIT 1)",
-        {"c": candidates, "b": importer, "a": exporter})).fetchall()
+        f"SELECT count(*) FROM (SELECT 1 FROM flows WHERE ({who('reporter')} AND partner = $b AND flow = 'export') "
+        f"OR (reporter = $b AND {who('partner')} AND flow = 'import') LIMIT 1)", {"c": candidates, "b": importer})).fetchall()
     return row[0][0] > 0
 
 

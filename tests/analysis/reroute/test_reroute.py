@@ -11,6 +11,7 @@ from entrepot.analysis.first_leg import FirstLegResult
 from entrepot.analysis.reroute import RerouteResult, scan
 from entrepot.basket import parse_basket
 from entrepot.errors import InputError
+from entrepot.groups import parse_groups
 from entrepot.store import Store
 from entrepot.synth import Scenario, generate, ingest_world
 
@@ -217,3 +218,23 @@ def test_a_basket_without_the_second_leg_ranks_on_the_first(world_store, tmp_pat
     assert isinstance(res, FirstLegResult) and res.second_leg == "unobserved"
     assert set(res.candidates.country[res.candidates.flagged]) == set(routes)
     assert res.notes[0].startswith("second leg unobserved: the store has no flows from")
+
+
+@pytest.mark.parametrize("source", ["baci", "reported"])
+def test_a_group_as_exporter_runs_both_legs_members_by_date(world_store, source) -> None:
+    """TUR with DEU as a member until 2018 (before the world's data): the same scan as TUR's own, number for
+    number; DEU as a member throughout changes it (its trade with ISR and the rest joins A's)."""
+    path, _ = world_store["routes"]
+    dated = parse_groups({"TURX": ["TUR", {"code": "DEU", "until": "2018-12-31"}], "TURD": ["TUR", "DEU"]})
+    with Store(path, read_only=True) as st:
+        alone = scan(st, "TUR", "ISR", EVENT, source=source)
+        group = scan(st, "TURX", "ISR", EVENT, source=source, groups=dated)
+        wider = scan(st, "TURD", "ISR", EVENT, source=source, groups=dated)
+    assert isinstance(group, RerouteResult) and group.exporter == "TURX"
+    a, b = (r.to_frame().set_index("country").sort_index() for r in (alone, group))  # ties may rank in another order
+    assert list(a.index) == list(b.index) and "DEU" in b.index
+    assert list(alone.flagged.country) == list(group.flagged.country)
+    for column in ("rerouted_value_usd", "p_value", "leg1_excess_usd", "leg2_excess_usd", "placebo_p"):
+        assert b[column].to_numpy() == pytest.approx(a[column].to_numpy(), rel=1e-9, abs=1e-6, nan_ok=True), column
+    assert "DEU" not in set(wider.candidates.country)  # a member throughout: its trade is A's, not a candidate's
+    assert wider.direct_drop_usd != pytest.approx(alone.direct_drop_usd, rel=1e-6)

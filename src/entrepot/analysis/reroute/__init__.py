@@ -116,7 +116,8 @@ def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candi
         drop is the basket's; the products outside it set each pair's own growth and hold the
         decoy tests); where it does not, candidates are ranked on the first leg
         (`entrepot.analysis.first_leg`), and the result says the second leg is unobserved. An
-        exporter that is a group (EU27, or one of `groups`) is ranked on the first leg, and needs a basket.
+        exporter may be a group (EU27, or one of `groups`): its members by date, their trade among
+        themselves left out; without the second leg it is ranked on the first, and needs a basket.
     currency : {"USD", "EUR"}
         The first-leg result's currency (exact where the source reported in it); the two-leg test reads USD.
     groups : dict, optional
@@ -125,26 +126,29 @@ def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candi
         The UNSD HS correlation table (or its folder) for a window across an HS revision.
     """
     chosen = basket if basket is None or isinstance(basket, Basket) else load_basket(basket)
-    group = resolve_group(exporter, groups) is not None
-    if chosen is not None or group:
+    a = options.side(exporter, "exporter", groups)
+    if chosen is not None or resolve_group(a, groups) is not None:
         from entrepot.analysis.first_leg import first_leg, has_second_leg
 
-        if chosen is None:
-            raise InputError(f"a group as exporter ({exporter}) is ranked on the first leg, against the rest of trade, "
-                             "which needs a basket of products", parameter="basket")
         members = _members(candidates, groups)
-        if group or not has_second_leg(store, str(importer).strip().upper(), members, str(exporter).strip().upper()):
+        if not has_second_leg(store, str(importer).strip().upper(), members, a, groups):
+            if chosen is None:
+                raise InputError(f"the store has no flows from the candidates to {importer}: a group as exporter ({a}) is then "
+                                 "ranked on the first leg, against the rest of trade, which needs a basket of products",
+                                 parameter="basket")
             return first_leg(store, exporter, importer, event, list(candidates or []), chosen, currency=currency, defined=groups,
                              concordance_path=concordance, alpha=alpha, min_share=MIN_SHARE if min_share is None else min_share,
                              seed=seed)
         candidates = members
-    a, b = options.pair(exporter, importer)
+    b = options.country(importer, "importer")
     when = options.event(event)
     cands = options.country_list(candidates, "candidates") or None
     options.choice(source, options.SOURCES, "source")
     min_share = options.share(MIN_SHARE if min_share is None else min_share, "min_share")
-    result = _scan(store, a, b, when, cands, source, alpha, seed, min_share, chosen)
+    result = _scan(store, a, b, when, cands, source, alpha, seed, min_share, chosen, groups)
     if both:
+        if resolve_group(a, groups) is not None:
+            raise InputError(f"the reverse direction needs {a} as the importer, which must be one country", parameter="both")
         result = dataclasses.replace(result, reverse=_scan(store, b, a, when, cands, source, alpha, seed, min_share, chosen))
     if chosen is not None and currency.upper() != "USD":
         result = dataclasses.replace(result, notes=(*result.notes, f"amounts in USD, not {currency.upper()}: the two-leg test "
@@ -165,10 +169,11 @@ reroute = scan  # the public name (`entrepot.reroute`), after the command
 
 
 def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
-          alpha: float, seed: int, min_share: float, basket: Basket | None = None) -> RerouteResult:
+          alpha: float, seed: int, min_share: float, basket: Basket | None = None,
+          groups: dict[str, Group] | None = None) -> RerouteResult:
     """The route scan, then the relabelling test on the declared reports (the scan's own when it read them);
-    with a `basket`, both on the basket's drop."""
-    data = read(store, a, b, when, candidates, source, basket)
+    with a `basket`, both on the basket's drop; A may be a group."""
+    data = read(store, a, b, when, candidates, source, basket, groups)
     routes = find_routes(data, alpha, seed, min_share)
     table, notes, sources = routes.table, list(routes.notes), {data.relation.source}
     timing = event_study(store, data, list(table.country[table.significant]), seed)
@@ -176,7 +181,7 @@ def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
     declared = data
     if data.declared is None:
         try:
-            declared = read(store, a, b, when, None, "reported", basket)
+            declared = read(store, a, b, when, None, "reported", basket, groups)
         except InputError as exc:
             notes.append(f"relabelling not tested: it needs both sides' declared reports ({exc})")
             declared = None

@@ -11,6 +11,7 @@ marks the basket's.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +19,7 @@ import numpy as np
 from entrepot.analysis.window import Window, make_window
 from entrepot.basket import Basket
 from entrepot.errors import InputError
+from entrepot.groups import Group, resolve
 from entrepot.schema import TONNES_SQL
 from entrepot.store import Store
 from entrepot.store import query as q
@@ -40,22 +42,33 @@ class Relation:
     mirror: str | None
 
 
-def relation(store: Store, a: str, b: str, source: str) -> Relation:
+def relation(store: Store, a: str, b: str, source: str, groups: Mapping[str, Group] | None = None) -> Relation:
     """The trade relation of a scan of A -> B.
 
     BACI: its reconciled annual HS6 flows. Reported: one declaring source (the first in priority
     that has A's product-level exports: `query.choose` at level "products"), monthly if A reports
     monthly; flows into B as B reports its imports (CIF) when it does, since B reports on every
-    origin; everything else as exporters report.
+    origin; everything else as exporters report. A group as A (EU27, or one of `groups`) is its
+    members in the periods they were members, on either side of a flow: their trade among
+    themselves drops out (e = m), a member outside its membership is a country like any other.
     """
+    group = resolve(a, groups)
+
+    def named(col: str) -> str:  # a row's country, A's code for a member of A's group
+        return f"CASE WHEN {group.condition(col)} THEN $a ELSE {col} END" if group else col
+
+    def is_a(col: str) -> str:
+        return group.condition(col) if group else f"{col} = $a"
+
     has_baci = q.has_source(store, "baci")
     if source == "baci" or (source == "auto" and has_baci):
         if not has_baci:
             raise InputError("no BACI data in the store (source 'reported' reads the declared reports)", parameter="source")
-        sql = f"""SELECT reporter AS e, partner AS m, product AS p, year AS t, value_usd AS v, {TONNES_SQL} AS q FROM flows
-                  WHERE source = 'baci' AND flow = 'export' AND product_level = 6 AND partner_is_country AND value_usd IS NOT NULL"""
+        sql = f"""SELECT {named('reporter')} AS e, {named('partner')} AS m, product AS p, year AS t, value_usd AS v, {TONNES_SQL} AS q
+                  FROM flows WHERE source = 'baci' AND flow = 'export' AND product_level = 6 AND partner_is_country
+                  AND value_usd IS NOT NULL"""
         return Relation(sql, {"a": a, "b": b}, "baci", "A", "baci", None)
-    pick = q.choose(store, a, "export", "auto", "products", declared=True)
+    pick = q.choose(store, a, "export", "auto", "products", declared=True, groups=groups)
     if pick is None:
         raise InputError(f"no product-level exports of {a} in the store")
     src, freq, level = pick.source, pick.rows_freq, pick.level
@@ -64,13 +77,14 @@ def relation(store: Store, a: str, b: str, source: str) -> Relation:
     b_imports = store.con.execute(*q.bind(
         f"SELECT count(*) > 0 FROM (SELECT 1 FROM flows WHERE reporter = $b AND flow = 'import' AND {common} LIMIT 1)", params)).fetchone()[0]
     cols = f"product AS p, {q.time_index(freq)} AS t, value_usd AS v, {TONNES_SQL} AS q"
-    sql = f"SELECT reporter AS e, partner AS m, {cols} FROM flows WHERE flow = 'export' AND {common}"
+    sql = f"SELECT {named('reporter')} AS e, {named('partner')} AS m, {cols} FROM flows WHERE flow = 'export' AND {common}"
     if b_imports:
-        sql += (f" AND partner <> $b UNION ALL SELECT partner AS e, reporter AS m, {cols} FROM flows"
+        sql += (f" AND partner <> $b UNION ALL SELECT {named('partner')} AS e, reporter AS m, {cols} FROM flows"
                 f" WHERE flow = 'import' AND reporter = $b AND {common}")
-    mirror = f"""SELECT 'x' AS k, partner AS c, {cols} FROM flows WHERE flow = 'export' AND reporter = $a AND partner = $b AND {common}
-                  UNION ALL SELECT 'i', reporter, {cols} FROM flows WHERE flow = 'import' AND partner = $a AND {common}
-                  UNION ALL SELECT DISTINCT 'r', reporter, NULL, {q.time_index(freq)}, 0, NULL FROM flows WHERE flow = 'import' AND {common}"""
+    mirror = f"""SELECT 'x' AS k, partner AS c, {cols} FROM flows WHERE flow = 'export' AND {is_a('reporter')} AND partner = $b AND {common}
+                  UNION ALL SELECT 'i', {named('reporter')}, {cols} FROM flows WHERE flow = 'import' AND {is_a('partner')} AND {common}
+                  UNION ALL SELECT DISTINCT 'r', {named('reporter')}, NULL, {q.time_index(freq)}, 0, NULL FROM flows
+                  WHERE flow = 'import' AND {common}"""
     return Relation(sql, params, f"reported ({src}, {'monthly' if freq == 'M' else 'annual'})", freq, src, mirror)
 
 
@@ -117,10 +131,10 @@ class Data:
 
 
 def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
-         basket: Basket | None = None) -> Data:
+         basket: Basket | None = None, groups: Mapping[str, Group] | None = None) -> Data:
     """Aggregate the flows one scan needs in DuckDB: A's exports, exports to B, everyone's to the rest;
-    `basket` marks its products (`Basket.contains` at the relation's product level)."""
-    rel = relation(store, a, b, source)
+    `basket` marks its products (`Basket.contains` at the relation's product level); A may be a group."""
+    rel = relation(store, a, b, source, groups)
     trade, params = rel.sql, dict(rel.params)
     periods = [r[0] for r in store.con.execute(*q.bind(f"SELECT DISTINCT t FROM ({trade}) WHERE e = $a", params)).fetchall()]
     if not periods:
