@@ -3,8 +3,10 @@
 Ingests the 22 Comext workbooks and the totals workbook of ../shared/real/cases/eu-russia-2022/
 into a fresh store (timed), then runs what the case asks with the shipped case file: the basket's
 fall to Russia, its growth to each neighbour against the rest of trade, and the candidates ranked
-on the first leg (the second is unobserved: the store has the EU's declarations only). Writes the
-figures into the page's generated sections; the page's prose holds no figure of its own.
+on the first leg (the second is unobserved: the store has the EU's declarations only), and both
+sides' reports (`mirror`, in EUR, the EU as one side) with Russia's exports to the EU as the EU
+records them. Writes the figures into the page's generated sections; the page's prose holds no
+figure of its own.
 
     python benchmarks/eu_russia_case.py [--shared ../shared] [--store existing.duckdb]
 """
@@ -26,7 +28,10 @@ from _docs import machine, write_section  # noqa: E402
 
 from entrepot import groups  # noqa: E402
 from entrepot.analysis.first_leg import first_leg, has_second_leg  # noqa: E402
+from entrepot.analysis.flows import flows  # noqa: E402
+from entrepot.analysis.mirror import mirror  # noqa: E402
 from entrepot.case import load_case  # noqa: E402
+from entrepot.errors import InputError  # noqa: E402
 from entrepot.store import Store  # noqa: E402
 from entrepot.store.ingest import ingest_paths  # noqa: E402
 
@@ -79,6 +84,26 @@ def same_months(store: Store, exporter: str, partners: list[str], basket) -> pd.
     return out
 
 
+def both_sides(store: Store, exporter: str, importer: str, event, defined) -> str:
+    """`mirror` in EUR with the EU as one side, and Russia's exports to the EU as the EU records them
+    (March to November, 2021 against 2022)."""
+    try:
+        res = mirror(store, exporter, importer, event, freq="M", currency="EUR", groups=defined)
+        said = f"`mirror` ({exporter} <-> {importer}, EUR, monthly): {res.summary()}."
+    except InputError as exc:
+        said = f"`entrepot mirror --a {exporter} --b {importer} --currency EUR --freq M` on this store: {exc}."
+    fl = flows(store, importer, exporter, freq="M", currency="EUR", groups=defined).table.set_index("period")
+    months = lambda y: [f"{y}-{m:02d}" for m in range(3, 12)]  # noqa: E731
+    seen = {s: [fl[s].reindex(months(y)).sum(min_count=1) for y in (2021, 2022)] for s in ("a_to_b_importer", "a_to_b_exporter")}
+    before, after = seen["a_to_b_importer"]
+    theirs = "no figure of its own" if pd.isna(seen["a_to_b_exporter"][0]) else f"{eur_m(seen['a_to_b_exporter'][0])}"
+    return "\n".join([
+        said, "",
+        f"Russia's exports to the EU as the EU's members record their imports from it (all goods, EUR m, March to November): "
+        f"{eur_m(before)} in 2021, {eur_m(after)} in 2022 ({pct(after / before - 1)}); Russia's own report of them: {theirs}.",
+    ])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--shared", type=Path, default=Path(os.environ.get("ENTREPOT_SHARED", ROOT.parent / "shared")))
@@ -99,6 +124,7 @@ def main() -> None:
                         concordance_path=args.shared / "concordance")
         took = time.perf_counter() - t
         months = same_months(st, exporter, [importer, *cands], basket)
+        sides = both_sides(st, exporter, importer, case.main_event.date, case.groups)
 
     d = res.direct
     w = res.window
@@ -164,6 +190,7 @@ def main() -> None:
     write_section(PAGE, "cca3", summed)
     write_section(PAGE, "products", "\n".join(top) + "\nEUR m per month; a product key `HS17:xxxxxx` is concorded.")
     write_section(PAGE, "concordance", concorded)
+    write_section(PAGE, "mirror", sides)
     print(res.summary())
 
 
