@@ -180,7 +180,7 @@ def effect(
     if exclude_flagged:
         from entrepot.analysis.reroute import scan
 
-        rr = scan(store, a, b, date)
+        rr = scan(store, a, b, date, groups=groups)
         flagged = rr.candidates.significant | rr.candidates.get("relabelling", False)
         found = [c for c in rr.candidates.country[flagged] if c not in excluded]
         excluded += found
