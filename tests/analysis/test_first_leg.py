@@ -106,6 +106,11 @@ def test_currency_and_inputs(store) -> None:
         first_leg(store, "EU27", "RUS", "2022-02-24", ["XXX"], basket, **kwargs)
     with pytest.raises(InputError, match="none of the basket's 1 codes"):
         first_leg(store, "EU27", "RUS", "2022-02-24", ["KAZ"], parse_basket("01010101\n"), **kwargs)
+    # the same declarations in a second source (Comext beside Comtrade, say) are read once, not added
+    store.con.execute("INSERT INTO flows SELECT * REPLACE ('comext' AS source, 'again' AS batch_id) FROM flows")
+    again = first_leg(store, "EU", "RUS", "2022-02-24", ["KAZ", "GEO"], basket, **kwargs)
+    assert again.direct["basket_post"] == pytest.approx(usd.direct["basket_post"])
+    assert list(again.provenance.sources) == ["comext"]
     schema_cols = set(schema.FLOW_COLUMNS)
     assert {"value_native", "currency"} <= schema_cols
 

@@ -253,13 +253,13 @@ def _read(store: Store, reporter: str, partners: list[str], basket: Basket, curr
     value, join = amount(store.con, currency)
     params: dict[str, Any] = {"partners": partners}
     base = f"flow = 'export' AND {reporter} AND list_contains($partners, partner) AND ({value}) IS NOT NULL"
-    found = _run(store, f"SELECT max(product_level), count(*) FILTER (WHERE freq = 'M') FROM flows {join} WHERE {base} "
-                              "AND product_level > 0", params).fetchall()[0]
-    if found[0] is None:
+    found = _run(store, f"SELECT source, max(product_level), count(*) FILTER (WHERE freq = 'M') FROM flows {join} WHERE {base} "
+                              f"AND product_level > 0 GROUP BY source ORDER BY {q.priority()}, source LIMIT 1", params).fetchall()
+    if not found:
         raise InputError(f"no product-level exports of {exporter} to {', '.join(partners)} in the store")
-    level, freq = int(found[0]), "M" if found[1] else "A"
+    source, level, freq = found[0][0], int(found[0][1]), "M" if found[0][2] else "A"
     t = time_index(freq)
-    base += f" AND freq = '{freq}'"
+    base += f" AND freq = '{freq}' AND source = {q.quote(source)}"  # one source, by the query layer's rule: never two reports added
     in_basket = f"product_level = {level} AND {basket.condition(level)}"
     periods = [r[0] for r in _run(store, f"SELECT DISTINCT {t} FROM flows {join} WHERE {base} AND {in_basket}", params).fetchall()]
     if not periods:
@@ -296,9 +296,7 @@ def _read(store: Store, reporter: str, partners: list[str], basket: Basket, curr
             f"AND product_level = {level} AND NOT ({in_basket}) AND NOT starts_with(product, '{ENERGY}') GROUP BY ALL", params).df()
         if totals.empty:
             raise InputError(f"no control: {exporter}'s total exports (TOTAL rows) or products outside the basket are needed")
-    sources = [r[0] for r in _run(store, f"SELECT DISTINCT source FROM flows {join} WHERE {base} AND list_contains($t, {t})",
-                                  params).fetchall()]
-    return rows, totals, window, level, concorded, sources
+    return rows, totals, window, level, concorded, [source]
 
 
 def _keys(rows: pd.DataFrame, table: concordance.Concordance | None, window: Window, params: dict) -> tuple[pd.DataFrame, dict]:
