@@ -23,6 +23,8 @@ def screen(
     alpha: Annotated[float, typer.Option("--alpha", help="False-discovery rate of the collapses (Benjamini-Hochberg).")] = 0.05,
     min_drop: Annotated[float, typer.Option("--min-drop", help="Smallest drop against the counterfactual that counts (0.3 = 30%).")] = 0.3,
     min_usd: Annotated[float, typer.Option("--min-usd", help="Pairs trading less than this per period before a break are not tested.")] = 1e6,
+    side: Annotated[str, typer.Option("--side", help="Without BACI (or instead of it): read the exporters' or the importers'"
+                                      " declarations (exporter, importer); auto: BACI, else the exporters' when there.")] = "auto",
     top: Annotated[int, typer.Option("--top", help="The largest collapses scanned for their intermediaries.")] = 20,
     cases: Annotated[list[Path] | None, typer.Option("--case", help="A case file whose embargo counts as known (entrepot's own always do);"
                                                      " repeat for more.")] = None,
@@ -51,11 +53,11 @@ def screen(
 
         if parquet is not None:
             res = run(parquet, by_section=by_section, alpha=alpha, min_drop=min_drop, min_usd=min_usd, top=top, engine=engine,
-                      master=master, cases=cases, progress=progress)
+                      master=master, cases=cases, side=side, progress=progress)
         else:
             with Store(store_path(store), read_only=True) as st:
                 res = run(st, by_section=by_section, alpha=alpha, min_drop=min_drop, min_usd=min_usd, top=top, engine=engine,
-                          master=master, cases=cases, progress=progress)
+                          master=master, cases=cases, side=side, progress=progress)
     if out is not None:
         res.write(out)
     if report is not None:

@@ -27,10 +27,12 @@ from entrepot.store.query import SOURCE_PRIORITY
 
 __all__ = ["ENGINES", "ScreenResult", "screen"]
 
+SIDES = {"auto": None, "exporter": "export", "importer": "import"}  # --side -> the flow whose declarations are read
+
 
 def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float = 0.05, min_drop: float = 0.3,
            min_usd: float = 1e6, top: int = 20, engine: str = "duckdb", master: str | None = None,
-           cases: list[str | Path] | None = None, seed: int = 0,
+           cases: list[str | Path] | None = None, seed: int = 0, side: str = "auto",
            progress: Callable[[str], None] | None = None) -> ScreenResult:
     """Find the collapses of trade between every ordered pair of countries, and the detours of the largest.
 
@@ -57,6 +59,11 @@ def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float 
         Case files whose events count as known, besides entrepot's own.
     seed : int
         The route scans' bootstrap seed.
+    side : {"auto", "exporter", "importer"}
+        Whose declarations to read when the input has no BACI (or to read them instead of BACI): the
+        exporters' declared exports, or the importers' declared imports. "auto": BACI when there,
+        else the exporters' reports when the source has them, else the importers'. The relation read
+        is named in the result (`settings["relation"]`, the table's `data` column).
     progress : callable, optional
         Called with the name of each stage as it starts.
 
@@ -68,18 +75,20 @@ def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float 
         raise InputError(f"must be between 0 and 1, not {alpha}", parameter="alpha")
     if not 0 < min_drop <= 1:
         raise InputError(f"must be a share in (0, 1], not {min_drop}", parameter="min_drop")
+    if side not in SIDES:
+        raise InputError(f"must be one of auto, exporter, importer, not {side!r}", parameter="side")
     for name, value in (("top", top), ("min_usd", min_usd)):
         if value < 0:
             raise InputError(f"cannot be negative, not {value}", parameter=name)
     if isinstance(store, (str, Path)) and Path(store).suffix == ".duckdb":  # a store file, as every analysis takes it
         with Store(store, read_only=True) as st:
             return screen(st, by_section=by_section, alpha=alpha, min_drop=min_drop, min_usd=min_usd, top=top, engine=engine,
-                          master=master, cases=cases, seed=seed, progress=progress)
+                          master=master, cases=cases, seed=seed, side=side, progress=progress)
     say = progress or (lambda _: None)
     events = detect.known_events(detect.case_files() + [Path(c) for c in cases or []])
     eng = open_engine(engine, store, master)
     try:
-        rel = _relation(eng)
+        rel = _relation(eng, side)
         say(f"all-pairs panel and breaks ({eng.name}, {rel.label})")
         pairs = detect.decide(eng.frame(queries.breaks_sql(rel, by_section, min_usd)), rel.freq, alpha, min_drop)
         found = pairs[pairs.collapse].sort_values(["drop_usd", *detect.KEY], ascending=[False, True, True, True], ignore_index=True)
@@ -91,7 +100,7 @@ def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float 
         provenance = Provenance((rel.source,), eng.batches(queries.batches_sql(rel)))
         settings = {
             "engine": eng.name, "master": eng.master, "input": eng.input, "relation": rel.label, "freq": rel.freq,
-            "product_level": rel.level, "by_section": by_section, "alpha": alpha, "min_drop": min_drop, "min_usd": min_usd,
+            "product_level": rel.level, "side": side, "by_section": by_section, "alpha": alpha, "min_drop": min_drop, "min_usd": min_usd,
             "top": top, "seed": seed, "pairs_tested": len(pairs), "collapses": len(found), "scanned": len(shortlist),
             "case_files": sorted({str(c.path) for c, *_ in events}),
             "entrepot": __version__, "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -101,19 +110,24 @@ def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float 
     return ScreenResult(pairs=pairs, collapses=found, routes=scanned, settings=settings, provenance=provenance)
 
 
-def _relation(eng: Engine) -> queries.Relation:
-    """BACI if the input has it; else the declaring source first in SOURCE_PRIORITY, at the frequency most reporters use."""
+def _relation(eng: Engine, side: str) -> queries.Relation:
+    """BACI if the input has it (side "auto"); else the declaring source first in SOURCE_PRIORITY, the side asked
+    (auto: the exporters' reports when the source has them, else the importers'), at the frequency most reporters use."""
     have = eng.frame(queries.CHOOSE_SQL)
-    if have.empty:
-        raise InputError("no product-level exports between countries in the input")
-    rank = {s: k for k, s in enumerate(SOURCE_PRIORITY)}
-    if (have.source == "baci").any():
+    if side == "auto" and (have.source == "baci").any():
         row = have[have.source == "baci"].sort_values("n").iloc[-1]
-    else:
-        have = have.assign(_r=have.source.map(rank).fillna(len(rank)))
-        best = have[have._r == have._r.min()].sort_values(["reporters", "freq"]).iloc[-1]
-        row = best
-    return queries.Relation(str(row.source), str(row.freq), int(row.level))
+        return queries.Relation("baci", str(row.freq), int(row.level))
+    declared = have[have.source != "baci"]
+    if side != "auto":
+        declared = declared[declared.flow == SIDES[side]]
+    if declared.empty:
+        what = "product-level trade between countries" if side == "auto" else f"product-level {side}s' declarations between countries"
+        raise InputError(f"no {what} in the input", parameter=None if side == "auto" else "side")
+    rank = {s: k for k, s in enumerate(SOURCE_PRIORITY)}
+    declared = declared.assign(_r=declared.source.map(rank).fillna(len(rank)), _x=(declared.flow == "export").astype(int))
+    best = declared[declared._r == declared._r.min()]
+    best = best[best._x == best._x.max()].sort_values(["reporters", "freq"]).iloc[-1]
+    return queries.Relation(str(best.source), str(best.freq), int(best.level), str(best.flow))
 
 
 def _routes(eng: Engine, rel: queries.Relation, by_section: bool, shortlist: pd.DataFrame, alpha: float, seed: int) -> pd.DataFrame:

@@ -29,8 +29,11 @@ REST = "ZZZ"  # partner code of "every partner but the importer", in the reduced
 ALL = "ALL"  # the section label when the screen is not by section
 WINDOW = {"A": 3, "M": 12}  # periods before and after a break that the statistic compares
 MIN_PRE = {"A": 2, "M": 6}  # a break needs this many periods of data before it (reroute's own minimum)
+MIN_POST = {"A": 1, "M": 3}  # and this many from it on: a month's dip at the end of the data is not a lasting collapse
 SCAN_PRE = {"A": 3, "M": 24}  # the pre-event periods the route scan reads (analysis.window.make_window)
 MIN_BIN = 30  # a size class needs this many pairs for its own null; smaller ones use the period's pooled null
+THIN = 0.1  # a product's world trend without the pair needs the rest of the world to trade a tenth of it in the period
+CLIP = 10.0  # and is held within 1/CLIP..CLIP of its mean (a product code that fades out or in, as reporters change HS revision)
 FLOOR = 0.01  # the statistic's floor: a halt counts as a 99% drop, so a log ratio stays finite
 # The left tail's quantiles of d, for a spread that holds in the tail: q05 always, q01 from this many pairs.
 TAIL = "percentile_cont(0.05) WITHIN GROUP (ORDER BY d) AS q05, percentile_cont(0.01) WITHIN GROUP (ORDER BY d) AS q01"
@@ -42,40 +45,51 @@ def _tail(t: str) -> str:
     return f"greatest(({t}.c - {t}.q05) / 1.645, CASE WHEN {t}.n >= {TAIL_Q01} THEN ({t}.c - {t}.q01) / 2.326 ELSE 0 END)"
 
 
+SIDES = {"export": "exporters' reports", "import": "importers' reports"}
+
+
 @dataclass(frozen=True)
 class Relation:
     """One consistent trade relation: which rows of `flows` are the trade the screen reads.
 
-    BACI's reconciled exports when the store has them (the route scan's choice too); otherwise the
-    exporters' declared exports of one source, at its finest product level and its main frequency.
+    BACI's reconciled exports when the store has them (the route scan's choice too); otherwise one
+    side's declarations of one source, at its finest product level and its main frequency: the
+    exporters' declared exports (`flow` "export", FOB) or the importers' declared imports ("import",
+    CIF, the exporter being the declared origin).
     """
 
     source: str
     freq: str
     level: int
+    flow: str = "export"
 
     @property
     def label(self) -> str:
-        """How the relation reads in words: baci, or reported (source, frequency)."""
-        return "baci" if self.source == "baci" else f"reported ({self.source}, {'monthly' if self.freq == 'M' else 'annual'})"
+        """How the relation reads in words: baci, or reported (source, frequency, whose reports)."""
+        if self.source == "baci":
+            return "baci"
+        return f"reported ({self.source}, {'monthly' if self.freq == 'M' else 'annual'}, {SIDES[self.flow]})"
 
     def where(self) -> str:
         """The relation's rows of `flows`, as a WHERE condition."""
-        return (f"source = '{_ident(self.source)}' AND flow = 'export' AND freq = '{self.freq}' AND product_level = {int(self.level)}"
+        if self.flow not in SIDES:
+            raise ValueError(f"not a flow: {self.flow!r}")
+        return (f"source = '{_ident(self.source)}' AND flow = '{self.flow}' AND freq = '{self.freq}' AND product_level = {int(self.level)}"
                 " AND partner_is_country AND value_usd IS NOT NULL AND reporter <> partner")
 
     def rel(self, by_section: bool, products: bool = False) -> str:
         """SELECT of the relation as (e, m, g, t, v[, p, q]): exporter, importer, section, period index, USD."""
         g = section_sql() if by_section else f"'{ALL}'"
+        e, m = ("reporter", "partner") if self.flow == "export" else ("partner", "reporter")
         extra = f", product AS p, {TONNES_SQL} AS q" if products else ""
-        return (f"SELECT reporter AS e, partner AS m, {g} AS g, {time_index(self.freq)} AS t, value_usd AS v{extra}"
+        return (f"SELECT {e} AS e, {m} AS m, {g} AS g, {time_index(self.freq)} AS t, value_usd AS v{extra}"
                 f" FROM flows WHERE {self.where()}")
 
 
 CHOOSE_SQL = """
-SELECT source, freq, max(product_level) AS level, count(DISTINCT reporter) AS reporters, count(*) AS n FROM flows
-WHERE flow = 'export' AND product_level > 0 AND partner_is_country AND value_usd IS NOT NULL
-GROUP BY source, freq
+SELECT source, freq, flow, max(product_level) AS level, count(DISTINCT reporter) AS reporters, count(*) AS n FROM flows
+WHERE flow IN ('export', 'import') AND product_level > 0 AND partner_is_country AND value_usd IS NOT NULL
+GROUP BY source, freq, flow
 """
 
 
@@ -139,27 +153,38 @@ def breaks_sql(rel: Relation, by_section: bool, min_usd: float) -> Query:
     left tail of trade changes is heavier than a normal one (a pair of few lumpy products), and
     the p-values are read in that tail.
     """
-    L, lo, f = WINDOW[rel.freq], MIN_PRE[rel.freq], FLOOR
+    L, lo, hi, f = WINDOW[rel.freq], MIN_PRE[rel.freq], MIN_POST[rel.freq], FLOOR
     return Query((
-        ("rel", f"""{rel.rel(by_section)}"""),
-        ("panel", """SELECT e, m, g, t, sum(v) AS v FROM rel GROUP BY e, m, g, t"""),
-        ("periods", """SELECT t, row_number() OVER (ORDER BY t) - 1 AS k FROM (SELECT DISTINCT t FROM panel) d"""),
-        ("breaks", f"""SELECT t AS tau, 0 AS gap FROM periods WHERE k >= {lo}
-           UNION ALL SELECT p.t, 1 FROM periods p JOIN periods q ON q.t = p.t - 1 WHERE p.k - 1 >= {lo}"""),
+        ("rel", f"""{rel.rel(by_section, products=True)}"""),
+        ("cells", """SELECT e, m, g, p, t, sum(v) AS v FROM rel GROUP BY e, m, g, p, t"""),
+        ("world", """SELECT p, t, sum(v) AS w FROM cells GROUP BY p, t"""),
+        ("product", """SELECT p, sum(w) AS w, count(*) AS n FROM world GROUP BY p"""),
+        ("own", """SELECT e, m, g, p, sum(v) AS v FROM cells GROUP BY e, m, g, p"""),
+        ("trend", f"""SELECT c.e, c.m, c.g, c.t, c.v,
+           CASE WHEN w.w - c.v >= {THIN:e} * w.w AND pr.w > o.v
+                THEN least(greatest((w.w - c.v) * pr.n / (pr.w - o.v), {1 / CLIP:e}), {CLIP:e}) ELSE 1 END AS pi
+    FROM cells c JOIN world w ON w.p = c.p AND w.t = c.t JOIN product pr ON pr.p = c.p
+    JOIN own o ON o.e = c.e AND o.m = c.m AND o.g = c.g AND o.p = c.p"""),
+        ("panel", """SELECT e, m, g, t, sum(v) AS v, sum(v / pi) AS vs FROM trend GROUP BY e, m, g, t"""),
+        ("periods", """SELECT t, row_number() OVER (ORDER BY t) - 1 AS k, count(*) OVER () AS n FROM (SELECT DISTINCT t FROM panel) d"""),
+        ("breaks", f"""SELECT t AS tau, 0 AS gap FROM periods WHERE k >= {lo} AND k + {hi} <= n
+           UNION ALL SELECT p.t, 1 FROM periods p JOIN periods q ON q.t = p.t - 1 WHERE p.k - 1 >= {lo} AND p.k + {hi} <= p.n"""),
         ("win0", f"""SELECT b.tau, b.gap, p.t, CASE WHEN p.t >= b.tau THEN 1 ELSE 0 END AS post
          FROM breaks b JOIN periods p ON p.t >= b.tau - b.gap - {L} AND p.t < b.tau + {L}
          WHERE p.t >= b.tau OR p.t < b.tau - b.gap"""),
         ("win", """SELECT tau, gap, t, post, CASE WHEN post = 1 AND t = max(CASE WHEN post = 1 THEN t END) OVER (PARTITION BY tau, gap)
                                       THEN 1 ELSE 0 END AS last FROM win0"""),
         ("pairs", """SELECT DISTINCT e, m, g FROM panel"""),
-        ("cell", """SELECT q.e, q.m, q.g, w.tau, w.gap, w.t, w.post, w.last, coalesce(pn.v, 0) AS v
+        ("cell", """SELECT q.e, q.m, q.g, w.tau, w.gap, w.t, w.post, w.last, coalesce(pn.v, 0) AS v, coalesce(pn.vs, 0) AS vs
     FROM pairs q CROSS JOIN win w
     LEFT JOIN panel pn ON pn.e = q.e AND pn.m = q.m AND pn.g = q.g AND pn.t = w.t"""),
-        ("pre", """SELECT e, m, g, tau, gap, sum(v) / count(*) AS base, count(*) AS n_pre FROM cell WHERE post = 0 GROUP BY e, m, g, tau, gap"""),
-        ("lr", f"""SELECT c.e, c.m, c.g, c.tau, c.gap, c.t, c.last, c.v, pr.base, pr.n_pre,
-           ln((c.v + {f!r} * pr.base) / ((1 + {f!r}) * pr.base)) AS r
+        ("pre", """SELECT e, m, g, tau, gap, sum(v) / count(*) AS base, sum(vs) / count(*) AS base_s, count(*) AS n_pre
+    FROM cell WHERE post = 0 GROUP BY e, m, g, tau, gap"""),
+        ("lr", f"""SELECT c.e, c.m, c.g, c.tau, c.gap, c.t, c.last, c.v, pr.base, pr.base_s, pr.n_pre,
+           CASE WHEN c.vs > 0 THEN c.v / c.vs ELSE pr.base / pr.base_s END AS pi,
+           ln((c.vs + {f!r} * pr.base_s) / ((1 + {f!r}) * pr.base_s)) AS r
     FROM cell c JOIN pre pr ON pr.e = c.e AND pr.m = c.m AND pr.g = c.g AND pr.tau = c.tau AND pr.gap = c.gap
-    WHERE c.post = 1 AND pr.base >= {float(min_usd)!r} AND pr.base > 0"""),
+    WHERE c.post = 1 AND pr.base >= {float(min_usd)!r} AND pr.base > 0 AND pr.base_s > 0"""),
         ("ge", """SELECT e, g, tau, gap, t, median(r) AS r, count(*) AS n FROM lr GROUP BY e, g, tau, gap, t"""),
         ("gm", """SELECT m, g, tau, gap, t, median(r) AS r, count(*) AS n FROM lr GROUP BY m, g, tau, gap, t"""),
         ("gw", """SELECT g, tau, gap, t, median(r) AS r FROM lr GROUP BY g, tau, gap, t"""),
@@ -169,9 +194,9 @@ def breaks_sql(rel: Relation, by_section: bool, min_usd: float) -> Query:
     JOIN gm ON gm.m = l.m AND gm.g = l.g AND gm.tau = l.tau AND gm.gap = l.gap AND gm.t = l.t
     JOIN gw ON gw.g = l.g AND gw.tau = l.tau AND gw.gap = l.gap AND gw.t = l.t"""),
         ("scored", f"""SELECT e, m, g, tau, gap, max(n_pre) AS n_pre, count(*) AS n_post, max(base) AS base, sum(v) AS v_post,
-           sum(greatest((1 + {f!r}) * base * exp(rhat) - {f!r} * base, 0)) AS cf_post,
+           sum(pi * greatest((1 + {f!r}) * base_s * exp(rhat) - {f!r} * base_s, 0)) AS cf_post,
            sum(CASE WHEN last = 1 THEN v ELSE 0 END) AS v_last,
-           sum(CASE WHEN last = 1 THEN greatest((1 + {f!r}) * base * exp(rhat) - {f!r} * base, 0) ELSE 0 END) AS cf_last,
+           sum(CASE WHEN last = 1 THEN pi * greatest((1 + {f!r}) * base_s * exp(rhat) - {f!r} * base_s, 0) ELSE 0 END) AS cf_last,
            avg(r - rhat) AS d, sum(CASE WHEN last = 1 THEN r - rhat ELSE 0 END) AS d_last,
            CAST(floor(2 * log10(max(base))) AS INT) AS size_class
     FROM fit GROUP BY e, m, g, tau, gap"""),

@@ -33,6 +33,7 @@ COLUMNS = {
     "intermediaries": "the countries the route scan flags, strongest first",
     "rerouted_value_usd": "the value through them over the periods after the break (USD); empty when not scanned",
     "evidence": "each intermediary's value [95% CI], joint p-value and both legs' p-values; or why none",
+    "data": "the trade read: baci, or reported (source, frequency, the exporters' or the importers' reports)",
 }
 
 
@@ -84,6 +85,7 @@ class ScreenResult(Result):
                 "status": "known embargo" if c.case else "lead", "case": c.case or None,
                 "intermediaries": ", ".join(found.country),
                 "rerouted_value_usd": None if mine.empty else float(found.rerouted_value_usd.sum()), "evidence": evidence,
+                "data": self.settings["relation"],
             })
         return pd.DataFrame(rows, columns=list(COLUMNS))
 
