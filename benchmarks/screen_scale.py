@@ -10,13 +10,17 @@ of docs/performance.md.
     python benchmarks/screen_scale.py [--rows 1000000,3000000] [--spark-rows 1000000] [--full]
 
 `--full` adds the BACI-year-sized store (11M rows a year, 3 years) on DuckDB; `--grid` the runs
-over countries and products at a fixed number of rows.
+over countries and products at a fixed number of rows. Each invocation keeps its runs in
+_work/screen_scale.json (while the screen's code is unchanged) and writes the section from all of
+them, so that a long plan can be run in parts of a few minutes each.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -25,8 +29,11 @@ sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve
 from _docs import machine, write_section
 
 WORK = Path(__file__).resolve().parent / "_work"
+RESULTS = WORK / "screen_scale.json"  # the runs of every invocation, for the code they measured
 SRC = Path(__file__).resolve().parents[1] / "src"
 YEARS = (2022, 2023, 2024)
+COLUMNS = ("(period, freq, year, month, reporter, reporter_is_country, partner, partner_is_country, flow, hs_rev, product,"
+           " product_level, value_usd, quantity, unit, source, batch_id)")  # by name: the table has more (value_native, currency)
 RUN = """
 import json, resource, sys, time
 from entrepot.screening import screen
@@ -55,7 +62,7 @@ def build(directory: Path, rows: int, countries: int, products: int) -> Path:
         con.execute("CREATE TEMP TABLE c AS SELECT iso, row_number() OVER () - 1 AS n FROM (SELECT unnest(?) AS iso)", [isos])
         for year in YEARS:
             con.execute(f"""
-                INSERT INTO flows
+                INSERT INTO flows {COLUMNS}
                 SELECT '{year}', 'A', {year}, NULL, ci.iso, true, cj.iso, true, 'export', 'HS17',
                        lpad((100000 + (r * 7919 + {year}) % {products} * 131 % 900000)::VARCHAR, 6, '0'), 6,
                        (random() * 1e6) * (1 + (ci.n = 0 AND cj.n = 1)::INT * 50), random() * 100, 't', 'baci', 'bench{year}'
@@ -64,8 +71,8 @@ def build(directory: Path, rows: int, countries: int, products: int) -> Path:
                 JOIN c cj ON cj.n = (r // {countries} + 1 + r % 7) % {countries}
                 WHERE ci.n <> cj.n""")
         con.execute("UPDATE flows SET value_usd = value_usd * 0.1 WHERE year = 2024 AND reporter = 'TUR' AND partner = 'ISR'")
-        con.execute("""
-            INSERT INTO flows
+        con.execute(f"""
+            INSERT INTO flows {COLUMNS}
             SELECT '2024', 'A', 2024, NULL, leg.e, true, leg.m, true, 'export', 'HS17', basket.product, 6, basket.v * 0.1,
                    basket.q * 0.1, 't', 'baci', 'bench2024'
             FROM (SELECT product, sum(value_usd) / 2 AS v, sum(quantity) / 2 AS q FROM flows
@@ -77,11 +84,13 @@ def build(directory: Path, rows: int, countries: int, products: int) -> Path:
 
 
 def run(directory: Path, engine: str) -> dict:
+    """One screen in a fresh process, with the machine's load average (1 min) before and after it."""
+    before = os.getloadavg()[0]
     out = subprocess.run([sys.executable, "-c", RUN, str(directory), engine], capture_output=True, text=True,
                          env={"PYTHONPATH": str(SRC), "PATH": "/usr/bin:/bin", "HOME": str(Path.home())})
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return json.loads(out.stdout.strip().splitlines()[-1]) | {"load": (before + os.getloadavg()[0]) / 2}
 
 
 def rows_of(directory: Path) -> int:
@@ -90,35 +99,66 @@ def rows_of(directory: Path) -> int:
     return duckdb.connect().execute(f"SELECT count(*) FROM read_parquet('{directory / 'flows.parquet'}')").fetchone()[0]
 
 
-def projection(measured: list[tuple], args) -> list[str]:
-    """DuckDB's rate per row in its largest run, projected to a BACI history and to monthly Comtrade (linear in
-    rows: an upper bound, since the fixed part is included); Spark's time beside DuckDB's where both ran."""
-    duck = [(n, s, mib) for n, c, p, e, s, mib in measured if e == "duckdb" and (c, p) == (args.countries, args.products)]
+def code_digest() -> str:
+    """A digest of the code a screen runs (the screen and the route scan): runs of other code are not kept."""
+    files = sorted((SRC / "entrepot" / "screening").glob("*.py")) + sorted((SRC / "entrepot" / "analysis" / "reroute").glob("*.py"))
+    return hashlib.sha256(b"".join(f.read_bytes() for f in files)).hexdigest()[:12]
+
+
+def fit(points: list[tuple[float, float]]) -> tuple[float, float] | None:
+    """Least-squares (fixed seconds, seconds per million rows) of time against rows; None below two sizes."""
+    if len({n for n, _ in points}) < 2:
+        return None
+    import numpy as np
+
+    slope, fixed = np.polyfit([n / 1e6 for n, _ in points], [t for _, t in points], 1)
+    return float(fixed), float(slope)
+
+
+def projection(runs: list[dict], countries: int, products: int) -> list[str]:
+    """The time against rows of each engine on the standard stores, fitted as fixed + rate x rows, projected to a
+    BACI history and monthly Comtrade; and where Spark would overtake DuckDB, on this machine and on a cluster."""
+    std = [r for r in runs if (r["countries"], r["products"]) == (countries, products)]
+    fits = {e: fit([(r["rows"], r["seconds"]) for r in std if r["engine"] == e]) for e in ("duckdb", "spark")}
     out = []
+    baci, comtrade = 11e6 * 25, 30e6 * 12 * 3  # rows: BACI ~11M a year over 25 years; Comtrade monthly, both flows, 3 years
+    duck = fits["duckdb"]
     if duck:
-        n, s, mib = max(duck)
-        rate = s / n * 1e6
-        baci, comtrade = 11e6 * 25, 30e6 * 12 * 3  # rows: BACI ~11M a year over 25 years; Comtrade monthly, both flows, 3 years
-        out += [f"The time is not set by the rows but by the collapses scanned for routes: the store with the fewest rows had the"
-                f" most (false) collapses, so the most route scans, and took longest. The all-pairs part grows with pairs x"
-                f" breaks x window (40,000 pairs here, one break in 3 years; 23 annual breaks, 46 with the transition gaps,"
-                f" in a 25-year history); each route scan reads everyone's exports of the collapse's products. The largest"
-                f" store, {n:,} rows, took {s:.0f} s and {mib:,.0f} MiB: {rate:.2f} s per million rows, the fixed part included.",
-                f"Projection at that rate (linear in rows, an upper bound for the row work): a full BACI history (about 200"
-                f" countries x 5,000 products x 25 years, ~{baci / 1e6:,.0f}M rows) about {rate * baci / 1e6 / 60:,.0f} min, plus"
-                f" the breaks of 25 years (about 46 times the one break measured here in the all-pairs statistics, on 40,000"
-                f" pairs: small beside the rows); three years of monthly Comtrade declarations (~{comtrade / 1e6:,.0f}M rows)"
-                f" about {rate * comtrade / 1e6 / 60:,.0f} min. Both fit one machine's disk; DuckDB spills to it what does not"
-                " fit in memory (not measured here beyond the largest store)."]
-    both = {n: {e: s for m, c, p, e, s, _ in measured if m == n} for n, *_ in measured}
+        fixed, rate = duck
+        big = max((r for r in std if r["engine"] == "duckdb"), key=lambda r: r["rows"])
+        how = f"fitted over its {sum(r['engine'] == 'duckdb' for r in std)} runs on the standard stores: about {fixed:.0f} s fixed plus"
+        if rate <= 0:  # the noise of a loaded machine is larger than the row work: the largest run's rate is an upper bound
+            fixed, rate = 0.0, big["seconds"] / big["rows"] * 1e6
+            how = "the fit's rate is not above the noise; as an upper bound, the largest run's time over its rows:"
+        out.append(f"DuckDB, {how} {rate:.2f} s per million rows (the largest, {big['rows']:,} rows, took"
+                   f" {big['seconds']:.0f} s and {big['peak_mib']:,.0f} MiB). Projected at that rate: a full BACI history (about 200"
+                   f" countries x 5,000 products x 25 years, ~{baci / 1e6:,.0f}M rows) about {(fixed + rate * baci / 1e6) / 60:,.0f} min,"
+                   f" three years of monthly Comtrade declarations (~{comtrade / 1e6:,.0f}M rows) about"
+                   f" {(fixed + rate * comtrade / 1e6) / 60:,.0f} min. The row work (the product-mix deflator, the pair panel, each"
+                   " route scan's reading of everyone's exports of the collapse's products) is linear in rows; the all-pairs"
+                   " statistics grow with pairs x breaks x window instead (one annual break in these 3-year stores; 46, with the"
+                   " transition gaps, in a 25-year history: 40,000 pairs x 46 x 6 periods, ~11M cells, small beside the rows)."
+                   " DuckDB spills to disk what does not fit in memory (not measured beyond the largest store).")
+    spark = fits["spark"]
+    both = {}
+    for r in std:
+        both.setdefault(r["rows"], {})[r["engine"]] = r["seconds"]
     ratios = [f"{n:,} rows: Spark {v['spark']:.0f} s, DuckDB {v['duckdb']:.0f} s ({v['spark'] / v['duckdb']:.1f}x)"
               for n, v in sorted(both.items()) if {"spark", "duckdb"} <= set(v)]
     if ratios:
-        out.append("Spark in local mode on the same two cores: " + "; ".join(ratios) + ". Spark pays a fixed cost per stage"
-                   " (a job per materialised stage, a Python worker per route scan) that DuckDB does not, so on one machine"
-                   " it does not overtake DuckDB at any size measured; it overtakes when the data outgrow one machine (a"
-                   " history of monthly declarations at HS8, or many sections at once) or when its executors have many"
-                   " more cores than one machine: the row work divides across executors, the fixed cost does not grow.")
+        out.append("Spark in local mode on the same two cores: " + "; ".join(ratios) + ".")
+    if duck and spark:
+        (fd, rd), (fs, rs) = duck, spark
+        out.append(f"Spark, fitted the same way: about {fs:.0f} s fixed (a job per materialised stage, a Python worker per"
+                   f" route scan) plus {rs:.2f} s per million rows, against DuckDB's {fd:.0f} s and {rd:.2f} s.")
+        cross = []
+        for k in (1, 4, 16, 64):  # executors of this machine's size: the row work divides, the fixed part does not
+            rate = rs / k
+            cross.append(f"{k} x 2 cores: " + (f"from ~{(fs - fd) / (rd - rate):,.0f}M rows" if rd > rate else "never"))
+        out.append("Where Spark would overtake DuckDB (fixed + rows x rate / executors = DuckDB's time on this machine; a"
+                   " model, not a measurement beyond this machine): " + "; ".join(cross) + f". For scale: a BACI history is"
+                   f" ~{baci / 1e6:,.0f}M rows, three years of monthly Comtrade ~{comtrade / 1e6:,.0f}M. Spark's case on one"
+                   " machine is not speed but a store that does not fit it, or a bank's data already on its cluster.")
     return out
 
 
@@ -134,26 +174,40 @@ def main() -> None:
     WORK.mkdir(exist_ok=True)
     sizes = [int(x) for x in args.rows.split(",") if x] + ([11_000_000] if args.full else [])
     spark = {int(x) for x in args.spark_rows.split(",") if x}
-    table = ["| rows (3 years) | countries | products | engine | pairs tested | screen (s) | peak memory (MiB) | collapses | first |",
-             "|---|---|---|---|---|---|---|---|---|"]
     plan = [(n, args.countries, args.products, e) for n in sorted(set(sizes) | spark) for e in ("duckdb", "spark")
             if (e == "duckdb" and n in sizes) or (e == "spark" and n in spark)]
     if args.grid:
         plan += [(1_000_000, c, p, "duckdb") for c, p in ((50, 5000), (100, 5000), (200, 1000), (200, 2500))]
-    measured = []
+    digest = code_digest()
+    saved = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    runs = saved.get("runs", []) if saved.get("code") == digest else []  # runs of this code, from earlier invocations
     for n, c, p, engine in plan:
         directory = build(WORK / f"screen_{c}x{p}_{n}", n, c, p)
-        r = run(directory, engine)
-        measured.append((rows_of(directory), c, p, engine, r["seconds"], r["peak_mib"]))
-        table.append(f"| {rows_of(directory):,} | {c} | {p:,} | {engine} | {r['pairs']:,} | {r['seconds']:.1f} | {r['peak_mib']:,.0f}"
-                     f" | {r['collapses']} | {r['first']} |")
-        print(table[-1], flush=True)
+        r = run(directory, engine) | {"rows": rows_of(directory), "countries": c, "products": p, "engine": engine,
+                                      "command": " ".join(sys.argv[1:])}
+        runs = [x for x in runs if (x["rows"], x["countries"], x["products"], x["engine"]) != (r["rows"], c, p, engine)] + [r]
+        RESULTS.write_text(json.dumps({"code": digest, "runs": runs}, indent=1))
+        print(f"{r['rows']:,} rows, {c} x {p}, {engine}: {r['seconds']:.1f} s, {r['peak_mib']:,.0f} MiB, load {r['load']:.1f}", flush=True)
+    runs.sort(key=lambda x: (x["engine"] != "duckdb", (x["countries"], x["products"]) != (args.countries, args.products),
+                             x["rows"], x["countries"], x["products"]))
+    table = ["| rows (3 years) | countries | products | engine | pairs tested | screen (s) | peak memory (MiB) | load (1 min) | collapses"
+             " | first | run by |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+    table += [f"| {r['rows']:,} | {r['countries']} | {r['products']:,} | {r['engine']} | {r['pairs']:,} | {r['seconds']:.1f}"
+              f" | {r['peak_mib']:,.0f} | {r['load']:.1f} | {r['collapses']} | {r['first']} | `{r['command'] or '(defaults)'}` |" for r in runs]
+    grid = sorted((r for r in runs if r["engine"] == "duckdb" and 2.5e6 < r["rows"] < 3.5e6), key=lambda r: (r["countries"], r["products"]))
+    shape = ("At about 3M rows (1M a year), by countries x products (DuckDB): " + "; ".join(
+        f"{r['countries']} x {r['products']:,}: {r['seconds']:.0f} s, {r['pairs']:,} pairs" for r in grid) + "."
+        if len({(r["countries"], r["products"]) for r in grid}) > 1 else "")
+    loads = [r["load"] for r in runs]
     text = "\n".join(["## Screen of the whole matrix: DuckDB and Spark", "",
-                      f"`python benchmarks/screen_scale.py {' '.join(sys.argv[1:])}` — BACI-shaped stores written straight as Parquet"
-                      f" (`entrepot export`'s layout), 3 years, random flows with TUR -> ISR falling by 90% and three routes; the"
-                      f" whole screen (all-pairs panel, breaks, the five largest collapses scanned for routes) in a fresh process;"
-                      f" Spark in local mode on the same machine (local[2]). Machine: {machine()}, shared with other jobs while it ran"
-                      f" (timings are noisy; compare the rows of one run).", ""] + table + ["", *projection(measured, args)])
+                      "`python benchmarks/screen_scale.py` (the runs below, each with its arguments; a run is kept while the"
+                      f" screen's and the route scan's code is the same, code {digest}) — BACI-shaped stores written straight as"
+                      " Parquet (`entrepot export`'s layout), 3 years, random flows with TUR -> ISR falling by 90% and three routes; the"
+                      " whole screen (product-mix deflator, all-pairs panel, breaks, the five largest collapses scanned for routes) in a"
+                      f" fresh process; Spark in local mode on the same machine (local[2]). Machine: {machine()}, shared with other"
+                      f" engineers' jobs while it ran: load average {min(loads):.1f}-{max(loads):.1f} on 2 cores (the load column:"
+                      " timings are noisy, compare rows run at a similar load).", ""]
+                     + table + ["", *filter(None, [shape]), *projection(runs, args.countries, args.products)])
     write_section("performance.md", "screen", text, title="Performance")
     print(text)
 

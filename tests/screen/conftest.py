@@ -1,5 +1,5 @@
-"""Fixtures of the screen tests: one small synthetic world's store (BACI, the default embargo and its
-routes), built once per session, and one local Spark session for the engine test."""
+"""Fixtures of the screen tests: one small synthetic world (the default embargo and its routes), its stores
+(BACI; Comtrade only, monthly and annual), built once per session, and one local Spark session for the engine test."""
 
 from __future__ import annotations
 
@@ -15,15 +15,47 @@ SCENARIO = {"n_countries": 40, "n_products": 30, "controls": 2}
 
 
 @pytest.fixture(scope="session")
-def world(tmp_path_factory) -> tuple[Path, dict]:
-    """(store path, truth) of a small synthetic world ingested as BACI."""
-    from entrepot.synth import Scenario, generate, ingest_world
+def generated(tmp_path_factory) -> tuple[Path, dict[str, Path], dict]:
+    """(directory, files, truth) of a small synthetic world written in the real formats: BACI and monthly Comtrade."""
+    from entrepot.synth import Scenario, generate
+    from entrepot.synth.writers import write_world
 
     out = tmp_path_factory.mktemp("screen-world")
     w = generate(Scenario.default().replace(**SCENARIO))
-    with Store(out / "s.duckdb") as st:
-        ingest_world(st, w, out / "files", comtrade=False)
-    return out / "s.duckdb", w.truth
+    return out, write_world(w, out / "files", comtrade=True), w.truth
+
+
+@pytest.fixture(scope="session")
+def world(generated) -> tuple[Path, dict]:
+    """(store path, truth) of the world's BACI files ingested."""
+    return _ingest(generated[0] / "s.duckdb", [p for k, p in generated[1].items() if k.startswith("baci")]), generated[2]
+
+
+@pytest.fixture(scope="session")
+def comtrade_world(generated) -> tuple[Path, Path, dict]:
+    """(monthly store, annual store, truth): only the world's Comtrade declarations, both sides' (exports and imports), as
+    the monthly download, and the same summed into calendar years as the annual download (freqCode A) would give them."""
+    import pandas as pd
+
+    out, files, truth = generated
+    monthly = [p for k, p in files.items() if k.startswith("comtrade")]
+    rows = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in monthly])
+    sums = ["qty", "netWgt", "cifvalue", "fobvalue", "primaryValue"]
+    keys = [c for c in rows.columns if c not in (*sums, "refPeriodId", "refMonth", "period", "freqCode")]
+    rows[sums] = rows[sums].apply(pd.to_numeric, errors="coerce")
+    annual = rows.groupby(keys, as_index=False, dropna=False)[sums].sum(min_count=1)
+    annual = annual.assign(freqCode="A", refPeriodId=annual.refYear + "0101", refMonth="52", period=annual.refYear)[rows.columns]
+    annual.to_csv(out / "comtrade_A.csv", index=False)
+    return _ingest(out / "cm.duckdb", monthly), _ingest(out / "ca.duckdb", [out / "comtrade_A.csv"]), truth
+
+
+def _ingest(path: Path, files: list[Path]) -> Path:
+    from entrepot.store.ingest import ingest_file
+
+    with Store(path) as st:
+        for f in files:
+            ingest_file(st, f)
+    return path
 
 
 @pytest.fixture(scope="session")

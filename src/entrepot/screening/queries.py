@@ -139,13 +139,19 @@ def breaks_sql(rel: Relation, by_section: bool, min_usd: float) -> Query:
 
     A break is a first period `tau` after it and a `gap` of 0 or 1 periods left out before it (the
     period an event fell inside, as in `analysis.window`). "Before" is the WINDOW periods before the
-    gap, "after" tau and the WINDOW - 1 periods after. Each pair's trade in a period after is read as
-    its log ratio to its own mean before (plus FLOOR of that mean on both sides, so a halt stays
-    finite). Its counterfactual is the exporter's typical change, plus the importer's, minus the
+    gap, "after" tau and the WINDOW - 1 periods after. First, each row (pair, product, period) is
+    divided by its product's world trend without the pair (the rest of the world's trade of the
+    product in the period over its mean over the product's periods; `THIN`, `CLIP`): product-time
+    effects, so that the pair's deflated trade is what its own product mix would have traded, and a
+    world price fall of its main product is no collapse. Each pair's deflated trade in a period after
+    is read as its log ratio to its own mean before (plus FLOOR of that mean on both sides, so a halt
+    stays finite). Its counterfactual is the exporter's typical change, plus the importer's, minus the
     world's: the medians of the same log ratio over the exporter's partners, the importer's
     partners and all pairs (one step of a median polish: a two-way gravity model with
     exporter-time and importer-time effects, made robust so that a hub whose trade with one
-    partner balloons, a detour, does not inflate its other pairs' counterfactuals). The statistic `d`
+    partner balloons, a detour, does not inflate its other pairs' counterfactuals). The USD figures
+    value the deflated counterfactual at the pair's own prices of the period (`pi`: its trade over its
+    deflated trade; before the break's when it did not trade). The statistic `d`
     is the mean gap between the two after the break; `z` centres and scales it by the median and
     spread of all pairs of the same size class (half a decade of their level before) at the same
     break, since most pairs do not collapse. The spread is the largest of the robust one (MAD) and
