@@ -83,28 +83,41 @@ def _has_pyspark() -> bool:
 
 @pytest.fixture(scope="session")
 def tiny_store(tmp_path_factory) -> Path:
-    """A hand-made BACI store small enough for Spark in the default suite: 16 countries, 10 products,
-    2020-2024, lognormal flows; TUR -> ISR stops in 2024 and GRC carries 40% of it on both legs."""
+    """A hand-made BACI store small enough for Spark in the default suite (`tiny_flows`)."""
+    return write_baci(tmp_path_factory.mktemp("screen-tiny") / "tiny.duckdb", tiny_flows())
+
+
+CODES = ["TUR", "ISR", "GRC", "DEU", "FRA", "ITA", "ESP", "USA", "CHN", "JPN", "IND", "BRA", "EGY", "GEO", "BGR", "ROU"]
+PRODUCTS = [f"{100000 + 1111 * k:06d}" for k in range(10)]
+
+
+def tiny_flows(heavy: tuple[str, str, int] | None = None):
+    """16 countries, 10 products, 2020-2024, lognormal flows, each cell steady around its level; TUR -> ISR stops in
+    2024 and GRC carries 40% of it on both legs. `heavy` (exporter, importer, product): that pair trades
+    more of that product (50 times). Columns: year, reporter, partner, product, value, tonnes."""
     import numpy as np
     import pandas as pd
 
     rng = np.random.default_rng(3)
-    codes = ["TUR", "ISR", "GRC", "DEU", "FRA", "ITA", "ESP", "USA", "CHN", "JPN", "IND", "BRA", "EGY", "GEO", "BGR", "ROU"]
-    products = [f"{100000 + 1111 * k:06d}" for k in range(10)]
-    e, m, p, y = np.meshgrid(range(len(codes)), range(len(codes)), range(len(products)), range(2020, 2025), indexing="ij")
+    e, m, p, y = np.meshgrid(range(len(CODES)), range(len(CODES)), range(len(PRODUCTS)), range(2020, 2025), indexing="ij")
     f = pd.DataFrame({"e": e.ravel(), "m": m.ravel(), "p": p.ravel(), "year": y.ravel()}).query("e != m")
     f["v"] = np.exp(rng.normal(14, 1.0, len(f))) * (1 + 20 * ((f.e == 0) & (f.m == 1)))
+    if heavy is not None:
+        f.loc[(f.e == CODES.index(heavy[0])) & (f.m == CODES.index(heavy[1])) & (f.p == heavy[2]), "v"] *= 50
     level = f.groupby(["e", "m", "p"]).v.transform("mean")
-    f["v"] = level * np.exp(rng.normal(0, 0.05, len(f)))  # each cell steady around its level
+    f["v"] = level * np.exp(rng.normal(0, 0.05, len(f)))
     cut = (f.e == 0) & (f.m == 1) & (f.year == 2024)
     stopped = f.loc[cut, ["p", "v"]].assign(v=lambda x: x.v * 0.95)
     f.loc[cut, "v"] *= 0.05
     for leg in ((0, 2), (2, 1)):
         sel = (f.e == leg[0]) & (f.m == leg[1]) & (f.year == 2024)
         f.loc[sel, "v"] += f.loc[sel, "p"].map(stopped.set_index("p").v * 0.4).to_numpy()
-    rows = pd.DataFrame({"year": f.year, "reporter": [codes[k] for k in f.e], "partner": [codes[k] for k in f.m],
-                         "product": [products[k] for k in f.p], "value": f.v, "tonnes": f.v / 2000})
-    path = tmp_path_factory.mktemp("screen-tiny") / "tiny.duckdb"
+    return pd.DataFrame({"year": f.year, "reporter": [CODES[k] for k in f.e], "partner": [CODES[k] for k in f.m],
+                         "product": [PRODUCTS[k] for k in f.p], "value": f.v, "tonnes": f.v / 2000})
+
+
+def write_baci(path: Path, rows) -> Path:
+    """`rows` (tiny_flows' columns) as a store of BACI rows."""
     with Store(path) as st:
         st.con.register("new_rows", rows)
         st.con.execute("""INSERT INTO flows BY NAME SELECT CAST(year AS VARCHAR) AS period, 'A' AS freq, year, NULL AS month, reporter,

@@ -15,6 +15,7 @@ from entrepot.screening import screen
 from entrepot.screening.detect import bh
 from entrepot.screening.routes import event_date
 from entrepot.store import Store
+from tests.screen.conftest import PRODUCTS, tiny_flows, write_baci
 
 
 @pytest.fixture(scope="module")
@@ -109,10 +110,28 @@ def test_cli_prints_writes_and_refuses_bad_input(world, cli, tmp_path) -> None:
     assert out.exit_code == 0, out.output
     assert "known embargo" in out.output and (tmp_path / "s.csv").exists() and (tmp_path / "s.html").exists()
     for args, message in ((("--engine", "polars"), "--engine: must be one of"), (("--master", "local[2]"), "--master: is for"),
-                          (("--min-drop", "2"), "--min-drop: must be a share"), (("--out", str(tmp_path / "s.txt")), "suffix"),
+                          (("--min-drop", "2"), "--min-drop: must be a share"),
+                          (("--side", "mirror"), "--side: must be one of"), (("--out", str(tmp_path / "s.txt")), "suffix"),
                           (("--out", str(tmp_path / "no" / "s.csv")), "no such directory")):
         bad = run(*args)
         assert bad.exit_code == 2 and bad.output.count("\n") == 1 and message in bad.output, (args, bad.output)
     assert not (tmp_path / "s.txt").exists()
     missing = CliRunner().invoke(app, ["screen", "--input", str(tmp_path / "nothing")])
     assert missing.exit_code == 2 and "no Parquet flows" in missing.output
+
+
+def test_a_world_price_fall_of_a_pairs_main_product_is_no_collapse(tmp_path) -> None:
+    """DEU -> FRA lives on one product whose value falls by 60% everywhere in 2024 (a price shock): its own product
+    mix explains the fall, so it is no collapse and its counterfactual in USD is what it traded; the embargo still is."""
+    rows = tiny_flows(heavy=("DEU", "FRA", 0))
+    rows.loc[(rows["product"] == PRODUCTS[0]) & (rows.year == 2024), "value"] *= 0.4
+    deu = rows[(rows.reporter == "DEU") & (rows.partner == "FRA")]
+    fall = deu[deu.year == 2024].value.sum() / deu[deu.year < 2024].groupby("year").value.sum().mean()
+    assert fall < 0.7  # in value, the pair fell by more than the 30% that counts
+    res = screen(write_baci(tmp_path / "s.duckdb", rows), top=1)
+    pair = res.pairs.set_index(["exporter", "importer"]).loc[("DEU", "FRA")]
+    assert not pair.collapse and abs(pair.drop_pct) < 0.1 and abs(pair.z) < 2
+    assert pair.cf_post == pytest.approx(pair.v_post, rel=0.1)
+    t = res.to_frame()
+    assert (t.exporter.iloc[0], t.importer.iloc[0], t.intermediaries.iloc[0]) == ("TUR", "ISR", "GRC")
+    assert not ((t.exporter == "DEU") & (t.importer == "FRA")).any()
