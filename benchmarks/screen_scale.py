@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
-from _docs import machine, median, write_section
+from _docs import machine, write_section
 
 WORK = Path(__file__).resolve().parent / "_work"
 RESULTS = WORK / "screen_scale.json"  # the runs of every invocation, for the code they measured
@@ -118,13 +118,22 @@ def fit(points: list[tuple[float, float]]) -> tuple[float, float] | None:
     return float(fixed), float(slope)
 
 
+def route_fit(runs: list[dict]) -> tuple[float, float, float] | None:
+    """Least-squares (fixed s, s per million rows, s per scan after the first) of the route scans' time; None if underdetermined."""
+    import numpy as np
+
+    x = np.array([[1.0, r["rows"] / 1e6, r["scanned"] - 1] for r in runs if r["scanned"]])
+    if len(x) < 3 or np.linalg.matrix_rank(x) < 3:
+        return None
+    coef = np.linalg.lstsq(x, np.array([r["routes_s"] for r in runs if r["scanned"]]), rcond=None)[0]
+    return float(coef[0]), float(coef[1]), float(coef[2])
+
+
 def projection(runs: list[dict], countries: int, products: int) -> list[str]:
     """The all-pairs part of each engine on the standard stores fitted as fixed + rate x rows, and the route scans as
     seconds per scan; projected to a BACI history and monthly Comtrade; and where Spark would overtake DuckDB."""
     std = [r for r in runs if (r["countries"], r["products"]) == (countries, products)]
     fits = {e: fit([(r["rows"], r["pairs_s"]) for r in std if r["engine"] == e]) for e in ("duckdb", "spark")}
-    scan = {e: median([r["routes_s"] / r["scanned"] for r in std if r["engine"] == e and r["scanned"]]) for e in ("duckdb", "spark")
-            if any(r["engine"] == e and r["scanned"] for r in std)}
     out = ["The screen's time has two parts: the all-pairs part (the product-mix deflator, the pair panel, the breaks and"
            " their statistics), which reads every row, and the route scans, one per collapse scanned (`--top`, 20 by"
            " default, 5 here), each reading everyone's exports of the collapse's products. A store of random flows with"
@@ -138,16 +147,24 @@ def projection(runs: list[dict], countries: int, products: int) -> list[str]:
         if rate <= 0:  # the noise of a loaded machine is larger than the row work: the largest run's rate is an upper bound
             fixed, rate = 0.0, big["pairs_s"] / big["rows"] * 1e6
             how = "the fit's rate is not above the noise; as an upper bound, the largest run's time over its rows:"
-        per_scan = scan.get("duckdb", 0.0)
+        routes = route_fit([r for r in std if r["engine"] == "duckdb"])
+
+        def total(rows: float) -> str:
+            if routes is None:
+                return f"{(fixed + rate * rows / 1e6) / 60:,.0f} min for the all-pairs part, and the route scans besides"
+            a, b, c = routes
+            return f"{(fixed + rate * rows / 1e6 + a + b * rows / 1e6 + 19 * c) / 60:,.0f} min"
+
+        scans = ("" if routes is None else f" The route scans, fitted as fixed + rate x rows (the one query that reads every"
+                 f" collapse's flows) + seconds per further scan: about {routes[0]:.0f} s + {routes[1]:.2f} s per million rows +"
+                 f" {routes[2]:.0f} s per scan.")
         out.append(f"DuckDB's all-pairs part, {how} {rate:.2f} s per million rows (the largest store, {big['rows']:,} rows, took"
-                   f" {big['seconds']:.0f} s in all and {big['peak_mib']:,.0f} MiB); a route scan about {per_scan:.0f} s (median)."
-                   f" Projected with 20 scans: a full BACI history (about 200 countries x 5,000 products x 25 years,"
-                   f" ~{baci / 1e6:,.0f}M rows) about {(fixed + rate * baci / 1e6 + 20 * per_scan) / 60:,.0f} min, three years of"
-                   f" monthly Comtrade declarations (~{comtrade / 1e6:,.0f}M rows) about"
-                   f" {(fixed + rate * comtrade / 1e6 + 20 * per_scan) / 60:,.0f} min. Linear in rows is the row work; the"
-                   " all-pairs statistics grow with pairs x breaks x window besides (one annual break in these 3-year stores;"
-                   " 46, with the transition gaps, in a 25-year history: 40,000 pairs x 46 x 6 periods, ~11M cells, small beside"
-                   " the rows), and a scan's reading grows with the rows of its products. DuckDB spills to disk what does not fit"
+                   f" {big['seconds']:.0f} s in all and {big['peak_mib']:,.0f} MiB).{scans} Projected with 20 scans (the default"
+                   f" --top): a full BACI history (about 200 countries x 5,000 products x 25 years, ~{baci / 1e6:,.0f}M rows) about"
+                   f" {total(baci)}, three years of monthly Comtrade declarations (~{comtrade / 1e6:,.0f}M rows) about"
+                   f" {total(comtrade)}. Linear in rows is the row work; the all-pairs statistics grow with pairs x breaks x"
+                   " window besides (one annual break in these 3-year stores; 46, with the transition gaps, in a 25-year history:"
+                   " 40,000 pairs x 46 x 6 periods, ~11M cells, small beside the rows). DuckDB spills to disk what does not fit"
                    " in memory (not measured beyond the largest store).")
     both = {}
     for r in std:
@@ -164,8 +181,8 @@ def projection(runs: list[dict], countries: int, products: int) -> list[str]:
         for k in (1, 4, 16, 64):  # executors of this machine's size: the row work divides, the fixed part does not
             cross.append(f"{k} x 2 cores: " + (f"from ~{max((fs - fd) / (rd - rs / k), 0):,.0f}M rows" if rd > rs / k else "never"))
         out.append(f"Spark's all-pairs part, fitted the same way: about {fs:.0f} s fixed (a job per materialised stage) plus"
-                   f" {rs:.2f} s per million rows, against DuckDB's {fd:.0f} s and {rd:.2f} s; a route scan about"
-                   f" {scan.get('spark', 0):.0f} s (a Python worker per scan; on a cluster the scans run side by side). Where"
+                   f" {rs:.2f} s per million rows, against DuckDB's {fd:.0f} s and {rd:.2f} s (its route scans: a grouped pandas UDF,"
+                   " a Python worker per scan, side by side on a cluster's executors). Where"
                    " Spark would overtake DuckDB on the all-pairs part (Spark's fixed part + its rate / executors = DuckDB's time"
                    " on this machine; a model from two sizes on a loaded machine, not a measurement of a cluster): "
                    + "; ".join(cross) + f". For scale: a BACI history is ~{baci / 1e6:,.0f}M rows, three years of monthly"
