@@ -236,7 +236,8 @@ def main() -> None:
                       " whole screen (product-mix deflator, all-pairs panel, breaks, the five largest collapses scanned for routes) in a"
                       f" fresh process; Spark in local mode on the same machine (local[2]). Machine: {machine()}, shared with other"
                       f" engineers' jobs while it ran: load average {min(loads):.1f}-{max(loads):.1f} on 2 cores (the load column:"
-                      " timings are noisy, compare rows run at a similar load).", ""]
+                      " timings are noisy, compare rows run at a similar load). Peak memory is the screen's process and its finished"
+                      " children: for Spark, the Python driver only (its JVM is still running when it is read).", ""]
                      + table + ["", *filter(None, [shape]), *projection(runs, args.countries, args.products)])
     write_section("performance.md", "screen", text, title="Performance")
     print(text)
