@@ -178,7 +178,7 @@ def projection(runs: list[dict], countries: int, products: int) -> list[str]:
     if duck and spark:
         (fd, rd), (fs, rs) = duck, spark
         cross = []
-        for k in (1, 4, 16, 64):  # executors of this machine's size: the row work divides, the fixed part does not
+        for k in (1, 16, 64, 256):  # executors of this machine's size: the row work divides, the fixed part does not
             cross.append(f"{k} x 2 cores: " + (f"from ~{max((fs - fd) / (rd - rs / k), 0):,.0f}M rows" if rd > rs / k else "never"))
         out.append(f"Spark's all-pairs part, fitted the same way: about {fs:.0f} s fixed (a job per materialised stage) plus"
                    f" {rs:.2f} s per million rows, against DuckDB's {fd:.0f} s and {rd:.2f} s (its route scans: a grouped pandas UDF,"
