@@ -226,7 +226,11 @@ def main() -> None:
               f" | {r['first']} | `{r['command'] or '(defaults)'}` |" for r in runs]
     grid = sorted((r for r in runs if r["engine"] == "duckdb" and 2.5e6 < r["rows"] < 3.5e6), key=lambda r: (r["countries"], r["products"]))
     shape = ("At about 3M rows (1M a year), by countries x products (DuckDB): " + "; ".join(
-        f"{r['countries']} x {r['products']:,}: {r['seconds']:.0f} s, {r['pairs']:,} pairs" for r in grid) + "."
+        f"{r['countries']} x {r['products']:,}: {r['pairs']:,} pairs, {r['pairs_s']:.1f} s all pairs ({r['seconds']:.0f} s in all)" for r in grid)
+        + (f". From {lo['pairs']:,} to {hi['pairs']:,} pairs ({hi['pairs'] / lo['pairs']:.0f}x) the all-pairs part took"
+           f" {hi['pairs_s'] / lo['pairs_s']:.1f}x as long; at 200 countries, from 1,000 to 5,000 products, "
+           + ", ".join(f"{r['pairs_s']:.1f} s" for r in grid if r["countries"] == 200) + "."
+           if (lo := min(grid, key=lambda r: r["pairs"])) and (hi := max(grid, key=lambda r: (r["pairs"], r["products"]))) else "")
         if len({(r["countries"], r["products"]) for r in grid}) > 1 else "")
     loads = [r["load"] for r in runs]
     text = "\n".join(["## Screen of the whole matrix: DuckDB and Spark", "",
