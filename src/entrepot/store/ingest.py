@@ -299,8 +299,8 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None, rows_are
     say which): errors then give the row's position among those kept instead of a line.
     """
     labels = _source_columns(fmt)
-    checks = [*extra, *(io.Check(f"{reason}: {{v}}", labels.get(column, column), cond, f"CAST({column} AS VARCHAR)")
-                        for reason, (column, cond) in _checks().items())]
+    checks = [*extra, *(io.Check(reason.replace("{", "{{").replace("}", "}}") + ": {v}", labels.get(column, column), cond,
+                                 f"CAST({column} AS VARCHAR)") for reason, (column, cond) in _checks().items())]
     flags = ", ".join(f"coalesce(bool_or({c.condition}), false)" for c in checks)
     first = first_identity(con, batch_id)
     row = con.execute(
