@@ -158,10 +158,10 @@ class Baci:
             return con.execute(
                 f"""
                 INSERT INTO flows
-                SELECT CAST(t AS VARCHAR), 'A', t, NULL,
-                       coalesce({iso("i")}, '?' || i), coalesce({is_country("i")}, false),
-                       coalesce({iso("j")}, '?' || j), coalesce({is_country("j")}, false),
-                       'export', {sql_str(rev)}, {_HS6}, 6, v * 1000, {_QUANTITY},
+                SELECT coalesce(CAST(t AS VARCHAR), ''), 'A', coalesce(t, 0), NULL,
+                       coalesce({iso("i")}, '?' || coalesce(CAST(i AS VARCHAR), '')), coalesce({is_country("i")}, false),
+                       coalesce({iso("j")}, '?' || coalesce(CAST(j AS VARCHAR), '')), coalesce({is_country("j")}, false),
+                       'export', {sql_str(rev)}, coalesce({_HS6}, ''), 6, v * 1000, {_QUANTITY},
                        't', 'baci', {sql_str(batch_id)}, NULL, 'USD'
                 FROM {read_csv_sql(path, COLUMNS)}
                 """
@@ -171,11 +171,12 @@ class Baci:
 
     def checks(self, path: Path, options: dict[str, Any]) -> list[io.Check]:
         """BACI's own row checks, on the inserted rows in the store's one check scan (`check_batch`)."""
-        checks = [
-            io.Check("unknown country code {v}", "i", "reporter LIKE '?%'", "substr(reporter, 2)"),
-            io.Check("unknown country code {v}", "j", "partner LIKE '?%'", "substr(partner, 2)"),
+        checks = [  # blank fields were written '' (and year 0) so that they reach these checks with their line
+            io.Check("blank year", "t", "period = ''"),
+            io.Check("unknown country code {v}", "i", "reporter LIKE '?%'", "if(reporter = '?', '(blank)', substr(reporter, 2))"),
+            io.Check("unknown country code {v}", "j", "partner LIKE '?%'", "if(partner = '?', '(blank)', substr(partner, 2))"),
             io.Check("not an HS6 code (6 digits, or 5 without the leading zero): {v}", "k",
-                     "length(product) <> 6 OR ltrim(product, '0123456789') <> ''", "product"),
+                     "length(product) <> 6 OR ltrim(product, '0123456789') <> ''", "if(product = '', '(blank)', product)"),
             io.Check("blank trade value", "v", "value_usd IS NULL"),
             io.Check("negative trade value {v}", "v", "value_usd < 0", "value_usd / 1000"),
             io.Check("quantity is not a non-negative number", "q", "quantity < 0"),
