@@ -38,6 +38,9 @@ def test_country_codes_file(store) -> None:
         ("2022,792,376,01A121,1.0,1\n", r":3: column k: not an HS6 code"),
         ("2022,792,376,010121,1.0,x\n", r":3: column q: quantity is not"),
         ("2022,792,376,0101", r":3: expected 6 fields, found 4"),
+        ("2022,792,376,,1.0,1\n", r":3: column k: not an HS6 code \(6 digits, or 5 without the leading zero\): \(blank\)$"),
+        ("2022,,376,010121,1.0,1\n", r":3: column i: unknown country code \(blank\)$"),
+        (",792,376,010121,1.0,1\n", r":3: column t: blank year$"),
     ],
 )
 def test_bad_rows_reject_whole_file(store, write, body: str, expected: str) -> None:

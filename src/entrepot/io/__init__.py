@@ -9,7 +9,7 @@ many it wrote. A bad row raises `InputError` naming the file, line and column; t
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import duckdb
 
@@ -31,7 +31,21 @@ class Written(int):
         return self
 
 
+class Check(NamedTuple):
+    """A condition no row of the batch may meet, tested on the inserted rows in the store's one check scan.
+
+    `reason` may hold `{v}`, the first bad row's `shown` (an SQL expression); `column` names the file's column.
+    """
+
+    reason: str
+    column: str
+    condition: str
+    shown: str = "NULL"
+
+
 class Adapter(Protocol):
+    """`checks(path, options) -> list[Check]` is optional: the adapter's own row checks (`store.ingest.check_batch`)."""
+
     name: str
 
     def sniff(self, path: Path, head: str) -> bool: ...

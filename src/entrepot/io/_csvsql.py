@@ -38,11 +38,3 @@ def csv_error(exc: duckdb.Error, path: Path) -> InputError:
         return InputError(f"expected {m.group(1)} fields, found {m.group(2)} (truncated or malformed row)", path=path, line=line)
     first = text.split("\n", 1)[0]
     return InputError(f"unreadable CSV: {first}", path=path, line=line)
-
-
-def first_line_where(con: duckdb.DuckDBPyConnection, source_sql: str, condition: str, header_lines: int = 1) -> int | None:
-    """The physical line of the first row of `source_sql` meeting `condition` (slow path, for errors only)."""
-    row = con.execute(
-        f"SELECT n FROM (SELECT *, row_number() OVER () AS n FROM {source_sql}) WHERE {condition} ORDER BY n LIMIT 1"
-    ).fetchone()
-    return None if row is None else row[0] + header_lines

@@ -24,7 +24,7 @@ from entrepot import io, schema
 from entrepot.errors import InputError
 from entrepot.io.baci import product_table
 from entrepot.io.release import Member, Release, releases
-from entrepot.store.warehouse import Store, batch_constants, constant_columns_sql
+from entrepot.store.warehouse import Store, batch_constants, constant_columns_sql, first_identity
 
 FIRST_YEAR = 1948  # GATT: no trade statistics source entrepot reads starts earlier
 MAX_VALUE_USD = 1e15  # one flow worth more than a quadrillion dollars (10x world GDP) is a unit error
@@ -116,7 +116,8 @@ def _write_file(
     if rows == 0:
         raise InputError("no data rows", path=path)
     notes = tuple(getattr(rows, "notes", ()))
-    constants = check_batch(con, path, batch_id, adapter.name, rows_are_lines=not notes)
+    extra = adapter.checks(path, options) if hasattr(adapter, "checks") else ()
+    constants = check_batch(con, path, batch_id, adapter.name, rows_are_lines=not notes, extra=extra)
     replaced = store.supersede(batch_id, keep=keep_both, constants=constants)
     con.execute(
         f"INSERT INTO batches ({', '.join(c.name for c in schema.BATCHES)}) VALUES (?, ?, ?, ?, ?, now(), ?, ?, ?)",
@@ -285,33 +286,36 @@ def _checks() -> dict[str, tuple[str, str]]:
     }
 
 
-def check_batch(con, path: Path, batch_id: str, fmt: str | None = None, rows_are_lines: bool = True) -> dict[str, str | None]:
+def check_batch(con, path: Path, batch_id: str, fmt: str | None = None, rows_are_lines: bool = True,
+                extra: list[io.Check] | tuple[io.Check, ...] = ()) -> dict[str, str | None]:
     """Invariants every adapter's rows must meet, checked in SQL on the batch before commit.
 
-    An error names the file, the line (from the row's position in the batch: adapters insert rows
-    in file order), the column (the file's own when the adapter lists it in `source_columns`,
-    canonical name -> file's column; else the canonical one) and the reason. Returns the identity
-    columns that hold one value in the batch (`Store.supersede` filters on them), from the same scan.
-    `rows_are_lines` is false when the adapter left rows out (its notes say which): errors then give
-    the row's position among those kept instead of a line.
+    `extra` are the adapter's own checks (`io.Check`, its `checks(path, options)`), tested first and
+    in the same scan. An error names the file, the line (from the row's position in the batch:
+    adapters insert rows in file order), the column (the file's own when the adapter lists it in
+    `source_columns`, canonical name -> file's column; else the canonical one) and the reason.
+    Returns the identity columns that hold one value in the batch (`Store.supersede` filters on
+    them), from the same scan. `rows_are_lines` is false when the adapter left rows out (its notes
+    say which): errors then give the row's position among those kept instead of a line.
     """
     labels = _source_columns(fmt)
-    checks = _checks()
-    flags = ", ".join(f"coalesce(bool_or({cond}), false)" for _, cond in checks.values())
-    n_checks, n_stats = len(checks), 4 * len(schema.IDENTITY)
+    checks = [*extra, *(io.Check(reason.replace("{", "{{").replace("}", "}}") + ": {v}", labels.get(column, column), cond,
+                                 f"CAST({column} AS VARCHAR)") for reason, (column, cond) in _checks().items())]
+    flags = ", ".join(f"coalesce(bool_or({c.condition}), false)" for c in checks)
+    first = first_identity(con, batch_id)
     row = con.execute(
-        f"SELECT {flags}, {constant_columns_sql()}, count(*) FROM flows WHERE batch_id = ?", [batch_id]
+        f"SELECT {flags}, {constant_columns_sql(first)}, count(*) FROM flows WHERE batch_id = ?", [batch_id]
     ).fetchone()
-    failed, constants, n = row[:n_checks], batch_constants(row[n_checks:n_checks + n_stats]), row[-1]
-    for (reason, (column, cond)), bad in zip(checks.items(), failed, strict=True):
+    failed, constants, n = row[:len(checks)], batch_constants(first, row[len(checks):-1]), row[-1]
+    for check, bad in zip(checks, failed, strict=True):
         if bad:
             value, pos = con.execute(
-                f"""SELECT CAST({column} AS VARCHAR), rowid - (SELECT min(rowid) FROM flows WHERE batch_id = $b)
-                    FROM flows WHERE batch_id = $b AND ({cond}) ORDER BY rowid LIMIT 1""",
+                f"""SELECT {check.shown}, rowid - (SELECT min(rowid) FROM flows WHERE batch_id = $b)
+                    FROM flows WHERE batch_id = $b AND ({check.condition}) ORDER BY rowid LIMIT 1""",
                 {"b": batch_id},
             ).fetchone()
             line, record = _place(fmt, path, pos, rows_are_lines)
-            raise InputError(f"{reason}: {value}{record}", path=path, line=line, column=labels.get(column, column))
+            raise InputError(check.reason.format(v=value) + record, path=path, line=line, column=check.column)
     # One hash per row of the columns that vary in the batch, distinct in a subquery (a parallel hash
     # aggregate: count(DISTINCT ...) took twice as long).
     varying = [c for c in schema.IDENTITY if c not in constants] or ["1"]

@@ -190,8 +190,9 @@ class Store:
         """
         con = self.con
         if constants is None:
-            constants = batch_constants(con.execute(
-                f"SELECT {constant_columns_sql()} FROM flows WHERE batch_id = ?", [batch_id]).fetchone())
+            first = first_identity(con, batch_id)
+            constants = batch_constants(first, con.execute(
+                f"SELECT {constant_columns_sql(first)} FROM flows WHERE batch_id = ?", [batch_id]).fetchone())
         filters = [f"f.{c} IS NULL" if v is None else f"f.{c} = {_literals([v])}" for c, v in constants.items()]
         keys = [c for c in schema.IDENTITY if c not in constants]
         older = " AND ".join([*filters, """f.batch_id <> $b AND (NOT EXISTS (SELECT 1 FROM batches WHERE batch_id = $b)
@@ -327,21 +328,22 @@ class Store:
         return self.row_count() - before
 
 
-def constant_columns_sql() -> str:
-    """Aggregates (4 per identity column) that tell which columns hold one value in a batch; see `batch_constants`."""
-    return ", ".join(f"min({c}), max({c}), count({c}) = count(*), count({c}) = 0" for c in schema.IDENTITY)
+def constant_columns_sql(first: tuple) -> str:
+    """One aggregate per identity column: does every row of the batch hold `first`'s value (a row of
+    the batch, from `first_identity`)? A comparison per row costs a tenth of min() and max() on text."""
+    return ", ".join(f"bool_and({c} IS NOT DISTINCT FROM {'NULL' if v is None else _literals([v])})"
+                     for c, v in zip(schema.IDENTITY, first, strict=True))
 
 
-def batch_constants(stats: tuple) -> dict[str, str | None]:
-    """Identity column -> its one value in the batch (None: all NULL), from `constant_columns_sql()`'s result."""
-    out: dict[str, str | None] = {}
-    for i, col in enumerate(schema.IDENTITY):
-        low, high, no_nulls, all_null = stats[4 * i: 4 * i + 4]
-        if all_null:
-            out[col] = None
-        elif no_nulls and low == high:
-            out[col] = low
-    return out
+def first_identity(con: duckdb.DuckDBPyConnection, batch_id: str) -> tuple:
+    """The identity columns of one row of the batch (any row: `batch_constants` asks whether all match it)."""
+    row = con.execute(f"SELECT {', '.join(schema.IDENTITY)} FROM flows WHERE batch_id = ? LIMIT 1", [batch_id]).fetchone()
+    return row or (None,) * len(schema.IDENTITY)
+
+
+def batch_constants(first: tuple, same: tuple) -> dict[str, str | None]:
+    """Identity column -> its one value in the batch (None: all NULL), from `constant_columns_sql(first)`'s result."""
+    return {c: v for c, v, all_same in zip(schema.IDENTITY, first, same, strict=True) if all_same}
 
 
 def _connect(
