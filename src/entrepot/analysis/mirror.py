@@ -11,6 +11,7 @@ leaves the pre-event norm: |gap - median| > 3 * max(1.4826 * MAD, 0.05), per dir
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -20,12 +21,12 @@ import numpy as np
 import pandas as pd
 
 from entrepot import currency as money
-from entrepot import options
+from entrepot import hs, options
 from entrepot.analysis.window import Timing, period_label
 from entrepot.basket import Basket
 from entrepot.errors import InputError
 from entrepot.groups import Group
-from entrepot.options import Freq
+from entrepot.options import FreqOrAuto
 from entrepot.results import Provenance, Result, currency_names, records
 from entrepot.store import Store
 from entrepot.store import query as q
@@ -43,9 +44,9 @@ COLUMNS = {
 class MirrorResult(Result):
     """Both sides' reports of the trade between `exporter` (A) and `importer` (B), both directions.
 
-    `totals` (the frame) has one row per direction and period; `products` the same by HS2 group
-    (column grp). Amounts are in `currency`: the columns' `_usd` reads `_eur` in the frame and JSON
-    when it is EUR.
+    `totals` (the frame) has one row per direction and period; `products` the same by HS2 group, or
+    one level under the product asked for (column grp, with its HS description). Amounts are in
+    `currency`: the columns' `_usd` reads `_eur` in the frame and JSON when it is EUR.
     """
 
     COLUMNS: ClassVar[dict[str, str]] = COLUMNS
@@ -63,6 +64,8 @@ class MirrorResult(Result):
     provenance: Provenance
     notes: tuple[str, ...] = ()  # directions left out: one side reports nothing
     currency: str = "USD"
+    product: str | None = None  # an HS code: only it and its sub-codes, by groups one level finer
+    chosen: options.Data | None = None  # the data read, by the rule of options.data
 
     def to_frame(self) -> pd.DataFrame:
         """One row per direction and period (`COLUMNS`, `_eur` for `_usd` in EUR)."""
@@ -71,7 +74,7 @@ class MirrorResult(Result):
     def to_dict(self) -> dict[str, Any]:
         """The CIF/FOB factor, the flagged periods in words, the totals and the product rows."""
         return {
-            "exporter": self.exporter, "importer": self.importer, "freq": self.freq, "cif_fob": self.cif_fob,
+            "exporter": self.exporter, "importer": self.importer, "freq": self.freq, "product": self.product, "cif_fob": self.cif_fob,
             "cif_fob_estimated": self.cif_fob_estimated,
             "event": None if self.event is None else self.event.isoformat(), "currency": self.currency,
             "headlines": list(self.headlines), "notes": list(self.notes), "totals": records(self.to_frame()),
@@ -92,12 +95,13 @@ def mirror(
     exporter: str,
     importer: str,
     event: str | dt.date | None = None,
-    freq: Freq = "A",
+    freq: FreqOrAuto = "auto",
     cif_fob: float | None = None,
     *,
     basket: Basket | None = None,
     currency: str = "USD",
     groups: Mapping[str, Group] | None = None,
+    product: str | None = None,
 ) -> MirrorResult:
     """Both sides' reports of A<->B trade, CIF/FOB adjusted, with the periods whose gap breaks its norm.
 
@@ -110,8 +114,9 @@ def mirror(
         of `groups` (its members' sum, membership by date).
     event : str or date, optional
         The gap's norm is taken before it; every period is the norm without one.
-    freq : {"A", "M"}
-        Annual or monthly periods.
+    freq : {"auto", "A", "M"}
+        Annual or monthly periods; "auto" by the one rule (`options.data`): monthly when both sides
+        declare the pair in months around the event, else annual.
     cif_fob : float, optional
         The importer/exporter valuation ratio; estimated from the data when omitted.
     basket : Basket, optional
@@ -121,17 +126,22 @@ def mirror(
         source reported in EUR, `entrepot.currency`).
     groups : dict, optional
         Groups of countries a case defines (EU27 is built in).
+    product : str, optional
+        An HS2, HS4 or HS6 code (dots allowed): only it and its sub-codes, in groups one level finer.
     """
     a, b = options.side(exporter, "exporter", groups), options.side(importer, "importer", groups)
-    scope = {"basket": basket, "groups": groups, "currency": money.check(currency)}
-    options.freq(freq)
+    code = options.product(product)
+    scope = {"basket": basket, "groups": groups, "currency": money.check(currency), "product": code}
     if cif_fob is not None and not 0.5 <= cif_fob <= 2.0:
         raise InputError(f"must be a ratio near 1 (e.g. 1.06), not {cif_fob}", parameter="cif_fob")
     date = None if event is None else options.event(event)
+    chosen = dataclasses.replace(options.data(store, a, b, freq, "reported", event=date, product=code, groups=groups),
+                                 source_why="source: both sides' declarations (a mirror compares them; never BACI)")
+    freq, digits = chosen.freq, 2 if code is None else min(len(code) + 2, 6)
     parts, sources, missing = [], set(), []
     for x_side, m_side in ((a, b), (b, a)):
-        xp = q.panel(store, x_side, "export", freq, 2, [m_side], **scope)
-        mp = q.panel(store, m_side, "import", freq, 2, [x_side], **scope)
+        xp = q.panel(store, x_side, "export", freq, digits, [m_side], **scope)
+        mp = q.panel(store, m_side, "import", freq, digits, [x_side], **scope)
         x, m = xp.frame, mp.frame
         # A gap needs both sides' reports: one side missing is not a gap of -1 or +1.
         lacking = [f"{c} reports no {flow}s {prep} {p}" for c, flow, prep, p, f in
@@ -154,7 +164,7 @@ def mirror(
                          + " (BACI holds one reconciled figure per flow; ingest both countries' declarations, e.g. Comtrade)")
     cells = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     if cells.empty or (cells.exporter_usd.sum() + cells.importer_usd.sum()) <= 0:
-        raise InputError(f"no trade between {a} and {b} in the store")
+        raise InputError(f"no trade between {a} and {b} in the store" + (f" under HS {code}" if code else ""))
     timing = Timing.of(date, freq) if date else None
     if timing is not None:
         if not cells.t.min() < timing.first_post <= cells.t.max():
@@ -170,9 +180,10 @@ def mirror(
             raise InputError("cannot estimate CIF/FOB: no period and product where both sides report; give it", parameter="cif_fob")
         cif_fob = float(np.median(both.importer_usd / both.exporter_usd))
     products = _gaps(cells, cif_fob, ["direction", "grp"], freq)
+    products.insert(products.columns.get_loc("grp") + 1, "description", hs.names(products.grp))
     totals = _gaps(cells.assign(grp="TOTAL"), cif_fob, ["direction"], freq).drop(columns="grp")
     return MirrorResult(a, b, freq, cif_fob, estimated, date, totals, products, tuple(_headlines(totals, scope["currency"])),
-                        q.provenance(store, sources), tuple(missing), scope["currency"])
+                        q.provenance(store, sources), tuple(missing), scope["currency"], code, chosen)
 
 
 def _gaps(cells: pd.DataFrame, cif_fob: float, keys: list[str], freq: str) -> pd.DataFrame:

@@ -46,7 +46,12 @@ def effect(
     exporter: Annotated[str, typer.Option("--exporter", help="ISO3 of the exporter (A).")],
     importer: Annotated[str, typer.Option("--importer", help="ISO3 of the importer (B), or EU27 / a group of the case.")],
     event: Annotated[str, typer.Option("--event", help="Event date: 2024-05-02, 2024-05 (its 1st) or 2024 (1 January).")],
-    freq: Annotated[str, typer.Option("--freq", help="A, M or auto (monthly when the pair has months).")] = "auto",
+    freq: Annotated[str, typer.Option("--freq", help="A, M or auto (monthly where every side that declares the pair has months"
+                                      " around the event; docs/methods.md, Defaults).")] = "auto",
+    source: Annotated[str, typer.Option("--source", help="reported (declarations), baci (reconciled, annual) or auto (the"
+                                        " declarations when both sides declare the pair, else BACI).")] = "auto",
+    product: Annotated[str | None, typer.Option("--product", help="Only this HS2/4/6 code and its sub-codes (72, 7208, 7208.10),"
+                                                " by groups one level finer; all products by HS2 if omitted.")] = None,
     exclude: Annotated[str | None, typer.Option("--exclude", help="Destinations left out of the control group: GRC,BGR.")] = None,
     exclude_flagged: Annotated[bool, typer.Option("--exclude-flagged", help="Also leave out the countries `reroute` flags"
                                                   " (their imports grew with the rerouted goods).")] = False,
@@ -65,7 +70,7 @@ def effect(
     with read_store(store) as st:
         res = run(st, exporter, importer, event, freq, split_codes(exclude), exclude_flagged=exclude_flagged,  # type: ignore[arg-type]
                   basket=load_basket(basket) if basket else None, currency=currency,
-                  groups=load_case(case_file).groups if case_file else None)
+                  groups=load_case(case_file).groups if case_file else None, product=product, source=source)  # type: ignore[arg-type]
     if as_json:
         print_json(res)
         return res
@@ -78,6 +83,9 @@ def effect(
             f"{s.change_usd / 1e6:+,.1f} million {res.currency} {_ci((s.change_usd_ci_low / 1e6, s.change_usd_ci_high / 1e6), '{:+,.1f}')}"
             " (95% CI)"
         )
+        if res.product is not None:  # the drill-down's breakdown, one level under the code, with the HS names
+            print_table(s.groups[["grp", "description", "pre_mean_usd", "post_mean_usd", "counterfactual_mean_usd", "change_usd"]],
+                        title=f"{s.reporter}'s figures by product group under HS {res.product}, per period")
     _echo_all("note", res.notes)
     print_basis(res)
     return res
@@ -90,8 +98,12 @@ def mirror(
     importer: Annotated[str, typer.Option("--importer", "--b", help="ISO3 of the other (B), or a group; both directions are compared.")],
     cif_fob: Annotated[float | None, typer.Option("--cif-fob", help="CIF/FOB ratio, e.g. 1.06 [default: estimated].")] = None,
     event: Annotated[str | None, typer.Option("--event", help="Event date: the gap's norm is taken before it.")] = None,
-    freq: Annotated[str, typer.Option("--freq", help="A or M.")] = "A",
-    products: Annotated[bool, typer.Option("--products", help="Also print the table by HS2 group.")] = False,
+    freq: Annotated[str, typer.Option("--freq", help="A, M or auto (monthly where both sides declare the pair in months"
+                                      " around the event; docs/methods.md, Defaults).")] = "auto",
+    products: Annotated[bool, typer.Option("--products", help="Also print the table by product group (HS2, or one level under"
+                                           " --product), with the HS names.")] = False,
+    product: Annotated[str | None, typer.Option("--product", help="Only this HS2/4/6 code and its sub-codes (72, 7208, 7208.10),"
+                                                " by groups one level finer; all products by HS2 if omitted.")] = None,
     basket: Annotated[Path | None, typer.Option("--basket", help="Only these products: a code list (CN8/HS).")] = None,
     currency: Annotated[str, typer.Option("--currency", help="USD or EUR (exact where the source reported in EUR).")] = "USD",
     case_file: Annotated[Path | None, typer.Option("--case", help="A case file whose groups either side may name.")] = None,
@@ -104,7 +116,7 @@ def mirror(
 
     with read_store(store) as st:
         res = run(st, exporter, importer, event, freq, cif_fob, basket=load_basket(basket) if basket else None,  # type: ignore[arg-type]
-                  currency=currency, groups=load_case(case_file).groups if case_file else None)
+                  currency=currency, groups=load_case(case_file).groups if case_file else None, product=product)
     if as_json:
         print_json(res)
         return res
@@ -113,7 +125,8 @@ def mirror(
     named = currency_names(shown, res.currency)
     print_table(res.totals[shown].rename(columns=named), title=f"Mirror {res.exporter} <-> {res.importer} (CIF/FOB {res.cif_fob:.3f}, {how})")
     if products:
-        print_table(res.products[shown[:1] + ["grp"] + shown[1:]].rename(columns=named), title="By HS2 group (importer at FOB)")
+        print_table(res.products[shown[:1] + ["grp", "description"] + shown[1:]].rename(columns=named),
+                    title=f"By {'HS2 group' if res.product is None else 'product group'} (importer at FOB)")
     _echo_all("flag", res.headlines)
     _echo_all("note", res.notes)
     print_basis(res)
@@ -139,8 +152,12 @@ def reroute(
                                                      " across an HS revision [default: cached or downloaded from UNSD].")] = None,
     both: Annotated[bool, typer.Option("--both", help="Also the reverse direction.")] = False,
     alpha: Annotated[float, typer.Option("--alpha", help="Family-wise error rate.")] = 0.05,
-    source: Annotated[str, typer.Option("--source", help="baci (annual), reported (declared reports, monthly where A reports"
-                                        " monthly) or auto (BACI when the store has it).")] = "auto",
+    source: Annotated[str, typer.Option("--source", help="baci (reconciled, annual), reported (declarations) or auto (the"
+                                        " declarations when both sides declare the pair by product, monthly where both have"
+                                        " months, else BACI; docs/methods.md, Defaults).")] = "auto",
+    product: Annotated[str | None, typer.Option("--product", help="Only this HS2/4/6 code and its sub-codes (72, 7208, 7208.10):"
+                                                " the drop, both legs and relabelling measured on them; with --basket, the"
+                                                " basket's codes under it; for a group as exporter without --basket, the basket.")] = None,
     min_share: Annotated[float | None, typer.Option("--min-share", help="Smallest share of the stopped flow a flagged country"
                                                     " must carry (materiality) [default: 0.001, i.e. 0.1%].")] = None,
     as_json: JsonOpt = False,
@@ -168,7 +185,7 @@ def reroute(
                              " ranked, against the rest of trade; give --basket FILE (the products to rank on)")
         res = scan(st, exporter, importer, event, cands or None, alpha, both, source=source, min_share=min_share,  # type: ignore[arg-type]
                    basket=chosen, currency=currency or (case.currency if case else "USD"), groups=case.groups if case else None,
-                   concordance=concordance)
+                   concordance=concordance, product=product)
     if as_json:
         print_json(res)
         return res

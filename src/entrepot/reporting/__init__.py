@@ -155,7 +155,7 @@ def effect_section(store: Store, case: Case, figure: Figures) -> tuple[str, list
                         f" {s.change_pct_ci_high:+.1%}), {usd(s.change_usd)} (95% CI {usd(s.change_usd_ci_low)} to"
                         f" {usd(s.change_usd_ci_high)})</li>" for s in res.sides)
         side = res.sides[0]
-        groups = side.groups.head(10).assign(chapter=[hs.describe(g) or "" if g != "TOTAL" else "all products" for g in side.groups.grp.head(10)])
+        groups = side.groups.head(10).rename(columns={"description": "chapter"})
         shown = present(groups, ["grp", "chapter", "pre_mean_usd", "post_mean_usd", "counterfactual_mean_usd", "change_usd", "change_pct"])
         out.append(f"<h3>{a} → {b}</h3><ul>{lines}</ul>" + figure(res.plot(), f"chart-effect-{k}") + basis(res)
                    + f"<p>The ten HS2 chapters that lost most, {html.escape(side.reporter)}'s figures:</p>" + table(shown))

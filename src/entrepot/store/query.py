@@ -117,6 +117,15 @@ class Choice:
         return cond, p
 
 
+SOURCE_CONDITIONS = {"auto": [], "reported": ["source <> 'baci'"], "baci": ["source = 'baci'"]}  # options.Source
+
+
+def product_condition(column: str = "product", parameter: str = "product") -> str:
+    """SQL: a row's code is the HS code bound as `$parameter` or one of its sub-codes (`options.product`'s
+    digits): the one product selection every analysis uses."""
+    return f"starts_with({column}, ${parameter})"
+
+
 LEVEL_ORDER = {"total": "product_level", "groups": "(product_level = 0), product_level", "products": "product_level DESC"}
 
 
@@ -126,12 +135,13 @@ def reporter_condition(reporter: str, groups: Mapping[str, Group] | None = None)
 
 
 def choose(store: Store, reporter: str, flow: str, freq: str, level: Level, *, partners: list[str] | None = None,
-           product: str | None = None, declared: bool = False, groups: Mapping[str, Group] | None = None,
+           product: str | None = None, source: str = "auto", groups: Mapping[str, Group] | None = None,
            basket: Basket | None = None) -> Choice | None:
     """The rows to read for `reporter`'s flows of kind `flow` (the rule in the module docstring).
 
     `partners` restricts the choice to rows with those partners (a pair's own series); `product` to
-    an HS code and its sub-codes; `declared` leaves BACI out (a country's own declarations only).
+    an HS code and its sub-codes (`product_condition`); `source` "reported" leaves BACI out (a
+    country's own declarations only), "baci" reads BACI alone, "auto" the priority order.
     `reporter` may be a group (EU27, or one of `groups`): its members' rows, by period. With a
     `basket` the finest level at HS6 or below is read, and only the basket's products. None when
     nothing matches.
@@ -147,12 +157,11 @@ def choose(store: Store, reporter: str, flow: str, freq: str, level: Level, *, p
         cond.append("list_contains($partners, partner)")
         params["partners"] = partners
     if product is not None:
-        cond.append("product_level >= $plevel AND starts_with(product, $product)")
+        cond.append(f"product_level >= $plevel AND {product_condition()}")
         params |= {"product": product, "plevel": len(product)}
     if level == "products":
         cond.append("product_level > 0")
-    if declared:
-        cond.append("source <> 'baci'")
+    cond += SOURCE_CONDITIONS[source]
     rows_order = "(freq = 'M') DESC" if freq == "auto" else "freq"  # 'A' before 'M': annual rows before months summed
     rows = store.con.execute(*bind(
         f"""SELECT source, product_level, freq FROM flows WHERE {' AND '.join(cond)}
@@ -166,12 +175,22 @@ def choose(store: Store, reporter: str, flow: str, freq: str, level: Level, *, p
                   "" if basket is None else basket.condition(int(row[1])))
 
 
-def frequencies(store: Store, reporter: str, flow: str, partner: str, groups: Mapping[str, Group] | None = None) -> set[str]:
-    """The frequencies in which `reporter` reports this flow with `partner` (either may be a group)."""
+def frequencies(store: Store, reporter: str, flow: str, partner: str, groups: Mapping[str, Group] | None = None, *,
+                source: str = "auto", product: str | None = None, products: bool = False, around: int | None = None) -> set[str]:
+    """The frequencies in which `reporter` (a country or a group) reports this flow with `partner` (either may be a group): in
+    `source`'s rows (as for `choose`), under `product`, at a product level only with `products`.
+    Months count as months only where they cover `around` (a month's index, `time_index`: months before it
+    and after it), else as years (their complete years)."""
     who = reporter_condition(reporter, groups) or "reporter = $r"
-    rows = store.con.execute(*bind(f"SELECT DISTINCT freq FROM flows WHERE {who} AND flow = $flow AND {partner_label([partner], groups)} = $partner",
-                                   {"r": reporter, "flow": flow, "partner": partner})).fetchall()
-    return {r[0] for r in rows}
+    cond = [who, "flow = $flow", f"{partner_label([partner], groups)} = $partner", "value_usd IS NOT NULL", *SOURCE_CONDITIONS[source]]
+    params: dict[str, Any] = {"r": reporter, "flow": flow, "partner": partner, "product": product}
+    if product is not None:
+        cond.append(product_condition())
+    if products:
+        cond.append("product_level > 0")
+    rows = store.con.execute(*bind(f"""SELECT freq, min({time_index('M')}), max({time_index('M')}) FROM flows
+                                       WHERE {' AND '.join(cond)} GROUP BY freq""", params)).fetchall()
+    return {"M" if f == "M" and (around is None or first < around < last) else "A" for f, first, last in rows}
 
 
 def partner_label(codes: list[str] | None, groups: Mapping[str, Group] | None = None) -> str:
@@ -204,7 +223,7 @@ PANEL_COLUMNS = ["partner", "t", "grp", "value", "tonnes", "value_q"]
 
 def panel(store: Store, reporter: str, flow: str, freq: str, digits: int | None, partners: list[str] | None = None,
           exclude: list[str] | None = None, *, groups: Mapping[str, Group] | None = None, basket: Basket | None = None,
-          currency: str = "USD", named: tuple[str, ...] = ()) -> Panel:
+          currency: str = "USD", named: tuple[str, ...] = (), product: str | None = None, source: str = "auto") -> Panel:
     """`reporter`'s flows of kind `flow`, summed in DuckDB into `digits`-long product groups.
 
     The choice of rows is made over all partners (level ``"groups"``), so the partners a panel
@@ -212,10 +231,10 @@ def panel(store: Store, reporter: str, flow: str, freq: str, digits: int | None,
     (EU27, or one of `groups`): its members' rows, in the periods they were members, are summed
     under the group's code (a member outside its membership stays itself); so are the members of
     the groups in `exclude` and `named` (a group among all partners). `digits` 2 sums products
-    into HS2 chapters, 0 into one TOTAL group, None keeps the codes as read. `groups`, `basket` as for
-    `choose`; `currency` "EUR" sums EUR (exact where the source reported in it, `entrepot.currency`).
+    into HS2 chapters, 0 into one TOTAL group, None keeps the codes as read. `groups`, `basket`, `product`
+    and `source` as for `choose`; `currency` "EUR" sums EUR (exact where the source reported in it, `entrepot.currency`).
     """
-    picked = choose(store, reporter, flow, freq, "groups", groups=groups, basket=basket)
+    picked = choose(store, reporter, flow, freq, "groups", groups=groups, basket=basket, product=product, source=source)
     if picked is None:
         return Panel(pd.DataFrame(columns=PANEL_COLUMNS), None)
     if digits is None or picked.level == 0:
@@ -232,6 +251,9 @@ def panel(store: Store, reporter: str, flow: str, freq: str, digits: int | None,
     if exclude:
         where.append(f"NOT list_contains($exclude, {who})")
         params["exclude"] = exclude
+    if product is not None:
+        where.append(product_condition())
+        params["product"] = product
     value, join = money.amount(store.con, currency)
     frame = store.con.execute(*bind(
         f"""SELECT {who} AS partner, {time_index(freq)} AS t, {grp} AS grp, sum({value}) AS value,
@@ -249,7 +271,7 @@ def series(store: Store, choice: Choice, partner: str, product: str | None) -> p
     where.append("partner = $partner")
     params["partner"] = partner
     if product is not None:
-        where.append("starts_with(product, $product)")
+        where.append(product_condition())
         params["product"] = product
     label = "CAST(year AS VARCHAR)" if choice.freq == "A" else "period"
     return store.con.execute(*bind(

@@ -36,6 +36,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 Country = Annotated[str, Query(pattern=r"^[A-Za-z]{3}$", description="ISO 3166 alpha-3 code, e.g. TUR")]
 Event = Annotated[dt.date, Query(description="the event's date, YYYY-MM-DD")]
 Figure = Annotated[bool, Query(description="also the figures (plotly JSON), as the report draws them")]
+Product = Annotated[str | None, Query(description="HS2/4/6 code, dots allowed: only it and its sub-codes")]
 
 
 def known_parameters(request: Request) -> None:
@@ -128,31 +129,32 @@ def create_app(store_path: str | Path, allowed_hosts: tuple[str, ...] | list[str
 
     @app.get("/api/flows", summary="Both sides' reports of the pair's trade")
     def flows(exporter: Country, importer: Country, freq: Literal["A", "M"] = "M", figure: Figure = False,
-              product: Annotated[str | None, Query(description="HS2/4/6 code, dots allowed")] = None) -> dict:
+              product: Product = None) -> dict:
         from entrepot.analysis.flows import flows as run_flows
 
         return answer(run_flows, figure, exporter, importer, product=product, freq=freq)
 
     @app.get("/api/effect", summary="The direct effect of the event, on each side's reports, with its 95% CI")
     def effect(exporter: Country, importer: Country, event: Event, freq: Literal["A", "M", "auto"] = "auto",
-               figure: Figure = False) -> dict:
+               figure: Figure = False, product: Product = None) -> dict:
         from entrepot.analysis.effect import effect as run_effect
 
-        return answer(run_effect, figure, exporter, importer, event, freq=freq, n_boot=399)
+        return answer(run_effect, figure, exporter, importer, event, freq=freq, n_boot=399, product=product)
 
     @app.get("/api/mirror", summary="Mirror statistics, CIF/FOB adjusted, with breaks flagged")
-    def mirror(exporter: Country, importer: Country, event: Event | None = None, freq: Literal["A", "M"] = "A",
-               cif_fob: Annotated[float | None, Query(ge=0.5, le=2.0)] = None, figure: Figure = False) -> dict:
+    def mirror(exporter: Country, importer: Country, event: Event | None = None, freq: Literal["A", "M", "auto"] = "auto",
+               cif_fob: Annotated[float | None, Query(ge=0.5, le=2.0)] = None, figure: Figure = False,
+               product: Product = None) -> dict:
         from entrepot.analysis.mirror import mirror as run_mirror
 
-        return answer(run_mirror, figure, exporter, importer, event=event, freq=freq, cif_fob=cif_fob)
+        return answer(run_mirror, figure, exporter, importer, event=event, freq=freq, cif_fob=cif_fob, product=product)
 
     @app.get("/api/reroute", summary="Third countries ranked by evidence of rerouting")
     def reroute(exporter: Country, importer: Country, event: Event, figure: Figure = False,
-                source: Literal["auto", "baci", "reported"] = "auto") -> dict:
+                source: Literal["auto", "baci", "reported"] = "auto", product: Product = None) -> dict:
         from entrepot.analysis.reroute import scan
 
-        return answer(scan, figure, exporter, importer, event, source=source)
+        return answer(scan, figure, exporter, importer, event, source=source, product=product)
 
     @app.get("/api/cost", summary="What the detours through the flagged intermediaries cost")
     def cost(exporter: Country, importer: Country, event: Event, figure: Figure = False) -> dict:

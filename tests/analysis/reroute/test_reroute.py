@@ -103,6 +103,21 @@ def test_reroute_event_study_dates_each_route(world_store) -> None:
     assert res.to_dict()["intermediaries"][0]["onset"] == res.onset(res.candidates.country[0])
 
 
+def test_the_default_reads_both_sides_monthly_declarations_and_says_so(world_store) -> None:
+    """The one rule (options.data): both TUR and ISR declare the pair monthly, so the scan reads them, as
+    `--source reported` does, and its basis says why; the five routes and PSE's relabelling are found."""
+    path, truth = world_store["routes"]
+    with Store(path, read_only=True) as st:
+        res = scan(st, "TUR", "ISR", EVENT)
+        given = scan(st, "TUR", "ISR", EVENT, source="reported")
+    assert res.window.freq == "M" and res.source == given.source == "reported (comtrade, monthly)"
+    auto, reported = (r.candidates.set_index("country").rerouted_value_usd.to_dict() for r in (res, given))
+    assert auto == pytest.approx(reported, rel=1e-9, abs=1.0)  # the same scan (DuckDB's parallel sums: the last digits)
+    assert res.basis()["data"].startswith("source auto: both TUR and ISR declare the pair; frequency auto: monthly")
+    assert set(res.flagged.country) == {x["country"] for x in truth["directions"][0]["intermediaries"]}
+    assert set(res.candidates.country[res.candidates.relabelling]) == {truth["directions"][0]["relabelled"]["country"]}
+
+
 def test_reroute_without_declared_reports_says_relabelling_was_not_tested(tmp_path) -> None:
     """A BACI-only store has no declarations of either side: the scan runs, and says what it could not test."""
     world = generate(Scenario.default().replace(n_countries=30, n_products=30, controls=2, seed=5))
@@ -112,6 +127,7 @@ def test_reroute_without_declared_reports_says_relabelling_was_not_tested(tmp_pa
     assert res.relabelling is None and "relabelling" not in res.candidates
     assert any(note.startswith("relabelling not tested") for note in res.notes)
     assert res.to_dict()["relabelling"] is None
+    assert res.window.freq == "A" and res.basis()["data"].startswith("source auto: neither side declares the pair, so BACI's")
 
 
 def test_min_share_is_a_materiality_floor_only(world_store) -> None:

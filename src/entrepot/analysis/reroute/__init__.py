@@ -61,6 +61,7 @@ from typing import TYPE_CHECKING
 
 from entrepot import options
 from entrepot.analysis.reroute.data import read
+from entrepot.analysis.reroute.legs import MIN_PRODUCTS
 from entrepot.analysis.reroute.relabelling import Relabelling, find_relabelling
 from entrepot.analysis.reroute.result import RerouteResult
 from entrepot.analysis.reroute.routes import find_routes
@@ -85,7 +86,8 @@ __all__ = ["MIN_SHARE", "Relabelling", "RerouteResult", "reroute", "scan"]
 def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candidates: list[str] | None = None,
          alpha: float = 0.05, both: bool = False, seed: int = 0, source: Source = "auto",
          min_share: float | None = None, *, basket: Basket | str | Path | None = None, currency: str = "USD",
-         groups: dict[str, Group] | None = None, concordance: str | Path | None = None) -> RerouteResult | FirstLegResult:
+         groups: dict[str, Group] | None = None, concordance: str | Path | None = None,
+         product: str | None = None) -> RerouteResult | FirstLegResult:
     """Rank every candidate intermediary of A -> B trade after `event` (`both`: and of B -> A).
 
     Parameters
@@ -105,8 +107,9 @@ def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candi
     seed : int
         Seed of the bootstrap over products.
     source : {"auto", "baci", "reported"}
-        BACI's reconciled annual flows, the declared reports (monthly where A reports monthly), or
-        BACI when the store has it.
+        BACI's reconciled annual flows or the declared reports; "auto" by the one rule (`options.data`):
+        the declarations (monthly where both sides declare months around the event) when both sides of
+        the pair declare it by product, else BACI.
     min_share : float, optional
         The smallest share of the stopped flow a flagged route or relabelling must carry (default
         MIN_SHARE, 0.1%: a materiality floor, not an error control).
@@ -124,32 +127,38 @@ def scan(store: Store, exporter: str, importer: str, event: str | dt.date, candi
         Groups of countries a case defines (`Case.groups`), usable as exporter and candidates.
     concordance : path, optional
         The UNSD HS correlation table (or its folder) for a window across an HS revision.
+    product : str, optional
+        An HS2, HS4 or HS6 code (dots allowed): the scan reads only it and its sub-codes (the drop, both
+        legs, the decoy tests and relabelling; the embargoed basket is then what A -> B lost under it).
+        With a basket, the basket's codes under it; on the first leg without one, a basket of that code.
     """
+    code = options.product(product)
     chosen = basket if basket is None or isinstance(basket, Basket) else load_basket(basket)
+    chosen = chosen if chosen is None or code is None else chosen.within(code)
     a = options.side(exporter, "exporter", groups)
     if chosen is not None or resolve_group(a, groups) is not None:
         from entrepot.analysis.first_leg import first_leg, has_second_leg
 
         members = _members(candidates, groups)
         if not has_second_leg(store, str(importer).strip().upper(), members, a, groups):
-            if chosen is None:
+            if chosen is None and code is None:
                 raise InputError(f"the store has no flows from the candidates to {importer}: a group as exporter ({a}) is then "
                                  "ranked on the first leg, against the rest of trade, which needs a basket of products",
                                  parameter="basket")
-            return first_leg(store, exporter, importer, event, list(candidates or []), chosen, currency=currency, defined=groups,
-                             concordance_path=concordance, alpha=alpha, min_share=MIN_SHARE if min_share is None else min_share,
-                             seed=seed)
+            return first_leg(store, exporter, importer, event, list(candidates or []), chosen or Basket((code,), f"HS {code}"),
+                             currency=currency, defined=groups, concordance_path=concordance, alpha=alpha,
+                             min_share=MIN_SHARE if min_share is None else min_share, seed=seed)
         candidates = members
     b = options.country(importer, "importer")
     when = options.event(event)
     cands = options.country_list(candidates, "candidates") or None
     options.choice(source, options.SOURCES, "source")
     min_share = options.share(MIN_SHARE if min_share is None else min_share, "min_share")
-    result = _scan(store, a, b, when, cands, source, alpha, seed, min_share, chosen, groups)
+    result = _scan(store, a, b, when, cands, source, alpha, seed, min_share, chosen, groups, code)
     if both:
         if resolve_group(a, groups) is not None:
             raise InputError(f"the reverse direction needs {a} as the importer, which must be one country", parameter="both")
-        result = dataclasses.replace(result, reverse=_scan(store, b, a, when, cands, source, alpha, seed, min_share, chosen))
+        result = dataclasses.replace(result, reverse=_scan(store, b, a, when, cands, source, alpha, seed, min_share, chosen, product=code))
     if chosen is not None and currency.upper() != "USD":
         result = dataclasses.replace(result, notes=(*result.notes, f"amounts in USD, not {currency.upper()}: the two-leg test "
                                                                  "reads every flow in USD"))
@@ -170,10 +179,15 @@ reroute = scan  # the public name (`entrepot.reroute`), after the command
 
 def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
           alpha: float, seed: int, min_share: float, basket: Basket | None = None,
-          groups: dict[str, Group] | None = None) -> RerouteResult:
-    """The route scan, then the relabelling test on the declared reports (the scan's own when it read them);
-    with a `basket`, both on the basket's drop; A may be a group."""
-    data = read(store, a, b, when, candidates, source, basket, groups)
+          groups: dict[str, Group] | None = None, product: str | None = None) -> RerouteResult:
+    """The route scan on the data the one rule chooses (`options.data`, product-level rows; under `product`),
+    then the relabelling test on the declared reports (the scan's own when it read them); with a `basket`,
+    both on the basket's drop; A may be a group."""
+    chosen = options.data(store, a, b, "auto", source, event=when, product=product, products=True, groups=groups)
+    data = read(store, a, b, when, candidates, chosen.source, basket, groups, chosen.freq, product)
+    if product is not None and len(data.products) < MIN_PRODUCTS:
+        raise InputError(f"HS {product} holds {len(data.products)} product(s) in the store ({', '.join(data.products)}); the scan"
+                         f" fits each leg across products and needs at least {MIN_PRODUCTS}: give a coarser code", parameter="product")
     routes = find_routes(data, alpha, seed, min_share)
     table, notes, sources = routes.table, list(routes.notes), {data.relation.source}
     timing = event_study(store, data, list(table.country[table.significant]), seed)
@@ -181,7 +195,8 @@ def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
     declared = data
     if data.declared is None:
         try:
-            declared = read(store, a, b, when, None, "reported", basket, groups)
+            freq = options.data(store, a, b, "auto", "reported", event=when, product=product, products=True, groups=groups).freq
+            declared = read(store, a, b, when, None, "reported", basket, groups, freq, product)
         except InputError as exc:
             notes.append(f"relabelling not tested: it needs both sides' declared reports ({exc})")
             declared = None
@@ -198,4 +213,4 @@ def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
                      f"products {a} and {b} trade (the drop is the basket's; the rest of trade sets each pair's own growth){whole}")
     return RerouteResult(a, b, data.window, data.source, routes.direct_drop_usd, routes.pre_direct_usd, routes.rerouted_value_usd,
                          table, alpha, min_share, None, relabelling, timing, tuple(notes), q.provenance(store, sources),
-                         None if basket is None else basket.name)
+                         None if basket is None else basket.name, product, chosen)

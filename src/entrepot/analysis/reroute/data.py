@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from entrepot.analysis.window import Window, make_window
 from entrepot.basket import Basket
@@ -42,13 +43,14 @@ class Relation:
     mirror: str | None
 
 
-def relation(store: Store, a: str, b: str, source: str, groups: Mapping[str, Group] | None = None) -> Relation:
-    """The trade relation of a scan of A -> B.
+def relation(store: Store, a: str, b: str, source: str, groups: Mapping[str, Group] | None = None, freq: str = "auto",
+             product: str | None = None) -> Relation:
+    """The trade relation of a scan of A -> B, under the HS code `product` when given.
 
-    BACI: its reconciled annual HS6 flows. Reported: one declaring source (the first in priority
-    that has A's product-level exports: `query.choose` at level "products"), monthly if A reports
-    monthly; flows into B as B reports its imports (CIF) when it does, since B reports on every
-    origin; everything else as exporters report. A group as A (EU27, or one of `groups`) is its
+    BACI ("baci"): its reconciled annual HS6 flows. Reported ("reported"): one declaring source (the
+    first in priority that has A's product-level exports: `query.choose` at level "products" and
+    frequency `freq`); flows into B as B reports its imports (CIF) when it does, since B reports on
+    every origin; everything else as exporters report. A group as A (EU27, or one of `groups`) is its
     members in the periods they were members, on either side of a flow: their trade among
     themselves drops out (e = m), a member outside its membership is a country like any other.
     """
@@ -60,20 +62,23 @@ def relation(store: Store, a: str, b: str, source: str, groups: Mapping[str, Gro
     def is_a(col: str) -> str:
         return group.condition(col) if group else f"{col} = $a"
 
-    has_baci = q.has_source(store, "baci")
-    if source == "baci" or (source == "auto" and has_baci):
-        if not has_baci:
+    under = f" under HS {product}" if product else ""
+    chosen = {} if product is None else {"product": product}
+    if source == "baci":
+        if not q.has_source(store, "baci"):
             raise InputError("no BACI data in the store (source 'reported' reads the declared reports)", parameter="source")
         sql = f"""SELECT {named('reporter')} AS e, {named('partner')} AS m, product AS p, year AS t, value_usd AS v, {TONNES_SQL} AS q
                   FROM flows WHERE source = 'baci' AND flow = 'export' AND product_level = 6 AND partner_is_country
                   AND value_usd IS NOT NULL"""
-        return Relation(sql, {"a": a, "b": b}, "baci", "A", "baci", None)
-    pick = q.choose(store, a, "export", "auto", "products", declared=True, groups=groups)
+        sql += f" AND {q.product_condition()}" if product else ""
+        return Relation(sql, {"a": a, "b": b} | chosen, "baci", "A", "baci", None)
+    pick = q.choose(store, a, "export", freq, "products", source="reported", product=product, groups=groups)
     if pick is None:
-        raise InputError(f"no product-level exports of {a} in the store")
+        raise InputError(f"no product-level exports of {a} in the store{under}")
     src, freq, level = pick.source, pick.rows_freq, pick.level
-    params = {"a": a, "b": b, "src": src, "freq": freq, "level": level}
+    params = {"a": a, "b": b, "src": src, "freq": freq, "level": level} | chosen
     common = "source = $src AND freq = $freq AND product_level = $level AND partner_is_country AND value_usd IS NOT NULL"
+    common += f" AND {q.product_condition()}" if product else ""
     b_imports = store.con.execute(*q.bind(
         f"SELECT count(*) > 0 FROM (SELECT 1 FROM flows WHERE reporter = $b AND flow = 'import' AND {common} LIMIT 1)", params)).fetchone()[0]
     cols = f"product AS p, {q.time_index(freq)} AS t, value_usd AS v, {TONNES_SQL} AS q"
@@ -85,6 +90,10 @@ def relation(store: Store, a: str, b: str, source: str, groups: Mapping[str, Gro
                   UNION ALL SELECT 'i', {named('reporter')}, {cols} FROM flows WHERE flow = 'import' AND {is_a('partner')} AND {common}
                   UNION ALL SELECT DISTINCT 'r', {named('reporter')}, NULL, {q.time_index(freq)}, 0, NULL FROM flows
                   WHERE flow = 'import' AND {common}"""
+    if b_imports:  # both sides' declarations of C -> B, for the CIF/FOB factor of B's imports from C
+        mirror += f"""
+                  UNION ALL SELECT 'b', partner, {cols} FROM flows WHERE flow = 'import' AND reporter = $b AND {common}
+                  UNION ALL SELECT 'e', reporter, {cols} FROM flows WHERE flow = 'export' AND partner = $b AND {common}"""
     return Relation(sql, params, f"reported ({src}, {'monthly' if freq == 'M' else 'annual'})", freq, src, mirror)
 
 
@@ -123,6 +132,7 @@ class Data:
     relation: Relation  # for the event study
     declared: Declared | None = None  # both sides' declarations of A's exports (reported sources only)
     in_basket: np.ndarray | None = None  # (P,) the products of a basket the scan is restricted to; None: no basket
+    cb_cif: np.ndarray | None = None  # (C,) CIF/FOB factor of `cb` when it is B's CIF imports (1 where C declares nothing to B)
 
     def mean(self, arr: np.ndarray, phases: list[int]) -> np.ndarray:
         """Mean per period over `phases` (axis 0 of `arr`)."""
@@ -131,14 +141,16 @@ class Data:
 
 
 def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
-         basket: Basket | None = None, groups: Mapping[str, Group] | None = None) -> Data:
-    """Aggregate the flows one scan needs in DuckDB: A's exports, exports to B, everyone's to the rest;
-    `basket` marks its products (`Basket.contains` at the relation's product level); A may be a group."""
-    rel = relation(store, a, b, source, groups)
+         basket: Basket | None = None, groups: Mapping[str, Group] | None = None, freq: str = "auto",
+         product: str | None = None) -> Data:
+    """Aggregate the flows one scan needs in DuckDB: A's exports, exports to B, everyone's to the rest
+    (`relation`'s source, frequency and product); `basket` marks its products (`Basket.contains` at the
+    relation's product level); A may be a group."""
+    rel = relation(store, a, b, source, groups, freq, product)
     trade, params = rel.sql, dict(rel.params)
     periods = [r[0] for r in store.con.execute(*q.bind(f"SELECT DISTINCT t FROM ({trade}) WHERE e = $a", params)).fetchall()]
     if not periods:
-        raise InputError(f"no product-level exports of {a} in the store")
+        raise InputError(f"no product-level exports of {a} in the store" + (f" under HS {product}" if product else ""))
     window = make_window(periods, rel.freq, when)
     half = len(window.pre_t) // 2
     early, post = list(window.pre_t[:half]), list(window.post_t)
@@ -165,7 +177,8 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
     rows["v"] = rows["v"].astype(float) / np.maximum(n[rows["phase"]], 1)
     rows["q"] = rows["q"].astype(float) / np.maximum(n[rows["phase"]], 1)
     reporting = set(rows.loc[rows.k == "rm"].groupby("c").phase.nunique().loc[lambda k: k == 3].index)
-    rows = rows[rows.k != "rm"]
+    kappa = _cif_fob(rows)
+    rows = rows[~rows.k.isin(["rm", "bm", "em"])]
     products = sorted(rows["p"].unique())
     in_basket = None if basket is None else np.array(basket.contains(products))
     if in_basket is not None and not in_basket.any():
@@ -202,4 +215,16 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
         ab=vec(from_a & (rows.c == b)), ab_t=vec(from_a & (rows.c == b), "q"),
         ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"), c_imports=cube("o"),
         world=vec(rows.k == "r"), n=n, relation=rel, declared=declared, in_basket=in_basket,
+        cb_cif=None if kappa is None else kappa.reindex(countries).fillna(1.0).to_numpy(),
     )
+
+
+def _cif_fob(rows) -> pd.Series | None:  # noqa: ANN001 (the read's rows)
+    """B's CIF/FOB factor with each C before the event: the median over products of what B records from C over
+    what C declares to B (as for relabelling's kappa); None when the scan's C -> B is not B's CIF imports."""
+    pre = rows[rows.k.isin(["bm", "em"]) & (rows.phase < 2)]
+    if pre.empty:
+        return None
+    both = pre.pivot_table(index=["c", "p"], columns="k", values="v", aggfunc="sum").reindex(columns=["bm", "em"])
+    both = both[(both.bm > 0) & (both.em > 0)]
+    return (both.bm / both.em).groupby(level="c").median()

@@ -181,8 +181,10 @@ def excess(name: str, leg: Leg, total_drop: float) -> dict[str, np.ndarray]:
 
 
 def markup(data: Data, drop: np.ndarray) -> np.ndarray:
-    """Unit-value markup of C -> B over A -> C after the event, per product, weighted by the drop (0 to 100%)."""
-    uv1, uv2 = ratio(data.ac[2], data.ac_t[2], np.nan), ratio(data.cb[2], data.cb_t[2], np.nan)
+    """Unit-value markup of C -> B over A -> C after the event, per product, weighted by the drop (0 to 100%);
+    C -> B at FOB, as A -> C is (B's CIF imports over their CIF/FOB factor, `Data.cb_cif`)."""
+    cb = data.cb[2] if data.cb_cif is None else data.cb[2] / data.cb_cif[:, None]
+    uv1, uv2 = ratio(data.ac[2], data.ac_t[2], np.nan), ratio(cb, data.cb_t[2], np.nan)
     both = np.isfinite(uv1) & np.isfinite(uv2) & (uv1 > 0) & (uv2 > 0)
     log_ratio = np.where(both, np.log(np.where(both, uv2, 1) / np.where(both, uv1, 1)), 0.0)
     weight = both * drop

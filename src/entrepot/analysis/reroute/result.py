@@ -9,6 +9,7 @@ import pandas as pd
 
 from entrepot.analysis.reroute.relabelling import Relabelling
 from entrepot.analysis.window import Window
+from entrepot.options import Data
 from entrepot.results import Provenance, Result, records
 
 COLUMNS = {
@@ -64,6 +65,8 @@ class RerouteResult(Result):
     notes: tuple[str, ...]
     provenance: Provenance
     basket: str | None = None  # the basket the test ran on (its products' drop), None: every product
+    product: str | None = None  # an HS code: the scan read only it and its sub-codes
+    chosen: Data | None = None  # the data read, by the rule of options.data
 
     @property
     def flagged(self) -> pd.DataFrame:
@@ -93,7 +96,7 @@ class RerouteResult(Result):
         pre_total = self.pre_direct_usd * len(self.window.post_t)
         out = {
             "exporter": self.exporter, "importer": self.importer, "event": self.window.event.isoformat(),
-            "window": self.window.to_dict(), "source": self.source, "basket": self.basket,
+            "window": self.window.to_dict(), "source": self.source, "basket": self.basket, "product": self.product,
             "pre_event_direct_usd_per_period": self.pre_direct_usd,
             "direct_drop_usd": self.direct_drop_usd, "rerouted_value_usd": self.rerouted_value_usd,
             "rerouted_share_of_pre_event": self.rerouted_value_usd / pre_total if pre_total else None,
