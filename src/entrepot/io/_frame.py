@@ -43,6 +43,7 @@ class Raw:
         self.record_key = record_key
         self.labels: dict[str, str] = {}  # internal column name -> the file's own, for messages
         self.records = list(range(len(self.df)))  # each row's record number (JSON, Stata), kept by `keep`
+        self.notes: list[str] = []  # what a rule settled that the user should hear of (a name read by the file's language)
 
     def rename(self, columns: dict[str, str]) -> None:
         """Use internal names for the file's columns; messages keep naming the file's columns."""
@@ -116,7 +117,7 @@ class Raw:
             blank = raw.isna() | (raw == "")
             if blank.any():
                 raise self.fail(int(np.argmax(blank.to_numpy())), column, "blank country")
-            codes = raw.map(country_map(list(raw.unique()), kind, extra))
+            codes = raw.map(country_map(list(raw.unique()), kind, extra, self.notes))
             bad = codes.isna().to_numpy()
             seen = {v for v, _, _ in unknown}
             for i in np.flatnonzero(bad):
@@ -219,8 +220,10 @@ def _read_with_duckdb(path: Path, data: bytes, delimiter: str) -> Raw | None:
     return Raw(frame, path, lines=list(range(2, table.num_rows + 2)))
 
 
-def country_map(values: list[str], kind: str = "auto", extra: dict[str, str] | None = None) -> dict[str, str | None]:
-    """Codes for distinct raw values: numeric codes, ISO3 codes or names (`extra`: the user's names)."""
+def country_map(values: list[str], kind: str = "auto", extra: dict[str, str] | None = None,
+                notes: list[str] | None = None) -> dict[str, str | None]:
+    """Codes for distinct raw values of one column: numeric codes, ISO3 codes or names (`extra`: the
+    user's names; `notes`: what the file's language settled, see `countries.from_name`)."""
     out: dict[str, str | None] = {}
     numeric = [v for v in values if v.isdigit()] if kind in ("auto", "numeric") else []
     if numeric:
@@ -230,7 +233,7 @@ def country_map(values: list[str], kind: str = "auto", extra: dict[str, str] | N
     if kind == "iso3":
         out.update(countries.from_iso3(rest))
     elif rest and kind in ("auto", "name"):
-        out.update(countries.from_name(rest, extra))
+        out.update(countries.from_name(rest, extra, notes))
     return out
 
 

@@ -24,6 +24,7 @@ import pandas as pd
 
 from entrepot import io, schema
 from entrepot.errors import InputError
+from entrepot.io import Written
 from entrepot.io._frame import insert, periods, read_csv_rows
 
 HEADER = ["REPORTER", "PARTNER", "PRODUCT", "FLOW", "STAT_PROCEDURE", "PERIOD", "VALUE_IN_EUR"]
@@ -181,7 +182,7 @@ class Comext:
         summed = frame.groupby(keys, dropna=False, sort=False)[["value_usd", "value_native", "quantity"]].sum(min_count=1)
         summed = summed.reset_index().assign(currency="EUR")
         summed["unit"] = summed["unit"].where(summed["quantity"].notna())
-        return insert(con, {c: summed[c] for c in summed.columns}, "comext", batch_id)
+        return Written(insert(con, {c: summed[c] for c in summed.columns}, "comext", batch_id), raw.notes)
 
 
 io.register(Comext())

@@ -34,6 +34,7 @@ import pandas as pd
 
 from entrepot import countries, io, schema
 from entrepot.errors import InputError
+from entrepot.io import Written
 from entrepot.io._frame import insert, periods
 from entrepot.io.comext import hs_revision_for, parse_period, usd_per_eur
 
@@ -148,10 +149,10 @@ def product_code(label: str) -> str | None:
     return code if re.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{8}", code) else None
 
 
-def reporter_names(labels: list[str]) -> dict[str, str | None]:
+def reporter_names(labels: list[str], notes: list[str] | None = None) -> dict[str, str | None]:
     """ISO3 codes of Eurostat's country labels, their `(incl. ...)` history notes set aside."""
     stripped = {label: INCL.sub("", label) for label in labels}
-    found = countries.from_name(set(stripped.values()))
+    found = countries.from_name(set(stripped.values()), notes=notes)
     return {label: found[s] for label, s in stripped.items()}
 
 
@@ -199,8 +200,9 @@ class ComextXlsx:
                 raise InputError(reason.format(v=row[dim]), path=f"{path} [{row.sheet}]", line=int(row[f"{dim}_line"]),
                                  column=_letter(int(row[f"{dim}_col"])))
 
+        notes: list[str] = []
         for dim in ("REPORTER", "PARTNER"):
-            table = reporter_names(list(frame[dim].unique()))
+            table = reporter_names(list(frame[dim].unique()), notes)
             frame[dim.lower()] = frame[dim].map(table)
             check(frame[dim.lower()].isna(), dim, "unknown country {v!r}")
         codes = {label: product_code(label) for label in frame["PRODUCT"].unique()}
@@ -238,14 +240,14 @@ class ComextXlsx:
                 wide[measure] = np.nan
         wide = wide.merge(when, on="period_label", how="left", validate="many_to_one")
         total = wide["product"] == schema.TOTAL
-        return insert(con, {
+        return Written(insert(con, {
             **{c: wide[c] for c in ("period", "freq", "year", "month")},
             "reporter": wide["reporter"], "partner": wide["partner"], "flow": wide["flow"],
             "hs_rev": wide["hs_rev"].where(~total),
             "product": wide["product"],
             "value_usd": wide["value_native"] * wide["rate"], "value_native": wide["value_native"], "currency": "EUR",
             "quantity": wide["quantity"], "unit": np.where(wide["quantity"].notna(), "kg", None),
-        }, "comext-xlsx", batch_id)
+        }, "comext-xlsx", batch_id), notes)
 
 
 io.register(ComextXlsx())
