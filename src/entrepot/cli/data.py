@@ -82,6 +82,9 @@ def ingest(
 
 
 def _describe(res: IngestResult) -> str:
+    if res.skipped and res.stored_as:
+        return (f"{res.path}: {res.format}, already in the store as {res.stored_as} (batch {res.batch_id}): "
+                "the same content under another name, nothing changed")
     if res.skipped:
         return f"{res.path}: {res.format}, already in the store (batch {res.batch_id})"
     release = f", release {res.release}" if res.release else ""

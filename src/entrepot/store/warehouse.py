@@ -155,9 +155,9 @@ class Store:
         return self.con.execute(sql, params or []).df()
 
     def batch_for_sha(self, sha256: str) -> dict | None:
-        """The batch holding a file with this content hash, with the options it was read with."""
-        row = self.con.execute("SELECT batch_id, options FROM batches WHERE sha256 = ?", [sha256]).fetchone()
-        return {"batch_id": row[0], "options": row[1]} if row else None
+        """The batch holding a file with this content hash: its id, file and the options it was read with."""
+        row = self.con.execute("SELECT batch_id, options, path FROM batches WHERE sha256 = ?", [sha256]).fetchone()
+        return {"batch_id": row[0], "options": row[1], "path": row[2]} if row else None
 
     def batches(self) -> pd.DataFrame:
         """Every batch: its file, format, release, rows given, rows still active, rows it replaced, and when."""
