@@ -69,6 +69,9 @@ class Wits:
             who[side] = who[side].where(~scg, "SCG")
         keys = pd.DataFrame({"r": who["Reporter Name"], "p": who["Partner Name"], "y": year, "f": flow, "k": product})
         raw.one_name_per_code(keys, ["Reporter Name", "Partner Name"])
+        raw.once(keys)
+        fields = {"value_usd": column, "year": "Year", "period": "Year", "freq": "Year", "month": "Year", "flow": "Trade Flow",
+                  "product": "Product code", "product_level": "Product code", "reporter": "Reporter Name", "partner": "Partner Name"}
         return Written(insert(con, {
             **periods(year.astype("int64"), None),
             "reporter": who["Reporter Name"],
@@ -76,7 +79,7 @@ class Wits:
             "flow": flow,
             "product": product,
             "value_usd": raw.numbers(column, scale=scale),
-        }, "wits", batch_id), raw.notes)
+        }, "wits", batch_id, raw.place(fields)), raw.notes)
 
 
 io.register(Wits())
