@@ -95,3 +95,11 @@ def test_comtrade_with_breakdown_rows_left_out_names_the_line(store, write) -> N
         return ",".join(fields)
     text = edited("real/comtrade/ntacyica_cement_comtrade.csv", 3000, value)
     refused(store, write("cement.csv", text), r"cement.csv:3000: column Trade Value \(US\$\): trade value above 1e\+15 USD")
+
+
+def test_generic_csv_after_a_blank_line_names_the_real_line_and_mapped_column(store, write) -> None:
+    text = "when,from,to,dir,hs,usd\n2023,TUR,ISR,export,010121,1\n\n1800,TUR,ISR,export,010122,1\n"
+    with pytest.raises(InputError, match=r"c.csv:4: column when: implausible year"):
+        ingest_file(store, write("c.csv", text), "csv",
+                    {"map": "period=when,reporter=from,partner=to,flow=dir,product=hs,value_usd=usd"})
+    assert snapshot(store) == (0, 0)

@@ -135,6 +135,11 @@ class Raw:
         return out
 
 
+    @property
+    def rows_are_lines(self) -> bool:
+        """Row i is line i + 2 (no blank line skipped, no row left out): `check_batch` can name lines itself."""
+        return self.lines is not None and (not self.lines or self.lines[-1] == len(self.lines) + 1)
+
     def place(self, columns: dict[str, str], rows: pd.Series | None = None, lines: pd.Series | None = None) -> Place:
         """Where a canonical row came from, for `insert`: `columns` maps canonical columns to the file's;
         `rows` gives each canonical row's first raw row (rows summed into one), `lines` how many were summed."""

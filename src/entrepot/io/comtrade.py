@@ -84,8 +84,10 @@ class Comtrade:
             raw = legacy_to_plus(raw)
         goods_only(raw)
         columns, notes = canonical(raw, options)
-        # With breakdown rows left out, rows are not lines: the rows name their own lines (else check_batch does).
-        return Written(insert(con, columns, "comtrade", batch_id, raw.place(SOURCE_COLUMNS) if notes else None), notes)
+        # Rows that are not lines (breakdown rows left out, blank lines) are checked here, naming their lines;
+        # otherwise check_batch names them.
+        place = None if raw.rows_are_lines else raw.place(SOURCE_COLUMNS)
+        return Written(insert(con, columns, "comtrade", batch_id, place), notes)
 
 
 def read_json(path: Path) -> Raw:
