@@ -10,6 +10,7 @@ free zones, EU aggregates). Those few are listed here by hand, because no librar
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -266,26 +267,39 @@ def _key(name: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", text).split())
 
 
+LANGUAGES = {"en": "English", "fr": "French", "de": "German"}
+
+
 @lru_cache(maxsize=1)
-def _iso_names() -> dict[str, str]:
+def _names_by_language() -> dict[str, dict[str, frozenset[str]]]:
     """ISO 3166 names (short, official and common; current and historical) in English, French and
-    German, from pycountry's translations, keyed by `_key`. A name two codes share is left out."""
+    German (pycountry's translations, each entry through its own catalogue), keyed by `_key`:
+    language -> name -> the codes it names in that language."""
     import gettext
 
     import pycountry
 
-    found: dict[str, set[str]] = {}
-    languages = [gettext.translation(d, pycountry.LOCALES_DIR, languages=[lang], fallback=True)
-                 for lang in ("fr", "de") for d in ("iso3166-1", "iso3166-3")]
-    entries = [(c.alpha_3, c) for c in pycountry.countries] + [
-        (RETIRED_ISO3.get(c.alpha_3, c.alpha_3), c) for c in pycountry.historic_countries]
-    for code, entry in entries:
+    catalogues = {lang: {d: gettext.translation(d, pycountry.LOCALES_DIR, languages=[lang], fallback=True)
+                         for d in ("iso3166-1", "iso3166-3")} for lang in LANGUAGES if lang != "en"}
+    entries = [(c.alpha_3, "iso3166-1", c) for c in pycountry.countries] + [
+        (RETIRED_ISO3.get(c.alpha_3, c.alpha_3), "iso3166-3", c) for c in pycountry.historic_countries]
+    found: dict[str, dict[str, set[str]]] = {lang: {} for lang in LANGUAGES}
+    for code, domain, entry in entries:
         for attr in ("name", "official_name", "common_name"):
-            text = getattr(entry, attr, None)
-            if not text:
-                continue
-            for variant in {text, *(t.gettext(text) for t in languages)}:
-                found.setdefault(_key(variant), set()).add(code)
+            if text := getattr(entry, attr, None):
+                found["en"].setdefault(_key(text), set()).add(code)
+                for lang, by_domain in catalogues.items():
+                    found[lang].setdefault(_key(by_domain[domain].gettext(text)), set()).add(code)
+    return {lang: {k: frozenset(v) for k, v in names.items()} for lang, names in found.items()}
+
+
+@lru_cache(maxsize=1)
+def _iso_names() -> dict[str, str]:
+    """ISO 3166 names in any of the three languages -> code; a name two codes share is left out."""
+    found: dict[str, set[str]] = {}
+    for names in _names_by_language().values():
+        for key, codes in names.items():
+            found.setdefault(key, set()).update(codes)
     return {k: next(iter(v)) for k, v in found.items() if len(v) == 1}
 
 
@@ -345,11 +359,54 @@ def _resolve(name: str) -> str | None:
     return found[0] if len(found) == 1 and found[0] in iso3_current() else None
 
 
-def from_name(names: Iterable[str], extra: dict[str, str] | None = None) -> dict[str, str | None]:
-    """Map country or area names to codes by `_resolve`'s rules; `extra` (name -> code, from
-    `--countries FILE`) comes first. None where no rule applies: callers list every such name."""
+def from_name(names: Iterable[str], extra: dict[str, str] | None = None,
+              notes: list[str] | None = None) -> dict[str, str | None]:
+    """Map the country or area names of one file column to codes by `_resolve`'s rules, then
+    `_in_file_language`'s; `extra` (name -> code, from `--countries FILE`) comes first. None where no
+    rule applies: callers list every such name. What the file's language settled is added to `notes`."""
     extra = {_key(k): v for k, v in (extra or {}).items()}
-    return {n: extra.get(_key(n)) or _resolve(n) for n in set(names)}
+    out = {n: extra.get(_key(n)) or _resolve(n) for n in set(names)}
+    return _in_file_language(out, {n for n in out if _key(n) not in extra}, notes if notes is not None else [])
+
+
+def _exact_languages(name: str) -> frozenset[str]:
+    """The languages in which `name` (without a qualifier; with an alias, either part) is a name as
+    written: every language for the trade sources' own names and for codes, none for a pattern match."""
+    if _key(name) in SOURCE_NAMES or _as_code(name) is not None:
+        return frozenset(LANGUAGES)
+    langs = frozenset(lang for lang, names in _names_by_language().items() if _key(name) in names)
+    if not langs and (parts := _split_parenthesis(name)) and parts[0]:
+        base, inside = parts
+        return _exact_languages(base) if _QUALIFIER.search(inside) else _exact_languages(base) | _exact_languages(inside)
+    return langs
+
+
+def _in_file_language(codes: dict[str, str | None], by_rule: set[str], notes: list[str]) -> dict[str, str | None]:
+    """A file is written in one language, and names each country once. So an exact name in the file's
+    language (the one most of its names are written in) keeps its code against any other reading: a
+    name that is no name in that language, whose reading in another language (or by pattern) gives a
+    country the file already names in its own language, cannot be that country. It is read as the one
+    country whose name begins with it ('Guinea' in a French file naming GIN 'Guinée': Guinea-Bissau)
+    that the file names no other way, with a note. With no such country, or several, it keeps its
+    reading, and two names of one country in one flow stay an error (`Raw.one_name_per_code`)."""
+    langs = {n: _exact_languages(n) for n in by_rule if codes[n] is not None}
+    tally = Counter(lang for found in langs.values() if found != frozenset(LANGUAGES) for lang in found)
+    ranked = tally.most_common(2)
+    if not ranked or (len(ranked) == 2 and ranked[0][1] == ranked[1][1]):
+        return codes
+    language = ranked[0][0]
+    own = {codes[n]: n for n in codes if codes[n] is not None and (n not in langs or language in langs[n])}
+    for n in sorted(langs):
+        if language in langs[n] or codes[n] not in own:
+            continue
+        prefix = _key(n) + " "
+        begins = {c for names in _names_by_language().values() for key, found in names.items()
+                  if key.startswith(prefix) for c in found} - set(own) - set(codes.values())
+        if len(begins) == 1:
+            taken, codes[n] = codes[n], begins.pop()
+            notes.append(f"{n!r} read as {codes[n]} ({name(codes[n])}): this {LANGUAGES[language]} file names "
+                         f"{taken} {own[taken]!r}, and {codes[n]} is the one country whose name begins with {n!r}")
+    return codes
 
 
 def read_mapping(path: str | Path) -> dict[str, str]:

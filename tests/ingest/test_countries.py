@@ -65,3 +65,32 @@ def test_two_names_for_one_flow_are_an_error(store, write) -> None:
     # the same country under two spellings in different periods is fine
     body = "Greece,Turkey,Total,EXPORT,Total,Aug. 2021,1\nGreece,Türkiye,Total,EXPORT,Total,Aug. 2024,2\n"
     assert ingest_file(store, write("d.csv", HEADER + body)).rows == 2
+
+
+def browser(partners: list[str], flow: str = "EXPORT") -> str:
+    return HEADER + "".join(f'Greece,"{p}",Total,{flow},Total,2016,{k + 1}\n' for k, p in enumerate(partners))
+
+
+# Each partner list is a browser export in one language; the codes are what a trade economist reads.
+@pytest.mark.parametrize("partners, codes", [
+    (["Guinea", "Guinea-Bissau", "Equatorial Guinea", "Papua New Guinea", "Niger"], ["GIN", "GNB", "GNQ", "PNG", "NER"]),
+    (["Guinea", "Guinea-Bissau", "Äquatorialguinea", "Papua-Neuguinea", "Niger"], ["GIN", "GNB", "GNQ", "PNG", "NER"]),
+    (["Guinée", "Guinée-Bissau", "Guinée équatoriale", "Papouasie-Nouvelle-Guinée", "Niger"], ["GIN", "GNB", "GNQ", "PNG", "NER"]),
+    # French, with one label left in English: 'Guinea' cannot be GIN, which the file calls 'Guinée'
+    (["Guinée", "Guinea", "Guinée équatoriale", "Papouasie-Nouvelle-Guinée", "Allemagne"], ["GIN", "GNB", "GNQ", "PNG", "DEU"]),
+])
+def test_each_name_is_read_in_the_file_language_first(store, write, partners: list[str], codes: list[str]) -> None:
+    ingest_file(store, write("c.csv", browser(partners)))
+    assert store.query("SELECT partner FROM flows ORDER BY value_usd").partner.tolist() == codes
+
+
+def test_a_name_the_file_language_cannot_settle_is_still_an_error(store, write) -> None:
+    # 'Guinea' beside 'Guinée' and 'Guinée-Bissau': no Guinea is left for it, so both GIN names are listed
+    path = write("c.csv", browser(["Guinée", "Guinea", "Guinée-Bissau", "Allemagne", "Autriche"]))
+    with pytest.raises(InputError, match=r"c.csv:2: column PARTNER: 'Guinée' \(line 2\) and 'Guinea' \(line 3\) would be "
+                       r"the same country in the same flow"):
+        ingest_file(store, path)
+    assert snapshot(store) == (0, 0)
+    # two unresolved names are listed at once, whatever the language settled
+    with pytest.raises(InputError, match=r"unknown country code 'Atlantide' \(line 3\), 'Lémurie' \(line 4\)"):
+        ingest_file(store, write("d.csv", browser(["Guinée", "Atlantide", "Lémurie", "Guinea"])))

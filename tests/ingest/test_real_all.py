@@ -1,5 +1,5 @@
 """Every trade file in ../shared/real goes in as a user would give it (the rows are checked file by
-file in the other test_real_* modules); the two that must not go in say why in one line."""
+file in the other test_real_* modules); the services file, which must not go in, says why in one line."""
 
 import pytest
 
@@ -10,8 +10,6 @@ from tests.ingest.conftest import snapshot
 
 REFUSED = {
     "nikolovska_TradeData_Services.csv": "entrepot reads goods trade only",
-    # 'Guinea' and 'Guinée' would both be Guinea: the user says which is which (--countries)
-    "marylev_eu27_year_french_Relational_View_2024-11-25T10_45_38.711Z.csv": "would be the same country in the same flow",
 }
 FILES = sorted(p.relative_to(SHARED).as_posix() for d in ("real/comtrade", "real/comext", "real/wits", "real/baci/dersblog_excerpt")
                for p in (SHARED / d).glob("*") if p.is_file()) if (SHARED / "real").is_dir() else ["real/(missing)"]

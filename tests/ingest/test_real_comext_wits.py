@@ -4,11 +4,9 @@ import csv
 
 import pytest
 
-from entrepot.errors import InputError
 from entrepot.io.comext import load_rates
 from entrepot.store.ingest import ingest_file
 from tests.conftest import shared_file
-from tests.ingest.conftest import snapshot
 
 # Every reporter name of the English exports, with the code a trade economist gives it.
 REPORTERS = {
@@ -64,7 +62,8 @@ FRENCH_EXPECTED = {
     "Ceuta (incl. Melilla 'XL' -> 1998)": "XC", "Melilla": "XL", "Haute mer": "QP", "Serbie": "SRB",
     "Monténégro (depuis 2007)": "MNE", "Corée, République populaire démocratique de (Corée du Nord)": "PRK",
     "Corée, République de (Corée du Sud)": "KOR", "Congo": "COG", "Congo, République démocratique du": "COD",
-    "Guinée": "GIN", "Guinée équatoriale": "GNQ", "Niger": "NER", "Nigeria": "NGA", "Dominique": "DMA",
+    "Guinée": "GIN", "Guinée équatoriale": "GNQ", "Guinea": "GNB", "Papouasie-Nouvelle-Guinée": "PNG", "Niger": "NER",
+    "Nigeria": "NGA", "Dominique": "DMA",
     "République dominicaine": "DOM", "Iles Vierges britanniques (incl. Montserrat 'MS' -> 1994)": "VGB",
     "Iles Vierges des Etats-Unis": "VIR", "Montserrat": "MSR", "Sint-Maarten (partie néerlandaise)": "SXM",
     "Saint-Barthélemy": "BLM", "Bonaire, Saint-Eustache et Saba": "BES", "Curaçao": "CUW", "Macao": "MAC",
@@ -76,19 +75,15 @@ FRENCH_EXPECTED = {
 }
 
 
-def test_comext_french_export_asks_about_its_two_guineas(store) -> None:
-    # 'Guinea' (125.7M EUR) and 'Guinée' (901.4M EUR) would both be GIN: an error, never a sum.
-    with pytest.raises(InputError, match=r":68: column PARTNER: 'Guinea' \(line 68\) and 'Guinée' \(line 131\)"):
-        ingest_file(store, shared_file(FRENCH))
-    assert snapshot(store) == (0, 0)
-
-
-def test_comext_french_export_row_by_row(store, write) -> None:
+def test_comext_french_export_row_by_row_as_given(store) -> None:
+    # 'Guinée' (901.4M EUR) is GIN by its French name; 'Guinea' (125.7M EUR) is no French name, and the
+    # file names GIN otherwise: it is the one Guinea the file does not name (Guinea-Bissau), with a note.
     path = shared_file(FRENCH)
     with path.open(encoding="utf-8", newline="") as fh:
         source = list(csv.DictReader(fh))
-    mapping = write("names.csv", "name,code\nGuinea,GNB\n")
-    ingest_file(store, path, options={"country_names": mapping})
+    res = ingest_file(store, path)
+    assert res.notes == ("'Guinea' read as GNB (Guinea-Bissau): this French file names GIN 'Guinée', and GNB is "
+                         "the one country whose name begins with 'Guinea'",)
     frame = store.query("SELECT partner, value_usd, reporter, period, flow, partner_is_country FROM flows")
     assert len(frame) == len(source) == 248 and frame.partner.is_unique  # no two partners merged
     assert set(frame.reporter) == {"EU27"} and set(frame.period) == {"2016"} and set(frame.flow) == {"export"}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -11,7 +12,7 @@ from entrepot import schema
 from entrepot.errors import InputError, StoreError
 from entrepot.store import Store
 from entrepot.store.ingest import ingest_file
-from tests.conftest import DATA
+from tests.conftest import DATA, shared_file
 
 COMTRADE = DATA / "comtrade" / "TUR_2023_2024_M_H5.csv"
 HEADER = "t,i,j,k,v,q\n"
@@ -135,6 +136,32 @@ def test_same_file_with_other_options_says_so(store: Store, tmp_path: Path) -> N
     assert ingest_file(store, path, options={"hs_rev": "HS17"}).skipped
     with pytest.raises(InputError, match=f"already in the store as batch {first.batch_id}, read with options .*HS17.*HS12"):
         ingest_file(store, path, options={"hs_rev": "HS12"})
+
+
+def test_the_same_content_under_another_name_is_already_in_the_store(cli, tmp_path: Path) -> None:
+    # A re-downloaded Comext export saved by the browser as "Relational_View(1).csv": the same bytes are
+    # the same observations, so nothing changes and `entrepot batches` still lists the first file, once.
+    first = tmp_path / "armenia.csv"
+    first.write_bytes(shared_file("real/comext/marylev_armenia_export_labels_Relational_View_2024-11-16T06_38_12.719Z.csv").read_bytes())
+    again = tmp_path / "downloads" / "Relational_View(1).csv"
+    again.parent.mkdir()
+    again.write_bytes(first.read_bytes())
+    assert cli("ingest", first).exit_code == 0
+    before = cli("batches", "--json").output
+    out = cli("ingest", again)
+    assert out.exit_code == 0
+    batch = json.loads(before)[0]["batch_id"]
+    assert out.output.strip() == (f"{again}: comext, already in the store as {first} (batch {batch}): "
+                                  "the same content under another name, nothing changed")
+    after = json.loads(cli("batches", "--json").output)
+    assert cli("batches", "--json").output == before and [(b["path"], b["rows"], b["active"]) for b in after] == [
+        (str(first), 30, 30)]
+    with Store(tmp_path / "store.duckdb", read_only=True) as st:
+        assert st.row_count() == 30
+    # read with other options under the new name, it says which file it is
+    (tmp_path / "rates.csv").write_text("period,usd_per_eur\n2024-08,1.5\n")
+    other = cli("ingest", again, "--rates", str(tmp_path / "rates.csv"))
+    assert other.exit_code == 2 and f"already in the store as batch {batch} ({first}, the same content), read with options {{}}" in other.output
 
 
 def test_open_version_1_store_migrates_and_resolves_double_counting(tmp_path: Path) -> None:

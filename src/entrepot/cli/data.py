@@ -82,6 +82,9 @@ def ingest(
 
 
 def _describe(res: IngestResult) -> str:
+    if res.skipped and res.stored_as:
+        return (f"{res.path}: {res.format}, already in the store as {res.stored_as} (batch {res.batch_id}): "
+                "the same content under another name, nothing changed")
     if res.skipped:
         return f"{res.path}: {res.format}, already in the store (batch {res.batch_id})"
     release = f", release {res.release}" if res.release else ""
@@ -187,10 +190,10 @@ def flows(
 
 @app.command("export")
 def export_parquet(
-    directory: Annotated[Path, typer.Argument(help="Directory for flows.parquet and batches.parquet.")],
+    directory: Annotated[Path, typer.Argument(help="Directory for the Parquet files (flows, batches, their history, product descriptions).")],
     store: StoreOpt = None,
 ) -> None:
-    """Write the store's tables as Parquet files."""
+    """Write the store's tables as Parquet files: the flows, their batches, superseded rows and product descriptions."""
     with read_store(store) as st:
         for path in st.export_parquet(directory):
             typer.echo(str(path))
@@ -201,6 +204,6 @@ def import_parquet(
     directory: Annotated[Path, typer.Argument(help="Directory written by `entrepot export`.")],
     store: StoreOpt = None,
 ) -> None:
-    """Add the batches of an exported store (those not already here)."""
+    """Add the batches of an exported store (those not already here), with their history and product descriptions."""
     with open_store(store) as st:
         typer.echo(f"{st.import_parquet(directory):,} rows added")

@@ -43,16 +43,18 @@ class Raw:
         self.record_key = record_key
         self.labels: dict[str, str] = {}  # internal column name -> the file's own, for messages
         self.records = list(range(len(self.df)))  # each row's record number (JSON, Stata), kept by `keep`
+        self.notes: list[str] = []  # what a rule settled that the user should hear of (a name read by the file's language)
 
     def rename(self, columns: dict[str, str]) -> None:
         """Use internal names for the file's columns; messages keep naming the file's columns."""
         self.df = self.df.rename(columns=columns)
         self.labels.update({new: old for old, new in columns.items()})
 
-    def fail(self, position: int, column: str, reason: str) -> InputError:
+    def fail(self, position: int, column: str | None, reason: str) -> InputError:
         column = self.labels.get(column, column)
         if self.lines is None:
-            return InputError(reason, path=self.path, column=f"{self.record_key}[{self.records[position]}].{column}")
+            field = f".{column}" if column else ""
+            return InputError(reason, path=self.path, column=f"{self.record_key}[{self.records[position]}]{field}")
         return InputError(reason, path=self.path, line=self.lines[position], column=column)
 
     def where(self, mask: pd.Series, column: str, reason: Callable[[str], str]) -> None:
@@ -116,7 +118,7 @@ class Raw:
             blank = raw.isna() | (raw == "")
             if blank.any():
                 raise self.fail(int(np.argmax(blank.to_numpy())), column, "blank country")
-            codes = raw.map(country_map(list(raw.unique()), kind, extra))
+            codes = raw.map(country_map(list(raw.unique()), kind, extra, self.notes))
             bad = codes.isna().to_numpy()
             seen = {v for v, _, _ in unknown}
             for i in np.flatnonzero(bad):
@@ -132,6 +134,31 @@ class Raw:
             raise self.fail(i, column, f"unknown country code {listed}{more}{hint}")
         return out
 
+
+    @property
+    def rows_are_lines(self) -> bool:
+        """Row i is line i + 2 (no blank line skipped, no row left out): `check_batch` can name lines itself."""
+        return self.lines is not None and (not self.lines or self.lines[-1] == len(self.lines) + 1)
+
+    def place(self, columns: dict[str, str], rows: pd.Series | None = None, lines: pd.Series | None = None) -> Place:
+        """Where a canonical row came from, for `insert`: `columns` maps canonical columns to the file's;
+        `rows` gives each canonical row's first raw row (rows summed into one), `lines` how many were summed."""
+        def where(i: int, column: str, reason: str) -> InputError:
+            n = 1 if lines is None else int(lines.iloc[i])
+            return self.fail(i if rows is None else int(rows.iloc[i]), columns.get(column, column), summed(reason, n))
+        return where
+
+    def once(self, keys: pd.DataFrame) -> None:
+        """The same observation twice (equal `keys`, one row per raw row) is an error naming both lines:
+        summed or stored, it would be counted twice."""
+        group = keys.reset_index(drop=True).groupby(list(keys.columns), dropna=False, sort=False).ngroup()
+        again = group.duplicated()
+        if again.any():
+            j = int(np.argmax(again.to_numpy()))
+            i = int(np.argmax((group == group.iloc[j]).to_numpy()))
+            what = ", ".join(str(v) for v in keys.iloc[i] if not pd.isna(v) and str(v) != "")
+            other = f"line {self.lines[j]}" if self.lines is not None else f"{self.record_key}[{self.records[j]}]"
+            raise self.fail(i, None, f"the same observation twice ({what}), again on {other}; a file must hold each observation once")
 
     def one_name_per_code(self, keys: pd.DataFrame, columns: list[str]) -> None:
         """Two different names never silently become one observation: rows with the same canonical
@@ -219,8 +246,10 @@ def _read_with_duckdb(path: Path, data: bytes, delimiter: str) -> Raw | None:
     return Raw(frame, path, lines=list(range(2, table.num_rows + 2)))
 
 
-def country_map(values: list[str], kind: str = "auto", extra: dict[str, str] | None = None) -> dict[str, str | None]:
-    """Codes for distinct raw values: numeric codes, ISO3 codes or names (`extra`: the user's names)."""
+def country_map(values: list[str], kind: str = "auto", extra: dict[str, str] | None = None,
+                notes: list[str] | None = None) -> dict[str, str | None]:
+    """Codes for distinct raw values of one column: numeric codes, ISO3 codes or names (`extra`: the
+    user's names; `notes`: what the file's language settled, see `countries.from_name`)."""
     out: dict[str, str | None] = {}
     numeric = [v for v in values if v.isdigit()] if kind in ("auto", "numeric") else []
     if numeric:
@@ -230,7 +259,7 @@ def country_map(values: list[str], kind: str = "auto", extra: dict[str, str] | N
     if kind == "iso3":
         out.update(countries.from_iso3(rest))
     elif rest and kind in ("auto", "name"):
-        out.update(countries.from_name(rest, extra))
+        out.update(countries.from_name(rest, extra, notes))
     return out
 
 
@@ -249,8 +278,38 @@ def product_level(product: pd.Series) -> pd.Series:
     return product.where(product != schema.TOTAL, "").str.len().astype("int64")
 
 
-def insert(con: duckdb.DuckDBPyConnection, columns: dict[str, object], source: str, batch_id: str) -> int:
-    """Insert canonical columns (all but the flags, source and batch) into `flows`; returns rows."""
+def summed(reason: str, lines: int) -> str:
+    """An error's reason about a row that sums `lines` lines of the file (named by the first)."""
+    return reason + (f" (this line and {lines - 1} more summed into one flow)" if lines > 1 else "")
+
+
+# Where a bad row came from: (row position in the relation checked, canonical column, reason) -> the error.
+Place = Callable[[int, str, str], InputError]
+
+
+def check_rows(con: duckdb.DuckDBPyConnection, relation: str, place: Place) -> None:
+    """The store's checks on every batch (`store.ingest.check_batch`: finite, plausible values, years,
+    HS codes...) run on canonical rows before they are inserted, so an adapter whose rows are not one
+    per line (sums of lines, spreadsheet cells) can name the line or cell and the field itself.
+    `relation` has the canonical columns and `_row`, each row's position for `place`."""
+    from entrepot.store.ingest import _checks  # the one list of checks; store.ingest imports the adapters
+
+    present = {r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
+    typed = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in schema.FLOWS if c.name in present)
+    rows = f"(SELECT {typed}, _row FROM {relation})"  # a pandas column of NULLs has no type of its own
+    checks = {reason: (column, cond) for reason, (column, cond) in _checks().items() if column in present}
+    flags = con.execute(f"SELECT {', '.join(f'coalesce(bool_or({c}), false)' for _, c in checks.values())} FROM {rows}").fetchall()[0]
+    for (reason, (column, cond)), bad in zip(checks.items(), flags, strict=True):
+        if bad:
+            row, value = con.execute(f"SELECT _row, CAST({column} AS VARCHAR) FROM {rows} WHERE {cond} ORDER BY _row LIMIT 1").fetchall()[0]
+            raise place(int(row), column, f"{reason}: {value}")
+
+
+def insert(con: duckdb.DuckDBPyConnection, columns: dict[str, object], source: str, batch_id: str,
+           place: Place | None = None) -> int:
+    """Insert canonical columns (all but the flags, source and batch) into `flows`; returns rows.
+    With `place` (row position, canonical column, reason -> error), the rows are checked first
+    (`check_rows`), so errors name the line or cell rather than a row's position among those read."""
     frame = pd.DataFrame(columns)
     frame["reporter_is_country"] = frame["reporter"].map(countries.is_country).astype(bool)
     frame["partner_is_country"] = frame["partner"].map(countries.is_country).astype(bool)
@@ -263,8 +322,13 @@ def insert(con: duckdb.DuckDBPyConnection, columns: dict[str, object], source: s
             frame[optional] = None
     if "currency" not in frame:
         frame["currency"] = "USD"
-    con.register("_frame", frame[list(schema.FLOW_COLUMNS)])
+    rows = frame[list(schema.FLOW_COLUMNS)]
+    if place is not None:
+        rows = rows.assign(_row=np.arange(len(rows)))
+    con.register("_frame", rows)
     try:
+        if place is not None:
+            check_rows(con, "_frame", place)
         con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM _frame")
     finally:
         con.unregister("_frame")

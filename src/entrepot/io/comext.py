@@ -20,10 +20,12 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from entrepot import io, schema
 from entrepot.errors import InputError
+from entrepot.io import Written
 from entrepot.io._frame import insert, periods, read_csv_rows
 
 HEADER = ["REPORTER", "PARTNER", "PRODUCT", "FLOW", "STAT_PROCEDURE", "PERIOD", "VALUE_IN_EUR"]
@@ -48,12 +50,18 @@ CODE_LABEL = {
     "REPORTER": r"([A-Z][A-Z0-9_]*)-.*",
     "PARTNER": r"([A-Z][A-Z0-9_]*)-.*",
 }
+# The file's column that each canonical column comes from, for messages.
+SOURCE_COLUMNS = {"value_usd": "VALUE_IN_EUR", "value_native": "VALUE_IN_EUR", "quantity": "QUANTITY_IN_100KG",
+                  "unit": "QUANTITY_IN_100KG", "period": "PERIOD", "year": "PERIOD", "month": "PERIOD", "freq": "PERIOD",
+                  "reporter": "REPORTER", "partner": "PARTNER", "flow": "FLOW", "product": "PRODUCT",
+                  "product_level": "PRODUCT", "hs_rev": "PRODUCT"}
 # The HS revision in force each year (the CN follows it): first year -> revision.
 HS_BY_YEAR = [(2022, "HS22"), (2017, "HS17"), (2012, "HS12"), (2007, "HS07"), (2002, "HS02"), (1996, "HS96"), (1988, "HS92")]
 
 
-def hs_revision_for(year: int) -> str:
-    return next(rev for first, rev in HS_BY_YEAR if year >= first)
+def hs_revision_for(year: int) -> str | None:
+    """The HS revision the CN followed in `year`; None before the HS (1988)."""
+    return next((rev for first, rev in HS_BY_YEAR if year >= first), None)
 
 
 def load_rates(path: Path | None = None) -> pd.Series:
@@ -177,11 +185,16 @@ class Comext:
         frame["unit"] = "kg"
         keys = ["period", "freq", "year", "month", "reporter", "partner", "flow", "hs_rev", "product", "unit"]
         raw.one_name_per_code(frame[keys + ["procedure"]], ["REPORTER", "PARTNER"])
+        raw.once(frame[keys + ["procedure"]].assign(line_product=_plain(raw.text("PRODUCT"))))
         # CN8 lines of one HS6 heading, and the parts of a procedure split, add up to one flow.
-        summed = frame.groupby(keys, dropna=False, sort=False)[["value_usd", "value_native", "quantity"]].sum(min_count=1)
+        grouped = frame.assign(_first=np.arange(len(frame))).groupby(keys, dropna=False, sort=False)
+        summed = grouped[["value_usd", "value_native", "quantity"]].sum(min_count=1)
+        summed["_first"], summed["_lines"] = grouped["_first"].min(), grouped["_first"].size()
         summed = summed.reset_index().assign(currency="EUR")
         summed["unit"] = summed["unit"].where(summed["quantity"].notna())
-        return insert(con, {c: summed[c] for c in summed.columns}, "comext", batch_id)
+        place = raw.place(SOURCE_COLUMNS, summed["_first"], summed["_lines"])
+        return Written(insert(con, {c: summed[c] for c in summed.columns if not c.startswith("_")}, "comext", batch_id, place),
+                       raw.notes)
 
 
 io.register(Comext())

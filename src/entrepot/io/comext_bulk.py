@@ -25,11 +25,11 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from entrepot import countries, io
+from entrepot import countries, io, schema
 from entrepot.errors import InputError
 from entrepot.io import Written
 from entrepot.io._csvsql import csv_error, sql_str
-from entrepot.io._frame import country_map
+from entrepot.io._frame import check_rows, country_map, summed
 from entrepot.io.comext import hs_revision_for, parse_period, usd_per_eur
 
 # canonical field -> the column names of the v2 and v1 layouts
@@ -43,6 +43,9 @@ FIELDS = {
     "quantity": ("QUANTITY_KG", "QUANTITY_IN_KG"),
 }
 OPTIONAL = ("quantity",)
+# The field of `FIELDS` each canonical column comes from, for messages.
+SOURCE = {"value_usd": "value", "value_native": "value", "unit": "quantity", "year": "period", "month": "period",
+          "freq": "period", "hs_rev": "product", "product_level": "product"}
 
 
 def _header(head: str) -> tuple[list[str], str]:
@@ -129,23 +132,36 @@ class ComextBulk:
         value = "sum(TRY_CAST(nullif(nullif(value, ''), ':') AS DOUBLE))"
         quantity = "sum(TRY_CAST(nullif(nullif(quantity, ''), ':') AS DOUBLE))" if "quantity" in cols else "NULL"
         area = ", ".join(sql_str(a) for a in countries.AREAS)
-        try:
-            n = con.execute(f"""
-                INSERT INTO flows
-                SELECT p.text, CASE WHEN p.month IS NULL THEN 'A' ELSE 'M' END, p.year, p.month,
-                       r.code, r.code NOT IN ({area}), q.code, q.code NOT IN ({area}),
-                       CASE b.flow WHEN '1' THEN 'import' ELSE 'export' END, p.hs_rev, b.hs, length(b.hs),
-                       b.v * p.rate, b.q, CASE WHEN b.q IS NULL THEN NULL ELSE 'kg' END, 'comext', {sql_str(batch_id)},
-                       b.v, 'EUR'
-                FROM (SELECT reporter, partner, flow, period, {hs} AS hs, {value} AS v, {quantity} AS q
-                      FROM _bulk WHERE product NOT LIKE '99%' GROUP BY ALL) b
+        try:  # the summed rows, each with its first line and how many lines it sums, checked before they go in
+            con.execute(f"""
+                CREATE OR REPLACE TEMP TABLE _rows AS
+                SELECT p.text AS period, CASE WHEN p.month IS NULL THEN 'A' ELSE 'M' END AS freq, p.year, p.month,
+                       r.code AS reporter, r.code NOT IN ({area}) AS reporter_is_country,
+                       q.code AS partner, q.code NOT IN ({area}) AS partner_is_country,
+                       CASE b.flow WHEN '1' THEN 'import' ELSE 'export' END AS flow, p.hs_rev, b.hs AS product,
+                       length(b.hs) AS product_level, b.v * p.rate AS value_usd, b.q AS quantity,
+                       CASE WHEN b.q IS NULL THEN NULL ELSE 'kg' END AS unit, 'comext' AS source, {sql_str(batch_id)} AS batch_id,
+                       b.v AS value_native, 'EUR' AS currency, b.first_line AS _row, b.lines AS _lines
+                FROM (SELECT reporter, partner, flow, period, {hs} AS hs, {value} AS v, {quantity} AS q,
+                             min(line) AS first_line, count(*) AS lines
+                      FROM _bulk WHERE product NOT LIKE '99%' GROUP BY reporter, partner, flow, period, hs) b
                 JOIN _periods p ON p.period = b.period
                 JOIN _codes r ON r.v = b.reporter
                 JOIN _codes q ON q.v = b.partner
-            """).fetchone()[0]
+            """)
         finally:
             con.unregister("_periods")
             con.unregister("_codes")
+
+        def place(line: int, column: str, reason: str) -> InputError:
+            lines = con.execute("SELECT _lines FROM _rows WHERE _row = ?", [line]).fetchall()[0][0]
+            return InputError(summed(reason, lines), path=path, line=line, column=cols.get(SOURCE.get(column, column), column))
+
+        try:
+            check_rows(con, "_rows", place)
+            n = con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM _rows").fetchall()[0][0]
+        finally:
+            con.execute("DROP TABLE IF EXISTS _rows")
         notes = [f"left out {special:,} rows of CN chapter 99 (special codes, not HS goods)"] if special else []
         return Written(n, notes)
 

@@ -34,6 +34,7 @@ import pandas as pd
 
 from entrepot import countries, io, schema
 from entrepot.errors import InputError
+from entrepot.io import Written
 from entrepot.io._frame import insert, periods
 from entrepot.io.comext import hs_revision_for, parse_period, usd_per_eur
 
@@ -77,7 +78,7 @@ class Sheet:
             i += 1
         if i == len(rows):
             raise InputError("no TIME row: not a Comext data-browser sheet", path=self.where)
-        time_row = rows[i]
+        time_row, self.time_line = rows[i], i + 1
         self.first_col = next((k for k, v in enumerate(time_row) if _text(v) != "TIME"), len(time_row))
         self.period_labels = [_text(v) for v in time_row[self.first_col:]]
         header_at = next((k for k in range(i + 1, len(rows)) if _text(rows[k][0]).endswith("(Labels)")
@@ -135,7 +136,7 @@ class Sheet:
             out[f"{dim}_line"] = lines[row_of]
             out[f"{dim}_col"] = col
         frame = pd.DataFrame(out)
-        frame["sheet"] = self.name
+        frame["sheet"], frame["time_line"] = self.name, self.time_line
         return frame
 
 
@@ -148,10 +149,10 @@ def product_code(label: str) -> str | None:
     return code if re.fullmatch(r"\d{2}|\d{4}|\d{6}|\d{8}", code) else None
 
 
-def reporter_names(labels: list[str]) -> dict[str, str | None]:
+def reporter_names(labels: list[str], notes: list[str] | None = None) -> dict[str, str | None]:
     """ISO3 codes of Eurostat's country labels, their `(incl. ...)` history notes set aside."""
     stripped = {label: INCL.sub("", label) for label in labels}
-    found = countries.from_name(set(stripped.values()))
+    found = countries.from_name(set(stripped.values()), notes=notes)
     return {label: found[s] for label, s in stripped.items()}
 
 
@@ -199,8 +200,9 @@ class ComextXlsx:
                 raise InputError(reason.format(v=row[dim]), path=f"{path} [{row.sheet}]", line=int(row[f"{dim}_line"]),
                                  column=_letter(int(row[f"{dim}_col"])))
 
+        notes: list[str] = []
         for dim in ("REPORTER", "PARTNER"):
-            table = reporter_names(list(frame[dim].unique()))
+            table = reporter_names(list(frame[dim].unique()), notes)
             frame[dim.lower()] = frame[dim].map(table)
             check(frame[dim.lower()].isna(), dim, "unknown country {v!r}")
         codes = {label: product_code(label) for label in frame["PRODUCT"].unique()}
@@ -215,37 +217,49 @@ class ComextXlsx:
 
         labels = pd.Series(frame["period_label"].unique())
         year, month = parse_period(labels.astype("string"))
+
+        def time_cell(label: str, reason: str) -> InputError:
+            row = frame[frame.period_label == label].iloc[0]
+            return InputError(reason, path=f"{path} [{row.sheet}]", line=int(row.time_line), column=_letter(int(row.col)))
+
         if year.isna().any():
             label = labels[year.isna()].iloc[0]
-            row = frame[frame.period_label == label].iloc[0]
-            raise InputError(f"unreadable period {label!r} in the TIME row", path=f"{path} [{row.sheet}]", column=_letter(int(row.col)))
+            raise time_cell(label, f"unreadable period {label!r} in the TIME row")
         when = pd.DataFrame(periods(year, month)).assign(period_label=labels)
         when["rate"] = usd_per_eur(year, month, options).to_numpy()
-        when["hs_rev"] = when["year"].map(hs_revision_for)
         if when["rate"].isna().any():
-            raise InputError(f"no EUR/USD rate for {when['period'][when['rate'].isna()].iloc[0]!r} in the rates table", path=path)
+            label = labels[when["rate"].isna()].iloc[0]
+            raise time_cell(label, f"no EUR/USD rate for {label!r} in the rates table")
+        when["hs_rev"] = when["year"].map(hs_revision_for)
 
         keys = ["period_label", "reporter", "partner", "flow", "product"]
         twice = frame.duplicated(keys + ["measure"], keep=False)
         if twice.any():
-            a, b = frame[twice].sort_values(keys).iloc[:2].itertuples()
-            raise InputError(f"the same flow twice: {a.reporter}->{a.partner} {a.product} {a.period_label} in sheets "
-                             f"{a.sheet!r} and {b.sheet!r} (it would be counted twice)", path=path)
-        # Value and quantity sheets of one product become one row.
+            a, b = frame[twice].sort_values(keys + ["sheet", "line"]).iloc[:2].itertuples()
+            raise InputError(f"the same flow twice: {a.reporter}->{a.partner} {a.product} {a.period_label}, again in "
+                             f"[{b.sheet}] row {b.line} (it would be counted twice)", path=f"{path} [{a.sheet}]",
+                             line=int(a.line), column=_letter(int(a.col)))
+        # Value and quantity sheets of one product become one row, named in messages by its first cell.
         wide = frame.set_index(keys + ["measure"])["amount"].unstack("measure").reset_index()
         for measure in ("value_native", "quantity"):
             if measure not in wide:
                 wide[measure] = np.nan
-        wide = wide.merge(when, on="period_label", how="left", validate="many_to_one")
+        cell = frame.groupby(keys, sort=False)[["sheet", "line", "col"]].first().reset_index()
+        wide = wide.merge(when, on="period_label", how="left", validate="many_to_one").merge(cell, on=keys, validate="one_to_one")
         total = wide["product"] == schema.TOTAL
-        return insert(con, {
+
+        def place(i: int, column: str, reason: str) -> InputError:
+            return InputError(reason, path=f"{path} [{wide['sheet'].iloc[i]}]", line=int(wide["line"].iloc[i]),
+                              column=_letter(int(wide["col"].iloc[i])))
+
+        return Written(insert(con, {
             **{c: wide[c] for c in ("period", "freq", "year", "month")},
             "reporter": wide["reporter"], "partner": wide["partner"], "flow": wide["flow"],
             "hs_rev": wide["hs_rev"].where(~total),
             "product": wide["product"],
             "value_usd": wide["value_native"] * wide["rate"], "value_native": wide["value_native"], "currency": "EUR",
             "quantity": wide["quantity"], "unit": np.where(wide["quantity"].notna(), "kg", None),
-        }, "comext-xlsx", batch_id)
+        }, "comext-xlsx", batch_id, place), notes)
 
 
 io.register(ComextXlsx())

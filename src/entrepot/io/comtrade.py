@@ -61,6 +61,12 @@ LEGACY = {
 }
 
 
+# The Comtrade+ column each canonical column comes from, for messages (legacy files: their own names).
+SOURCE_COLUMNS = {"value_usd": "primaryValue", "quantity": "netWgt", "unit": "netWgt", "period": "period", "year": "period",
+                  "month": "period", "freq": "freqCode", "reporter": "reporterCode", "partner": "partnerCode",
+                  "flow": "flowCode", "hs_rev": "classificationCode", "product": "cmdCode", "product_level": "cmdCode"}
+
+
 class Comtrade:
     name = "comtrade"
 
@@ -78,7 +84,10 @@ class Comtrade:
             raw = legacy_to_plus(raw)
         goods_only(raw)
         columns, notes = canonical(raw, options)
-        return Written(insert(con, columns, "comtrade", batch_id), notes)
+        # Rows that are not lines (breakdown rows left out, blank lines) are checked here, naming their lines;
+        # otherwise check_batch names them.
+        place = None if raw.rows_are_lines else raw.place(SOURCE_COLUMNS)
+        return Written(insert(con, columns, "comtrade", batch_id, place), notes)
 
 
 def read_json(path: Path) -> Raw:

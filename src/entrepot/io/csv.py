@@ -102,7 +102,15 @@ class Csv:
             },
             "csv",
             batch_id,
+            None if raw.rows_are_lines else raw.place(self._fields(columns)),
         )
+
+    @staticmethod
+    def _fields(columns: dict[str, str]) -> dict[str, str]:
+        """The mapped field each canonical column comes from (messages then name the file's column)."""
+        when = "period" if "period" in columns else "year"
+        return {"year": when, "month": "month" if "month" in columns else when, "freq": when, "period": when,
+                "product_level": "product"}
 
     def _period(self, raw, columns: dict[str, str]) -> tuple[pd.Series, pd.Series | None]:
         if "period" in columns:

@@ -21,6 +21,7 @@ import pandas as pd
 
 from entrepot import io, schema
 from entrepot.errors import InputError
+from entrepot.io import Written
 from entrepot.io._frame import insert, periods, read_csv_rows
 
 FLOWS = {"EXPORT": "export", "IMPORT": "import", "GROSS EXP.": "export", "GROSS IMP.": "import",
@@ -68,14 +69,17 @@ class Wits:
             who[side] = who[side].where(~scg, "SCG")
         keys = pd.DataFrame({"r": who["Reporter Name"], "p": who["Partner Name"], "y": year, "f": flow, "k": product})
         raw.one_name_per_code(keys, ["Reporter Name", "Partner Name"])
-        return insert(con, {
+        raw.once(keys)
+        fields = {"value_usd": column, "year": "Year", "period": "Year", "freq": "Year", "month": "Year", "flow": "Trade Flow",
+                  "product": "Product code", "product_level": "Product code", "reporter": "Reporter Name", "partner": "Partner Name"}
+        return Written(insert(con, {
             **periods(year.astype("int64"), None),
             "reporter": who["Reporter Name"],
             "partner": who["Partner Name"],
             "flow": flow,
             "product": product,
             "value_usd": raw.numbers(column, scale=scale),
-        }, "wits", batch_id)
+        }, "wits", batch_id, raw.place(fields)), raw.notes)
 
 
 io.register(Wits())

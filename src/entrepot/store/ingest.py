@@ -1,8 +1,9 @@
 """Ingest: a file (or a release: a folder, an archive) goes into the store whole or not at all; it
 supersedes what the store held of the same observations.
 
-The same file twice (same content hash, same options) is a no-op; with other options it is an error
-that says so. A file's rows are checked in SQL before commit (`check_batch`): schema invariants,
+The same file twice (same content hash, same options) is a no-op, under another name too (a
+re-download saved as `file(1).csv` holds the same observations; the result names the file the store
+holds it as); with other options it is an error that says so. A file's rows are checked in SQL before commit (`check_batch`): schema invariants,
 finite and plausible values, HS code lengths, years, and no observation twice in one file. Then the
 rows of older batches that are the same observations (`schema.IDENTITY`) are replaced (`Store.supersede`).
 """
@@ -47,6 +48,7 @@ class IngestResult:
     superseded: dict[str, int] = field(default_factory=dict)  # older batch -> its rows this file replaced
     kept: bool = False  # the replaced rows were kept (keep_both) rather than deleted
     notes: tuple[str, ...] = ()  # what the adapter left out and why (breakdown rows...)
+    stored_as: str | None = None  # skipped: the file the store holds this content as, when it had another name
 
     @property
     def superseded_rows(self) -> int:
@@ -103,14 +105,17 @@ def _write_file(
     release = release_of(Path(label or path), options)
     opts = options_json(options)
     existing = store.batch_for_sha(sha)
-    if existing:
+    if existing:  # the same bytes are the same observations, whatever the file is called now
+        here = label or str(path.resolve())
+        stored_as = existing["path"] if existing["path"] != here else None
         if _compared(existing["options"]) != _compared(opts):
+            named = f" ({existing['path']}, the same content)" if stored_as else ""
             raise InputError(
-                f"already in the store as batch {existing['batch_id']}, read with options {existing['options']}; "
+                f"already in the store as batch {existing['batch_id']}{named}, read with options {existing['options']}; "
                 f"to read it with {opts}, remove that batch first (entrepot batches --remove {existing['batch_id']})",
                 path=label or path,
             )
-        return IngestResult(path, existing["batch_id"], adapter.name, 0, skipped=True, release=release)
+        return IngestResult(path, existing["batch_id"], adapter.name, 0, skipped=True, release=release, stored_as=stored_as)
     batch_id = sha[:16]
     rows = _write(adapter, con, path, batch_id, options)
     if rows == 0:

@@ -1,4 +1,4 @@
-"""Open, create and query the DuckDB store; supersede and remove batches; export and import it as Parquet.
+"""Open, create and query the DuckDB store; supersede and remove batches; export and import it as Parquet (every table).
 
 `flows` holds exactly one row per observation (`schema.IDENTITY`): a batch that brings an
 observation the store already has replaces the older row (`supersede`), so every reader of `flows`
@@ -155,9 +155,9 @@ class Store:
         return self.con.execute(sql, params or []).df()
 
     def batch_for_sha(self, sha256: str) -> dict | None:
-        """The batch holding a file with this content hash, with the options it was read with."""
-        row = self.con.execute("SELECT batch_id, options FROM batches WHERE sha256 = ?", [sha256]).fetchone()
-        return {"batch_id": row[0], "options": row[1]} if row else None
+        """The batch holding a file with this content hash: its id, file and the options it was read with."""
+        row = self.con.execute("SELECT batch_id, options, path FROM batches WHERE sha256 = ?", [sha256]).fetchone()
+        return {"batch_id": row[0], "options": row[1], "path": row[2]} if row else None
 
     def batches(self) -> pd.DataFrame:
         """Every batch: its file, format, release, rows given, rows still active, rows it replaced, and when."""
@@ -285,11 +285,13 @@ class Store:
         return Removal(batch_id, path, removed, restored)
 
     def export_parquet(self, directory: str | Path) -> list[Path]:
-        """Write `flows.parquet` and `batches.parquet` into `directory` (the active rows and their batches)."""
+        """Write the store as Parquet files into `directory`, one per table of `EXPORTED`: the active
+        rows and their batches, and what `import_parquet` needs to rebuild the rest (the superseded
+        rows and who replaced whom, the product descriptions)."""
         out = Path(directory)
         out.mkdir(parents=True, exist_ok=True)
         written = []
-        for table in ("flows", "batches"):
+        for table in EXPORTED:
             target = out / f"{table}.parquet"
             self.con.execute(f"COPY {table} TO '{_sql_path(target)}' (FORMAT parquet)")
             written.append(target)
@@ -298,34 +300,52 @@ class Store:
     def import_parquet(self, directory: str | Path) -> int:
         """Add the batches of an exported store that this one does not have yet; returns rows added.
 
-        Each imported batch supersedes what this store holds of the same observations, as an ingest would.
+        Their rows come with their own history (rows one of them replaced in the exported store, kept
+        in its `flows_superseded`), and the product descriptions with them. Then every batch from the
+        oldest one added on supersedes, in the order they were ingested, what older batches hold of
+        the same observations (replaced rows kept), so `flows` holds each observation once, from its
+        newest batch, whichever store it came from. An export written before the history and product
+        files existed imports without them.
         """
         src = Path(directory)
-        flows, batches = src / "flows.parquet", src / "batches.parquet"
-        for f in (flows, batches):
-            if not f.is_file():
-                raise InputError("missing from the export directory", path=f)
+        paths = {t: src / f"{t}.parquet" for t in EXPORTED}
+        for table in ("flows", "batches"):
+            if not paths[table].is_file():
+                raise InputError("missing from the export directory", path=paths[table])
+
+        def read(table: str) -> str:
+            if paths[table].is_file():
+                return f"read_parquet('{_sql_path(paths[table])}', union_by_name = true)"
+            return f"(SELECT * FROM {table} LIMIT 0)"  # an older export: none of those rows
+
         before = self.row_count()
         with self.transaction() as con:
-            con.execute(
-                f"CREATE TEMP TABLE new_batches AS SELECT * FROM read_parquet('{_sql_path(batches)}', union_by_name = true) "
-                "WHERE sha256 NOT IN (SELECT sha256 FROM batches)"
-            )
+            con.execute(f"CREATE TEMP TABLE new_batches AS SELECT * FROM {read('batches')} "
+                        "WHERE sha256 NOT IN (SELECT sha256 FROM batches)")
             present = {r[0] for r in con.execute("DESCRIBE new_batches").fetchall()}
             cols = [c.name for c in schema.BATCHES]
-            con.execute(
-                f"INSERT INTO batches ({', '.join(cols)}) SELECT "
-                + ", ".join(c if c in present else f"NULL AS {c}" for c in cols)
-                + " FROM new_batches"
-            )
-            con.execute(
-                f"INSERT INTO flows SELECT {schema.select_list()} FROM read_parquet('{_sql_path(flows)}') "
-                "WHERE batch_id IN (SELECT batch_id FROM new_batches)"
-            )
-            for (batch_id,) in con.execute("SELECT batch_id FROM new_batches ORDER BY ingested_at").fetchall():
+            con.execute(f"INSERT INTO batches ({', '.join(cols)}) SELECT "
+                        + ", ".join(c if c in present else f"NULL AS {c}" for c in cols) + " FROM new_batches")
+            new = "batch_id IN (SELECT batch_id FROM new_batches)"
+            con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM {read('flows')} WHERE {new}")
+            # Their history: rows of an added batch that a batch of the export replaced, kept.
+            con.execute(f"INSERT INTO flows_superseded BY NAME SELECT {schema.select_list()}, superseded_by "
+                        f"FROM {read('flows_superseded')} WHERE {new}")
+            con.execute(f"INSERT INTO supersessions BY NAME SELECT batch_id, superseded_batch, rows, kept "
+                        f"FROM {read('supersessions')} WHERE superseded_batch IN (SELECT batch_id FROM new_batches)")
+            product_cols = ", ".join(c.name for c in schema.PRODUCTS)
+            con.execute(f"INSERT OR REPLACE INTO products ({product_cols}) SELECT {product_cols} FROM {read('products')}")
+            for (batch_id,) in con.execute(
+                "SELECT batch_id FROM batches WHERE ingested_at >= (SELECT min(ingested_at) FROM new_batches) "
+                "ORDER BY ingested_at, batch_id"
+            ).fetchall():
                 self.record_supersessions(batch_id, self.supersede(batch_id, keep=True), kept=True)
             con.execute("DROP TABLE new_batches")
         return self.row_count() - before
+
+
+# The tables `export_parquet` writes, one Parquet file each.
+EXPORTED = ("flows", "batches", "flows_superseded", "supersessions", "products")
 
 
 def constant_columns_sql(first: tuple) -> str:
