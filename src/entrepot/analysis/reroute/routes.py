@@ -38,6 +38,8 @@ class Routes:
 def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes:
     """Test both legs of every candidate, estimate what went through it, and rank them."""
     C = len(data.countries)
+    quantity_p = _quantity(data, drop_by_product(data, data.ab))
+    data = headings(data)
     draws = product_draws(len(data.products), seed)
     drop = drop_by_product(data, data.ab)
     leg1, leg2 = legs(data, [0, 1], 2, drop, draws)
@@ -57,7 +59,6 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     top = np.minimum(leg1.excess, leg2.excess)
     top_products = [[data.products[k] for k in np.argsort(-top[c])[:5] if top[c, k] > 0] for c in range(C)]
     outside_p, overlap = _outside(data, drop, leg1, leg2)
-    quantity_p = _quantity(data, drop)
     demand = _own_demand(data, drop)
     boom = (outside_p < alpha) & (overlap < MIN_OVERLAP)
     price = np.isfinite(quantity_p) & (quantity_p >= alpha)
@@ -117,6 +118,25 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
         inside, outside = (np.clip(np.where(mask, leg.excess, 0.0).sum(1), 0, None) for mask in (~keep, keep))
         shares.append(ratio(inside, inside + outside, 1.0))
     return p, np.minimum(*shares)
+
+
+def headings(data: Data) -> Data:
+    """Codes of the basket's headings that A -> B did not trade, matched to the basket's code of their HS4.
+
+    Goods relabelled on a leg to a neighbouring HS6 code of the same heading leave the basket's mix; a
+    customs analyst matches them within the heading. Each code A -> B did not trade before the event (no
+    drop of its own) in a heading that holds basket codes joins the heading's basket code with the largest
+    drop. The basket's codes stay apart (the test's power is in their number), and so do the codes A -> B
+    still trades outside the basket, whose growth stays outside it (the out-of-basket placebo).
+    """
+    drop = drop_by_product(data, data.ab)
+    inside, traded = basket(data), data.mean(data.ab, [0, 1]) > 0
+    head: dict[str, str] = {}
+    for k in np.argsort(-drop, kind="stable"):
+        if inside[k]:
+            head.setdefault(data.products[k][:4], data.products[k])
+    key = [p if inside[k] or traded[k] else head.get(p[:4], p) for k, p in enumerate(data.products)]
+    return data.merge(key)
 
 
 def basket(data: Data) -> np.ndarray:
