@@ -42,7 +42,7 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     data = headings(data)
     draws = product_draws(len(data.products), seed)
     drop = drop_by_product(data, data.ab)
-    leg1, leg2 = legs(data, [0, 1], 2, drop, draws)
+    leg1, leg2 = legs(data, [0, 1], 2, drop, draws, outside=~basket(data, drop))
     n_post = len(data.window.post_t)
     p1, p2 = stats.empirical_null_p(leg1.z, leg1.active), stats.empirical_null_p(leg2.z, leg2.active)
     p_joint = np.maximum(p1, p2)
