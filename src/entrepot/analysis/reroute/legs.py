@@ -5,8 +5,9 @@ For a candidate C and each product p (means per period, after vs before):
     after_cp - x_cp = tau_c * x_cp + beta_c * d_p + e_cp,    x_cp = before_cp * growth_cp
 
 fitted twice by weighted least squares (`fit`): the test weighs products by 1 / (x + d)^2 (each
-counts by its relative change), the value by 1 / ((x + d)(x + mean d)) (sums are matched); see the
-package docstring and docs/methods.md. Every array is per candidate (rows) and product (columns).
+counts by its relative change), the value by 1 / ((x + d)(x + mean d)) (sums are matched), with tau
+from the products outside the basket (`trend`); see the package docstring and docs/methods.md.
+Every array is per candidate (rows) and product (columns).
 """
 
 from __future__ import annotations
