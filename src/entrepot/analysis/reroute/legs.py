@@ -88,8 +88,9 @@ def trend(value: Fit, x: np.ndarray, d: np.ndarray, y: np.ndarray, outside: np.n
     w = value.w
     total = (lambda v: v.sum(1)) if draws is None else (lambda v: v @ draws.T)
     wo = np.where(outside, w, 0.0)
-    prior = TREND_PRIOR * ratio(total(w * x * x), total((w * x * x > 0).astype(float)), 0.0)  # a mean product's weight
-    sxx_o = total(wo * x * x) + prior
+    wxx = w * x * x
+    prior = TREND_PRIOR * ratio(wxx.sum(1), (wxx > 0).sum(1), 0.0)  # a mean product's weight, the same in every draw
+    sxx_o = total(wo * x * x) + (prior if draws is None else prior[:, None])
     tau = ratio(total(wo * x * y), sxx_o, 0.0)
     sdd = total(w * d * d)
     beta = ratio(total(w * d * y) - tau * total(w * d * x), sdd, 0.0)
