@@ -87,6 +87,31 @@ def test_without_tonnes_the_quantity_test_is_not_run() -> None:
     assert {"C00", "C01"} <= set(table.index[table.significant])  # prices cannot be told from a route by values alone
 
 
+def test_a_leg_declared_under_a_neighbouring_code_keeps_its_value() -> None:
+    """30% of the route's second leg declared under another HS6 of the same HS4, a code A -> B never traded
+    that C sells to B and elsewhere anyway: matched within the heading, the value is whole."""
+    data = _panel(1)
+    rng = np.random.default_rng(7)
+    codes = [f"{1000 + k}10" for k in range(P)]  # one heading each
+    sib = np.arange(BASKET)  # each basket code's neighbour, a new column
+    siblings = [f"{1000 + k}90" for k in sib]
+    grow = lambda arr, fill: np.concatenate([arr, fill], axis=-1)  # noqa: E731
+    own = np.exp(rng.normal(0, 1.0, (3, C, BASKET))) * data.cb[..., sib].mean(0, keepdims=True)
+    arrays = {k: grow(getattr(data, k), np.zeros(getattr(data, k).shape[:-1] + (BASKET,))) for k in ("ab", "ab_t", "ac", "ac_t", "c_imports")}
+    arrays |= {"cb": grow(data.cb, own), "cb_t": grow(data.cb_t, own / 1e3), "c_rest": grow(data.c_rest, own),
+               "world": grow(data.world, data.world[..., sib])}
+    drop = data.ab[:2, :BASKET].mean(0) - data.ab[2, :BASKET]
+    moved = 0.3 * 0.3 * drop * 1.05
+    arrays["cb"][2, ROUTE, :BASKET] -= moved
+    arrays["cb"][2, ROUTE, P:] += moved
+    order = np.argsort(codes + siblings)
+    panel = Data(**{**data.__dict__, **{k: v[..., order] for k, v in arrays.items()}, "products": sorted(codes + siblings)})
+    table = find_routes(panel, alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    assert list(table.index[table.significant]) == ["C00"]
+    assert table.leg2_excess_usd["C00"] / table.leg1_excess_usd["C00"] == pytest.approx(1.05, rel=0.1)
+    assert table.rerouted_share["C00"] == pytest.approx(0.3, rel=0.1)
+
+
 @pytest.fixture(scope="module")
 def zoo_world(tmp_path_factory):
     """The default case with its five routes, and every decoy class that moves trade without rerouting."""

@@ -38,6 +38,15 @@ fit's beta times the drop, from both legs weighted by their precision (leg 2 net
 markup between the legs); its confidence interval comes from a bootstrap over products.
 A placebo runs the same test between the two halves of the pre-event window (a pre-trend check).
 
+In the value's fit tau is the pair's own trend outside the basket (shrunk towards the world's growth
+where the pair trades little there), then beta given it (`legs.trend`): where C's mix is A's, a joint
+fit splits a route between tau and beta.
+
+Goods declared on a leg under a neighbouring HS6 code are matched within their HS4 heading: each
+code A -> B did not trade, in a heading that holds basket codes, joins the heading's basket code with
+the largest drop before the fits (`routes.headings`); so are the old and new codes of an HS revision
+inside the window (`routes.revisions`).
+
 Decoys (trade that moves without rerouting) are held back by their own evidence (`routes`): the
 same test on the products outside the basket and the share of C's excess inside it (a general boom),
 the test in tonnes (a price shock), C's imports of the basket from everyone else (its own demand);

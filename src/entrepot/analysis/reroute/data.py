@@ -10,6 +10,7 @@ marks the basket's.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -138,6 +139,26 @@ class Data:
         """Mean per period over `phases` (axis 0 of `arr`)."""
         n = self.n[phases].reshape((-1,) + (1,) * (arr.ndim - 1))
         return (arr[phases] * n).sum(0) / n.sum()
+
+    def merge(self, key: list[str]) -> Data:
+        """The same flows with the products of one `key` (one per product) summed into one, named by the key."""
+        names = sorted(set(key))
+        if len(names) == len(self.products):
+            return self
+        index = {k: g for g, k in enumerate(names)}
+        group = np.array([index[k] for k in key])
+        order = np.argsort(group, kind="stable")
+        starts = np.flatnonzero(np.r_[True, np.diff(group[order]) > 0])
+
+        def total(arr: np.ndarray | None) -> np.ndarray | None:
+            return None if arr is None else np.add.reduceat(arr[..., order], starts, axis=-1)
+
+        arrays = {f: total(getattr(self, f)) for f in ("ab", "ab_t", "ac", "ac_t", "cb", "cb_t", "c_rest", "c_imports", "world")}
+        dec = self.declared
+        if dec is not None:
+            dec = dataclasses.replace(dec, to_b=total(dec.to_b), b_records=total(dec.b_records), recorded=total(dec.recorded))
+        listed = None if self.in_basket is None else total(self.in_basket.astype(float)) > 0  # a listed code lists its group
+        return dataclasses.replace(self, products=names, declared=dec, in_basket=listed, **arrays)
 
 
 def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,

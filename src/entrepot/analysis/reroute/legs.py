@@ -5,12 +5,14 @@ For a candidate C and each product p (means per period, after vs before):
     after_cp - x_cp = tau_c * x_cp + beta_c * d_p + e_cp,    x_cp = before_cp * growth_cp
 
 fitted twice by weighted least squares (`fit`): the test weighs products by 1 / (x + d)^2 (each
-counts by its relative change), the value by 1 / ((x + d)(x + mean d)) (sums are matched); see the
-package docstring and docs/methods.md. Every array is per candidate (rows) and product (columns).
+counts by its relative change), the value by 1 / ((x + d)(x + mean d)) (sums are matched), with tau
+from the products outside the basket (`trend`); see the package docstring and docs/methods.md.
+Every array is per candidate (rows) and product (columns).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +24,7 @@ BOOTSTRAP = 400
 MIN_PRODUCTS = 3  # a leg needs this many products with trade to be tested
 MIN_SE = 1e-4  # shares of the drop finer than this are noise, even when a fit is exact
 FLOOR = 0.01  # a leg's products weigh as if worth at least 1% of its mean product
+TREND_PRIOR = 3.0  # the pair's own trend outside the basket is shrunk towards the world's by this many products
 HUBER_STEPS, HUBER_C = 2, 1.345  # robust reweighting of the product-level fit (Huber's usual tuning)
 
 
@@ -54,16 +57,52 @@ class Leg:
 
 
 def fit_leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, draws: np.ndarray | None,
-         trim_value: bool = False) -> Leg:
+         trim_value: bool = False, outside: np.ndarray | None = None) -> Leg:
     """Per candidate (rows): y on [x, drop] over products, for the test and for the value; `traded`
     (C,): the leg has any trade. `trim_value` gives the value fit the test's Huber steps too: in a
     single period the noise of C's big flows outweighs the bias trimming brings. `draws` None: no
-    bootstrap (`boot` is empty), for the tests that need only z."""
+    bootstrap (`boot` is empty), for the tests that need only z. `outside` (P,): the value's tau
+    comes from these products alone (`trend`); `excess` stays the joint fit's."""
     d = np.broadcast_to(drop, x.shape)
     test, value = fit(x, y, d, value=False, trim=True), fit(x, y, d, value=True, trim=trim_value)
     active = (test.n >= MIN_PRODUCTS) & traded
-    boot = np.empty((x.shape[0], 0)) if draws is None else solve(value.w, x, d, y, draws)[0]
-    return Leg(test, value, active, y - value.tau[:, None] * x, boot)
+    excess = y - value.tau[:, None] * x
+    if outside is None:
+        boot = np.empty((x.shape[0], 0)) if draws is None else solve(value.w, x, d, y, draws)[0]
+    else:
+        value = trend(value, x, d, y, np.broadcast_to(outside, x.shape))
+        boot = np.empty((x.shape[0], 0)) if draws is None else trend(value, x, d, y, np.broadcast_to(outside, x.shape), draws).beta
+    return Leg(test, value, active, excess, boot)
+
+
+def trend(value: Fit, x: np.ndarray, d: np.ndarray, y: np.ndarray, outside: np.ndarray, draws: np.ndarray | None = None) -> Fit:
+    """The value fit with the pair's own growth tau taken from the products outside the basket (a
+    triple difference), beta then from the rest given it, with the value fit's weights.
+
+    Where the pair's mix is the basket's (C a big buyer of A's goods), x and the drop are nearly
+    collinear and the joint fit splits a route's excess between tau and beta by the drop's measurement
+    noise, so beta runs low. Outside the basket the drop is ~0 and tau is the pair's own trend. It is
+    shrunk towards 0 (the world's growth) by TREND_PRIOR products' worth, so a pair with little trade
+    outside the basket keeps the world's growth. With `draws`, beta per bootstrap sample in `beta` (C, R).
+    The standard error is the sandwich of both steps."""
+    w = value.w
+    total = (lambda v: v.sum(1)) if draws is None else (lambda v: v @ draws.T)
+    wo = np.where(outside, w, 0.0)
+    wxx = w * x * x
+    prior = TREND_PRIOR * ratio(wxx.sum(1), (wxx > 0).sum(1), 0.0)  # a mean product's weight, the same in every draw
+    sxx_o = total(wo * x * x) + (prior if draws is None else prior[:, None])
+    tau = ratio(total(wo * x * y), sxx_o, 0.0)
+    sdd = total(w * d * d)
+    beta = ratio(total(w * d * y) - tau * total(w * d * x), sdd, 0.0)
+    if draws is not None:
+        return dataclasses.replace(value, beta=beta)
+    resid = y - tau[:, None] * x - beta[:, None] * d
+    # Sandwich: each product's score for beta, through tau's own score where it is outside the basket.
+    sdx = (w * d * x).sum(1)
+    psi = (w * d * resid - ratio(sdx, sxx_o, 0.0)[:, None] * wo * x * (y - tau[:, None] * x)) / np.maximum(sdd, 1e-300)[:, None]
+    n = value.n
+    se = np.maximum(np.sqrt((psi**2).sum(1) * n / np.maximum(n - 2, 1)), MIN_SE)
+    return Fit(beta, tau, se, w, n)
 
 
 def fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool, trim: bool) -> Fit:
@@ -94,10 +133,10 @@ def fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool, trim: bool) ->
 
 
 def growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: np.ndarray, draws: np.ndarray | None,
-                trim_value: bool = False) -> Leg:
+                trim_value: bool = False, outside: np.ndarray | None = None) -> Leg:
     """A leg of the route: after - x on [x, drop], x = before * growth."""
     x = before * growth
-    return fit_leg(x, after - x, drop, after.sum(1) + before.sum(1) > 0, draws, trim_value)
+    return fit_leg(x, after - x, drop, after.sum(1) + before.sum(1) > 0, draws, trim_value, outside)
 
 
 def solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
@@ -141,7 +180,7 @@ def product_draws(n_products: int, seed: int) -> np.ndarray:
 
 
 def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray | None,
-         keep: np.ndarray | None = None, tonnes: bool = False) -> tuple[Leg, Leg]:
+         keep: np.ndarray | None = None, tonnes: bool = False, outside: np.ndarray | None = None) -> tuple[Leg, Leg]:
     """Both legs' fits between phases `pre` (averaged) and `post`, with the drop as intensity.
 
     Leg 1 grows A -> C by the product's world growth, for the reason given in `drop_by_product`; leg 2 grows
@@ -162,7 +201,7 @@ def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndar
             use = use & ((values[pre] > 0) <= (qty[pre] > 0)).all(0) & ((values[post] > 0) <= (qty[post] > 0))
             flows = qty
         before, after = np.where(use, mean(flows), 0.0), np.where(use, flows[post], 0.0)
-        out.append(growth_leg(before, after, growth, np.where(use, drop, 0.0), draws))
+        out.append(growth_leg(before, after, growth, np.where(use, drop, 0.0), draws, outside=outside))
     return out[0], out[1]
 
 

@@ -21,6 +21,7 @@ from entrepot.analysis.reroute.result import HELD_BACK
 
 MIN_OVERLAP = 0.5  # a route's excess on both legs lies mostly in the basket's products
 MIN_TONNES = 0.5  # the quantity test needs tonnes for this share of the drop
+NEW_CODE = 0.5  # a code whose early pre-event trade is under half its late one started inside the window
 BASKET_DROP = 0.25  # the basket: the products A -> B lost at least a quarter of
 
 
@@ -38,9 +39,11 @@ class Routes:
 def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes:
     """Test both legs of every candidate, estimate what went through it, and rank them."""
     C = len(data.countries)
+    quantity_p = _quantity(data, drop_by_product(data, data.ab))
+    data = headings(data)
     draws = product_draws(len(data.products), seed)
     drop = drop_by_product(data, data.ab)
-    leg1, leg2 = legs(data, [0, 1], 2, drop, draws)
+    leg1, leg2 = legs(data, [0, 1], 2, drop, draws, outside=~basket(data))
     n_post = len(data.window.post_t)
     p1, p2 = stats.empirical_null_p(leg1.z, leg1.active), stats.empirical_null_p(leg2.z, leg2.active)
     p_joint = np.maximum(p1, p2)
@@ -57,7 +60,6 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     top = np.minimum(leg1.excess, leg2.excess)
     top_products = [[data.products[k] for k in np.argsort(-top[c])[:5] if top[c, k] > 0] for c in range(C)]
     outside_p, overlap = _outside(data, drop, leg1, leg2)
-    quantity_p = _quantity(data, drop)
     demand = _own_demand(data, drop)
     boom = (outside_p < alpha) & (overlap < MIN_OVERLAP)
     price = np.isfinite(quantity_p) & (quantity_p >= alpha)
@@ -117,6 +119,49 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
         inside, outside = (np.clip(np.where(mask, leg.excess, 0.0).sum(1), 0, None) for mask in (~keep, keep))
         shares.append(ratio(inside, inside + outside, 1.0))
     return p, np.minimum(*shares)
+
+
+def headings(data: Data) -> Data:
+    """Codes of the basket's headings that A -> B did not trade, matched to the basket's code of their HS4.
+
+    Goods relabelled on a leg to a neighbouring HS6 code of the same heading leave the basket's mix; a
+    customs analyst matches them within the heading. Each code A -> B did not trade before the event (no
+    drop of its own) in a heading that holds basket codes joins the heading's basket code with the largest
+    drop. The basket's codes stay apart (the test's power is in their number), and so do the codes A -> B
+    still trades outside the basket, whose growth stays outside it (the out-of-basket placebo).
+    """
+    data = revisions(data)
+    drop = drop_by_product(data, data.ab)
+    inside, traded = basket(data), data.mean(data.ab, [0, 1]) > 0
+    head: dict[str, str] = {}
+    for k in np.argsort(-drop, kind="stable"):
+        if inside[k]:
+            head.setdefault(data.products[k][:4], data.products[k])
+    key = [p if inside[k] or traded[k] else head.get(p[:4], p) for k, p in enumerate(data.products)]
+    return data.merge(key)
+
+
+def revisions(data: Data) -> Data:
+    """Codes an HS revision inside the window replaced, matched within their HS4 heading.
+
+    A code nobody trades after the event and a code with little trade early in the window (less than
+    NEW_CODE of its late pre-event trade: it started inside the window), in the same heading, are the
+    two ends of a recoding (a split or a merge of the revision): left apart, the old
+    code's world growth is zero, so its drop vanishes, and the new code's growth is inflated. In each
+    heading holding both kinds, they become one product, named by the old code with the most trade.
+    A heading where only one kind shows (a product that stops, or a new one) is left alone.
+    """
+    trade = data.world + data.ab + data.ac.sum(1) + data.cb.sum(1)
+    gone, new = (trade[0] + trade[1] > 0) & (trade[2] == 0), (trade[0] < NEW_CODE * trade[1]) & (trade[2] > 0)
+    size = trade.sum(0)
+    old: dict[str, str] = {}
+    for k in np.argsort(-size, kind="stable"):
+        if gone[k]:
+            old.setdefault(data.products[k][:4], data.products[k])
+    has_new = {p[:4] for p, n in zip(data.products, new, strict=True) if n}
+    key = [old[p[:4]] if (g or n) and p[:4] in old and p[:4] in has_new else p
+           for p, g, n in zip(data.products, gone, new, strict=True)]
+    return data.merge(key)
 
 
 def basket(data: Data) -> np.ndarray:
