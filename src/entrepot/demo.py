@@ -83,19 +83,19 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
     from entrepot.analysis.reroute import scan
 
     a, b, event = scn.exporter, scn.importer, scn.embargo_date.isoformat()
-    suspects = [r.via for r in scn.routes] + ([scn.relabel_country] if scn.relabel_country else [])
-    eff = effect(store, a, b, event, exclude=suspects)
+    eff = effect(store, a, b, event)  # as `entrepot effect` computes it by default: every destination in the controls
     yield Step(f"The direct effect against a counterfactual ({'monthly' if eff.freq == 'M' else 'annual'} data)", [
         f"{s.reporter}'s figures: {100 * s.change_pct:+.1f}% (95% CI {100 * s.change_pct_ci_low:+.1f} to"
         f" {100 * s.change_pct_ci_high:+.1f}), {usd(s.change_usd)} over the post-event periods" for s in eff.sides
-    ])
-    mir = mirror(store, a, b, event=event).totals
+    ] + basis_lines(eff))
+    mres = mirror(store, a, b, event=event)
+    mir = mres.totals
     late = mir[mir.direction == f"{a}->{b}"].iloc[-1]
     yield Step("Mirror statistics", [
         f"In {late.period}, {b} reports {usd(late.importer_usd)} of imports from {a};"
         f" {a} reports {usd(late.exporter_usd)} of exports to {b}: a gap of {usd(late.gap_usd)} after CIF/FOB"
         + (" (flagged: outside the pre-event norm)." if late.flag else "."),
-    ])
+    ] + basis_lines(mres))
     rr = scan(store, a, b, event)
     flagged = rr.candidates[rr.candidates.significant]
     true = {x["country"]: x for x in truth["directions"][0]["intermediaries"]}
@@ -108,7 +108,7 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
            else "  [not a true route]")
         for r in flagged.itertuples()
     ] + [f"total rerouted over {rr.window.span}: {usd(rr.rerouted_value_usd)};"
-         f" true routes: {', '.join(true)}"])
+         f" true routes: {', '.join(true)}"] + basis_lines(rr))
     if rr.relabelling is not None:
         found = rr.relabelling
         yield Step("Relabelled: declared to a third country, not recorded there", [
@@ -122,7 +122,12 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
     yield Step("What the detour costs", [
         f"via {r.country}: +{r.extra_km:,.0f} km, +${r.extra_freight_usd_per_t + r.handling_usd_per_t:,.0f}/t,"
         f" observed markup {r.observed_markup_pct:.1f}%" for r in detour.routes.itertuples()
-    ] + [f"total extra cost: {usd(detour.total_extra_cost_usd or 0)}"])
+    ] + [f"total extra cost: {usd(detour.total_extra_cost_usd or 0)}"] + basis_lines(detour))
+
+
+def basis_lines(res) -> list[str]:  # noqa: ANN001 (any Result)
+    """What a step's numbers are (`Result.basis`: source, frequency, window, controls), one line each."""
+    return [f"  {key}: {text}" for key, text in res.basis().items()]
 
 
 def report_step(store: Store, out: Path, gravity: Path) -> Iterator[Step]:
