@@ -96,7 +96,8 @@ def _ingest_frame(store: Store, frame: pd.DataFrame, name: str, options: dict[st
 
 
 def estimate(data: Store | str | Path | pd.DataFrame, formula: str | None = None, years: Sequence[int] | str | None = None,
-             intra: bool = False, cluster: str | None = "pair_id") -> EstimateResult:
+             intra: bool = False, cluster: str | None = "pair_id", case: Case | str | Path | None = None, leads: int = 0,
+             lags: int = 0) -> EstimateResult:
     """PPML structural gravity with fixed effects (pyfixest), standard errors clustered by `cluster`.
 
     Parameters
@@ -113,11 +114,20 @@ def estimate(data: Store | str | Path | pd.DataFrame, formula: str | None = None
         Keep intra-national flows.
     cluster : str, optional
         The column to cluster standard errors by; None for heteroskedasticity-robust ones.
+    case : Case or path, optional
+        A case file: its main event's EMBARGO dummy and `leads`/`lags` of it (`models.gravity.add_policy`)
+        join the data and the formula (by default ``trade ~ EMBARGO + ... | exp_year + imp_year + pair``).
     """
+    from entrepot.case import Case, load_case
     from entrepot.models import gravity
 
     chosen = gravity.parse_years(years) if isinstance(years, str) else (list(years) if years is not None else None)
-    return gravity.estimate(gravity_data(data), formula or gravity.DEFAULT_FORMULA, chosen, intra, cluster)
+    df = gravity_data(data)
+    if case is not None:
+        df, formula = gravity.event_study(df, case if isinstance(case, Case) else load_case(case), formula, leads, lags)
+    elif leads or lags:
+        raise InputError("leads and lags are of a case's EMBARGO dummy: give a case", parameter="case")
+    return gravity.estimate(df, formula or gravity.DEFAULT_FORMULA, chosen, intra, cluster)
 
 
 def scenario(data: Store | str | Path | pd.DataFrame, kind: ScenarioKind, countries: Sequence[str] = (),

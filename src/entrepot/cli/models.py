@@ -28,25 +28,30 @@ def _dataset(data: Path | None, store: Path | None):
 @app.command()
 def estimate(
     data: DataOpt = None,
-    formula: Annotated[str, typer.Option("--formula", help="pyfixest formula: y ~ x1 + x2 | fe1 + fe2.")] = gravity.DEFAULT_FORMULA,
+    formula: Annotated[str | None, typer.Option("--formula", help=f"pyfixest formula: y ~ x1 + x2 | fe1 + fe2 [default:"
+                                                f" {gravity.DEFAULT_FORMULA}; with --case: trade ~ EMBARGO and its leads and lags"
+                                                f" | {gravity.DEFAULT_POLICY_FE}].", show_default=False)] = None,
     years: Annotated[str | None, typer.Option("--years", help="e.g. 1986:2006:4, 1986-2006 or 1986,1990.")] = None,
     intra: Annotated[bool, typer.Option("--intra/--no-intra", help="Keep intra-national flows.")] = False,
     cluster: Annotated[str, typer.Option("--cluster", help="Cluster standard errors by this column.")] = "pair_id",
-    case: Annotated[Path | None, typer.Option("--case", help="Case file: adds an EMBARGO dummy for its embargo.")] = None,
-    leads: Annotated[int, typer.Option("--leads", help="Event-study leads of the EMBARGO dummy.")] = 0,
-    lags: Annotated[int, typer.Option("--lags", help="Event-study lags of the EMBARGO dummy.")] = 0,
+    case: Annotated[Path | None, typer.Option("--case", help="Case file: adds an EMBARGO dummy for its main event (both"
+                                              " directions when the event is), and to the formula.")] = None,
+    leads: Annotated[int, typer.Option("--leads", min=0, help="With --case: leads EMBARGO_lead1.. (the dummy k periods ahead:"
+                                       " trade moving before the event).")] = 0,
+    lags: Annotated[int, typer.Option("--lags", min=0, help="With --case: lags EMBARGO_lag1.. (the dummy k periods back: the"
+                                      " phasing-in; the effect k periods on is EMBARGO + lags 1..k).")] = 0,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
 ) -> None:
     """PPML gravity with fixed effects (pyfixest), standard errors clustered by pair."""
+    if (leads or lags) and case is None:
+        raise InputError("leads and lags are of a case's EMBARGO dummy: give --case FILE", parameter="leads" if leads else "lags")
     df = _dataset(data, store)
     if case is not None:
         from entrepot.case import load_case
 
-        event = load_case(case).main_event
-        pairs = [(event.exporter, event.importer)] + ([(event.importer, event.exporter)] if event.both_directions else [])
-        gravity.add_policy(df, "EMBARGO", pairs, event.date.year, leads, lags)
-    res = gravity.estimate(df, formula, gravity.parse_years(years), intra, cluster or None)
+        df, formula = gravity.event_study(df, load_case(case), formula, leads, lags)
+    res = gravity.estimate(df, formula or gravity.DEFAULT_FORMULA, gravity.parse_years(years), intra, cluster or None)
     if as_json:
         print_json(res.to_dict())
         return

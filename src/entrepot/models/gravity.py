@@ -83,32 +83,68 @@ def prepare(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     return df
 
 
+DEFAULT_POLICY_FE = "exp_year + imp_year + pair"  # pair: directional (exporter_importer), as trade costs are
+
+
 def add_policy(df: pd.DataFrame, name: str, pairs: list[tuple[str, str]], start_year: int, leads: int = 0, lags: int = 0) -> list[str]:
-    """Add a policy dummy (1 for the pairs from `start_year` on) and event-study leads/lags; returns names."""
+    """Add a policy dummy (1 for the pairs from the first data year at or after `start_year` on) and its
+    event-study leads and lags; returns their names.
+
+    As in Yotov et al. (2016, ch. 1): ``name_lead{k}`` is the dummy k data periods ahead, policy(t+k) (1 from
+    k periods before the start: a coefficient far from zero says the pairs' trade moved before the
+    policy, i.e. it is not exogenous); ``name_lag{k}`` the dummy k periods back, policy(t-k) (1 from k
+    periods after the start: the phasing-in). The effect k periods after the start is the sum of the
+    policy's coefficient and its lags 1..k.
+    """
     key = set(pairs)
     on_pair = np.array([(e, i) in key for e, i in zip(df["exporter"], df["importer"], strict=True)])
-    df[name] = (on_pair & (df["year"] >= start_year)).astype(int)
+    years = sorted(int(y) for y in df["year"].unique())
     names = [name]
-    years = sorted(df["year"].unique())
+    df[name] = (on_pair & (df["year"] >= start_year)).astype(int)
     for k in range(1, leads + 1):
-        col = f"{name}_lead{k}"
-        target = _shift(years, start_year, -k)
-        df[col] = (on_pair & (df["year"] == target)).astype(int)
-        names.append(col)
+        names.append(f"{name}_lead{k}")
+        df[names[-1]] = (on_pair & (df["year"] >= _shift(years, start_year, -k, name))).astype(int)
     for k in range(1, lags + 1):
-        col = f"{name}_lag{k}"
-        target = _shift(years, start_year, k)
-        df[col] = (on_pair & (df["year"] == target)).astype(int)
-        names.append(col)
+        names.append(f"{name}_lag{k}")
+        df[names[-1]] = (on_pair & (df["year"] >= _shift(years, start_year, k, name))).astype(int)
     return names
 
 
-def _shift(years: list[int], start: int, k: int) -> int | None:
-    """The data year k periods after (or before) the first year at or after `start`."""
+def _shift(years: list[int], start: int, k: int, name: str) -> int:
+    """The data year k periods after (or before) the first year at or after `start`; an error when the
+    data have no such year, or none before it (the dummy would not vary within the pairs)."""
     first = next((i for i, y in enumerate(years) if y >= start), None)
-    if first is None or not 0 <= first + k < len(years):
-        return None
+    if first is None or not 0 < first + k < len(years):
+        kind = f"lead {-k}" if k < 0 else f"lag {k}"
+        raise InputError(f"{name} {kind}: the data's years ({years[0]}-{years[-1]}) have no year {abs(k)} period(s)"
+                         f" {'before' if k < 0 else 'after'} {start} with one before it; ask for fewer leads or lags",
+                         parameter="leads" if k < 0 else "lags")
     return years[first + k]
+
+
+def with_terms(formula: str | None, terms: list[str]) -> str:
+    """`formula` with `terms` first on its right-hand side (those it lacks); with no formula, the
+    event-study gravity of a policy: ``trade ~ terms | exp_year + imp_year + pair`` (directional pair fixed effects
+    absorb the time-invariant covariates; Yotov et al. 2016, ch. 1)."""
+    if formula is None:
+        return f"trade ~ {' + '.join(terms)} | {DEFAULT_POLICY_FE}"
+    lhs, rest = formula.split("~", 1)
+    rhs, _, fe = rest.partition("|")
+    have = {t.strip() for t in rhs.split("+")}
+    added = [t for t in terms if t not in have]
+    rhs = " + ".join([*added, *(t.strip() for t in rhs.split("+") if t.strip())])
+    return f"{lhs.strip()} ~ {rhs}" + (f" | {fe.strip()}" if fe.strip() else "")
+
+
+def event_study(df: pd.DataFrame, case, formula: str | None = None, leads: int = 0, lags: int = 0) -> tuple[pd.DataFrame, str]:
+    """The data with the case's EMBARGO dummy and its leads and lags (`add_policy`; both directions when
+    the case's main event is both ways), and the formula that estimates them (`with_terms`)."""
+    event = case.main_event
+    pairs = [(event.exporter, event.importer)] + ([(event.importer, event.exporter)] if event.both_directions else [])
+    out = df.copy()
+    out.attrs = df.attrs
+    names = add_policy(out, "EMBARGO", pairs, event.date.year, leads, lags)
+    return out, with_terms(formula, names)
 
 
 @dataclass(frozen=True)
