@@ -24,6 +24,8 @@ def results(synth_world) -> dict:
         "reroute": rr,
         "cost": entrepot.cost(path, "TUR", "ISR", via=rr),
         "claims": entrepot.check_claims(path, _case()),
+        "estimate": entrepot.estimate(path, "trade ~ ln_DIST + CNTG + LANG | exp_year + imp_year"),  # the store's BACI
+        "scenario": entrepot.scenario(path.parent / "gravity.csv", "lift_embargo", ["TUR", "ISR"], policies=["EMBARGO"]),
     }
 
 
@@ -34,9 +36,11 @@ def _case():
         return entrepot.load_case(p)
 
 
-@pytest.mark.parametrize("name", ["flows", "effect", "mirror", "reroute", "cost", "claims"])
+@pytest.mark.parametrize("name", ["flows", "effect", "mirror", "reroute", "cost", "claims", "estimate", "scenario"])
 def test_every_result_follows_the_protocol(results, name) -> None:
     res = results[name]
+    assert isinstance(res, entrepot.results.Result) and isinstance(res.provenance, entrepot.Provenance)
+    assert res.provenance.cite().startswith("Computed with entrepot") and res.basis()["source"]
     frame = res.to_frame()
     assert list(frame.columns) == list(res.COLUMNS) and len(frame)
     payload = json.loads(json.dumps(res.to_dict(), allow_nan=False, default=str))  # valid JSON, no NaN

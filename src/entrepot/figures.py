@@ -244,10 +244,7 @@ def screen(res: ScreenResult) -> go.Figure:
 def with_footer(fig: go.Figure, res) -> go.Figure:  # noqa: ANN001 (any Result)
     """The figure with what its numbers are (`res.basis()`) and how to cite them in a footer, as
     every exported chart carries them (a chart pasted alone still says where it comes from)."""
-    lines = [f"{k}: {v}" for k, v in res.basis().items()]
-    cite = getattr(res.provenance, "cite", None)
-    if cite is not None:
-        lines.append(cite())
+    lines = [f"{k}: {v}" for k, v in res.basis().items()] + [res.provenance.cite()]
     wrapped = [textwrap.shorten(x, 170, placeholder="…") for x in lines]
     fig = go.Figure(fig)
     fig.update_layout(margin=dict(b=70 + 15 * len(wrapped)))

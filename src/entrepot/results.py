@@ -35,6 +35,7 @@ SOURCE_KINDS = {
     "comext": "Eurostat Comext: EU members' own declarations",
     "csv": "a CSV file: as its reporter declares",
     "stata": "a Stata dataset",
+    "gravity": "a gravity dataset (exporter, importer, year, trade and covariates), as its file has it",
 }
 # The references a publication cites for each source.
 SOURCE_CITATIONS = {
@@ -149,7 +150,7 @@ class Result:
         from entrepot import hs
 
         out: dict[str, str] = {}
-        sources = getattr(self.provenance, "sources", ())  # model results keep a dict
+        sources = self.provenance.sources
         if sources:
             out["source"] = "; ".join(SOURCE_KINDS.get(s, s) for s in sources)
         chosen = getattr(self, "chosen", None)  # options.Data: the one rule's choice of source and frequency

@@ -53,7 +53,7 @@ def test_gravity_panel_command_and_case_scenarios(cli, built, tmp_path) -> None:
     assert [s.id for s, _ in results] == ["rapprochement", "two-blocs", "us-managed-order"]
     for s, res in results:
         assert isinstance(res, ge.GEResult), (s.id, res)
-        assert res.provenance["assumption"] == s.note and res.provenance["data"] == str(target)
+        assert res.settings["assumption"] == s.note and res.settings["data"] == str(target)
     rapprochement = results[0][1].to_frame().set_index("country")
     assert rapprochement.loc["TUR", "partial_exports_pct"] > 0
 
@@ -78,4 +78,6 @@ def test_estimate_from_the_store_has_the_geography(cli, built) -> None:
     assert out.exit_code == 0, out.output
     res = json.loads(out.output)
     assert res["coefficients"][0]["term"] == "ln_DIST" and res["coefficients"][0]["estimate"] < 0
-    assert res["provenance"]["data"] == str(store)
+    # The store's batches, as every result names them: BACI's files, and how to cite them.
+    assert res["provenance"]["sources"] == ["baci"] and all("BACI" in b["path"] for b in res["provenance"]["batches"])
+    assert "CEPII BACI" in res["provenance"]["cite"] and "PPML" in res["basis"]["model"]

@@ -47,7 +47,7 @@ def test_lift_embargo_runs_on_the_last_year_with_the_scenario_sign(cli, world: P
     assert res["year"] == 2025 and res["direction"].startswith("counterfactual relative to baseline")
     tur = next(r for r in res["countries"] if r["country"] == "TUR")
     assert tur["partial_exports_pct"] > 0 and tur["real_gdp_pct"] > 0
-    assert res["policy_estimates"]["EMBARGO"] < 0 and res["provenance"]["base_year"] == 2025
+    assert res["policy_estimates"]["EMBARGO"] < 0 and res["settings"]["base_year"] == 2025
 
 
 def test_case_scenarios_run_from_the_cli(cli, world: Path) -> None:
@@ -89,11 +89,11 @@ def test_separated_embargo_is_prohibitive_and_can_be_lifted(df: pd.DataFrame, tm
 
 def test_covariate_costs(cli, world: Path, df: pd.DataFrame) -> None:
     res = ge.simulate(df, "lift_embargo", ["TUR", "ISR"], [], costs="covariates", terms="ln_DIST + CNTG + LANG + INTL")
-    assert res.provenance["formula"] == "trade ~ ln_DIST + CNTG + LANG + INTL + EMBARGO | exp_year + imp_year"
+    assert res.settings["formula"] == "trade ~ ln_DIST + CNTG + LANG + INTL + EMBARGO | exp_year + imp_year"
     assert res.table.set_index("country").loc["TUR", "partial_exports_pct"] > 0
     out = cli("scenario", "--data", world, "--blocs", "TUR,IRN;ISR,EGY", "--costs", "covariates", "--json")
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output)["provenance"]["cost_method"] == "covariates"
+    assert json.loads(out.output)["settings"]["cost_method"] == "covariates"
     bad = cli("scenario", "--data", world, "--blocs", "TUR;ISR", "--costs", "covariates", "--cost-terms", "ln_DIST,TARIFF")
     assert bad.exit_code == 2 and "not in the data: TARIFF" in bad.output
     wrong = cli("scenario", "--data", world, "--blocs", "TUR;ISR", "--costs", "gravity")
@@ -152,10 +152,11 @@ def test_result_protocol(df: pd.DataFrame) -> None:
     text = res.summary()
     assert "TUR" in text and "ISR" in text and "counterfactual relative to baseline" in text
     assert len(res.plot().data) == 2
-    assert res.provenance["data"].endswith("gravity.csv") and res.provenance["policies"] == ["EMBARGO"]
+    assert res.settings["data"].endswith("gravity.csv") and res.settings["policies"] == ["EMBARGO"]
     est = gravity.estimate(df, "trade ~ ln_DIST + CNTG + LANG | exp_year + imp_year")
     assert est.fit is not None and list(est.to_frame()["term"]) == ["ln_DIST", "CNTG", "LANG"]
-    assert "ln_DIST" in est.summary() and est.to_dict()["provenance"]["data"].endswith("gravity.csv")
+    assert "ln_DIST" in est.summary() and est.provenance.files == ("gravity.csv",) and est.provenance.sources == ("gravity",)
+    assert res.provenance.files == ("gravity.csv",) and "gravity.csv" in res.provenance.cite() and "sigma 7" in res.basis()["model"]
     assert len(est.plot().data) == 1
 
 

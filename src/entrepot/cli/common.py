@@ -127,9 +127,7 @@ def print_basis(res: Result) -> None:
     """What the numbers are (`Result.basis`) and how to cite them, under the tables."""
     for key, text in res.basis().items():
         typer.echo(f"{key}: {text}")
-    cite = getattr(res.provenance, "cite", None)
-    if cite is not None:
-        typer.echo(f"cite: {cite()}")
+    typer.echo(f"cite: {res.provenance.cite()}")
 
 
 def print_table(frame: pd.DataFrame, title: str | None = None, right: list[str] | None = None) -> None:

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, split_codes, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, outputs, print_basis, print_json, print_table, split_codes, store_path
 from entrepot.errors import InputError
 from entrepot.models import ge, gravity
 
@@ -26,6 +26,7 @@ def _dataset(data: Path | None, store: Path | None):
 
 
 @app.command()
+@outputs
 def estimate(
     data: DataOpt = None,
     formula: Annotated[str | None, typer.Option("--formula", help=f"pyfixest formula: y ~ x1 + x2 | fe1 + fe2 [default:"
@@ -42,7 +43,7 @@ def estimate(
                                       " phasing-in; the effect k periods on is EMBARGO + lags 1..k).")] = 0,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> gravity.EstimateResult:
     """PPML gravity with fixed effects (pyfixest), standard errors clustered by pair."""
     if (leads or lags) and case is None:
         raise InputError("leads and lags are of a case's EMBARGO dummy: give --case FILE", parameter="leads" if leads else "lags")
@@ -53,13 +54,16 @@ def estimate(
         df, formula = gravity.event_study(df, load_case(case), formula, leads, lags)
     res = gravity.estimate(df, formula or gravity.DEFAULT_FORMULA, gravity.parse_years(years), intra, cluster or None)
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     print_table(res.coefficients, title=f"PPML: {res.formula}")
     typer.echo(f"observations: {res.nobs:,}   pseudo R2: {res.pseudo_r2:.4f}   standard errors {res.vcov}")
+    print_basis(res)
+    return res
 
 
 @app.command()
+@outputs
 def scenario(
     data: DataOpt = None,
     remove_rta: Annotated[str | None, typer.Option("--remove-rta", help="Countries whose agreement is removed: CAN,MEX,USA.")] = None,
@@ -87,7 +91,7 @@ def scenario(
         "--sector", help="Column of the data naming each flow's sector: solve by sector (exact method).", show_default=False)] = None,
     as_json: JsonOpt = False,
     store: StoreOpt = None,
-) -> None:
+) -> ge.GEResult | ge.SectorResult:
     """General-equilibrium counterfactual (GEPPML): partial, conditional and full-endowment effects,
     counterfactual relative to baseline."""
     spec, case_file = _scenario_spec(remove_rta, add_rta, impose_embargo, lift_embargo, blocs, case, scenario_id)
@@ -106,15 +110,17 @@ def scenario(
         else:
             res = ge.simulate(df, kind, codes, groups, tariff=tariff, **options)
     if as_json:
-        print_json(res.to_dict())
-        return
+        print_json(res)
+        return res
     typer.echo(res.summary())
     if isinstance(res, ge.SectorResult):
         print_table(res.to_frame().round(2), title=f"GE effects by sector, % change, counterfactual vs baseline, base year {res.year}")
-        return
-    print_table(res.to_frame().round(2), title=f"GE effects, % change, counterfactual vs baseline, base year {res.year}, sigma {res.sigma:g}")
-    if not res.converged:
-        typer.echo(f"warning: the full-endowment loop did not converge (residual {res.residual:.2e})", err=True)
+    else:
+        print_table(res.to_frame().round(2), title=f"GE effects, % change, counterfactual vs baseline, base year {res.year}, sigma {res.sigma:g}")
+        if not res.converged:
+            typer.echo(f"warning: the full-endowment loop did not converge (residual {res.residual:.2e})", err=True)
+    print_basis(res)
+    return res
 
 
 def _scenario_spec(remove_rta, add_rta, impose_embargo, lift_embargo, blocs, case, scenario_id):

@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 
 from entrepot.errors import InputError
-from entrepot.models.gravity import ppml
-from entrepot.results import Result, records
+from entrepot.models.gravity import data_provenance, ppml
+from entrepot.results import Provenance, Result, records
 
 COLUMNS = (
     "partial_exports_pct",
@@ -312,8 +312,9 @@ class GEResult(Result):
     """A GE counterfactual: per country, the change of each of VARIABLES, counterfactual relative to
     baseline in percent (every kind of scenario the same way round).
 
-    `to_frame()` columns: country, then the keys of VARIABLES. `provenance`: the data file (or store
-    batches), the cost regression, panel and base years, policies, sigma, reference, method.
+    `to_frame()` columns: country, then the keys of VARIABLES. `provenance`: the data file or the store's
+    batches (`Provenance`); `settings`: the cost regression, panel and base years, policies, the scenario,
+    sigma, reference, method (and the case and its assumption for a case's scenario).
     """
 
     COLUMNS = {"country": "ISO3"} | VARIABLES
@@ -331,7 +332,8 @@ class GEResult(Result):
     method: str = "geppml"
     market_clearing: float = 0.0  # max of |shipments / output - 1| and |purchases / expenditure - 1|, full GE
     notes: list[str] = field(default_factory=list)
-    provenance: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=Provenance.empty)
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -358,7 +360,8 @@ class GEResult(Result):
             "residual": self.residual,
             "market_clearing": self.market_clearing,
             "notes": self.notes,
-            "provenance": self.provenance,
+            "settings": self.settings,
+            "provenance": self.provenance.to_dict(),
             "countries": records(self.table),
         }
 
@@ -370,7 +373,7 @@ class GEResult(Result):
         codes = [c for c in named if c in t.index] or list(t["real_gdp_pct"].abs().nlargest(3).index)
         changes = ", ".join(f"{c} {t.loc[c, 'real_gdp_pct']:+.2f}% real GDP ({t.loc[c, 'full_exports_pct']:+.1f}% exports)"
                             for c in codes)
-        costs = self.provenance.get("costs", "")
+        costs = self.settings.get("costs", "")
         est = ", ".join(f"{k} {v:.3f}" if np.isfinite(v) else f"{k} prohibitive" for k, v in self.beta.items())
         state = "converged" if self.converged else f"did NOT converge (residual {self.residual:.1e})"
         return (f"Scenario: {self.description}. Base year {self.year}, sigma {self.sigma:g}, reference importer"
@@ -380,8 +383,12 @@ class GEResult(Result):
 
     def scenario_countries(self) -> list[str]:
         """The countries the scenario names (its pair, agreement members or bloc members)."""
-        spec = self.provenance.get("scenario") or {}
+        spec = self.settings.get("scenario") or {}
         return list(dict.fromkeys([*spec.get("countries", []), *(c for b in spec.get("blocs", []) for c in b)]))
+
+    def basis(self) -> dict[str, str]:
+        """The data, the scenario and its assumption, the model and its settings."""
+        return super().basis() | _ge_basis(self.settings, self.description, self.method)
 
     def plot(self, countries: list[str] | None = None):
         """Real GDP and exports changes, bars by country (default: the ten largest welfare changes)."""
@@ -666,7 +673,7 @@ def simulate(df: pd.DataFrame, kind: str, countries: list[str], blocs: list[list
         reference = "DEU" if "DEU" in est.countries else est.countries[int(np.argmax((est.trade * ~np.eye(len(est.countries), dtype=bool)).sum(1)))]
     t_cfl, description = counterfactual(est, kind, countries, blocs, tariff, sigma)
     res = solve(est, t_cfl, sigma, reference.upper(), description, method=method)
-    return replace(res, notes=notes + res.notes, provenance={
+    return replace(res, notes=notes + res.notes, provenance=data_provenance(df), settings={
         "data": df.attrs.get("source"),
         "costs": f"{est.method} PPML: {est.formula} ({est.nobs:,} observations)",
         "cost_method": est.method,
@@ -676,12 +683,25 @@ def simulate(df: pd.DataFrame, kind: str, countries: list[str], blocs: list[list
         "policies": chosen,
         "scenario": {"kind": kind, "countries": list(countries), "blocs": [list(b) for b in blocs], "tariff": tariff},
         "sigma": sigma, "reference": reference.upper(), "method": method,
-    } | _store_provenance(df))
+    } | _store_settings(df))
 
 
-def _store_provenance(df: pd.DataFrame) -> dict[str, Any]:
-    """The store batches a panel was read from (`panel.build_panel`, `gravity.from_store`), if any."""
-    return {"store": df.attrs["panel"]} if "panel" in df.attrs else {}
+def _store_settings(df: pd.DataFrame) -> dict[str, Any]:
+    """The store and batch ids a panel was read from (`panel.build_panel`, `gravity.from_store`), if any;
+    the batches themselves are in the result's provenance."""
+    panel = {k: v for k, v in df.attrs.get("panel", {}).items() if k != "batch_rows"}
+    return {"store": panel} if panel else {}
+
+
+def _ge_basis(settings: dict[str, Any], description: str, method: str) -> dict[str, str]:
+    """The lines of a GE result's `basis()`: scenario, assumption, model."""
+    out = {"scenario": description + (f" (case {settings['case_scenario']})" if settings.get("case_scenario") else "")}
+    if settings.get("assumption"):
+        out["assumption"] = settings["assumption"]
+    out["model"] = (f"structural gravity GE ({method}), base year {settings.get('base_year')}, sigma {settings.get('sigma'):g},"
+                    f" reference importer {settings.get('reference')}; trade costs from {settings.get('costs') or settings.get('cost_method')}"
+                    f"; policies {', '.join(settings.get('policies') or []) or 'none'}; changes are {DIRECTION}")
+    return out
 
 
 def simulate_case(df: pd.DataFrame, case, scenario, tariff: float | None = None, sector: str | None = None,
@@ -705,7 +725,7 @@ def simulate_case(df: pd.DataFrame, case, scenario, tariff: float | None = None,
     else:
         res = simulate(df, kind, countries, blocs, tariff=tariff, **options)
     notes = res.notes + ([f"simulated without {', '.join(left_out)}: not in the data"] if left_out else [])
-    return replace(res, notes=notes, provenance=res.provenance | {
+    return replace(res, notes=notes, settings=res.settings | {
         "case": str(case.path) if case.path else case.id, "case_scenario": scenario.id, "assumption": scenario.note})
 
 
@@ -743,7 +763,8 @@ class SectorResult(Result):
     converged: bool
     market_clearing: float
     notes: list[str] = field(default_factory=list)
-    provenance: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=Provenance.empty)
 
     def to_frame(self) -> pd.DataFrame:
         return self.frame.copy()
@@ -751,12 +772,16 @@ class SectorResult(Result):
     def to_dict(self) -> dict[str, Any]:
         return {"scenario": self.description, "sectors": self.sectors, "reference": self.reference, "sigma": self.sigma,
                 "year": self.year, "direction": DIRECTION, "variables": VARIABLES, "converged": self.converged,
-                "market_clearing": self.market_clearing, "notes": self.notes, "provenance": self.provenance,
-                "rows": records(self.frame)}
+                "market_clearing": self.market_clearing, "notes": self.notes, "settings": self.settings,
+                "provenance": self.provenance.to_dict(), "rows": records(self.frame)}
+
+    def basis(self) -> dict[str, str]:
+        """The data, the scenario and its assumption, the model and its settings (by sector)."""
+        return super().basis() | _ge_basis(self.settings, f"{self.description}, by sector ({len(self.sectors)})", "exact")
 
     def summary(self, country: str | None = None) -> str:
         t = self.frame
-        focus = country or next(iter((self.provenance.get("scenario") or {}).get("countries") or []), t["country"].iloc[0])
+        focus = country or next(iter((self.settings.get("scenario") or {}).get("countries") or []), t["country"].iloc[0])
         mine = t[(t["country"] == focus) & (t["sector"] != "all")].set_index("sector")["full_exports_pct"]
         total = t[(t["country"] == focus) & (t["sector"] == "all")].iloc[0]
         moves = ", ".join(f"{k} {v:+.1f}%" for k, v in mine.reindex(mine.abs().sort_values(ascending=False).index[:3]).items())
@@ -769,7 +794,7 @@ class SectorResult(Result):
         import plotly.graph_objects as go
 
         t = self.frame
-        focus = country or next(iter((self.provenance.get("scenario") or {}).get("countries") or []), t["country"].iloc[0])
+        focus = country or next(iter((self.settings.get("scenario") or {}).get("countries") or []), t["country"].iloc[0])
         rows = t[(t["country"] == focus) & (t["sector"] != "all")]
         fig = go.Figure(go.Bar(x=rows["sector"], y=rows["full_exports_pct"], name="foreign exports"))
         fig.update_layout(title=f"{focus}: exports by sector, % change ({self.description})", yaxis_title="%")
@@ -826,8 +851,8 @@ def simulate_sectors(df: pd.DataFrame, kind: str, countries: list[str], blocs: l
     if reference is None:
         reference = "DEU" if "DEU" in est[0].countries else est[0].countries[0]
     res = solve_sectors(est, cfl, sectors, sigma, reference.upper(), description)
-    return replace(res, notes=notes + res.notes, provenance={
+    return replace(res, notes=notes + res.notes, provenance=data_provenance(df), settings={
                       "data": df.attrs.get("source"), "sector_column": sector, "cost_method": costs, "policies": chosen,
                       "formulas": sorted({c.formula for c in est}), "base_year": est[0].year,
                       "scenario": {"kind": kind, "countries": list(countries), "blocs": [list(b) for b in blocs], "tariff": tariff},
-                      "sigma": sigma, "reference": reference.upper(), "method": "exact"} | _store_provenance(df))
+                      "sigma": sigma, "reference": reference.upper(), "method": "exact"} | _store_settings(df))

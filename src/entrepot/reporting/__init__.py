@@ -332,7 +332,7 @@ def scenario_section(case: Case, figure: Figures, gravity_path: Path | None) -> 
         focus = list(dict.fromkeys([*case.countries, *s.pair, *s.countries, *(c for b in s.blocs for c in b)]))
         frame = res.to_frame()
         shown = frame[frame.country.isin(focus)].assign(scenario=s.id)
-        assumption = res.provenance.get("assumption") or ""
+        assumption = res.settings.get("assumption") or ""
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in res.notes)
         out.append(head + f"<p>{html.escape(res.summary())}</p>"
                    + (f"<p><b>Assumption:</b> {html.escape(assumption)}</p>" if assumption else "")
