@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from entrepot.analysis.cost import cost, load_params
@@ -112,3 +113,19 @@ def test_cost_takes_the_reroute_result_itself(synth_world) -> None:
     detour = cost(path, "TUR", "ISR", rr)
     assert list(detour.routes.country) == list(rr.flagged.country)
     assert detour.total_rerouted_usd == pytest.approx(rr.rerouted_value_usd)
+    # One markup: cost shows the scan's (they differed: 1.1% against 4.1% on the same route), from the
+    # result itself or from reroute's JSON as `cost --reroute` reads it.
+    assert list(detour.routes.observed_markup_pct) == pytest.approx(list(rr.flagged.markup_pct))
+    rows = json.loads(json.dumps(rr.to_dict(), default=str))["intermediaries"]
+    again = cost(path, "TUR", "ISR", [r for r in rows if r["significant"]])
+    assert list(again.routes.observed_markup_pct) == pytest.approx(list(rr.flagged.markup_pct))
+
+
+def test_markup_without_a_reroute_result_is_the_same_function(via_greece) -> None:
+    """Country codes alone: the markup of the latest year both legs carry, weighted by A's direct exports to
+    B, through reroute's own function; a product only one leg carries (olive oil) does not enter it."""
+    from entrepot.analysis.reroute.legs import unit_value_markup
+
+    row = cost(via_greece, "TUR", "ISR", ["GRC"]).routes.iloc[0]
+    expected = unit_value_markup(*(np.array([x]) for x in (1e6, 2000.0, 1.2e6, 2000.0, 2e6)))
+    assert row.observed_markup_pct == pytest.approx(100 * float(expected)) == pytest.approx(20)

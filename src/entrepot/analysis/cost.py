@@ -199,7 +199,8 @@ def intermediaries(via: Any) -> list[dict[str, Any]]:
 
     if isinstance(via, RerouteResult):
         flagged = via.candidates[via.candidates.significant]
-        return [{"country": c, "rerouted_value_usd": float(v)} for c, v in zip(flagged.country, flagged.rerouted_value_usd, strict=True)]
+        return [{"country": c, "rerouted_value_usd": float(v), "markup_pct": float(m)}
+                for c, v, m in zip(flagged.country, flagged.rerouted_value_usd, flagged.markup_pct, strict=True)]
     if isinstance(via, str):
         via = [via]
     if isinstance(via, Mapping):
@@ -249,6 +250,8 @@ def cost(
         freight = _freight_per_t(m1, k1, params) + _freight_per_t(m2, k2, params) - direct_per_t
         uv, markup, read = _unit_values(store, a, b, c)
         sources |= read
+        if item.get("markup_pct") is not None:  # the scan's own, over its window: the same number as reroute's
+            markup = float(item["markup_pct"]) / 100
         value = item.get("rerouted_value_usd")
         tonnes = value / uv if value is not None and uv else None
         if value is not None and tonnes is None:
@@ -270,21 +273,25 @@ def cost(
 
 
 def _unit_values(store: Store, a: str, b: str, c: str) -> tuple[float | None, float | None, set[str]]:
-    """USD per tonne of A's direct exports to B (the goods a detour carries instead), the
-    value-weighted markup of C->B over A->C unit values in the products both legs carry, and the
-    sources read.
+    """USD per tonne of A's direct exports to B (the goods a detour carries instead), the observed
+    markup of C->B over A->C (`unit_value_markup`, reroute's: here in the latest year both legs carry,
+    weighted by A's direct exports to B, product by product), and the sources read.
 
     A's ordinary trade with C has a basket of its own, so it does not set the rerouted tonnage.
     """
+    from entrepot.analysis.reroute.legs import unit_value_markup
+
     panels = [q.panel(store, x, "export", "A", None, [y]) for x, y in ((a, b), (a, c), (c, b))]
     read = {s for p in panels for s in p.sources}
     ab, ac, cb = (p.frame[p.frame.tonnes > 0] for p in panels)
     uv = float(ab.value_q.sum() / ab.tonnes.sum()) if len(ab) else None
-    per_product = pd.merge(
-        ac.groupby("grp")[["value_q", "tonnes"]].sum(), cb.groupby("grp")[["value_q", "tonnes"]].sum(),
-        left_index=True, right_index=True, suffixes=("_ac", "_cb"),
-    )
-    if per_product.empty:
+    common = sorted(set(ac.t) & set(cb.t))
+    if not common or ab.empty:
         return uv, None, read
-    ratio = (per_product.value_q_cb / per_product.tonnes_cb) / (per_product.value_q_ac / per_product.tonnes_ac)
-    return uv, float((ratio * per_product.value_q_cb).sum() / per_product.value_q_cb.sum() - 1), read
+    legs = [x[x.t == common[-1]].groupby("grp")[["value_q", "tonnes"]].sum() for x in (ac, cb)]
+    weight = ab.groupby("grp")["value_q"].sum()
+    products = sorted(set(legs[0].index) & set(legs[1].index) & set(weight.index))
+    if not products:
+        return uv, None, read
+    (v1, t1), (v2, t2) = ((x.loc[products, "value_q"].to_numpy(), x.loc[products, "tonnes"].to_numpy()) for x in legs)
+    return uv, float(unit_value_markup(v1, t1, v2, t2, weight.loc[products].to_numpy())), read

@@ -220,12 +220,20 @@ def excess(name: str, leg: Leg, total_drop: float) -> dict[str, np.ndarray]:
 
 
 def markup(data: Data, drop: np.ndarray) -> np.ndarray:
-    """Unit-value markup of C -> B over A -> C after the event, per product, weighted by the drop (0 to 100%);
+    """Unit-value markup of C -> B over A -> C after the event, weighted by the drop (`unit_value_markup`);
     C -> B at FOB, as A -> C is (B's CIF imports over their CIF/FOB factor, `Data.cb_cif`)."""
     cb = data.cb[2] if data.cb_cif is None else data.cb[2] / data.cb_cif[:, None]
-    uv1, uv2 = ratio(data.ac[2], data.ac_t[2], np.nan), ratio(cb, data.cb_t[2], np.nan)
+    return unit_value_markup(data.ac[2], data.ac_t[2], cb, data.cb_t[2], drop)
+
+
+def unit_value_markup(v1: np.ndarray, t1: np.ndarray, v2: np.ndarray, t2: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """The one observed markup (reroute's and cost's): the unit value of C -> B (`v2`/`t2`) over that of
+    A -> C (`v1`/`t1`) in each product (the last axis), a geometric mean weighted by `weight` (the goods
+    the detour carries) over the products both legs carry with quantities, bounded to 0..100%; 0 with no
+    such product."""
+    uv1, uv2 = ratio(v1, t1, np.nan), ratio(v2, t2, np.nan)
     both = np.isfinite(uv1) & np.isfinite(uv2) & (uv1 > 0) & (uv2 > 0)
     log_ratio = np.where(both, np.log(np.where(both, uv2, 1) / np.where(both, uv1, 1)), 0.0)
-    weight = both * drop
-    mean = ratio((weight * log_ratio).sum(1), weight.sum(1), 0.0)
+    w = both * weight
+    mean = ratio((w * log_ratio).sum(-1), w.sum(-1), 0.0)
     return np.clip(np.expm1(mean), 0.0, 1.0)
