@@ -16,6 +16,7 @@ from entrepot.cli.common import (
     StoreOpt,
     outputs,
     print_basis,
+    print_frame,
     print_json,
     print_table,
     read_store,
@@ -77,7 +78,7 @@ def effect(
     moved = f"; {res.transition} is a transition year ({res.transition_share_after:.0%} after the event), left out" if res.transition else ""
     typer.echo(f"{res.exporter} -> {res.importer}, event {res.event}: first post period {res.first_post}{moved}")
     for s in res.sides:
-        print_table(s.series, title=f"{s.reporter} reports ({s.side} side)")
+        print_frame(s.series.rename(columns=currency_names(s.series.columns, res.currency)), title=f"{s.reporter} reports ({s.side} side)")
         typer.echo(
             f"change {s.change_pct:+.1%} {_ci((s.change_pct_ci_low, s.change_pct_ci_high), '{:+.1%}')}, "
             f"{s.change_usd / 1e6:+,.1f} million {res.currency} {_ci((s.change_usd_ci_low / 1e6, s.change_usd_ci_high / 1e6), '{:+,.1f}')}"
@@ -122,10 +123,12 @@ def mirror(
         return res
     how = "estimated" if res.cif_fob_estimated else "given"
     shown = ["direction", "period", "exporter_usd", "importer_fob_usd", "gap", "flag"]
-    named = currency_names(shown, res.currency)
-    print_table(res.totals[shown].rename(columns=named), title=f"Mirror {res.exporter} <-> {res.importer} (CIF/FOB {res.cif_fob:.3f}, {how})")
+    named = currency_names(shown, res.currency)  # _eur for a result in EUR; present() shows "EUR m"
+    columns = [named.get(c, c) for c in shown]
+    print_frame(res.totals.rename(columns=named), columns,
+                title=f"Mirror {res.exporter} <-> {res.importer} (CIF/FOB {res.cif_fob:.3f}, {how})")
     if products:
-        print_table(res.products[shown[:1] + ["grp", "description"] + shown[1:]].rename(columns=named),
+        print_frame(res.products.rename(columns=named), columns[:1] + ["grp", "description"] + columns[1:],
                     title=f"By {'HS2 group' if res.product is None else 'product group'} (importer at FOB)")
     _echo_all("flag", res.headlines)
     _echo_all("note", res.notes)
@@ -253,7 +256,7 @@ def _millions(usd: float) -> str:
 
 
 def _p(p: float) -> str:
-    return "" if math.isnan(p) else "<1e-15" if p < 1e-15 else f"{p:.0e}" if p < 1e-3 else f"{p:.3f}"
+    return "" if math.isnan(p) else "<0.001" if p < 1e-3 else f"{p:.3f}"
 
 
 @app.command()
@@ -286,7 +289,11 @@ def cost(
     if as_json:
         print_json(res)
         return res
-    print_table(res.routes, title=f"Detour costs {res.exporter} -> {res.importer} (parameters: {res.params.path})")
+    title = f"Detour {res.exporter} -> {res.importer}"
+    print_frame(res.routes, ["country", "route", "extra_km", "extra_freight_usd_per_t", "handling_usd_per_t"],
+                title=f"{title}: distances and costs per tonne (parameters: {res.params.path})")
+    print_frame(res.routes, ["country", "observed_markup_pct", "rerouted_value_usd", "extra_cost_usd", "extra_cost_pct_of_value"],
+                title=f"{title}: what the rerouted goods cost (--json, --csv: every column)")
     if res.total_extra_cost_usd is not None:
         typer.echo(f"total extra cost: {res.total_extra_cost_usd / 1e6:,.1f} million USD on {res.total_rerouted_usd / 1e6:,.1f} million rerouted")
     _echo_all("note", res.notes)

@@ -6,6 +6,7 @@ import contextlib
 import functools
 import io
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -130,6 +131,17 @@ def print_basis(res: Result) -> None:
     typer.echo(f"cite: {res.provenance.cite()}")
 
 
+def print_frame(frame: pd.DataFrame, columns: list[str] | None = None, title: str | None = None, coefficients: bool = False) -> None:
+    """A result's table as `reporting.present` shows it (the one place that decides headings with their
+    units and the rounding that fits each unit), numbers right-aligned; exports keep the frame's names."""
+    from entrepot.reporting import present
+
+    columns = columns or list(frame.columns)
+    shown = present(frame, columns, coefficients=coefficients)
+    numeric = [h for c, h in zip(columns, shown.columns, strict=True) if frame[c].dtype.kind in "fiu"]
+    print_table(shown, title, right=numeric)
+
+
 def print_table(frame: pd.DataFrame, title: str | None = None, right: list[str] | None = None) -> None:
     """A frame as a terminal table: numbers with thousands separators, blanks for missing; numbers and the
     `right` columns (numbers already formatted as text) right-aligned."""
@@ -143,14 +155,17 @@ def print_table(frame: pd.DataFrame, title: str | None = None, right: list[str] 
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     console = Console()
-    if not console.is_terminal:  # a file or a pipe: no reason to squeeze the table into 80 columns
+    if not console.is_terminal and "COLUMNS" not in os.environ:  # a file or a pipe: no reason to squeeze into 80 columns
         console.width = max(console.width, 160)
     console.print(table)
 
 
 def _cell(value: Any) -> str:
+    """A cell: thousands separators, never 1e-05 (a number that small shows as 0.000), never True/False."""
     if value is None or (isinstance(value, float) and value != value):
         return ""
+    if isinstance(value, bool):
+        return "yes" if value else ""
     if isinstance(value, float):
-        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+        return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}" if abs(value) >= 1 else f"{value:.3f}"
     return str(value)

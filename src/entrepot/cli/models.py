@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, outputs, print_basis, print_json, print_table, split_codes, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, outputs, print_basis, print_frame, print_json, split_codes, store_path
 from entrepot.errors import InputError
 from entrepot.models import ge, gravity
 
@@ -56,7 +56,7 @@ def estimate(
     if as_json:
         print_json(res)
         return res
-    print_table(res.coefficients, title=f"PPML: {res.formula}")
+    print_frame(res.coefficients, title=f"PPML: {res.formula}", coefficients=True)
     typer.echo(f"observations: {res.nobs:,}   pseudo R2: {res.pseudo_r2:.4f}   standard errors {res.vcov}")
     print_basis(res)
     return res
@@ -114,13 +114,18 @@ def scenario(
         return res
     typer.echo(res.summary())
     if isinstance(res, ge.SectorResult):
-        print_table(res.to_frame().round(2), title=f"GE effects by sector, % change, counterfactual vs baseline, base year {res.year}")
+        print_frame(res.to_frame(), ["sector", *SHOWN, "output_pct"],
+                    title=f"GE effects by sector, % change, counterfactual vs baseline, base year {res.year} (--csv: every column)")
     else:
-        print_table(res.to_frame().round(2), title=f"GE effects, % change, counterfactual vs baseline, base year {res.year}, sigma {res.sigma:g}")
+        print_frame(res.to_frame(), SHOWN, title=f"GE effects, % change, counterfactual vs baseline, base year {res.year},"
+                    f" sigma {res.sigma:g} (--csv: every column)")
         if not res.converged:
             typer.echo(f"warning: the full-endowment loop did not converge (residual {res.residual:.2e})", err=True)
     print_basis(res)
     return res
+
+
+SHOWN = ["country", "partial_exports_pct", "conditional_exports_pct", "full_exports_pct", "real_gdp_pct"]  # the table's columns
 
 
 def _scenario_spec(remove_rta, add_rta, impose_embargo, lift_embargo, blocs, case, scenario_id):

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_json, print_table, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, print_frame, print_json, store_path
 from entrepot.errors import InputError
 
 
@@ -70,10 +70,8 @@ def screen(
     typer.echo(res.summary())
     table = res.to_frame()
     if len(table):
-        shown = table[["rank", "exporter", "importer", "section", "date", "drop_usd", "drop_pct", "q_value", "status", "intermediaries",
-                       "rerouted_value_usd"]].assign(drop_usd=table.drop_usd / 1e6, rerouted_value_usd=table.rerouted_value_usd / 1e6,
-                                                     drop_pct=(table.drop_pct * 100).round(1))
-        print_table(shown.rename(columns={"drop_usd": "drop, USD m", "drop_pct": "drop %", "rerouted_value_usd": "rerouted, USD m"}).head(50))
+        print_frame(table.head(50), ["rank", "exporter", "importer", "section", "date", "drop_usd", "drop_pct", "q_value", "status",
+                                     "intermediaries", "rerouted_value_usd"])
     for path in (out, report):
         if path is not None:
             typer.echo(f"wrote {path}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, print_basis, print_json, print_table, read_store, store_path
+from entrepot.cli.common import JsonOpt, StoreOpt, print_basis, print_frame, print_json, read_store, store_path
 
 case_app = typer.Typer(help="Case files: check one, and its claims against the store.", no_args_is_help=True)
 app.add_typer(case_app, name="case")
@@ -34,7 +34,7 @@ def case_check(
     if as_json:
         print_json(res)
         return
-    print_table(res.to_frame().drop(columns=["claim", "source"]), title=f"Claims of {case.id}, checked against the store")
+    print_frame(res.to_frame().drop(columns=["claim", "source"]), title=f"Claims of {case.id}, checked against the store")
     typer.echo(res.summary())
     print_basis(res)
 

@@ -53,37 +53,55 @@ HEADINGS = {
     "relabel_p": "p-value", "route": "route", "direct_km": "direct, km", "detour_km": "detour, km", "extra_km": "extra, km",
     "extra_freight_usd_per_t": "extra freight, USD/t", "handling_usd_per_t": "handling, USD/t",
     "unit_value_usd_per_t": "unit value, USD/t", "observed_markup_pct": "observed markup, %", "rerouted_t": "rerouted, t",
-    "extra_cost_usd": "extra cost, USD m", "extra_cost_pct_of_value": "extra cost, % of value",
+    "extra_cost_usd": "extra cost, USD m", "extra_cost_pct_of_value": "extra, % of value",
     "grp": "HS2", "pre_mean_usd": "before, USD m per period", "post_mean_usd": "after, USD m per period",
     "counterfactual_mean_usd": "counterfactual, USD m per period", "change_usd": "change, USD m", "change_pct": "change, %",
     "full_exports_pct": "exports (full GE), %", "real_gdp_pct": "real GDP, %", "conditional_exports_pct": "exports (conditional GE), %",
     "partial_exports_pct": "exports (partial), %", "imr_pct": "inward resistance, %", "omr_pct": "outward resistance, %",
     "factory_price_pct": "factory-gate price, %", "scenario": "scenario",
     "claimed_usd": "claimed, USD m", "data_usd": "in the data, USD m", "difference_pct": "difference, %",
+    "period": "period", "phase": "phase", "direction": "direction", "observed_usd": "observed, USD m",
+    "counterfactual_usd": "counterfactual, USD m", "counterfactual_ci_low_usd": "95% low, USD m",
+    "counterfactual_ci_high_usd": "95% high, USD m", "exporter_usd": "exporter's report, USD m",
+    "importer_usd": "importer's report (CIF), USD m", "importer_fob_usd": "importer's at FOB, USD m",
+    "gap_usd": "gap, USD m", "gap": "gap, %", "norm": "pre-event norm, %", "flag": "flagged", "verdict": "verdict",
+    "term": "term", "estimate": "coefficient", "std_error": "std. error", "statistic": "z", "sector": "sector",
+    "output_pct": "output, %", "drop_usd": "drop, USD m", "drop_pct": "drop, %", "q_value": "q-value",
 }
+# Columns holding a fraction (0.15 for 15%): shown in percent with a sign.
+FRACTIONS = ("change_pct", "gap", "norm", "drop_pct")
+# The headings of the bounds of a coefficient (not of a value in USD).
+COEFFICIENT_HEADINGS = {"ci_low": "95% CI low", "ci_high": "95% CI high"}
 
 
-def present(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    """A result's frame as a reader reads it: USD in millions, shares in percent, yes/blank for flags,
-    p-values in 3 digits, country names beside codes, the headings of HEADINGS."""
+def present(frame: pd.DataFrame, columns: list[str] | None = None, *, coefficients: bool = False) -> pd.DataFrame:
+    """A result's frame as a reader reads it, the one place that decides (the report, the dashboard and the
+    CLI show what it returns): USD in millions, fractions in percent, yes/blank for flags, p-values in 3
+    digits (never 1e-05), country names beside codes, the headings of HEADINGS with their units. With
+    `coefficients`, a model's table: estimates and their bounds in 3 decimals."""
     from entrepot import countries
 
     out = frame[columns or list(frame.columns)].copy()
     for col in out.columns:
         v = out[col]
-        if col in ("country",) and v.dtype == object:
+        if col == "country" and v.dtype == object:
             out[col] = [f"{countries.name(c)} ({c})" if isinstance(c, str) and countries.name(c) != c else c for c in v]
         elif v.dtype == bool:
             out[col] = v.map({True: "yes", False: ""})
-        elif col == "change_pct":
-            out[col] = (100 * v).map(lambda x: "" if x != x else f"{x:+,.1f}")
-        elif col.endswith("_p") or col in ("p_value", "placebo_p"):
+        elif col in FRACTIONS:
+            out[col] = (100 * v.astype(float)).map(lambda x: "" if x != x else f"{x:+,.1f}")
+        elif col.endswith("_p") or col in ("p_value", "placebo_p", "q_value"):
             out[col] = v.map(lambda x: "" if x != x else "<0.001" if x < 1e-3 else f"{x:.3f}")
-        elif "_usd" in col and "per_t" not in col or col.startswith(("ci_", "relabel_ci_")):
+        elif coefficients and v.dtype.kind == "f":
+            out[col] = v.map(lambda x: "" if x != x else f"{x:,.3f}")
+        elif ("_usd" in col or "_eur" in col) and "per_t" not in col or col.startswith(("ci_", "relabel_ci_")):
             out[col] = (v / 1e6).map(lambda x: "" if x != x else f"{x:,.1f}")
         elif v.dtype.kind == "f":
             out[col] = v.map(lambda x: "" if x != x else f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.2f}")
-    return out.rename(columns=HEADINGS)
+    headings = (HEADINGS | COEFFICIENT_HEADINGS) if coefficients else HEADINGS
+    # a result in EUR names its amounts _eur (results.currency_names): the same headings, in EUR
+    euro = {c: headings.get(c.replace("_eur", "_usd"), c).replace("USD", "EUR") for c in out.columns if "_eur" in c}
+    return out.rename(columns=headings | euro)
 
 
 def table(frame: pd.DataFrame, cls: str = "") -> str:

@@ -1,0 +1,89 @@
+"""What a reader sees in the CLI's tables: human headings with units (reporting.present decides them, the
+CLI formats), rounding that fits the unit, no True/False or 1e-05, and tables that fit 100 columns;
+the exports keep the machine names."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from entrepot.cli import app
+from entrepot.reporting import present
+
+CASE = Path(__file__).resolve().parents[1] / "src" / "entrepot" / "data" / "cases" / "turkey-israel.toml"
+EVENT = "2024-05-02"
+
+
+@pytest.fixture(scope="module")
+def run(synth_world):
+    path, _ = synth_world("routes")
+    runner = CliRunner()
+
+    def invoke(*args: str | Path) -> str:
+        out = runner.invoke(app, [str(a) for a in args], env={"ENTREPOT_STORE": str(path), "COLUMNS": "100"})
+        assert out.exit_code == 0, out.output
+        return out.stdout
+
+    return invoke, path
+
+
+COMMANDS = {
+    "effect": ["effect", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT],
+    "mirror": ["mirror", "--a", "TUR", "--b", "ISR", "--event", EVENT, "--products"],
+    "reroute": ["reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT],
+    "cost": ["cost", "--exporter", "TUR", "--importer", "ISR", "--via", "GRC,AZE"],
+    "claims": ["case", "check", CASE, "--claims"],
+    "estimate": ["estimate", "--formula", "trade ~ ln_DIST + CNTG + LANG | exp_year + imp_year"],
+    "scenario": ["scenario", "--data", "{gravity}", "--lift-embargo", "TUR,ISR"],
+}
+RAW = re.compile(r"\b[a-z]+_(usd|pct|p|value|km|t|low|high|error)\b")
+
+
+def _tables(text: str) -> list[str]:
+    """The table lines of a command's output (those between a heading rule and a blank table line)."""
+    lines, out, inside = text.splitlines(), [], False
+    for k, line in enumerate(lines):
+        if set(line.strip()) == {"─"}:
+            inside = True
+            out.extend(lines[max(k - 3, 0):k])  # the headings, which may wrap over lines
+            continue
+        if inside and not line.strip():
+            inside = False
+        if inside:
+            out.append(line)
+    return out
+
+
+@pytest.mark.parametrize("name", list(COMMANDS))
+def test_tables_read_as_a_reader_reads_them(run, name) -> None:
+    invoke, path = run
+    text = invoke(*(a.format(gravity=path.parent / "gravity.csv") if isinstance(a, str) else a for a in COMMANDS[name]))
+    table = _tables(text)
+    assert table, text
+    for line in table:
+        assert len(line) <= 100, (name, line)
+        assert not RAW.search(line), (name, line)  # a machine name such as importer_fob_usd
+        assert not re.search(r"\b(True|False)\b|\de-\d|\bnan\b", line), (name, line)
+
+
+def test_exports_keep_the_machine_names(run, tmp_path) -> None:
+    invoke, _ = run
+    invoke(*COMMANDS["mirror"], "--csv", tmp_path / "m.csv")
+    frame = pd.read_csv(tmp_path / "m.csv")
+    assert {"exporter_usd", "importer_fob_usd", "gap", "flag"} <= set(frame.columns)
+
+
+def test_present_rounds_as_the_unit_warrants() -> None:
+    frame = pd.DataFrame({"country": ["GRC"], "rerouted_value_usd": [1.23456e9], "p_value": [2e-7], "gap": [0.1578],
+                          "flag": [True], "markup_pct": [4.2281]})
+    shown = present(frame)
+    assert list(shown.columns) == ["country", "rerouted, USD m", "p-value", "gap, %", "flagged", "markup, %"]
+    assert shown.iloc[0].tolist() == ["Greece (GRC)", "1,234.6", "<0.001", "+15.8", "yes", "4.23"]
+    coefs = present(pd.DataFrame({"term": ["ln_DIST"], "estimate": [-1.19512], "ci_low": [-1.2311], "ci_high": [-1.158]}),
+                    coefficients=True)
+    assert coefs.iloc[0].tolist() == ["ln_DIST", "-1.195", "-1.231", "-1.158"]
+    assert list(coefs.columns) == ["term", "coefficient", "95% CI low", "95% CI high"]
