@@ -38,7 +38,9 @@ def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure
     table, labels = res.table, res.labels()
     for col, label in labels.items():
         fig.add_trace(go.Scatter(x=table["period"], y=table[col] / 1e6, mode="lines+markers", name=label))
-    for k, (date, label) in enumerate(sorted(events)):
+    periods = sorted(table["period"])
+    marks = [(d, label) for d, label in sorted(events) if periods and periods[0] <= (f"{d:%Y}" if res.freq == "A" else f"{d:%Y-%m}") <= periods[-1]]
+    for k, (date, label) in enumerate(marks):  # an event outside the data would stretch the axis, not mark it
         x = f"{date:%Y}" if res.freq == "A" else f"{date:%Y-%m}"
         fig.add_vline(x=x, line=EVENT)  # labels one under the other, left-aligned on their line: never on top of each other
         fig.add_annotation(x=x, y=1, yref="paper", text=f"{label} ({date})", showarrow=False, xanchor="left", yanchor="top",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from entrepot.countries import name
 from entrepot.hs import describe
 from entrepot.web import create_app
 from tests.conftest import ARTIFACTS
@@ -38,13 +39,24 @@ def test_api_and_openapi(store_file: Path) -> None:
     bad = client.get("/api/reroute?exporter=TUX&importer=ISR&event=2024-05-02")
     assert bad.status_code == 400 and "exporter: 'TUX' is not a known country code" in bad.json()["error"]
     assert "basis" in flows and "cite" in flows["provenance"]
+    assert client.get("/api/countries").json()["GRC"] == "Greece"
+
+
+def test_every_time_chart_marks_the_event(store_file: Path) -> None:
+    """The flows, effect and mirror charts each draw the event as a dotted line with its label."""
+    client = client_of(store_file)
+    for api in ("flows", "effect", "mirror"):
+        layout = client.get(f"/api/{api}?exporter=TUR&importer=ISR&event=2024-05-02&figure=true").json()["figures"][0]["layout"]
+        assert [s for s in layout["shapes"] if s["type"] == "line" and s["line"]["dash"] == "dot"], api
+        assert any("2024-05-02" in a["text"] for a in layout["annotations"]), api
     before = store_file.stat().st_mtime
     client.get("/api/reroute?exporter=TUR&importer=ISR&event=2024-05-02")
     assert store_file.stat().st_mtime == before  # read-only
 
 
 @pytest.mark.parametrize(("url", "status", "message"), [
-    ("/api/flows?exporter=TUR&importer=ISR&format=csv", 422, "unknown parameter format; it takes exporter, figure, freq, importer, product"),
+    ("/api/flows?exporter=TUR&importer=ISR&format=csv", 422, "unknown parameter format; it takes event, exporter, figure, freq, importer,"
+     " product"),
     ("/api/mirror?exporter=TUR&importer=ISR&source=reported", 422, "unknown parameter source"),
     ("/api/flows?exporter=TUR", 422, "importer: Field required"),
     ("/api/effect?exporter=TUR&importer=ISR&event=2024-05-02&freq=Q", 422, "freq: Input should be 'A', 'M' or 'auto'"),
@@ -109,7 +121,10 @@ def test_dashboard_renders_in_chromium(store_file: Path, browser_page) -> None:
         assert api["relabelling"]["countries"] == ["PSE"] and page.locator("#relabelled").inner_text() == _million(relabelled)
         first = api["intermediaries"][0]
         row = page.locator("#products tbody tr").first.locator("td").all_inner_texts()
-        assert first["significant"] and row == [first["country"], first["top_products"][0], describe(first["top_products"][0])]
+        greece = f"{name(first['country'])} ({first['country']})"  # names beside codes
+        assert first["significant"] and row == [greece, first["top_products"][0], describe(first["top_products"][0])]
+        assert page.locator("#a-name").inner_text() == name("TUR") and page.locator("#b-name").inner_text() == name("ISR")
+        assert "event (2024-05-02)" in page.locator("#chart-flows .annotation-text").all_text_contents()
         page.hover("#chart-reroute")
         titles = page.locator("#chart-reroute .modebar-btn").evaluate_all("bs => bs.map(b => b.dataset.title)")
         assert {"Download plot as a PNG", "Download plot as an SVG"} <= set(titles)
@@ -125,7 +140,7 @@ def test_dashboard_renders_in_chromium(store_file: Path, browser_page) -> None:
         page.goto(shared)
         page.wait_for_selector("#rerouted", timeout=90_000)
         assert page.locator("#via").input_value() == first["country"]
-        assert set(page.locator("#products tbody tr td:first-child").all_inner_texts()) == {first["country"]}
+        assert set(page.locator("#products tbody tr td:first-child").all_inner_texts()) == {greece}
         # the other direction
         page.click("#swap")
         page.wait_for_function("location.search.includes('exporter=ISR')")

@@ -63,8 +63,9 @@ def create_app(store_path: str | Path, allowed_hosts: tuple[str, ...] | list[str
     def open_store() -> Store:
         return Store(store_path, read_only=True, lock_wait=LOCK_WAIT)
 
-    def answer(fn, figure: bool, *args: Any, **kwargs: Any) -> dict:
-        """The result's to_dict() and basis(), with its figures (`entrepot.figures`, as plotly JSON) when asked."""
+    def answer(fn, figure: bool, *args: Any, draw: Any = None, **kwargs: Any) -> dict:
+        """The result's to_dict() and basis(), with its figures (`entrepot.figures`, as plotly JSON) when asked:
+        `draw(res)`, else `res.plot()`."""
         import json
 
         from entrepot import figures
@@ -73,7 +74,7 @@ def create_app(store_path: str | Path, allowed_hosts: tuple[str, ...] | list[str
             res = fn(st, *args, **kwargs)
         out = res.to_dict() | {"basis": res.basis()}
         if figure:
-            drawn = [res.plot()] + ([figures.sankey(res)] if res.FIGURE == "reroute" else [])
+            drawn = [draw(res) if draw else res.plot()] + ([figures.sankey(res)] if res.FIGURE == "reroute" else [])
             out["figures"] = [json.loads(f.to_json()) for f in drawn]
         return out
 
@@ -127,12 +128,24 @@ def create_app(store_path: str | Path, allowed_hosts: tuple[str, ...] | list[str
             )
         return frame.to_dict(orient="records")
 
-    @app.get("/api/flows", summary="Both sides' reports of the pair's trade")
+    @app.get("/api/countries", summary="The store's countries: ISO3 code -> short English name (country-converter)")
+    def country_names() -> dict[str, str]:
+        from entrepot.countries import name
+
+        with open_store() as st:
+            codes = st.query("""SELECT DISTINCT reporter AS c FROM flows WHERE reporter_is_country
+                                UNION SELECT DISTINCT partner FROM flows WHERE partner_is_country ORDER BY 1""")["c"]
+        return {c: name(c) for c in codes}
+
+    @app.get("/api/flows", summary="Both sides' reports of the pair's trade (the event marked on its chart)")
     def flows(exporter: Country, importer: Country, freq: Literal["A", "M"] = "M", figure: Figure = False,
-              product: Product = None) -> dict:
+              product: Product = None,
+              event: Annotated[dt.date | None, Query(description="an event to mark on the chart, YYYY-MM-DD")] = None) -> dict:
+        from entrepot import figures
         from entrepot.analysis.flows import flows as run_flows
 
-        return answer(run_flows, figure, exporter, importer, product=product, freq=freq)
+        marks = [] if event is None else [(event, "event")]
+        return answer(run_flows, figure, exporter, importer, product=product, freq=freq, draw=lambda res: figures.flows(res, marks))
 
     @app.get("/api/effect", summary="The direct effect of the event, on each side's reports, with its 95% CI")
     def effect(exporter: Country, importer: Country, event: Event, freq: Literal["A", "M", "auto"] = "auto",
