@@ -68,6 +68,7 @@ def test_tables_read_as_a_reader_reads_them(run, name) -> None:
         assert len(line) <= 100, (name, line)
         assert not RAW.search(line), (name, line)  # a machine name such as importer_fob_usd
         assert not re.search(r"\b(True|False)\b|\de-\d|\bnan\b", line), (name, line)
+        assert "…" not in line, (name, line)  # nothing cut to fit
 
 
 def test_exports_keep_the_machine_names(run, tmp_path) -> None:

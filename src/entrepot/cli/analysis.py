@@ -228,17 +228,17 @@ def _print_first_leg(res: FirstLegResult) -> None:
 
 def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
     """The flagged candidates, then the next best up to `top` rows: USD million, narrow enough for a terminal;
-    `from`: the first period with excess on both legs; `why`: the route tests' verdict (docs/methods.md, decoys)."""
+    `from`: the first period with excess on both legs; `verdict`: route, relabel, or the route tests'
+    verdict (docs/methods.md, decoys)."""
     import pandas as pd
 
     table = r.candidates
     relabel = "relabelling" in table
     flagged = table.significant | (table.relabelling if relabel else False)
     shown = pd.concat([table[flagged], table[~flagged].head(max(top - int(flagged.sum()), 0))])
+    relabelled = shown.relabelling if relabel else pd.Series(False, index=shown.index)
     out = pd.DataFrame({
         "country": shown.country,
-        "found": [" + ".join(k for k, on in (("route", s), ("relabel", r)) if on)
-                  for s, r in zip(shown.significant, shown.relabelling if relabel else [False] * len(shown), strict=True)],
         "p": shown.p_value.map(_p), "rerouted": shown.rerouted_value_usd.map(_millions),
         "95% CI": [f"{_millions(lo)}–{_millions(hi)}" for lo, hi in zip(shown.ci_low, shown.ci_high, strict=True)],
         "markup": shown.markup_pct.map("{:.1f}%".format),
@@ -247,7 +247,9 @@ def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
     if relabel:
         out["relabelled"] = shown.relabelled_value_usd.map(_millions)
         out["relabel p"] = shown.relabel_p.map(_p)
-    out["why"] = shown.reason.fillna("")  # the decoy tests' verdict: why a country was, or was not, flagged
+    # what the scan found, or why a country was not flagged as a route (the decoy tests' verdict)
+    out["verdict"] = [("route + relabel" if s else f"relabel; route: {why}") if r else why
+                      for s, r, why in zip(shown.significant, relabelled, shown.reason.fillna(""), strict=True)]
     return out
 
 

@@ -131,13 +131,14 @@ def print_basis(res: Result) -> None:
     typer.echo(f"cite: {res.provenance.cite()}")
 
 
-def print_frame(frame: pd.DataFrame, columns: list[str] | None = None, title: str | None = None, coefficients: bool = False) -> None:
+def print_frame(frame: pd.DataFrame, columns: list[str] | None = None, title: str | None = None, coefficients: bool = False,
+                money: dict[str, tuple[str, str]] | None = None) -> None:
     """A result's table as `reporting.present` shows it (the one place that decides headings with their
     units and the rounding that fits each unit), numbers right-aligned; exports keep the frame's names."""
     from entrepot.reporting import present
 
     columns = columns or list(frame.columns)
-    shown = present(frame, columns, coefficients=coefficients)
+    shown = present(frame, columns, coefficients=coefficients, money=money)
     numeric = [h for c, h in zip(columns, shown.columns, strict=True) if frame[c].dtype.kind in "fiu"]
     print_table(shown, title, right=numeric)
 
@@ -150,8 +151,9 @@ def print_table(frame: pd.DataFrame, title: str | None = None, right: list[str] 
     from rich.table import Table
 
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in frame.columns:
-        table.add_column(str(col), justify="right" if frame[col].dtype.kind in "fi" or col in (right or []) else "left")
+    for col in frame.columns:  # a long heading breaks at its commas: "exporter's report,\nUSD m", the unit on a line of its own
+        heading = str(col).replace(", ", ",\n") if len(str(col)) > 14 else str(col)
+        table.add_column(heading, justify="right" if frame[col].dtype.kind in "fi" or col in (right or []) else "left")
     for row in frame.itertuples(index=False):
         table.add_row(*(_cell(v) for v in row))
     console = Console()

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from entrepot.cli import app
-from entrepot.cli.common import JsonOpt, StoreOpt, open_store, outputs, print_basis, print_json, print_table, read_store
+from entrepot.cli.common import JsonOpt, StoreOpt, open_store, outputs, print_basis, print_frame, print_json, print_table, read_store
 from entrepot.errors import Interrupted
 from entrepot.io.release import releases
 from entrepot.results import Result
@@ -182,8 +182,8 @@ def flows(
     if as_json:
         print_json(res)
         return res
-    print_table(res.table.rename(columns=res.labels()), title=f"{res.exporter}–{res.importer}, {res.currency}"
-                + (f", basket {res.basket}" if res.basket else ""))
+    print_frame(res.table, money={k: (label, res.currency) for k, label in res.labels().items()},
+                title=f"{res.exporter}–{res.importer}, {res.currency} million" + (f", basket {res.basket}" if res.basket else ""))
     print_basis(res)
     return res
 

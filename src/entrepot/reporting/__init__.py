@@ -74,14 +74,19 @@ FRACTIONS = ("change_pct", "gap", "norm", "drop_pct")
 COEFFICIENT_HEADINGS = {"ci_low": "95% CI low", "ci_high": "95% CI high"}
 
 
-def present(frame: pd.DataFrame, columns: list[str] | None = None, *, coefficients: bool = False) -> pd.DataFrame:
+def present(frame: pd.DataFrame, columns: list[str] | None = None, *, coefficients: bool = False,
+            money: dict[str, tuple[str, str]] | None = None) -> pd.DataFrame:
     """A result's frame as a reader reads it, the one place that decides (the report, the dashboard and the
     CLI show what it returns): USD in millions, fractions in percent, yes/blank for flags, p-values in 3
     digits (never 1e-05), country names beside codes, the headings of HEADINGS with their units. With
-    `coefficients`, a model's table: estimates and their bounds in 3 decimals."""
+    `coefficients`, a model's table: estimates and their bounds in 3 decimals. `money`: columns of
+    amounts whose heading the result gives (`FlowsResult.labels()`), as {column: (label, currency)}."""
     from entrepot import countries
 
     out = frame[columns or list(frame.columns)].copy()
+    for col, (label, currency) in (money or {}).items():
+        out[col] = (out[col] / 1e6).map(lambda x: "" if x != x else f"{x:,.1f}")
+        out = out.rename(columns={col: f"{label}, {currency} m"})
     for col in out.columns:
         v = out[col]
         if col == "country" and v.dtype == object:

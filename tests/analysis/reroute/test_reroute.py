@@ -171,8 +171,8 @@ def test_cli_json(world_store, cli) -> None:
 def test_cli_table_says_why_each_country_was_or_was_not_flagged(world_store, cli) -> None:
     path, truth = world_store["routes"]
     out = cli("reroute", "--exporter", "TUR", "--importer", "ISR", "--event", EVENT, "--store", path).output
-    header = next(line for line in out.splitlines() if "country" in line and "why" in line)
-    assert header.split()[-1] == "why"
+    header = next(line for line in out.splitlines() if "country" in line and "verdict" in line)
+    assert header.split()[-1] == "verdict"
     routes = {x["country"] for x in truth["directions"][0]["intermediaries"]}
     rows = {line.split()[0]: line for line in out.splitlines() if line.strip() and line.split()[0] in routes}
     assert set(rows) == routes and all(line.rstrip().endswith("route") for line in rows.values()), rows
