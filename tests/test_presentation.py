@@ -76,6 +76,10 @@ def test_exports_keep_the_machine_names(run, tmp_path) -> None:
     invoke(*COMMANDS["mirror"], "--csv", tmp_path / "m.csv")
     frame = pd.read_csv(tmp_path / "m.csv")
     assert {"exporter_usd", "importer_fob_usd", "gap", "flag"} <= set(frame.columns)
+    invoke(*COMMANDS["estimate"], "--csv", tmp_path / "e.csv")  # a coefficient's bounds are not dollars: not rounded to integers
+    coefs = pd.read_csv(tmp_path / "e.csv").set_index("term")
+    assert list(coefs.columns) == ["estimate", "std_error", "statistic", "p_value", "ci_low", "ci_high"]
+    assert coefs.loc["ln_DIST", "ci_low"] < coefs.loc["ln_DIST", "estimate"] < coefs.loc["ln_DIST", "ci_high"] < 0
 
 
 def test_present_rounds_as_the_unit_warrants() -> None:

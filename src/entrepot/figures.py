@@ -263,9 +263,12 @@ def save(res, path: Path) -> Path:  # noqa: ANN001 (any Result)
     if path.suffix.lower() == ".html":
         fig.write_html(path, include_plotlyjs=True)
         return path
+    import logging
     import os
     import shutil
 
+    for name in ("kaleido", "choreographer"):  # their INFO lines on stderr say nothing a user needs
+        logging.getLogger(name).setLevel(logging.WARNING)
     if "BROWSER_PATH" not in os.environ and (found := shutil.which("chromium")):
         os.environ["BROWSER_PATH"] = found  # choreographer (kaleido's browser driver) looks here first
     try:

@@ -42,12 +42,14 @@ SOURCE_CITATIONS = {
     "baci": "CEPII BACI (Gaulier and Zignago 2010)",
     "comtrade": "UN Comtrade Database (United Nations Statistics Division)",
     "comext": "Eurostat Comext (DS-045409)",
+    "gravity": "a gravity dataset",
 }
 
 
-def rounded(frame: pd.DataFrame) -> pd.DataFrame:
+def rounded(frame: pd.DataFrame, coefficients: bool = False) -> pd.DataFrame:
     """A frame for export, rounded as its units warrant: US dollars (and their bounds) to the dollar, tonnes
-    to the tonne, other numbers to 4 decimals, or 3 significant digits below 0.001 (p-values)."""
+    to the tonne, other numbers to 4 decimals, or 3 significant digits below 0.001 (p-values). With
+    `coefficients` (a model's table) no column is money: `ci_low` is a coefficient's bound."""
     import numpy as np
 
     out = frame.copy()
@@ -55,7 +57,8 @@ def rounded(frame: pd.DataFrame) -> pd.DataFrame:
         if out[col].dtype.kind != "f":
             continue
         v = out[col]
-        if "_usd" in col or col.endswith(("_t", "tonnes")) or col.startswith(("ci_", "relabel_ci_", "leg1_ci", "leg2_ci")):
+        money = "_usd" in col or col.endswith(("_t", "tonnes")) or col.startswith(("ci_", "relabel_ci_", "leg1_ci", "leg2_ci"))
+        if money and not coefficients:
             out[col] = v.round(0).astype("Int64")
         else:
             small = v.abs() < 1e-3
@@ -129,6 +132,7 @@ class Result:
 
     COLUMNS: ClassVar[dict[str, str]] = {}
     FIGURE: ClassVar[str] = ""
+    COEFFICIENTS: ClassVar[bool] = False  # the frame holds a model's estimates (no column is money)
     provenance: Provenance
 
     def to_frame(self) -> pd.DataFrame:

@@ -93,7 +93,7 @@ def write_exports(res: Result, csv: Path | None, parquet: Path | None, figure: P
     """The result's table to CSV/Parquet and its chart to an image, each path echoed on stderr."""
     from entrepot.results import rounded
 
-    frame = rounded(res.to_frame()) if csv is not None or parquet is not None else None
+    frame = rounded(res.to_frame(), res.COEFFICIENTS) if csv is not None or parquet is not None else None
     if csv is not None:
         if str(csv) == "-":
             sys.stdout.write(frame.to_csv(index=False))  # type: ignore[union-attr]

@@ -177,6 +177,7 @@ class EstimateResult(Result):
 
     COLUMNS = {"term": "covariate", "estimate": "coefficient", "std_error": "standard error", "statistic": "z statistic",
                "p_value": "two-sided p-value", "ci_low": "95% interval, low", "ci_high": "95% interval, high"}
+    COEFFICIENTS = True
 
     formula: str
     nobs: int
