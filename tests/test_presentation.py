@@ -92,3 +92,22 @@ def test_present_rounds_as_the_unit_warrants() -> None:
                     coefficients=True)
     assert coefs.iloc[0].tolist() == ["ln_DIST", "-1.195", "-1.231", "-1.158"]
     assert list(coefs.columns) == ["term", "coefficient", "95% CI low", "95% CI high"]
+
+
+def test_first_leg_table_fits_too(tmp_path) -> None:
+    """The one-side ranking (Comext-like: the EU's declarations only) has its own table; it fits 100 columns."""
+    from entrepot.store import Store
+    from tests.analysis.test_first_leg import world
+    from tests.conftest import shared_file
+
+    with Store(tmp_path / "s.duckdb") as st:
+        basket = world(st, 21)
+    codes = tmp_path / "basket.csv"
+    codes.write_text("code\n" + "\n".join(basket.codes) + "\n", encoding="utf-8")
+    out = CliRunner().invoke(app, ["reroute", "--exporter", "EU27", "--importer", "RUS", "--event", "2022-02-24", "--candidates",
+                                   "KAZ,GEO,ARM,UZB", "--concordance", str(shared_file("concordance")), "--basket", str(codes),
+                                   "--store", str(tmp_path / "s.duckdb")], env={"COLUMNS": "100"})
+    assert out.exit_code == 0, out.output
+    table = _tables(out.stdout)
+    assert table and all(len(line) <= 100 and "…" not in line for line in table), table
+    assert any("95% CI of the" in line for line in table) and not any(RAW.search(line) for line in table)

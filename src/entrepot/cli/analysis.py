@@ -214,15 +214,19 @@ def _print_first_leg(res: FirstLegResult) -> None:
                f" {cur} m per month ({d['basket_change']:+.1%}); rest of trade {d['control_change']:+.1%}; "
                f"{res.window.span} against {res.window.pre[0]}..{res.window.pre[-1]}")
     c = res.candidates
-    print_table(pd.DataFrame({
-        "rank": c["rank"], "country": c.country, "flagged": c.flagged.map({True: "yes", False: ""}),
-        "basket": c.basket_change.map("{:+.0%}".format), "rest": c.control_change.map("{:+.0%}".format),
-        "share of drop": c.share_of_drop.map("{:.1%}".format),
-        "95% CI": [f"{lo:.1%}–{hi:.1%}" for lo, hi in zip(c.ci_low, c.ci_high, strict=True)],
-        "p": c.p_value.map(_p), "placebo p": c.placebo_p.map(_p), "products": c.products_stopped_started,
+    table = pd.DataFrame({
+        "country": c.country, "flagged": c.flagged.map({True: "yes", False: ""}),  # in rank order (--json: rank)
+        "basket, change": c.basket_change.map("{:+.0%}".format), "rest of trade, change": c.control_change.map("{:+.0%}".format),
+        "share of the drop": c.share_of_drop.map("{:.1%}".format),
+        "95% CI of the share": [f"{lo:.1%}–{hi:.1%}" for lo, hi in zip(c.ci_low, c.ci_high, strict=True)],
+        "p": c.p_value.map(_p), "placebo p": c.placebo_p.map(_p), "products stopped and started": c.products_stopped_started,
         "second leg": c.second_leg,
-    }), title=f"Candidates on the first leg ({cur}; --json: top products)", right=["basket", "rest", "share of drop", "95% CI", "p",
-                                                                                  "placebo p"])
+    })
+    legs = set(c.second_leg)
+    if len(legs) == 1:  # the same for every candidate: said once, in the title, so the table fits a terminal
+        table = table.drop(columns="second leg")
+    print_table(table, title=f"Candidates on the first leg ({cur}{f'; second leg {legs.pop()}' if len(legs) == 1 else ''};"
+                             " --json: top products)", right=[c for c in table.columns if c not in ("country", "flagged", "second leg")])
     _echo_all("note", res.notes)
 
 

@@ -151,15 +151,30 @@ def print_table(frame: pd.DataFrame, title: str | None = None, right: list[str] 
     from rich.table import Table
 
     table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
-    for col in frame.columns:  # a long heading breaks at its commas: "exporter's report,\nUSD m", the unit on a line of its own
-        heading = str(col).replace(", ", ",\n") if len(str(col)) > 14 else str(col)
-        table.add_column(heading, justify="right" if frame[col].dtype.kind in "fi" or col in (right or []) else "left")
-    for row in frame.itertuples(index=False):
-        table.add_row(*(_cell(v) for v in row))
+    rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
+    for k, col in enumerate(frame.columns):
+        width = max((len(r[k]) for r in rows), default=0)
+        numeric = frame[col].dtype.kind in "fi" or col in (right or [])
+        table.add_column(_heading(str(col), width), justify="right" if numeric else "left",
+                         min_width=width if numeric else None)  # a number is never cut; text wraps
+    for row in rows:
+        table.add_row(*row)
     console = Console()
     if not console.is_terminal and "COLUMNS" not in os.environ:  # a file or a pipe: no reason to squeeze into 80 columns
         console.width = max(console.width, 160)
     console.print(table)
+
+
+def _heading(text: str, width: int) -> str:
+    """A heading no wider than its column's values (10 at least), broken at its commas first
+    ("exporter's report,\nUSD m": the unit on a line of its own), so the table fits a terminal."""
+    import textwrap
+
+    if len(text) <= max(width, 10):
+        return text
+    parts = text.split(", ")
+    return "\n".join(textwrap.fill(p + ("," if k < len(parts) - 1 else ""), max(width, 10), break_long_words=False)
+                     for k, p in enumerate(parts))
 
 
 def _cell(value: Any) -> str:
