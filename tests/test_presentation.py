@@ -39,6 +39,8 @@ COMMANDS = {
     "claims": ["case", "check", CASE, "--claims"],
     "estimate": ["estimate", "--formula", "trade ~ ln_DIST + CNTG + LANG | exp_year + imp_year"],
     "scenario": ["scenario", "--data", "{gravity}", "--lift-embargo", "TUR,ISR"],
+    "flows": ["flows", "--exporter", "TUR", "--importer", "ISR"],
+    "screen": ["screen", "--top", "2"],
 }
 RAW = re.compile(r"\b[a-z]+_(usd|pct|p|value|km|t|low|high|error)\b")
 

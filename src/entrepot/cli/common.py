@@ -155,8 +155,10 @@ def print_table(frame: pd.DataFrame, title: str | None = None, right: list[str] 
     for k, col in enumerate(frame.columns):
         width = max((len(r[k]) for r in rows), default=0)
         numeric = frame[col].dtype.kind in "fi" or col in (right or [])
-        table.add_column(_heading(str(col), width), justify="right" if numeric else "left",
-                         min_width=width if numeric else None)  # a number is never cut; text wraps
+        heading = _heading(str(col), width)
+        longest = max(len(w) for w in heading.split()) if heading.strip() else 0
+        table.add_column(heading, justify="right" if numeric else "left",
+                         min_width=max(width, longest) if numeric else longest)  # neither a number nor a heading's word is cut; text wraps
     for row in rows:
         table.add_row(*row)
     console = Console()

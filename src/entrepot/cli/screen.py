@@ -70,7 +70,8 @@ def screen(
     typer.echo(res.summary())
     table = res.to_frame()
     if len(table):
-        print_frame(table.head(50), ["rank", "exporter", "importer", "section", "date", "drop_usd", "drop_pct", "q_value", "status",
+        sections = ["section"] if table.section.nunique() > 1 else []  # in rank order (--out, --json: the rank and every column)
+        print_frame(table.head(50), ["exporter", "importer", *sections, "date", "drop_usd", "drop_pct", "q_value", "status",
                                      "intermediaries", "rerouted_value_usd"])
     for path in (out, report):
         if path is not None:

@@ -66,10 +66,11 @@ HEADINGS = {
     "importer_usd": "importer's report (CIF), USD m", "importer_fob_usd": "importer's at FOB, USD m",
     "gap_usd": "gap, USD m", "gap": "gap, %", "norm": "pre-event norm, %", "flag": "flagged", "verdict": "verdict",
     "term": "term", "estimate": "coefficient", "std_error": "std. error", "statistic": "z", "sector": "sector",
-    "output_pct": "output, %", "drop_usd": "drop, USD m", "drop_pct": "drop, %", "q_value": "q-value",
+    "output_pct": "output, %", "drop_usd": "drop, USD m", "drop_pct": "drop, %", "q_value": "q-value", "intermediaries": "via",
 }
-# Columns holding a fraction (0.15 for 15%): shown in percent with a sign.
-FRACTIONS = ("change_pct", "gap", "norm", "drop_pct")
+# Columns holding a fraction (0.15 for 15%): shown in percent, with a sign where it can go either way.
+FRACTIONS = ("change_pct", "gap", "norm")
+SHARES = ("drop_pct",)
 # The headings of the bounds of a coefficient (not of a value in USD).
 COEFFICIENT_HEADINGS = {"ci_low": "95% CI low", "ci_high": "95% CI high"}
 
@@ -93,8 +94,9 @@ def present(frame: pd.DataFrame, columns: list[str] | None = None, *, coefficien
             out[col] = [f"{countries.name(c)} ({c})" if isinstance(c, str) and countries.name(c) != c else c for c in v]
         elif v.dtype == bool:
             out[col] = v.map({True: "yes", False: ""})
-        elif col in FRACTIONS:
-            out[col] = (100 * v.astype(float)).map(lambda x: "" if x != x else f"{x:+,.1f}")
+        elif col in FRACTIONS or col in SHARES:
+            fmt = "{:+,.1f}" if col in FRACTIONS else "{:,.1f}"
+            out[col] = (100 * v.astype(float)).map(lambda x, fmt=fmt: "" if x != x else fmt.format(x))
         elif col.endswith("_p") or col in ("p_value", "placebo_p", "q_value"):
             out[col] = v.map(lambda x: "" if x != x else "<0.001" if x < 1e-3 else f"{x:.3f}")
         elif coefficients and v.dtype.kind == "f":
