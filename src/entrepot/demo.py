@@ -25,11 +25,12 @@ class Step:
 
 
 def usd(x: float) -> str:
-    """Dollars in words: "$1.20 billion"."""
+    """Dollars in words: "$1.20 billion", "-$10.25 billion"."""
+    sign = "-" if x < 0 else ""
     for unit, div in (("billion", 1e9), ("million", 1e6)):
         if abs(x) >= div:
-            return f"${x / div:,.2f} {unit}"
-    return f"${x:,.0f}"
+            return f"{sign}${abs(x) / div:,.2f} {unit}"
+    return f"{sign}${abs(x):,.0f}"
 
 
 def run(out: Path) -> Iterator[Step]:
@@ -61,7 +62,8 @@ def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
     from entrepot.analysis.flows import flows as read
 
     a, b = scn.exporter, scn.importer
-    flows = read(store, a, b, freq="A").table.set_index("period")
+    res = read(store, a, b, freq="A")
+    flows = res.table.set_index("period")
     view = flows[["a_to_b_exporter", "a_to_b_importer", "b_to_a_exporter", "b_to_a_importer"]] / 1e6
     view.columns = [f"{a}->{b} ({a} says)", f"{a}->{b} ({b} says)", f"{b}->{a} ({b} says)", f"{b}->{a} ({a} says)"]
     last = flows.index[-1]
@@ -70,8 +72,9 @@ def steps(store: Store, scn, truth: dict) -> Iterator[Step]:
         [
             f"In {last}, {a} reports {usd(flows.loc[last, 'a_to_b_exporter'])} of exports to {b},"
             f" while {b} reports {usd(flows.loc[last, 'a_to_b_importer'])} of imports from {a}.",
+            *basis_lines(res),
         ],
-        view.round(1).reset_index(),
+        view.map(lambda x: f"{x:,.0f}").reset_index(),
     )
 
 
@@ -102,7 +105,8 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
     relabel = truth["directions"][0].get("relabelled") or {}
     in_window = lambda k: k in rr.window.post or k[:4] in rr.window.post  # noqa: E731 - the truth is monthly, the window monthly or annual
     yield Step("Where did it go? Intermediaries flagged by reroute", [
-        f"{r.country}: {usd(r.rerouted_value_usd)} (95% CI {usd(r.ci_low)} to {usd(r.ci_high)}), p = {r.p_value:.1e}"
+        f"{r.country}: {usd(r.rerouted_value_usd)} (95% CI {usd(r.ci_low)} to {usd(r.ci_high)}),"
+        f" p {'< 0.001' if r.p_value < 1e-3 else f'= {r.p_value:.3f}'}"
         + (f"  [truth: {usd(sum(v for k, v in true[r.country]['by_period'].items() if in_window(k)))}]" if r.country in true
            else f"  [truth: goods declared to it but landing in {b} (relabelling)]" if r.country == relabel.get("country")
            else "  [not a true route]")

@@ -73,5 +73,5 @@ def demo(
         for line in step.lines:
             typer.echo(line)
         if step.table is not None:
-            print_table(step.table)
+            print_table(step.table, right=list(step.table.columns[1:]))
     typer.echo(f"\ndone in {time.perf_counter() - started:.1f}s; files in {out}/")
