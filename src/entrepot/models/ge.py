@@ -698,6 +698,8 @@ def _ge_basis(settings: dict[str, Any], description: str, method: str) -> dict[s
     out = {"scenario": description + (f" (case {settings['case_scenario']})" if settings.get("case_scenario") else "")}
     if settings.get("assumption"):
         out["assumption"] = settings["assumption"]
+    if "sigma" not in settings:  # solved directly (`solve`), not by `simulate`: no settings recorded
+        return out
     out["model"] = (f"structural gravity GE ({method}), base year {settings.get('base_year')}, sigma {settings.get('sigma'):g},"
                     f" reference importer {settings.get('reference')}; trade costs from {settings.get('costs') or settings.get('cost_method')}"
                     f"; policies {', '.join(settings.get('policies') or []) or 'none'}; changes are {DIRECTION}")
