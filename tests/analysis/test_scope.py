@@ -122,6 +122,6 @@ def test_the_commands_with_a_group_as_importer_and_mirror_in_eur(store, cli, tmp
     assert [s["reporter"] for s in json.loads(out.stdout)["sides"]] == ["RUS", "WEST"]
     shown = cli("mirror", "--a", "EU27", "--b", "RUS", "--currency", "EUR", "--freq", "A")
     assert shown.exit_code == 0, shown.output
-    assert "exporter_eur" in shown.output and "EU27->RUS" in shown.output
+    assert "EUR m" in shown.output and "USD m" not in shown.output and "EU27->RUS" in shown.output  # the table's headings in EUR
     bad = cli("mirror", "--a", "EU27", "--b", "RUS", "--currency", "GBP")
     assert bad.exit_code == 2 and "--currency must be USD or EUR, not 'GBP'" in bad.output and "Traceback" not in bad.output
