@@ -47,11 +47,12 @@ def test_decoys_off_is_the_same_world(plain) -> None:
 
 def test_every_class_is_recorded_and_decoys_are_not_the_case(zoo) -> None:
     d = zoo.truth["decoys"]
-    assert set(d["classes"]) == {"outside_boom", "demand_boom", "diversion", "hubs", "price_shock", "gaps",
+    assert set(d["classes"]) == {"outside_boom", "demand_boom", "diversion", "deflection", "hubs", "price_shock", "gaps",
                                  "hs_change", "onset_months", "second_event", "hs_relabel"}
+    assert d["strengths"]["boom_size"] == 0.15 and d["strengths"]["demand_growth"] == [0.3, 0.8]
     case = set(zoo.scenario.focus) - set(zoo.scenario.hubs())
-    decoys = [x["country"] for k in ("outside_boom", "demand_boom", "diversion", "price_shock", "hubs") for x in d[k]]
-    assert len(decoys) == 10 and len(set(decoys)) == 10 and not set(decoys) & case
+    decoys = [x["country"] for k in ("outside_boom", "demand_boom", "diversion", "deflection", "price_shock", "hubs") for x in d[k]]
+    assert len(decoys) == 12 and len(set(decoys)) == 12 and not set(decoys) & case
     assert [h["country"] for h in d["hubs"]] == ["ARE", "SGP"]
 
 
@@ -59,7 +60,7 @@ def test_outside_boom_both_legs_mostly_outside_the_basket(zoo, plain) -> None:
     pos = _code(zoo)
     basket = set(zoo.truth["directions"][0]["basket"])
     for x in zoo.truth["decoys"]["outside_boom"]:
-        assert set(x["in_basket"]) == set(x["products"]) & basket and len(x["in_basket"]) <= len(x["products"]) / 3
+        assert set(x["in_basket"]) == set(x["products"]) & basket and x["basket_value_share"] == 0.25
         codes = zoo.products.code.to_numpy()
         renamed = [c for ch in zoo.truth["decoys"]["hs_change"]["changes"] if set(ch["hs17"]) & set(x["products"]) for c in ch["hs22"]]
         for a, b in (("TUR", x["country"]), (x["country"], "ISR")):
@@ -77,10 +78,12 @@ def test_demand_boom_diversion_and_price_shock_move_the_legs_they_should(zoo) ->
         c = pos[x["country"]]
         imports = b[(b.j == c) & (b.i != pos["TUR"])].groupby("year").value.sum()
         assert imports[2025] / imports[2023] > 1 + 0.5 * x["growth"]
-    for x in d["diversion"]:  # leg 2 rises with no leg 1
-        assert x["added_value_usd"] > 0
-        assert _flow(zoo, x["country"], "ISR", [2025]) > _flow(zoo, x["country"], "ISR", [2023]) + 0.3 * x["added_value_usd"] / 1.67
-        assert _flow(zoo, "TUR", x["country"], [2025]) < 1.5 * _flow(zoo, "TUR", x["country"], [2023])
+    for x in d["diversion"] + d["deflection"]:  # leg 2 rises; leg 1 only with deflection, by as much
+        added = 0.3 * x["added_value_usd_each_leg"] / 1.67
+        assert added > 0
+        assert _flow(zoo, x["country"], "ISR", [2025]) > _flow(zoo, x["country"], "ISR", [2023]) + added
+        leg1 = _flow(zoo, "TUR", x["country"], [2025]) - _flow(zoo, "TUR", x["country"], [2023])
+        assert leg1 > added if x in d["deflection"] else leg1 < 0.5 * _flow(zoo, "TUR", x["country"], [2023])
     basket = zoo.products.code.isin(zoo.truth["directions"][0]["basket"]).to_numpy()
     for x in d["price_shock"]:  # the basket's values up, tonnes flat
         for a, c in (("TUR", x["country"]), (x["country"], "ISR")):
@@ -89,6 +92,27 @@ def test_demand_boom_diversion_and_price_shock_move_the_legs_they_should(zoo) ->
             assert unit[2025] / unit[2023] == pytest.approx(1 + x["price_rise"], rel=0.15)
     for h in d["hubs"]:
         assert h["added_value_usd"] > 0
+
+
+def test_strong_decoys_are_stronger_where_the_drop_is(plain) -> None:
+    """`Decoys.strong()`: booms in the pair's mix, demand and prices on the basket's largest products, hubs' basket trade."""
+    strong = Decoys.strong()
+    assert strong.active == Decoys.every().active and strong.boom_size > Decoys().boom_size
+    world = generate(Scenario.default().replace(**SMALL, decoys=strong))
+    d = world.truth["decoys"]
+    assert d["strengths"]["basket_focus"] == 0.5 and d["strengths"]["price_rise"] == [0.8, 1.2]
+    basket, focus = set(world.truth["directions"][0]["basket"]), set(d["basket_focus"]["products"])
+    assert focus < basket
+    for x in d["outside_boom"]:
+        assert x["basket_value_share"] == 0.3 and set(x["in_basket"]) <= basket
+    assert all(1.0 <= x["growth"] <= 1.5 for x in d["demand_boom"]) and all(h["basket_growth"] == 0.3 for h in d["hubs"])
+    b, pos = world.baci, _code(world)
+    codes = world.products.code.to_numpy()
+    for x in d["demand_boom"]:  # the basket's largest products only
+        c = pos[x["country"]]
+        rows = b[(b.j == c) & b.year.isin([2023, 2025])]
+        grew = rows.assign(hot=np.isin(codes[rows.p], list(focus))).groupby(["hot", "year"]).value.sum()
+        assert grew[True][2025] / grew[True][2023] > 1 + 0.5 * x["growth"] > grew[False][2025] / grew[False][2023]
 
 
 def test_gaps_drop_reports_but_baci_keeps_the_partner_s(zoo) -> None:
