@@ -199,3 +199,25 @@ def test_scenario_files_take_decoys_and_embargoes(tmp_path) -> None:
     path.write_text('[[embargoes]]\nexporter = "BRA"\n')
     with pytest.raises(InputError, match=r"\[\[embargoes\]\] 1"):
         load_scenario(path)
+
+
+def test_relabelling_siblings_and_revised_codes_never_coincide() -> None:
+    """With hs_relabel and hs_change both on, no HS6 code is two products (BACI would hold an observation twice)."""
+    from entrepot import geo, hs
+    from entrepot.synth.decoys import Zoo
+
+    months = pd.period_range("2022-01", "2025-12", freq="M")
+    codes = [c.iso3 for c in geo.all_countries()[:30]]
+    splits = [code for code in hs.subheadings() if code[:2] in ("29", "62", "84", "85", "87")]
+    concordance = SHARED / "concordance"
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        products = sorted(rng.choice(splits, 40, replace=False).tolist())
+        scn = Scenario.default().replace(seed=seed, n_countries=30, decoys=Decoys(hs_relabel=0.3, hs_change="2023-01"),
+                                         concordance=str(concordance) if concordance.exists() else None)
+        zoo = Zoo(scn, codes, products, months)
+        n = len(products)
+        siblings = [zoo.extra_codes[v - n] for v in zoo.sibling.values()]
+        before = zoo.product_codes + siblings  # an HS2022 code may repeat its HS2017 parent: they never meet in a period
+        after = [c for k, c in enumerate(zoo.product_codes) if k not in zoo.split] + zoo.extra_codes
+        assert len(set(before)) == len(before) and len(set(after)) == len(after), seed

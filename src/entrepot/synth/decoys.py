@@ -233,7 +233,7 @@ class Zoo:
         splits, merges, source = _revisions(concordance)
         n = len(product_codes)
         slots = [int(k) for k in self.rng.permutation(n)]
-        taken = set(product_codes)
+        taken = set(product_codes) | set(self.extra_codes)  # the relabelling siblings too: no code twice
         changes = []
         want = max(2, n // 6)
         pick_s = [s for s in self.rng.permutation(len(splits))][: (want + 1) // 2]
