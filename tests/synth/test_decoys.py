@@ -178,6 +178,10 @@ def test_cli_flags(tmp_path, cli) -> None:
     assert ok.exit_code == 0, ok.output
     truth = json.loads((out / "truth.json").read_text())
     assert truth["decoys"]["classes"] == ["outside_boom", "hubs"] and len(truth["embargoes"]) == 2
+    ok = cli("synth", "--out", tmp_path / "s", "--scenario", small, "--strong-decoys", "--hs-change", "2024-01", "--gaps", "0")
+    assert ok.exit_code == 0, ok.output
+    decoys = json.loads((tmp_path / "s" / "truth.json").read_text())["decoys"]
+    assert decoys["strengths"]["boom_size"] == 0.6 and "deflection" in decoys["classes"] and "gaps" not in decoys["classes"]
     bad = cli("synth", "--out", tmp_path / "x", "--second-event", "April")
     assert bad.exit_code == 2 and "--second-event: not a date" in bad.output and not (tmp_path / "x").exists()
 
