@@ -60,7 +60,7 @@ def test_outside_boom_both_legs_mostly_outside_the_basket(zoo, plain) -> None:
     pos = _code(zoo)
     basket = set(zoo.truth["directions"][0]["basket"])
     for x in zoo.truth["decoys"]["outside_boom"]:
-        assert set(x["in_basket"]) == set(x["products"]) & basket and x["basket_value_share"] == 0.25
+        assert set(x["in_basket"]) == set(x["products"]) & basket and len(x["in_basket"]) <= len(x["products"]) / 3
         codes = zoo.products.code.to_numpy()
         renamed = [c for ch in zoo.truth["decoys"]["hs_change"]["changes"] if set(ch["hs17"]) & set(x["products"]) for c in ch["hs22"]]
         for a, b in (("TUR", x["country"]), (x["country"], "ISR")):

@@ -131,8 +131,9 @@ class Zoo:
         return {"added_value_usd": float(flows[:, sel].sum() - before)}
 
     def new_flows(self, flows, i, j, p, A, B, usd_per_kg) -> pd.DataFrame | None:
-        """Both-legs booms: new flows A -> C and C -> B, `boom_in_basket` of them in the basket's products
-        (in the pair's mix: a general boom lifts what B bought too), the rest in up to 6 products A does not sell B."""
+        """Both-legs booms: new flows A -> C and C -> B in up to 6 products A does not sell B and, by default, 2 of
+        the basket's; with `boom_in_basket`, that share of them spread over the basket in the pair's mix (a general
+        boom lifts what B bought too)."""
         T, P = len(self.months), len(usd_per_kg)
         pair = (i == A) & (j == B)
         in_basket = np.isin(np.arange(P), p[pair])
@@ -149,9 +150,15 @@ class Zoo:
         for c in self.who["outside_boom"]:
             k = self.pos[c]
             out = self.rng.choice(outside, min(len(outside), 6), replace=False)
-            share = self.d.boom_in_basket if len(inside) else 0.0
-            prods = np.concatenate([out, inside])
-            split = np.concatenate([self.rng.dirichlet(np.ones(len(out))) * (1 - share), mix[inside].to_numpy() / mix[inside].sum() * share])
+            if self.d.boom_in_basket is None:  # two of the basket's products among eight, random weights (about a quarter)
+                traded = np.nonzero(in_basket)[0]
+                prods = np.concatenate([out, self.rng.choice(traded, min(len(traded), 2), replace=False)]) if len(traded) else out
+                split = self.rng.dirichlet(np.ones(len(prods)))
+                share = float(split[len(out):].sum())
+            else:
+                share = self.d.boom_in_basket if len(inside) else 0.0
+                prods = np.concatenate([out, inside])
+                split = np.concatenate([self.rng.dirichlet(np.ones(len(out))) * (1 - share), mix[inside].to_numpy() / mix[inside].sum() * share])
             value = self.d.boom_size * yearly / 12 * self.post[:, None] * split[None, :]
             t = np.repeat(np.arange(T), len(prods))
             q = np.tile(prods, T)
@@ -159,7 +166,7 @@ class Zoo:
                 rows.append(pd.DataFrame({"t": t, "i": a, "j_decl": b, "j": b, "p": q, "value": value.ravel(), "markup": 0.0}))
             truth.append({"country": c, "added_value_usd_each_leg": float(value.sum()),
                           "products": sorted(self.product_codes[x] for x in prods),
-                          "in_basket": sorted(self.product_codes[x] for x in inside),
+                          "in_basket": sorted(self.product_codes[x] for x in prods[len(out):]),
                           "basket_value_share": share})
         self.truth["outside_boom"] = truth
         return pd.concat(rows, ignore_index=True) if rows else None

@@ -46,7 +46,7 @@ class Decoys:
     hs_relabel: float = 0.0  # share of each route's second leg declared under another HS6 of the same HS4
     # Strengths, per class:
     boom_size: float = 0.15  # an outside boom's new flows on each leg, as a share of the pair's yearly direct flow
-    boom_in_basket: float = 0.25  # the share of them in the basket's products (spread in the pair's mix)
+    boom_in_basket: float | None = None  # the share of them in the basket's products, in the pair's mix (None: 2 of 8 products)
     demand_growth: tuple[float, float] = (0.3, 0.8)  # a demand boom's growth of the basket's imports, U(low, high)
     diversion_size: float = 0.15  # a diversion's sales to the importer, as a share of the stopped flow
     hub_growth: tuple[float, float] = (0.1, 0.3)  # growth of a hub's trade from the event, U(low, high)
