@@ -47,11 +47,12 @@ def test_decoys_off_is_the_same_world(plain) -> None:
 
 def test_every_class_is_recorded_and_decoys_are_not_the_case(zoo) -> None:
     d = zoo.truth["decoys"]
-    assert set(d["classes"]) == {"outside_boom", "demand_boom", "diversion", "hubs", "price_shock", "gaps",
+    assert set(d["classes"]) == {"outside_boom", "demand_boom", "diversion", "deflection", "hubs", "price_shock", "gaps",
                                  "hs_change", "onset_months", "second_event", "hs_relabel"}
+    assert d["strengths"]["boom_size"] == 0.15 and d["strengths"]["demand_growth"] == [0.3, 0.8]
     case = set(zoo.scenario.focus) - set(zoo.scenario.hubs())
-    decoys = [x["country"] for k in ("outside_boom", "demand_boom", "diversion", "price_shock", "hubs") for x in d[k]]
-    assert len(decoys) == 10 and len(set(decoys)) == 10 and not set(decoys) & case
+    decoys = [x["country"] for k in ("outside_boom", "demand_boom", "diversion", "deflection", "price_shock", "hubs") for x in d[k]]
+    assert len(decoys) == 12 and len(set(decoys)) == 12 and not set(decoys) & case
     assert [h["country"] for h in d["hubs"]] == ["ARE", "SGP"]
 
 
@@ -77,10 +78,12 @@ def test_demand_boom_diversion_and_price_shock_move_the_legs_they_should(zoo) ->
         c = pos[x["country"]]
         imports = b[(b.j == c) & (b.i != pos["TUR"])].groupby("year").value.sum()
         assert imports[2025] / imports[2023] > 1 + 0.5 * x["growth"]
-    for x in d["diversion"]:  # leg 2 rises with no leg 1
-        assert x["added_value_usd"] > 0
-        assert _flow(zoo, x["country"], "ISR", [2025]) > _flow(zoo, x["country"], "ISR", [2023]) + 0.3 * x["added_value_usd"] / 1.67
-        assert _flow(zoo, "TUR", x["country"], [2025]) < 1.5 * _flow(zoo, "TUR", x["country"], [2023])
+    for x in d["diversion"] + d["deflection"]:  # leg 2 rises; leg 1 only with deflection, by as much
+        added = 0.3 * x["added_value_usd_each_leg"] / 1.67
+        assert added > 0
+        assert _flow(zoo, x["country"], "ISR", [2025]) > _flow(zoo, x["country"], "ISR", [2023]) + added
+        leg1 = _flow(zoo, "TUR", x["country"], [2025]) - _flow(zoo, "TUR", x["country"], [2023])
+        assert leg1 > added if x in d["deflection"] else leg1 < 0.5 * _flow(zoo, "TUR", x["country"], [2023])
     basket = zoo.products.code.isin(zoo.truth["directions"][0]["basket"]).to_numpy()
     for x in d["price_shock"]:  # the basket's values up, tonnes flat
         for a, c in (("TUR", x["country"]), (x["country"], "ISR")):
@@ -89,6 +92,27 @@ def test_demand_boom_diversion_and_price_shock_move_the_legs_they_should(zoo) ->
             assert unit[2025] / unit[2023] == pytest.approx(1 + x["price_rise"], rel=0.15)
     for h in d["hubs"]:
         assert h["added_value_usd"] > 0
+
+
+def test_strong_decoys_are_stronger_where_the_drop_is(plain) -> None:
+    """`Decoys.strong()`: booms in the pair's mix, demand and prices on the basket's largest products, hubs' basket trade."""
+    strong = Decoys.strong()
+    assert strong.active == Decoys.every().active and strong.boom_size > Decoys().boom_size
+    world = generate(Scenario.default().replace(**SMALL, decoys=strong))
+    d = world.truth["decoys"]
+    assert d["strengths"]["basket_focus"] == 0.5 and d["strengths"]["price_rise"] == [0.8, 1.2]
+    basket, focus = set(world.truth["directions"][0]["basket"]), set(d["basket_focus"]["products"])
+    assert focus < basket
+    for x in d["outside_boom"]:
+        assert x["basket_value_share"] == 0.3 and set(x["in_basket"]) <= basket
+    assert all(1.0 <= x["growth"] <= 1.5 for x in d["demand_boom"]) and all(h["basket_growth"] == 0.3 for h in d["hubs"])
+    b, pos = world.baci, _code(world)
+    codes = world.products.code.to_numpy()
+    for x in d["demand_boom"]:  # the basket's largest products only
+        c = pos[x["country"]]
+        rows = b[(b.j == c) & b.year.isin([2023, 2025])]
+        grew = rows.assign(hot=np.isin(codes[rows.p], list(focus))).groupby(["hot", "year"]).value.sum()
+        assert grew[True][2025] / grew[True][2023] > 1 + 0.5 * x["growth"] > grew[False][2025] / grew[False][2023]
 
 
 def test_gaps_drop_reports_but_baci_keeps_the_partner_s(zoo) -> None:
@@ -154,6 +178,10 @@ def test_cli_flags(tmp_path, cli) -> None:
     assert ok.exit_code == 0, ok.output
     truth = json.loads((out / "truth.json").read_text())
     assert truth["decoys"]["classes"] == ["outside_boom", "hubs"] and len(truth["embargoes"]) == 2
+    ok = cli("synth", "--out", tmp_path / "s", "--scenario", small, "--strong-decoys", "--hs-change", "2024-01", "--gaps", "0")
+    assert ok.exit_code == 0, ok.output
+    decoys = json.loads((tmp_path / "s" / "truth.json").read_text())["decoys"]
+    assert decoys["strengths"]["boom_size"] == 0.6 and "deflection" in decoys["classes"] and "gaps" not in decoys["classes"]
     bad = cli("synth", "--out", tmp_path / "x", "--second-event", "April")
     assert bad.exit_code == 2 and "--second-event: not a date" in bad.output and not (tmp_path / "x").exists()
 
@@ -175,3 +203,25 @@ def test_scenario_files_take_decoys_and_embargoes(tmp_path) -> None:
     path.write_text('[[embargoes]]\nexporter = "BRA"\n')
     with pytest.raises(InputError, match=r"\[\[embargoes\]\] 1"):
         load_scenario(path)
+
+
+def test_relabelling_siblings_and_revised_codes_never_coincide() -> None:
+    """With hs_relabel and hs_change both on, no HS6 code is two products (BACI would hold an observation twice)."""
+    from entrepot import geo, hs
+    from entrepot.synth.decoys import Zoo
+
+    months = pd.period_range("2022-01", "2025-12", freq="M")
+    codes = [c.iso3 for c in geo.all_countries()[:30]]
+    splits = [code for code in hs.subheadings() if code[:2] in ("29", "62", "84", "85", "87")]
+    concordance = SHARED / "concordance"
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        products = sorted(rng.choice(splits, 40, replace=False).tolist())
+        scn = Scenario.default().replace(seed=seed, n_countries=30, decoys=Decoys(hs_relabel=0.3, hs_change="2023-01"),
+                                         concordance=str(concordance) if concordance.exists() else None)
+        zoo = Zoo(scn, codes, products, months)
+        n = len(products)
+        siblings = [zoo.extra_codes[v - n] for v in zoo.sibling.values()]
+        before = zoo.product_codes + siblings  # an HS2022 code may repeat its HS2017 parent: they never meet in a period
+        after = [c for k, c in enumerate(zoo.product_codes) if k not in zoo.split] + zoo.extra_codes
+        assert len(set(before)) == len(before) and len(set(after)) == len(after), seed

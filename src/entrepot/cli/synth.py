@@ -20,6 +20,7 @@ def synth(
     outside_boom: Annotated[int | None, typer.Option(min=0, help="Decoys: both legs boom outside the basket.")] = None,
     demand_boom: Annotated[int | None, typer.Option(min=0, help="Decoys: countries whose imports of the basket rise from every origin.")] = None,
     diversion: Annotated[int | None, typer.Option(min=0, help="Decoys: suppliers the importer turns to (leg 2 rises, leg 1 does not).")] = None,
+    deflection: Annotated[int | None, typer.Option(min=0, help="Decoys: buy what the importer stopped buying, sell it their own.")] = None,
     hubs: Annotated[int | None, typer.Option(min=0, help="Decoys: entrepôts (ARE, SGP, HKG...) with large flows both ways.")] = None,
     price_shock: Annotated[int | None, typer.Option(min=0, help="Decoys: countries whose both legs' prices rise, quantities flat.")] = None,
     gaps: Annotated[int | None, typer.Option(min=0, help="Decoys: missing reporter-years or runs of months.")] = None,
@@ -27,7 +28,9 @@ def synth(
     onset_months: Annotated[int | None, typer.Option(min=0, help="Routes build up over this many months.")] = None,
     second_event: Annotated[str | None, typer.Option(help="Date part of the embargo is lifted (2025, 2025-04, 2025-04-01).")] = None,
     hs_relabel: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Share of routes' leg 2 under another HS6 of the HS4.")] = None,
-    all_decoys: Annotated[bool, typer.Option("--all-decoys", help="Every decoy class at once (Decoys.every()).")] = False,
+    all_decoys: Annotated[bool, typer.Option("--all-decoys", help="Every decoy class at once, mild (Decoys.every()).")] = False,
+    strong_decoys: Annotated[bool, typer.Option("--strong-decoys", help="Every decoy class at once, strong enough to pass"
+                                                " the two-leg route test (Decoys.strong()).")] = False,
     embargoes: Annotated[int, typer.Option(min=0, help="Further embargoes of random sizes and dates, each with its routes.")] = 0,
     concordance: Annotated[Path | None, typer.Option(help="Directory of UNSD's HS correspondence workbooks (for --hs-change).")] = None,
 ) -> None:
@@ -41,7 +44,7 @@ def synth(
     scn = load_scenario(scenario_file) if scenario_file else Scenario.default()
     if seed is not None:
         scn = scn.replace(seed=seed)
-    decoys = Decoys.every() if all_decoys else scn.decoys
+    decoys = Decoys.strong() if strong_decoys else Decoys.every() if all_decoys else scn.decoys
     def date(value: str | None, flag: str):
         try:
             return None if value is None else parse_event(value)
@@ -49,7 +52,7 @@ def synth(
             raise InputError(f"{flag}: not a date: {value!r} (2025, 2025-04 or 2025-04-01)") from None
 
     date(hs_change, "--hs-change")
-    given = {"outside_boom": outside_boom, "demand_boom": demand_boom, "diversion": diversion, "hubs": hubs,
+    given = {"outside_boom": outside_boom, "demand_boom": demand_boom, "diversion": diversion, "deflection": deflection, "hubs": hubs,
              "price_shock": price_shock, "gaps": gaps, "hs_change": hs_change, "onset_months": onset_months,
              "second_event": date(second_event, "--second-event"), "hs_relabel": hs_relabel}
     decoys = dataclasses.replace(decoys, **{k: v for k, v in given.items() if v is not None})

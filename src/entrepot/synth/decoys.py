@@ -17,10 +17,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from entrepot import hs
+from entrepot import concordance, hs
 
 HUB_SCALE = 6.0  # a hub's gravity term, times this: large flows both ways before the event
-CLASSES = ("outside_boom", "demand_boom", "diversion", "price_shock")  # the classes that pick countries
+CLASSES = ("outside_boom", "demand_boom", "diversion", "deflection", "price_shock")  # the classes that pick countries
 
 
 def _after(date: dt.date | None, months: pd.PeriodIndex) -> np.ndarray:
@@ -50,7 +50,7 @@ class Zoo:
             self.who[name], picked = picked[:want], picked[want:]
         self.who["price_shock"], self._rest = [], picked  # chosen in move_flows, among those trading both legs
         self.hubs = scn.hubs()
-        self.truth: dict[str, Any] = {"classes": self.d.active, "size": self.d.size}
+        self.truth: dict[str, Any] = {"classes": self.d.active, "strengths": self.d.strengths}
         if self.d.second_event and not (months[0] < pd.Period(self.d.second_event, "M") <= months[-1]):
             from entrepot.errors import InputError
 
@@ -88,27 +88,42 @@ class Zoo:
     def move_flows(self, flows, markup, i, j, p, A, B) -> None:
         """Demand booms, hubs growing and price shocks: existing flows change after the event."""
         post = self.post[:, None]
-        basket = np.isin(p, np.unique(p[(i == A) & (j == B)]))
+        basket = np.isin(p, self._focus(flows, i, j, p, A, B))
         booms = []
         for c in self.who["demand_boom"]:
             sel = (j == self.pos[c]) & basket
-            g = float(self.rng.uniform(0.3, 0.8))
+            g = float(self.rng.uniform(*self.d.demand_growth))
             booms.append(self._grow(flows, sel, post, g) | {"country": c, "growth": g, "products": "the basket, from every origin"})
         self.truth["demand_boom"] = booms
         for hub in self.truth.get("hubs", []):
             h = self.pos[hub["country"]]
-            g = float(self.rng.uniform(0.1, 0.3))
+            g = float(self.rng.uniform(*self.d.hub_growth))
             hub |= self._grow(flows, (i == h) | (j == h), post, g) | {"growth": g}
+            if self.d.hub_basket_growth:  # its entrepôt trade in the basket's goods, from and to everyone
+                extra = self._grow(flows, ((i == h) | (j == h)) & basket, post, self.d.hub_basket_growth / (1 + g))
+                hub |= {"basket_growth": self.d.hub_basket_growth, "added_value_usd": hub["added_value_usd"] + extra["added_value_usd"]}
         shocks = []
         both = [c for c in self._rest if ((i == A) & (j == self.pos[c])).any() and ((i == self.pos[c]) & (j == B)).any()]
         self.who["price_shock"] = both[: self.d.price_shock]
         for c in self.who["price_shock"]:
             k = self.pos[c]
             sel = (((i == A) & (j == k)) | ((i == k) & (j == B))) & basket  # the basket's prices: the hostile case
-            s = float(self.rng.uniform(0.3, 0.6))
+            s = float(self.rng.uniform(*self.d.price_rise))
             shocks.append(self._grow(flows, sel, post, s) | {"country": c, "price_rise": s, "quantity_change": 0.0})
             markup[:, sel] = (1 + markup[:, sel]) * (1 + s * post) - 1
         self.truth["price_shock"] = shocks
+
+    def _focus(self, flows, i, j, p, A, B) -> np.ndarray:
+        """The basket's products that demand booms, hubs' basket growth and price shocks hit: the largest
+        A -> B flows carrying `basket_focus` of the pair's trade (all of them at 1)."""
+        pair = (i == A) & (j == B)
+        by = pd.Series(flows[:, pair].sum(axis=0), index=p[pair]).groupby(level=0).sum().sort_values(ascending=False)
+        if self.d.basket_focus >= 1:
+            return by.index.to_numpy()
+        share = by.cumsum() / by.sum()
+        chosen = by.index[(share.shift(fill_value=0.0) < self.d.basket_focus).to_numpy()].to_numpy()
+        self.truth["basket_focus"] = {"share": self.d.basket_focus, "products": sorted(self.product_codes[k] for k in chosen)}
+        return chosen
 
     def _grow(self, flows, sel, post, g) -> dict[str, float]:
         before = flows[:, sel].sum()
@@ -116,7 +131,9 @@ class Zoo:
         return {"added_value_usd": float(flows[:, sel].sum() - before)}
 
     def new_flows(self, flows, i, j, p, A, B, usd_per_kg) -> pd.DataFrame | None:
-        """Both-legs booms outside the basket: new flows A -> C and C -> B in products A does not sell to B."""
+        """Both-legs booms: new flows A -> C and C -> B in up to 6 products A does not sell B and, by default, 2 of
+        the basket's; with `boom_in_basket`, that share of them spread over the basket in the pair's mix (a general
+        boom lifts what B bought too)."""
         T, P = len(self.months), len(usd_per_kg)
         pair = (i == A) & (j == B)
         in_basket = np.isin(np.arange(P), p[pair])
@@ -127,36 +144,48 @@ class Zoo:
         first = pd.Period(self.event, "M")
         before = (self.months < first) & (self.months >= first - 12)
         yearly = flows[before][:, pair].sum()
+        mix = pd.Series(flows[before][:, pair].sum(axis=0), index=p[pair]).groupby(level=0).sum()
+        inside = mix.index[(mix > 0) & ~np.isin(mix.index, outside)].to_numpy()
         rows, truth = [], []
-        inside = np.nonzero(in_basket)[0]
         for c in self.who["outside_boom"]:
             k = self.pos[c]
-            prods = self.rng.choice(outside, min(len(outside), 6), replace=False)
-            if len(inside):  # a general boom: a quarter of its products in the basket (overlap about 0.25)
-                prods = np.concatenate([prods, self.rng.choice(inside, min(len(inside), 2), replace=False)])
-            split = self.rng.dirichlet(np.ones(len(prods)))
-            value = self.d.size * yearly / 12 * self.post[:, None] * split[None, :]
+            out = self.rng.choice(outside, min(len(outside), 6), replace=False)
+            if self.d.boom_in_basket is None:  # two of the basket's products among eight, random weights (about a quarter)
+                traded = np.nonzero(in_basket)[0]
+                prods = np.concatenate([out, self.rng.choice(traded, min(len(traded), 2), replace=False)]) if len(traded) else out
+                split = self.rng.dirichlet(np.ones(len(prods)))
+                share = float(split[len(out):].sum())
+            else:
+                share = self.d.boom_in_basket if len(inside) else 0.0
+                prods = np.concatenate([out, inside])
+                split = np.concatenate([self.rng.dirichlet(np.ones(len(out))) * (1 - share), mix[inside].to_numpy() / mix[inside].sum() * share])
+            value = self.d.boom_size * yearly / 12 * self.post[:, None] * split[None, :]
             t = np.repeat(np.arange(T), len(prods))
             q = np.tile(prods, T)
             for a, b in ((A, k), (k, B)):
                 rows.append(pd.DataFrame({"t": t, "i": a, "j_decl": b, "j": b, "p": q, "value": value.ravel(), "markup": 0.0}))
             truth.append({"country": c, "added_value_usd_each_leg": float(value.sum()),
                           "products": sorted(self.product_codes[x] for x in prods),
-                          "in_basket": sorted(self.product_codes[x] for x in prods if in_basket[x]),
-                          "basket_value_share": float(split[in_basket[prods]].sum())})
+                          "in_basket": sorted(self.product_codes[x] for x in prods[len(out):]),
+                          "basket_value_share": share})
         self.truth["outside_boom"] = truth
         return pd.concat(rows, ignore_index=True) if rows else None
 
-    def diversion_rows(self, stopped: np.ndarray, prods: np.ndarray, B: int) -> pd.DataFrame | None:
-        """Trade diversion: suppliers that make the goods sell B a share of what the embargo stopped (leg 2 only)."""
+    def diversion_rows(self, stopped: np.ndarray, prods: np.ndarray, A: int, B: int) -> pd.DataFrame | None:
+        """Trade diversion: suppliers that make the goods sell B `diversion_size` of what the embargo stopped,
+        product by product and month by month (leg 2 only). Deflection and diversion: A also sells the
+        country as much of the same goods, which it keeps (both legs, no good passing through)."""
         T, K = stopped.shape
-        rows, truth = [], []
-        for c in self.who["diversion"]:
-            v = stopped * self.d.size
-            rows.append(pd.DataFrame({"t": np.repeat(np.arange(T), K), "i": self.pos[c], "j_decl": B, "j": B,
-                                      "p": np.tile(prods, T), "value": v.ravel(), "markup": 0.0}))
-            truth.append({"country": c, "share_of_stopped": self.d.size, "added_value_usd": float(v.sum())})
-        self.truth["diversion"] = truth
+        v = (stopped * self.d.diversion_size).ravel()
+        t, q = np.repeat(np.arange(T), K), np.tile(prods, T)
+        rows = []
+        for name in ("diversion", "deflection"):
+            truth = []
+            for c in self.who[name]:
+                legs = [(self.pos[c], B)] + ([(A, self.pos[c])] if name == "deflection" else [])
+                rows += [pd.DataFrame({"t": t, "i": a, "j_decl": b, "j": b, "p": q, "value": v, "markup": 0.0}) for a, b in legs]
+                truth.append({"country": c, "share_of_stopped": self.d.diversion_size, "added_value_usd_each_leg": float(v.sum())})
+            self.truth[name] = truth
         return pd.concat(rows, ignore_index=True) if rows else None
 
     def lifted(self, months: pd.PeriodIndex) -> np.ndarray:
@@ -211,7 +240,7 @@ class Zoo:
         splits, merges, source = _revisions(concordance)
         n = len(product_codes)
         slots = [int(k) for k in self.rng.permutation(n)]
-        taken = set(product_codes)
+        taken = set(product_codes) | set(self.extra_codes)  # the relabelling siblings too: no code twice
         changes = []
         want = max(2, n // 6)
         pick_s = [s for s in self.rng.permutation(len(splits))][: (want + 1) // 2]
@@ -300,7 +329,7 @@ def _concordance_dir(explicit: str | None) -> Path | None:
     """The directory of UNSD's workbooks: the scenario's, $ENTREPOT_CONCORDANCE, $ENTREPOT_SHARED/concordance."""
     for cand in (explicit, os.environ.get("ENTREPOT_CONCORDANCE"),
                  os.environ.get("ENTREPOT_SHARED") and str(Path(os.environ["ENTREPOT_SHARED"]) / "concordance")):
-        if cand and (Path(cand) / "HS2022toHS2017ConversionAndCorrelationTables.xlsx").exists():
+        if cand and (Path(cand) / concordance.table_name("HS22", "HS17")).exists():
             return Path(cand)
     return None
 
@@ -311,12 +340,10 @@ def _revisions(explicit: str | None) -> tuple[list, list, str]:
     where = _concordance_dir(explicit)
     if where is None:
         return FALLBACK_REVISIONS[0], FALLBACK_REVISIONS[1], "fallback (UNSD table not found): synth/decoys.py FALLBACK_REVISIONS"
-    table = pd.read_excel(where / "HS2022toHS2017ConversionAndCorrelationTables.xlsx", sheet_name=1, header=1, dtype=str)
-    table.columns = ["hs22", "hs17", "rel"]
-    table = table.dropna().map(str.strip)
-    splits = [(k, tuple(sorted(g.hs22))) for k, g in table[table.rel == "n:1"].groupby("hs17") if g.hs22.nunique() > 1]
-    merges = [(tuple(sorted(g.hs17)), k) for k, g in table[table.rel == "1:n"].groupby("hs22") if g.hs17.nunique() > 1]
-    return splits, merges, f"UNSD {where.name}/HS2022toHS2017ConversionAndCorrelationTables.xlsx (Correlations)"
+    links = concordance.load_table("HS22", "HS17", where, download=False).links
+    splits = [(k, tuple(sorted(g.new))) for k, g in links[links.relationship == "n:1"].groupby("old") if g.new.nunique() > 1]
+    merges = [(tuple(sorted(g.old)), k) for k, g in links[links.relationship == "1:n"].groupby("new") if g.old.nunique() > 1]
+    return splits, merges, f"UNSD {where.name}/{concordance.table_name('HS22', 'HS17')} (Correlations)"
 
 
 # Real HS2017 -> HS2022 changes (a sample of UNSD's HS2022toHS2017 correlation table: relationship

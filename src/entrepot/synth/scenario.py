@@ -8,7 +8,7 @@ import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from entrepot.errors import InputError
 
@@ -29,11 +29,13 @@ ENTREPOTS = ("ARE", "SGP", "HKG", "NLD", "BEL", "PAN", "MYS")  # hubs, in this o
 
 @dataclass(frozen=True)
 class Decoys:
-    """Confounders: trade that moves without rerouting (docs/synth.md). Counts are countries."""
+    """Confounders: trade that moves without rerouting (docs/synth.md). Counts are countries; each class's
+    strength has its own field (`every()` is mild, `strong()` strong enough to pass the two-leg route test)."""
 
-    outside_boom: int = 0  # both legs boom after the event, in products outside the pair's basket
+    outside_boom: int = 0  # both legs boom after the event, mostly in products outside the pair's basket
     demand_boom: int = 0  # the candidate's imports of the basket's products rise from every origin
     diversion: int = 0  # the importer buys from suppliers that make the goods: leg 2 rises, leg 1 does not
+    deflection: int = 0  # A sells C what B stopped buying and C's own producers sell B the same: both legs, no transit
     hubs: int = 0  # entrepôts trading everything with everyone before the event, growing after it
     price_shock: int = 0  # both legs' unit values rise after the event, quantities flat
     gaps: int = 0  # missing reporter-years (BACI falls back on the partner) or runs of months (Comtrade)
@@ -42,19 +44,43 @@ class Decoys:
     second_event: dt.date | None = None  # part of the embargo lifted on this date
     second_event_share: float = 0.5  # of the stopped flow that goes direct again from the second event
     hs_relabel: float = 0.0  # share of each route's second leg declared under another HS6 of the same HS4
-    size: float = 0.15  # each boom or diversion, as a share of the pair's yearly direct flow before the event
+    # Strengths, per class:
+    boom_size: float = 0.15  # an outside boom's new flows on each leg, as a share of the pair's yearly direct flow
+    boom_in_basket: float | None = None  # the share of them in the basket's products, in the pair's mix (None: 2 of 8 products)
+    demand_growth: tuple[float, float] = (0.3, 0.8)  # a demand boom's growth of the basket's imports, U(low, high)
+    diversion_size: float = 0.15  # a diversion's sales to the importer, as a share of the stopped flow
+    hub_growth: tuple[float, float] = (0.1, 0.3)  # growth of a hub's trade from the event, U(low, high)
+    hub_basket_growth: float = 0.0  # a hub's extra growth in the basket's products, both ways (its entrepôt trade in them)
+    price_rise: tuple[float, float] = (0.3, 0.6)  # rise of the basket's unit values on both legs, U(low, high)
+    basket_focus: float = 1.0  # demand booms, hubs' basket growth, price shocks: the basket's largest products, this share of it
+
+    STRENGTHS: ClassVar[tuple[str, ...]] = ("boom_size", "boom_in_basket", "demand_growth", "diversion_size", "hub_growth",
+                                            "hub_basket_growth", "price_rise", "basket_focus", "second_event_share")
 
     @classmethod
     def every(cls, second_event: dt.date | None = dt.date(2025, 4, 1)) -> Decoys:
-        """Every class at once (the benchmark's "all" worlds)."""
-        return cls(2, 2, 2, 2, 2, 3, "2023-01", 6, second_event, 0.5, 0.3)
+        """Every class at once, at the mild default strengths."""
+        return cls(2, 2, 2, 2, 2, 2, 3, "2023-01", 6, second_event, 0.5, 0.3)
+
+    @classmethod
+    def strong(cls, second_event: dt.date | None = dt.date(2025, 4, 1)) -> Decoys:
+        """Every class at once, each strong enough that its decoys pass the plain two-leg route test
+        (without the decoy tests) in most worlds: what a naive analyst would take for rerouting."""
+        return dataclasses.replace(cls.every(second_event), boom_size=0.6, boom_in_basket=0.3, demand_growth=(1.0, 1.5),
+                                   diversion_size=0.3, hub_growth=(0.2, 0.4), hub_basket_growth=0.3, price_rise=(0.8, 1.2),
+                                   basket_focus=0.5)
 
     @property
     def active(self) -> list[str]:
         """The classes switched on."""
         off = Decoys()
-        return [f.name for f in dataclasses.fields(self) if f.name not in ("size", "second_event_share")
+        return [f.name for f in dataclasses.fields(self) if f.name not in self.STRENGTHS
                 and getattr(self, f.name) != getattr(off, f.name)]
+
+    @property
+    def strengths(self) -> dict[str, Any]:
+        """Each class's strength, for truth.json."""
+        return {name: list(v) if isinstance(v := getattr(self, name), tuple) else v for name in self.STRENGTHS}
 
 
 @dataclass(frozen=True)
@@ -147,7 +173,7 @@ def load_scenario(path: str | Path | Any) -> Scenario:
         bad = sorted(set(doc["decoys"]) - known_decoys)
         if bad:
             raise InputError(f"[decoys] {bad[0]}: unknown parameter", path=str(path))
-        decoys = dict(doc["decoys"])
+        decoys = {k: tuple(v) if isinstance(v, list) else v for k, v in doc["decoys"].items()}
         if isinstance(decoys.get("second_event"), str):
             decoys["second_event"] = _date(decoys["second_event"], "[decoys] second_event", path)
         values["decoys"] = Decoys(**decoys)

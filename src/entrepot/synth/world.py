@@ -148,7 +148,7 @@ def generate(scn: Scenario) -> World:
             extra_rows.append(rows)
             truth_dirs.append(truth)
             if ev["main"] and (a, b) == (A, B):
-                extra_rows.append(zoo.diversion_rows(stopped, p[sel], B))
+                extra_rows.append(zoo.diversion_rows(stopped, p[sel], A, B))
         truth_events.append({"exporter": ev["exporter"], "importer": ev["importer"], "date": ev["date"].isoformat(),
                              "directions": truth_dirs})
 

@@ -155,3 +155,21 @@ def test_zoo_world_with_a_basket_flags_the_routes_and_no_decoy(zoo_world, source
     assert (table.p_value[list(routes)] < 0.01).all() and not table.reason[list(routes)].str.startswith("no excess").any()
     decoys = {x["country"] for k in ("outside_boom", "demand_boom", "diversion", "hubs", "price_shock") for x in truth["decoys"][k]}
     assert not decoys & flagged
+
+
+def test_strong_decoys_pass_the_route_test_and_the_decoy_tests_hold_them(tmp_path) -> None:
+    """At `Decoys.strong()`'s strength an outside boom passes the two-leg test and only the out-of-basket test holds
+    it back; deflection with diversion (no good passing through) is a route in trade data, and is flagged."""
+    strong = Decoys.strong()
+    scn = Scenario.default().replace(n_countries=30, n_products=30, controls=2, routes=(),
+                                     decoys=Decoys(outside_boom=2, deflection=1, boom_size=strong.boom_size,
+                                                   boom_in_basket=strong.boom_in_basket, diversion_size=strong.diversion_size))
+    world = generate(scn)
+    with Store(tmp_path / "store.duckdb") as st:
+        ingest_world(st, world, tmp_path, comtrade=True)
+        table = scan(st, "TUR", "ISR", "2024-05-02", source="baci").to_frame().set_index("country")
+    booms = [x["country"] for x in world.truth["decoys"]["outside_boom"]]
+    assert (table.reason[booms] == "both legs boom outside the basket too").all() and not table.significant[booms].any()
+    assert (table.basket_overlap[booms] < 0.5).all() and (table.outside_p[booms] < 0.05).all()
+    deflected = world.truth["decoys"]["deflection"][0]["country"]
+    assert list(table.index[table.significant]) == [deflected] and table.reason[deflected] == "route"
