@@ -50,3 +50,14 @@ def test_every_result_follows_the_protocol(results, name) -> None:
         assert isinstance(res.plot(), go.Figure)
     with pytest.raises(AttributeError):  # results are frozen
         res.provenance = None
+
+
+def test_charts_name_the_countries_beside_their_codes(results) -> None:
+    """Bars and the Sankey read without a code list: 'Greece (GRC)', not 'GRC'."""
+    from entrepot import figures
+
+    bars = results["reroute"].plot().data[0].x
+    assert "Greece (GRC)" in bars and all("(" in label for label in bars)
+    assert "Türkiye (TUR)" in figures.sankey(results["reroute"]).data[0].node.label
+    assert all(label.endswith(")") for label in results["cost"].plot().data[0].x)
+    assert all(label.endswith(")") for label in results["scenario"].plot().data[0].x)

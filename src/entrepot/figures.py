@@ -32,6 +32,13 @@ EVENT = dict(dash="dot", color="firebrick")
 ROLES = (("the case's pair", PAIR), ("flagged intermediary", ROUTE), ("relabelling", RELABEL), ("suspected in the case file", SUSPECT))
 
 
+def country_labels(codes) -> list[str]:  # noqa: ANN001 (any iterable of codes)
+    """Axis labels with the country's name beside its code ("Greece (GRC)"), so a chart reads without a code list."""
+    from entrepot.countries import name
+
+    return [f"{name(c)} ({c})" if name(c) != c else c for c in codes]
+
+
 def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure:
     """Both sides' reports of the pair's trade, one line per series, in millions of the result's currency; `events` (date, label) marked."""
     fig = go.Figure()
@@ -97,7 +104,7 @@ def reroute(res: RerouteResult, top: int = 12) -> go.Figure:
     only_relabelling = table.get("relabelling", False) & ~table.significant
     shown = table[~only_relabelling].head(top)
     fig = go.Figure(go.Bar(
-        x=shown["country"], y=shown["rerouted_value_usd"] / 1e6, marker_color=[ROUTE if s else OTHER for s in shown["significant"]],
+        x=country_labels(shown["country"]), y=shown["rerouted_value_usd"] / 1e6, marker_color=[ROUTE if s else OTHER for s in shown["significant"]],
         error_y=dict(type="data", symmetric=False, array=(shown["ci_high"] - shown["rerouted_value_usd"]) / 1e6,
                      arrayminus=(shown["rerouted_value_usd"] - shown["ci_low"]) / 1e6),
     ))
@@ -111,7 +118,7 @@ def first_leg(res: FirstLegResult) -> go.Figure:
     flagged ones in blue. The second leg is unobserved, and the title says so."""
     c = res.candidates
     fig = go.Figure(go.Bar(
-        x=c["country"], y=c["share_of_drop"] * 100, marker_color=[ROUTE if f else OTHER for f in c["flagged"]],
+        x=country_labels(c["country"]), y=c["share_of_drop"] * 100, marker_color=[ROUTE if f else OTHER for f in c["flagged"]],
         error_y=dict(type="data", symmetric=False, array=(c["ci_high"] - c["share_of_drop"]) * 100,
                      arrayminus=(c["share_of_drop"] - c["ci_low"]) * 100),
     ))
@@ -123,10 +130,9 @@ def first_leg(res: FirstLegResult) -> go.Figure:
 def sankey(res: RerouteResult) -> go.Figure:
     """A -> each flagged intermediary -> B, link width the rerouted value."""
     flagged = res.flagged
-    labels = [res.exporter] + list(flagged["country"]) + [res.importer]
     n = len(flagged)
     fig = go.Figure(go.Sankey(
-        node=dict(label=labels, pad=20),
+        node=dict(label=country_labels([res.exporter, *flagged["country"], res.importer]), pad=20),
         link=dict(source=[0] * n + list(range(1, n + 1)), target=list(range(1, n + 1)) + [n + 1] * n,
                   value=list(flagged["rerouted_value_usd"] / 1e6) * 2),
     ))
@@ -196,8 +202,9 @@ def route_map(res: RerouteResult, case: Case | None = None) -> go.Figure:
 def cost(res: CostResult) -> go.Figure:
     """Extra freight and handling per tonne through each intermediary, USD."""
     routes = res.routes
-    fig = go.Figure([go.Bar(x=routes.country, y=routes.extra_freight_usd_per_t, name="extra freight, USD/t"),
-                     go.Bar(x=routes.country, y=routes.handling_usd_per_t, name="handling, USD/t")])
+    via = country_labels(routes.country)
+    fig = go.Figure([go.Bar(x=via, y=routes.extra_freight_usd_per_t, name="extra freight, USD/t"),
+                     go.Bar(x=via, y=routes.handling_usd_per_t, name="handling, USD/t")])
     fig.update_layout(title=f"Detour {res.exporter}→C→{res.importer}: extra cost per tonne", barmode="stack")
     return fig
 

@@ -396,9 +396,11 @@ class GEResult(Result):
 
         t = self.table.set_index("country")
         codes = [c for c in (countries or []) if c in t.index] or list(t["real_gdp_pct"].abs().nlargest(10).index)
+        from entrepot.figures import country_labels
+
         fig = go.Figure()
         for col, name in (("real_gdp_pct", "real GDP"), ("full_exports_pct", "foreign exports")):
-            fig.add_bar(x=codes, y=t.loc[codes, col], name=name)
+            fig.add_bar(x=country_labels(codes), y=t.loc[codes, col], name=name)
         fig.update_layout(title=f"{self.description}: % change, counterfactual vs baseline ({self.year}, sigma {self.sigma:g})",
                           barmode="group", yaxis_title="%")
         return fig
