@@ -209,6 +209,6 @@ def _headlines(totals: pd.DataFrame, currency: str) -> list[str]:
         exporter, importer = r.direction.split("->")
         out.append(
             f"{r.period}: {importer} reports {sign}{r.importer_usd / 1e6:,.1f} million of imports from {exporter}; "
-            f"{exporter} reports {sign}{r.exporter_usd / 1e6:,.1f} million of exports to {importer} (gap {r.gap:+.2f})"
+            f"{exporter} reports {sign}{r.exporter_usd / 1e6:,.1f} million of exports to {importer} (gap {r.gap:+.1%})"
         )
     return out
