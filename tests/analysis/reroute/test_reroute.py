@@ -254,3 +254,17 @@ def test_a_group_as_exporter_runs_both_legs_members_by_date(world_store, source)
         assert b[column].to_numpy() == pytest.approx(a[column].to_numpy(), rel=1e-9, abs=1e-6, nan_ok=True), column
     assert "DEU" not in set(wider.candidates.country)  # a member throughout: its trade is A's, not a candidate's
     assert wider.direct_drop_usd != pytest.approx(alone.direct_drop_usd, rel=1e-6)
+
+
+def test_a_scan_on_few_declaring_countries_says_so(world_store, tmp_path) -> None:
+    """With only the pair's own declarations (the usual download beside BACI), the candidates' own trade is what
+    the pair records: the scan says so and points to BACI; on the world's twelve reporters it says nothing."""
+    path, _ = world_store["routes"]
+    with Store(path, read_only=True) as st:
+        assert not any("countries declare" in n for n in scan(st, "TUR", "ISR", EVENT, source="reported").notes)
+    few = tmp_path / "few.duckdb"
+    shutil.copy(path, few)
+    with Store(few) as st:
+        st.con.execute("DELETE FROM flows WHERE source = 'comtrade' AND reporter NOT IN ('TUR', 'ISR')")
+        notes = scan(st, "TUR", "ISR", EVENT, source="reported").notes
+    assert any(n.startswith("only 2 countries declare to comtrade") and "--source baci" in n for n in notes)

@@ -69,7 +69,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from entrepot import options
-from entrepot.analysis.reroute.data import read
+from entrepot.analysis.reroute.data import Data, read
 from entrepot.analysis.reroute.legs import MIN_PRODUCTS
 from entrepot.analysis.reroute.relabelling import Relabelling, find_relabelling
 from entrepot.analysis.reroute.result import RerouteResult
@@ -186,6 +186,23 @@ def _members(candidates: list[str] | None, groups: dict[str, Group] | None) -> l
 reroute = scan  # the public name (`entrepot.reroute`), after the command
 
 
+FEW_REPORTERS = 5  # declaring countries below which the candidates' own trade is seen through A's and B's reports only
+
+
+def _few_reporters(store: Store, data: Data) -> list[str]:
+    """A note when the scan reads declarations that few countries made: each candidate's trade with the rest of
+    the world (its own growth, the decoy tests) is then what A and B record of it, and BACI would see everyone's."""
+    if data.relation.source == "baci":
+        return []
+    n = store.con.execute("SELECT count(DISTINCT reporter) FROM flows WHERE source = ? AND product_level > 0",
+                          [data.relation.source]).fetchone()[0]
+    if n >= FEW_REPORTERS:
+        return []
+    baci = " (--source baci reads BACI's flows of every country, which this store holds)" if q.has_source(store, "baci") else ""
+    return [f"only {n} countries declare to {data.relation.source} in this store: each candidate's own trade with the rest of"
+            f" the world, which the decoy tests and the world's growth use, is what those {n} record of it{baci}"]
+
+
 def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
           alpha: float, seed: int, min_share: float, basket: Basket | None = None,
           groups: dict[str, Group] | None = None, product: str | None = None) -> RerouteResult:
@@ -199,6 +216,7 @@ def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | N
                          f" fits each leg across products and needs at least {MIN_PRODUCTS}: give a coarser code", parameter="product")
     routes = find_routes(data, alpha, seed, min_share)
     table, notes, sources = routes.table, list(routes.notes), {data.relation.source}
+    notes += _few_reporters(store, data)
     timing = event_study(store, data, list(table.country[table.significant]), seed)
     relabelling = None
     declared = data
