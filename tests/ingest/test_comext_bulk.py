@@ -84,3 +84,38 @@ def test_metadata_txt_beside_a_bulk_file_is_recognised(store, tmp_path) -> None:
     (tmp_path / "full_v2_202401.dat").write_text(dat(ROWS[:1]))
     (tmp_path / "FLOW.txt").write_text("1\tImport\n2\tExport\n")
     assert [r.format for r in ingest_paths(store, [tmp_path])] == ["readme", "comext-bulk"]
+
+
+def test_the_same_line_twice_is_an_error_naming_both(store, write) -> None:
+    path = write("full_v2_202401.dat", dat([ROWS[0], ROWS[2], ROWS[0]]))
+    with pytest.raises(InputError, match=r":2: the same observation twice \(DE, RU, 72081000, 2, 202401\), again on line 4"):
+        ingest_paths(store, [path])
+    assert snapshot(store) == (0, 0)
+
+
+def test_lines_differing_in_a_dropped_dimension_are_summed(store, write) -> None:
+    """Trade type, procedure and supplementary unit are dimensions entrepot does not keep: summed over."""
+    text = dat(ROWS[:1]) + "DE,RU,I,72081000,00000,00000,41,41,XV,2,1,,202401,40,40,4,0\n" \
+                           "DE,RU,E,72081000,00000,00000,41,41,XV,2,1,NAR,202401,2,2,1,0\n"
+    ingest_paths(store, [write("full_v2_202401.dat", text)])
+    row = store.query("SELECT * FROM flows").iloc[0]
+    assert (row.value_native, row.quantity) == (1042, 505)
+
+
+def test_exponent_notation_reads(store, write) -> None:
+    ingest_paths(store, [write("full_v2_202401.dat", dat([("DE", "RU", "72081000", "2", "1", "202401", "1.5E+03", "2e1")]))])
+    row = store.query("SELECT * FROM flows").iloc[0]
+    assert (row.value_native, row.quantity) == (1500, 20)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("1e400", r"number too large to be a trade figure: '1e400'"),
+    ("inf", r"not a non-negative number: 'inf'"),
+    ("NaN", r"not a non-negative number: 'NaN'"),
+    ("1.5E", r"not a non-negative number: '1.5E'"),
+])
+def test_non_finite_values_reject_the_file(store, write, value: str, expected: str) -> None:
+    path = write("full_v2_202401.dat", dat([ROWS[0], ("DE", "RU", "72081090", "2", "1", "202401", value, "1")]))
+    with pytest.raises(InputError, match=r":3: column VALUE_EUR: " + expected):
+        ingest_paths(store, [path])
+    assert snapshot(store) == (0, 0)

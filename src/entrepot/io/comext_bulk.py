@@ -11,10 +11,12 @@ after Brexit, `Q*` special partners: see `entrepot.countries.AREAS`). FLOW 1 is 
 Each row is one CN8 code, one statistical procedure (1 normal, 2 inward and 3 outward processing,
 9 not from customs declarations) and one trade type (intra/extra-EU): their values are parts of one
 flow and are summed to the HS6 heading (the first six digits of the CN8), as the relational view
-adds them. CN8 codes Eurostat hides (`8542XXXX`, confidential below the heading) keep the digits it
-publishes, cut to an even length (HS4 `8542`), so no value is lost or put under the wrong heading;
-chapter 99 (special CN codes, not HS goods) is left out with a note. EUR become USD as for the
-browser files (`entrepot.io.comext.load_rates`). The whole file is read and summed by DuckDB.
+adds them. Lines equal in every dimension (every column but the values and quantities) are the same
+observation twice: an error naming both lines. Values may use exponent notation (`1.5E+07`). CN8
+codes Eurostat hides (`8542XXXX`, confidential below the heading) keep the digits it publishes, cut
+to an even length (HS4 `8542`), so no value is lost or put under the wrong heading; chapter 99
+(special CN codes, not HS goods) is left out with a note. EUR become USD as for the browser files
+(`entrepot.io.comext.load_rates`). The whole file is read and summed by DuckDB.
 """
 
 from __future__ import annotations
@@ -43,6 +45,10 @@ FIELDS = {
     "quantity": ("QUANTITY_KG", "QUANTITY_IN_KG"),
 }
 OPTIONAL = ("quantity",)
+# The measures (v2 and v1 names); every other column is a dimension of the line (`_dimensions`).
+MEASURES = ("VALUE_EUR", "VALUE_NAC", "QUANTITY_KG", "QUANTITY_SUPPL_UNIT", "VALUE_IN_EUROS", "QUANTITY_IN_KG", "SUP_QUANTITY")
+# A number as the bulk files write it: digits, an optional '.' decimal part and exponent ('1.5E+07').
+NUMBER = "([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][-+]?[0-9]+)?"
 # The field of `FIELDS` each canonical column comes from, for messages.
 SOURCE = {"value_usd": "value", "value_native": "value", "unit": "quantity", "year": "period", "month": "period",
           "freq": "period", "hs_rev": "product", "product_level": "product"}
@@ -77,8 +83,12 @@ class ComextBulk:
         src = (f"read_csv({sql_str(path)}, header=true, auto_detect=false, delim={sql_str(delim)}, "
                f"quote='\"', escape='\"', columns={{{types}}})")
         fields = ", ".join(f'trim("{v}") AS {k}' for k, v in cols.items())
+        # The dimensions the canonical row drops (trade type, procedure, supplementary unit...), for `_once`.
+        dropped = [h for h in header if h not in MEASURES and h not in cols.values()]
+        rest = "[" + ", ".join(f'trim("{h}")' for h in dropped) + "]::VARCHAR[]"
         try:  # `line`: the physical line (header = 1), for messages
-            con.execute(f"CREATE OR REPLACE TEMP TABLE _bulk AS SELECT {fields}, row_number() OVER () + 1 AS line FROM {src}")
+            con.execute(f"CREATE OR REPLACE TEMP TABLE _bulk AS SELECT {fields}, {rest} AS _rest, "
+                        f"row_number() OVER () + 1 AS line FROM {src}")
         except duckdb.Error as exc:
             raise csv_error(exc, path) from None
         try:
@@ -86,19 +96,34 @@ class ComextBulk:
         finally:
             con.execute("DROP TABLE IF EXISTS _bulk")
 
+    @staticmethod
+    def _once(con: duckdb.DuckDBPyConnection, path: Path, cols: dict[str, str]) -> None:
+        """Lines that differ only in a dimension the canonical row drops (procedure, trade type, unit) are
+        parts of one flow and are summed; two lines equal in every dimension are the same observation
+        twice, an error naming both lines (summed, it would be counted twice)."""
+        key = "reporter, partner, product, flow, period, _rest"
+        again = con.execute(f"""SELECT first, line, reporter, partner, product, flow, period FROM
+            (SELECT *, min(line) OVER (PARTITION BY {key}) AS first FROM _bulk) WHERE line > first ORDER BY line LIMIT 1""").fetchall()
+        if again:
+            first, line, *what = again[0]
+            raise InputError(f"the same observation twice ({', '.join(what)}), again on line {line}; "
+                             "a file must hold each observation once", path=path, line=first)
+
     def _insert(self, con, path: Path, batch_id: str, options: dict[str, Any], cols: dict[str, str]) -> int:
         def fail(condition: str, field: str, reason: str) -> None:
             row = con.execute(f"SELECT * FROM _bulk WHERE {condition} ORDER BY line LIMIT 1").df()
             if len(row):
                 raise InputError(reason.format(**row.iloc[0].to_dict()), path=path, line=int(row["line"].iloc[0]), column=cols[field])
 
-        number = "regexp_full_match({0}, '[0-9]+(\\.[0-9]+)?')"
         fail("product IS NULL OR NOT regexp_full_match(product, '[0-9]{2}[0-9X]{6}')", "product",
              "not a CN8 code (8 characters, digits or X, from two digits of HS chapter): {product!r}")
         fail("flow IS NULL OR flow NOT IN ('1', '2')", "flow", "flow {flow!r} is not 1 (import) or 2 (export)")
-        fail(f"value NOT IN ('', ':') AND NOT {number.format('value')}", "value", "not a non-negative number: {value!r}")
-        if "quantity" in cols:
-            fail(f"quantity NOT IN ('', ':') AND NOT {number.format('quantity')}", "quantity", "not a non-negative number: {quantity!r}")
+        for field in ("value", "quantity") if "quantity" in cols else ("value",):
+            fail(f"{field} NOT IN ('', ':') AND NOT regexp_full_match({field}, '{NUMBER}')", field,
+                 f"not a non-negative number: {{{field}!r}}")
+            fail(f"{field} NOT IN ('', ':') AND NOT coalesce(isfinite(TRY_CAST({field} AS DOUBLE)), false)", field,
+                 f"number too large to be a trade figure: {{{field}!r}}")
+        self._once(con, path, cols)
 
         periods = con.execute("SELECT DISTINCT period FROM _bulk").df()["period"]
         year, month = parse_period(periods.astype("string"))
