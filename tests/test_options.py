@@ -82,3 +82,15 @@ def test_the_rule_reads_what_the_analysis_reads(store) -> None:
 def test_a_bad_frequency_or_source_names_its_parameter(store, freq, source, message) -> None:
     with pytest.raises(InputError, match=message):
         options.data(store, "TUR", "ISR", freq, source)
+
+
+def test_wits_counts_as_declarations_in_the_defaults(store) -> None:
+    """Both sides' WITS rows (Comtrade's declarations, redistributed) are declarations: not BACI's values."""
+    insert(store, [{"year": y, "reporter": r, "partner": p, "flow": f, "value_usd": 1.0, "source": "wits"}
+                   for y in (2023, 2024, 2025) for r, p, f in (("TUR", "ISR", "export"), ("ISR", "TUR", "import"))])
+    insert(store, [{"year": 2024, "reporter": "TUR", "partner": "ISR", "flow": "export", "value_usd": 9.0, "source": "baci"}])
+    chosen = options.data(store, "TUR", "ISR", event=EVENT)
+    assert (chosen.source, chosen.freq) == ("reported", "A")
+    assert chosen.why.startswith("source auto: both TUR and ISR declare the pair")
+    store.con.execute("DELETE FROM flows WHERE reporter = 'ISR'")
+    assert options.data(store, "TUR", "ISR", event=EVENT).source == "baci"  # one side's WITS rows: BACI, as for any declarations

@@ -33,6 +33,7 @@ SOURCE_KINDS = {
     "baci": "CEPII BACI: reconciled values (one figure per flow from both sides' reports), not a country's own declaration",
     "comtrade": "UN Comtrade: each country's own declarations",
     "comext": "Eurostat Comext: EU members' own declarations",
+    "wits": "World Bank WITS: UN Comtrade's declarations as WITS redistributes them (thousand USD)",
     "csv": "a CSV file: as its reporter declares",
     "stata": "a Stata dataset",
     "gravity": "a gravity dataset (exporter, importer, year, trade and covariates), as its file has it",
@@ -42,6 +43,7 @@ SOURCE_CITATIONS = {
     "baci": "CEPII BACI (Gaulier and Zignago 2010)",
     "comtrade": "UN Comtrade Database (United Nations Statistics Division)",
     "comext": "Eurostat Comext (DS-045409)",
+    "wits": "World Integrated Trade Solution (World Bank), from UN Comtrade",
     "gravity": "a gravity dataset",
 }
 

@@ -72,3 +72,16 @@ def test_reads_store_takes_a_path_and_refuses_anything_else(tmp_path) -> None:
     assert calls(tmp_path / "s.duckdb", 1) == (True, 1)
     with pytest.raises(InputError, match="store: expected a Store or the path"):
         calls(42, 1)
+
+
+def test_wits_is_a_declaring_source_after_comtrade_and_comext_before_baci(layered) -> None:
+    """WITS redistributes Comtrade's declarations: read before BACI, after the original (comtrade) or Eurostat."""
+    assert q.SOURCE_PRIORITY.index("comext") < q.SOURCE_PRIORITY.index("wits") < q.SOURCE_PRIORITY.index("csv")
+    insert(layered, [{"reporter": "GRC", "source": "wits"}, {"reporter": "GRC", "source": "baci"}],
+           year=2023, partner="ISR", flow="export", product="TOTAL", value_usd=1.0)
+    assert q.choose(layered, "GRC", "export", "A", "total").source == "wits"
+    assert q.choose(layered, "GRC", "export", "A", "total", source="reported").source == "wits"
+    insert(layered, [{"reporter": "GRC", "source": "comext"}], year=2023, partner="ISR", flow="export", value_usd=1.0)
+    assert q.choose(layered, "GRC", "export", "A", "total").source == "comext"
+    insert(layered, [{"reporter": "TUR", "source": "wits"}], year=2023, partner="ISR", flow="export", value_usd=1.0)
+    assert q.choose(layered, "TUR", "export", "A", "total").source == "comtrade"

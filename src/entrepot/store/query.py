@@ -37,7 +37,10 @@ from entrepot.results import Provenance
 from entrepot.schema import TONNES_SQL
 from entrepot.store.warehouse import Store
 
-SOURCE_PRIORITY = ("comtrade", "comext", "csv", "stata", "baci")
+# WITS "Trade Stats" are UN Comtrade's declarations as the World Bank redistributes them (in thousand USD):
+# declarations, read after Comtrade's own figures and Eurostat's for a reporter that has those, before a
+# CSV or Stata file of unknown provenance; BACI (not one side's report) last.
+SOURCE_PRIORITY = ("comtrade", "comext", "wits", "csv", "stata", "baci")
 Level = Literal["total", "groups", "products"]
 Flow = Literal["export", "import"]
 
