@@ -6,6 +6,7 @@ import pytest
 
 from entrepot.fetch import FetchError, comext
 from entrepot.io.comext import load_rates
+from entrepot.results import Provenance
 from tests.conftest import DATA
 from tests.fetch.conftest import Hit, Reply
 
@@ -125,7 +126,10 @@ def test_an_interrupted_fetch_resumes(server, cache, store_path) -> None:
     res = fetch(server, cache, store_path)
     assert (res.cached, res.downloaded, res.records) == (1, 1, 24)
     assert [r["rows"] for r in res.to_dict()["ingested"]] == [12, 12] and len(res.to_frame()) == 2
-    assert "1 from the cache, 1 downloaded" in res.summary() and res.provenance["batches"] == [r.batch_id for r in res.ingested]
+    assert "1 from the cache, 1 downloaded" in res.summary() and res.to_dict()["batches"] == [r.batch_id for r in res.ingested]
+    assert isinstance(res.provenance, Provenance) and list(res.provenance.batches.batch_id) == [r.batch_id for r in res.ingested]
+    assert res.provenance.sources == ("comext",) and "Eurostat Comext" in res.provenance.cite()
+    assert res.to_dict()["provenance"]["cite"] == res.provenance.cite()
 
 
 def test_dry_run_plans_the_documented_query_without_a_request(server, cache, store_path) -> None:

@@ -1,10 +1,17 @@
-"""What a fetch returns: the files it read or downloaded, how many requests it sent, what it ingested."""
+"""What a fetch returns: the files it read or downloaded, how many requests it sent, what it ingested.
+
+It follows the result protocol (`entrepot.results.Result`): its `provenance` is a `Provenance` of the
+batches it ingested, so `cite()` works on a fetch as on an analysis. It is filled in while the fetch
+runs, so unlike an analysis result it is not frozen.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from entrepot.results import Provenance, Result
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -13,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class FetchResult:
+class FetchResult(Result):
     """One fetch: `files` are the raw answers on disk (cached or new), `releases` the files ingested.
 
     `cached` answers were read from disk without a request; `downloaded` ones were fetched now;
@@ -33,17 +40,22 @@ class FetchResult:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def provenance(self) -> dict[str, Any]:
+    def provenance(self) -> Provenance:  # type: ignore[override]
+        """The batches this fetch ingested (none with --no-ingest or --dry-run)."""
+        import pandas as pd
+
+        rows = [{"batch_id": r.batch_id, "source": r.format, "path": str(r.path), "rows": r.rows, "ingested_at": None}
+                for r in self.ingested if r.batch_id]
+        if not rows:
+            return Provenance.empty()
+        return Provenance((self.source,), pd.DataFrame(rows, columns=["batch_id", "source", "path", "rows", "ingested_at"]))
+
+    def to_dict(self) -> dict[str, Any]:
         return {
             "source": self.source,
             "query": self.query,
             "files": [str(p) for p in self.files],
             "batches": [r.batch_id for r in self.ingested],
-        }
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            **self.provenance,
             "releases": [str(p) for p in self.releases],
             "requests": self.requests,
             "cached": self.cached,
@@ -54,6 +66,7 @@ class FetchResult:
                 for r in self.ingested
             ],
             "notes": list(self.notes),
+            "provenance": self.provenance.to_dict(),
         }
 
     def to_frame(self) -> pd.DataFrame:
