@@ -14,7 +14,7 @@ import datetime as dt
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pandas as pd
 
@@ -24,6 +24,9 @@ from entrepot.basket import Basket, load_basket
 from entrepot.errors import InputError
 from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
+
+if TYPE_CHECKING:
+    from entrepot.store.query import Choice
 
 EVENT_KINDS = ("embargo", "export_restriction", "import_restriction", "sanction", "lifted", "invasion")
 SCENARIO_KINDS = ("lift_embargo", "impose_embargo", "blocs", "remove_rta", "add_rta")
@@ -295,24 +298,24 @@ def check_claims(store: Store | str | Path, case: Case | str | Path) -> ClaimsRe
 
     @q.reads_store
     def run(st: Store) -> ClaimsResult:
-        rows, sources = [], set()
+        rows, read = [], set()
         for claim in case.claims:
             for period, value in zip(claim.periods, claim.values_usd, strict=True):
-                found, source = _claimed_value(st, claim, period)
-                if source:
-                    sources.add(source)
+                found, picked = _claimed_value(st, claim, period)
+                if picked is not None:
+                    read.add(picked)
                 diff = None if found is None or not value else found / value - 1
                 verdict = ("no data" if found is None else "holds" if diff is not None and abs(diff) <= TOLERANCE
                            else "differs" if diff is None else f"differs by {diff:+.0%}")
                 rows.append({"claim": claim.text, "source": claim.source, "period": period, "claimed_usd": value,
                              "data_usd": found, "difference_pct": None if diff is None else 100 * diff, "verdict": verdict})
-        return ClaimsResult(case.id, pd.DataFrame(rows, columns=list(CLAIM_COLUMNS)), q.provenance(st, sources))
+        return ClaimsResult(case.id, pd.DataFrame(rows, columns=list(CLAIM_COLUMNS)), q.provenance(st, read))
 
     return run(store)
 
 
-def _claimed_value(store: Store, claim: Claim, period: str) -> tuple[float | None, str | None]:
-    """The store's value for a claim's reporter, partner, flow and period, and the source read."""
+def _claimed_value(store: Store, claim: Claim, period: str) -> tuple[float | None, Choice | None]:
+    """The store's value for a claim's reporter, partner, flow and period, and the rows read (`query.Choice`)."""
     from entrepot.store import query as q
 
     start, _, end = period.partition("/")
@@ -323,4 +326,4 @@ def _claimed_value(store: Store, claim: Claim, period: str) -> tuple[float | Non
         return None, None
     rows = q.series(store, picked, claim.partner, None)
     inside = rows[(rows.period >= start) & (rows.period <= end)]
-    return (None, picked.source) if inside.empty else (float(inside.value.sum()), picked.source)
+    return (None, picked) if inside.empty else (float(inside.value.sum()), picked)

@@ -81,7 +81,8 @@ def records(frame: pd.DataFrame) -> list[dict]:
 
 @dataclass(frozen=True)
 class Provenance:
-    """Where a result's numbers come from: the sources read and the ingest batches that wrote them.
+    """Where a result's numbers come from: the sources read and the ingest batches whose rows were read
+    (`store.query.provenance`: docs/methods.md says which).
 
     `batches` has one row per batch: batch_id, source (the adapter), path (the file ingested),
     rows and ingested_at.

@@ -85,3 +85,27 @@ def test_wits_is_a_declaring_source_after_comtrade_and_comext_before_baci(layere
     assert q.choose(layered, "GRC", "export", "A", "total").source == "comext"
     insert(layered, [{"reporter": "TUR", "source": "wits"}], year=2023, partner="ISR", flow="export", value_usd=1.0)
     assert q.choose(layered, "TUR", "export", "A", "total").source == "comtrade"
+
+
+def test_provenance_cites_the_batches_whose_rows_were_read(store, tmp_path) -> None:
+    """Not every batch of a source: a pair's series cites the files holding that pair's rows, a panel the
+    files of its reporter and flow, a whole source all of them; a batch superseded whole is not cited, and a
+    batch's adapter (comext-bulk) need not be its source's name (comext)."""
+    from entrepot.analysis.flows import flows
+    from entrepot.store.ingest import ingest_file
+    from tests.ingest.test_comext_bulk import ROWS, dat
+
+    spec = {"map": "reporter=r,partner=p,period=y,flow=f,value_usd=v"}
+    for name, line in (("a.csv", "TUR,ISR,2023,export,10"), ("b.csv", "TUR,DEU,2023,export,20"), ("c.csv", "GRC,ISR,2023,export,5")):
+        (tmp_path / name).write_text(f"r,p,y,f,v\n{line}\n")
+        ingest_file(store, tmp_path / name, "csv", spec)
+    assert flows(store, "TUR", "ISR").provenance.files == ("a.csv",)
+    assert q.provenance(store, [q.choose(store, "TUR", "export", "A", "total")]).files == ("a.csv", "b.csv")
+    assert q.provenance(store, ["csv"]).files == ("a.csv", "b.csv", "c.csv")
+    (tmp_path / "a2.csv").write_text("r,p,y,f,v\nTUR,ISR,2023,export,11\n")  # the same observation: supersedes a.csv
+    ingest_file(store, tmp_path / "a2.csv", "csv", spec)
+    assert flows(store, "TUR", "ISR").provenance.files == ("a2.csv",)
+    (tmp_path / "full_v2_202401.dat").write_text(dat(ROWS[:1]))
+    ingest_file(store, tmp_path / "full_v2_202401.dat")
+    prov = flows(store, "DEU", "RUS", freq="M").provenance
+    assert prov.sources == ("comext",) and prov.files == ("full_v2_202401.dat",) and list(prov.batches.source) == ["comext-bulk"]

@@ -272,17 +272,17 @@ def cost(
     return CostResult(a, b, params, routes, total_value, total, tuple(notes), q.provenance(store, sources))
 
 
-def _unit_values(store: Store, a: str, b: str, c: str) -> tuple[float | None, float | None, set[str]]:
+def _unit_values(store: Store, a: str, b: str, c: str) -> tuple[float | None, float | None, set[q.Choice]]:
     """USD per tonne of A's direct exports to B (the goods a detour carries instead), the observed
     markup of C->B over A->C (`unit_value_markup`, reroute's: here in the latest year both legs carry,
-    weighted by A's direct exports to B, product by product), and the sources read.
+    weighted by A's direct exports to B, product by product), and the rows read (`query.Choice`s).
 
     A's ordinary trade with C has a basket of its own, so it does not set the rerouted tonnage.
     """
     from entrepot.analysis.reroute.legs import unit_value_markup
 
     panels = [q.panel(store, x, "export", "A", None, [y]) for x, y in ((a, b), (a, c), (c, b))]
-    read = {s for p in panels for s in p.sources}
+    read = {c for p in panels for c in p.read}
     ab, ac, cb = (p.frame[p.frame.tonnes > 0] for p in panels)
     uv = float(ab.value_q.sum() / ab.tonnes.sum()) if len(ab) else None
     common = sorted(set(ac.t) & set(cb.t))

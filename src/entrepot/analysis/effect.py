@@ -208,14 +208,14 @@ def effect(
     control = exports.frame[exports.frame.partner != b]
     if control.empty:
         raise InputError(f"no control group: {a} reports no exports to other destinations" + (f" under HS {code}" if code else ""))
-    sides, sources = [], set(exports.sources)
+    sides, read = [], set(exports.read)
     for side, reporter, flow, partner in (("exporter", a, "export", b), ("importer", b, "import", a)):
         if flow == "export":
             treated = exports.frame[exports.frame.partner == b]
         else:
             imports = q.panel(store, b, "import", freq, digits, [a], **scope)
             treated = imports.frame
-            sources |= set(imports.sources)
+            read |= set(imports.read)
         if treated.empty or treated.value.sum() <= 0:
             one_figure = flow == "import" and chosen.source == "baci"  # BACI stores each flow once, as the exporter's side
             notes.append(f"{reporter}'s side not measured: BACI holds one reconciled figure per flow, the exporter side's" if one_figure
@@ -227,7 +227,7 @@ def effect(
     return EffectResult(
         a, b, date, freq, period_label(timing.first_post, freq),
         None if timing.transition is None else period_label(timing.transition, freq),
-        timing.share_after, tuple(sorted(control.partner.unique())), tuple(sides), tuple(notes), q.provenance(store, sources),
+        timing.share_after, tuple(sorted(control.partner.unique())), tuple(sides), tuple(notes), q.provenance(store, read),
         scope["currency"], None if basket is None else basket.name, tuple(excluded), code, chosen,
     )
 

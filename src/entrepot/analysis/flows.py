@@ -135,7 +135,7 @@ def flows(store: Store, exporter: str, importer: str, product: str | None = None
     a, b = options.pair(exporter, importer)
     options.freq(freq)
     product = options.product(product)
-    parts, sources = [], set()
+    parts, read = [], []
     for key, (from_a, flow, _) in SERIES.items():
         reporter, partner = (a, b) if from_a else (b, a)
         picked = q.choose(store, reporter, flow, freq, "total", partners=[partner], product=product)
@@ -145,10 +145,10 @@ def flows(store: Store, exporter: str, importer: str, product: str | None = None
         shipper, receiver = (reporter, partner) if flow == "export" else (partner, reporter)
         parts.append(rows.rename(columns={"value": "value_usd"}).assign(
             series=key, exporter=shipper, importer=receiver, reporter=reporter, flow=flow, source=picked.source))
-        sources.add(picked.source)
+        read.append(picked)
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=list(FlowsResult.COLUMNS))
     frame = frame[list(FlowsResult.COLUMNS)].sort_values(["period", "series"], ignore_index=True)
-    return FlowsResult(a, b, product, freq, frame, q.provenance(store, sources))
+    return FlowsResult(a, b, product, freq, frame, q.provenance(store, read))
 
 
 def _summed(store: Store, a: str, b: str, product: str | None, freq: str, basket: Basket | None, currency: str,

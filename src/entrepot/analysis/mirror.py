@@ -138,7 +138,7 @@ def mirror(
     chosen = dataclasses.replace(options.data(store, a, b, freq, "reported", event=date, product=code, groups=groups),
                                  source_why="source: both sides' declarations (a mirror compares them; never BACI)")
     freq, digits = chosen.freq, 2 if code is None else min(len(code) + 2, 6)
-    parts, sources, missing = [], set(), []
+    parts, read, missing = [], set(), []
     for x_side, m_side in ((a, b), (b, a)):
         xp = q.panel(store, x_side, "export", freq, digits, [m_side], **scope)
         mp = q.panel(store, m_side, "import", freq, digits, [x_side], **scope)
@@ -149,7 +149,7 @@ def mirror(
         if lacking and len(lacking) < 2:
             missing.append(f"{x_side}->{m_side} left out: {lacking[0]}")
             continue
-        sources |= set(xp.sources) | set(mp.sources)
+        read |= set(xp.read) | set(mp.read)
         if (x.grp == "TOTAL").any() or (m.grp == "TOTAL").any():
             x, m = x.assign(grp="TOTAL"), m.assign(grp="TOTAL")
         both = pd.merge(
@@ -183,7 +183,7 @@ def mirror(
     products.insert(products.columns.get_loc("grp") + 1, "description", hs.names(products.grp))
     totals = _gaps(cells.assign(grp="TOTAL"), cif_fob, ["direction"], freq).drop(columns="grp")
     return MirrorResult(a, b, freq, cif_fob, estimated, date, totals, products, tuple(_headlines(totals, scope["currency"])),
-                        q.provenance(store, sources), tuple(missing), scope["currency"], code, chosen)
+                        q.provenance(store, read), tuple(missing), scope["currency"], code, chosen)
 
 
 def _gaps(cells: pd.DataFrame, cif_fob: float, keys: list[str], freq: str) -> pd.DataFrame:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -100,6 +100,7 @@ class Choice:
     rows_freq: str
     reporter_sql: str = ""  # a group's members by period (entrepot.groups) instead of `reporter = ...`
     basket_sql: str = ""  # only a basket's products (entrepot.basket)
+    partners: tuple[str, ...] = ()  # the choice was made on these partners' rows (a pair's series): only theirs are read
 
     @property
     def summed(self) -> bool:
@@ -110,10 +111,12 @@ class Choice:
         """SQL conditions selecting these rows (reporter and flow included), with their parameters
         named `{prefix}_...`, so two choices can sit in one statement."""
         p = {f"{prefix}_r": self.reporter, f"{prefix}_flow": self.flow, f"{prefix}_rows_freq": self.rows_freq,
-             f"{prefix}_source": self.source, f"{prefix}_level": self.level}
+             f"{prefix}_source": self.source, f"{prefix}_level": self.level, f"{prefix}_partners": list(self.partners)}
         who = self.reporter_sql or f"reporter = ${prefix}_r"
         cond = [who, f"flow = ${prefix}_flow", f"freq = ${prefix}_rows_freq", f"source = ${prefix}_source",
                 f"product_level = ${prefix}_level", "partner_is_country", "value_usd IS NOT NULL"] + [self.basket_sql] * bool(self.basket_sql)
+        if self.partners:
+            cond.append(f"list_contains(${prefix}_partners, partner)")
         if self.summed:
             cond.append(f"""year IN (SELECT year FROM flows WHERE {who} AND flow = ${prefix}_flow
                             AND source = ${prefix}_source AND freq = 'M' GROUP BY year HAVING count(DISTINCT month) = 12)""")
@@ -175,7 +178,7 @@ def choose(store: Store, reporter: str, flow: str, freq: str, level: Level, *, p
     row = rows[0]
     rows_freq = row[2]
     return Choice(reporter, flow, row[0], int(row[1]), rows_freq if freq == "auto" else freq, rows_freq, who,
-                  "" if basket is None else basket.condition(int(row[1])))
+                  "" if basket is None else basket.condition(int(row[1])), tuple(partners or ()))
 
 
 def frequencies(store: Store, reporter: str, flow: str, partner: str, groups: Mapping[str, Group] | None = None, *,
@@ -219,6 +222,11 @@ class Panel:
     def sources(self) -> tuple[str, ...]:
         """The source read, if any."""
         return () if self.choice is None else (self.choice.source,)
+
+    @property
+    def read(self) -> tuple[Choice, ...]:
+        """The choice of rows read, if any, for `provenance`."""
+        return () if self.choice is None else (self.choice,)
 
 
 PANEL_COLUMNS = ["partner", "t", "grp", "value", "tonnes", "value_q"]
@@ -287,10 +295,27 @@ def has_source(store: Store, source: str) -> bool:
     return bool(store.con.execute("SELECT count(*) > 0 FROM (SELECT 1 FROM flows WHERE source = ? LIMIT 1)", [source]).fetchall()[0][0])
 
 
-def provenance(store: Store, sources: tuple[str, ...] | list[str] | set[str]) -> Provenance:
-    """The batches of the sources an analysis read (each batch is one file of one source)."""
-    names = sorted(set(sources))
-    batches = store.con.execute(
-        """SELECT batch_id, format AS source, path, rows, ingested_at FROM batches
-           WHERE list_contains(?, format) ORDER BY ingested_at, batch_id""", [names]).df()
+def provenance(store: Store, read: Iterable[str | Choice]) -> Provenance:
+    """The sources an analysis read and the batches (each one file) whose rows it read, found in `flows`
+    in one query: for a `Choice`, the batches holding rows it selects (its reporter, flow, source,
+    frequency, product level, basket, and its partners when it was made on a pair's rows; every period);
+    for a source's name (a reader that reads a whole source), every batch with rows of it. A batch whose
+    rows have all been superseded is not cited: none of its rows can have been read."""
+    items = list(dict.fromkeys(read))
+    names = sorted({i if isinstance(i, str) else i.source for i in items})
+    conds, params = [], {}
+    whole = [i for i in items if isinstance(i, str)]
+    if whole:
+        conds.append("list_contains($sources, source)")
+        params["sources"] = whole
+    for k, choice in enumerate(i for i in items if isinstance(i, Choice)):
+        where, p = choice.where(f"p{k}")
+        conds.append("(" + " AND ".join(where) + ")")
+        params |= p
+    if not conds:
+        return Provenance.empty()
+    batches = store.con.execute(*bind(
+        f"""SELECT batch_id, format AS source, path, rows, ingested_at FROM batches
+            WHERE batch_id IN (SELECT DISTINCT batch_id FROM flows WHERE {' OR '.join(conds)})
+            ORDER BY ingested_at, batch_id""", params)).df()
     return Provenance(tuple(names), batches)
