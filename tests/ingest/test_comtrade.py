@@ -1,4 +1,5 @@
 import json
+import re
 
 import pytest
 
@@ -100,3 +101,23 @@ def test_json_errors_name_the_original_record_after_breakdowns_are_left_out(stor
     path = write("c.json", json.dumps({"data": records}))
     with pytest.raises(InputError, match=r"column data\[2\]\.partnerCode: unknown country code '1234'"):
         ingest_file(store, path)
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    ({2: {"primaryValue": -5}}, r"^error: c\.json: column data\[2\]\.primaryValue: negative value '-5(\.0)?'$"),
+    ({1: {"partnerCode": 9999}}, r"^error: c\.json: column data\[1\]\.partnerCode: unknown country code '9999'$"),
+    ({2: {"partnerCode": 792}}, r"^error: c\.json: the same observation twice \(2025, ISR, TUR, import, TOTAL\) \(record 0\), "
+                                r"again on record 2; a file must hold each observation once$"),
+    ("cut", r"^error: c\.json:\d+: not valid JSON: [^\n]+$"),
+])
+def test_json_errors_name_file_record_and_field_on_one_line(cli, tmp_path, change, expected) -> None:
+    """JSON has no lines that matter: messages name the record by its index under "data", and the field."""
+    base = {"freqCode": "A", "period": "2025", "reporterCode": 376, "flowCode": "M", "classificationCode": "H6",
+            "cmdCode": "TOTAL", "primaryValue": 1.0, "partner2Code": 0, "customsCode": "C00", "motCode": 0}
+    records = [base | {"partnerCode": p} for p in (792, 300, 276)]
+    whole = json.dumps({"data": records}, indent=1)
+    text = whole[: len(whole) // 2] if change == "cut" else json.dumps({"data": [r | change.get(i, {}) for i, r in enumerate(records)]})
+    (tmp_path / "c.json").write_text(text)
+    out = cli("ingest", tmp_path / "c.json")
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    assert re.match(expected, out.output.strip().replace(str(tmp_path) + "/", "")), out.output

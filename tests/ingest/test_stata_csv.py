@@ -1,3 +1,5 @@
+import re
+
 import pandas as pd
 import pytest
 
@@ -21,7 +23,7 @@ def test_agtpa_stata_file(store) -> None:
 def test_stata_bad_code_and_missing_column(store, tmp_path) -> None:
     good = {"exporter": ["TUR", "ISR"], "importer": ["ISR", "XXX"], "year": [2020, 2020], "trade": [1.0, 2.0]}
     pd.DataFrame(good).to_stata(tmp_path / "g.dta", write_index=False)
-    with pytest.raises(InputError, match=r"column obs\[1\]\.importer: unknown country code 'XXX'"):
+    with pytest.raises(InputError, match=r"column obs\[2\]\.importer: unknown country code 'XXX'"):  # Stata's observation 2
         ingest_file(store, tmp_path / "g.dta")
     pd.DataFrame({"exporter": ["TUR"], "importer": ["ISR"], "year": [2020]}).to_stata(tmp_path / "h.dta", write_index=False)
     with pytest.raises(InputError, match="missing column"):
@@ -51,3 +53,21 @@ def test_generic_csv_inline_mapping_and_errors(store, write) -> None:
     with pytest.raises(InputError, match="needs a column mapping"):
         ingest_file(store, path, "csv")
     assert snapshot(store) == (0, 0)
+
+
+@pytest.mark.parametrize(("column", "values", "expected"), [
+    ("year", [2020, 2020.5, 2020], r"^error: bad\.dta: column obs\[2\]\.year: year is not a whole number: 2020\.5$"),
+    ("trade", [1.0, 2.0, -3.0], r"^error: bad\.dta: column obs\[3\]\.trade: negative value '-3\.0'$"),
+    ("importer", ["ISR", "TUR", "ISR"], r"^error: bad\.dta: the same observation twice \(2020, TUR, ISR, export, TOTAL\) "
+                                        r"\(observation 1\), again on observation 3; a file must hold each observation once$"),
+])
+def test_stata_errors_name_file_observation_and_field_on_one_line(cli, tmp_path, column, values, expected) -> None:
+    """A .dta has no lines: messages name the observation as Stata counts them (from 1), and the field."""
+    frame = pd.DataFrame({"exporter": ["TUR", "GRC", "TUR"], "importer": ["ISR", "TUR", "DEU"], "year": [2020] * 3, "trade": [1.0, 2.0, 3.0]})
+    frame[column] = values
+    frame.to_stata(tmp_path / "bad.dta", write_index=False)
+    (tmp_path / "cut.dta").write_bytes((tmp_path / "bad.dta").read_bytes()[:300])
+    for name, pattern in (("bad.dta", expected), ("cut.dta", r"^error: cut\.dta: not a readable Stata file: [^\n]+$")):
+        out = cli("ingest", tmp_path / name)
+        assert out.exit_code == 2 and "Traceback" not in out.output
+        assert re.match(pattern, out.output.strip().replace(str(tmp_path) + "/", "")), out.output

@@ -32,17 +32,18 @@ DECIMAL_COMMA = r"[-+]?\d{1,3}(?:[.\s\xa0']\d{3})*,\d+"
 class Raw:
     """A frame of raw text fields plus where each row came from, for error messages.
 
-    `where(i)` gives (line, column-prefix) for row position i: CSV rows know their physical line
-    (header is line 1); JSON records know their index.
+    CSV rows know their physical line (header is line 1); records of a format without lines are named
+    `{record_key}[n]`, n counted from `first` (JSON's index from 0, Stata's observation from 1).
     """
 
-    def __init__(self, frame: pd.DataFrame, path: Path, *, lines: list[int] | None = None, record_key: str | None = None):
+    def __init__(self, frame: pd.DataFrame, path: Path, *, lines: list[int] | None = None, record_key: str | None = None,
+                 first: int = 0):
         self.df = frame.reset_index(drop=True)
         self.path = path
         self.lines = lines
         self.record_key = record_key
         self.labels: dict[str, str] = {}  # internal column name -> the file's own, for messages
-        self.records = list(range(len(self.df)))  # each row's record number (JSON, Stata), kept by `keep`
+        self.records = list(range(first, first + len(self.df)))  # each row's record number (JSON, Stata), kept by `keep`
         self.notes: list[str] = []  # what a rule settled that the user should hear of (a name read by the file's language)
 
     def rename(self, columns: dict[str, str]) -> None:
@@ -54,8 +55,16 @@ class Raw:
         column = self.labels.get(column, column)
         if self.lines is None:
             field = f".{column}" if column else ""
-            return InputError(reason, path=self.path, column=f"{self.record_key}[{self.records[position]}]{field}")
+            return InputError(reason, path=self.path, column=f"{self.record(position)}{field}")
         return InputError(reason, path=self.path, line=self.lines[position], column=column)
+
+    def record(self, position: int) -> str:
+        """The record at row `position`, as messages name it: `data[3]` (JSON), `obs[4]` (Stata)."""
+        return f"{self.record_key}[{self.records[position]}]"
+
+    def place_of(self, position: int) -> str:
+        """Where row `position` is, in words: its line, or its record."""
+        return f"line {self.lines[position]}" if self.lines is not None else self.record(position)
 
     def where(self, mask: pd.Series, column: str, reason: Callable[[str], str]) -> None:
         """Fail on the first row where `mask` holds, showing that row's raw value of `column`."""
@@ -157,8 +166,7 @@ class Raw:
             j = int(np.argmax(again.to_numpy()))
             i = int(np.argmax((group == group.iloc[j]).to_numpy()))
             what = ", ".join(str(v) for v in keys.iloc[i] if not pd.isna(v) and str(v) != "")
-            other = f"line {self.lines[j]}" if self.lines is not None else f"{self.record_key}[{self.records[j]}]"
-            raise self.fail(i, None, f"the same observation twice ({what}), again on {other}; a file must hold each observation once")
+            raise self.fail(i, None, f"the same observation twice ({what}), again on {self.place_of(j)}; a file must hold each observation once")
 
     def one_name_per_code(self, keys: pd.DataFrame, columns: list[str]) -> None:
         """Two different names never silently become one observation: rows with the same canonical
@@ -175,7 +183,7 @@ class Raw:
             i = int(np.argmax((spread > 1).to_numpy()))
             same = frame.eq(frame.iloc[i]).all(axis=1) & name.ne(name.iloc[i])
             j = int(np.argmax(same.to_numpy()))
-            where = [f"line {self.lines[k]}" if self.lines is not None else f"record {k}" for k in (i, j)]
+            where = [self.place_of(k) for k in (i, j)]
             raise self.fail(i, column, f"{name.iloc[i]!r} ({where[0]}) and {name.iloc[j]!r} ({where[1]}) would be the same "
                             "country in the same flow: give the right code of each with --countries FILE (CSV name,code)")
 

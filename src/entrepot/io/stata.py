@@ -32,10 +32,10 @@ class Stata:
         try:
             frame = pd.read_stata(path, convert_categoricals=False)
         except Exception as exc:  # pandas raises ValueError, struct.error, UnicodeDecodeError... on bad files
-            raise InputError(f"not a readable Stata file: {exc}", path=path) from None
+            raise InputError(f"not a readable Stata file: {' '.join(str(exc).split())}", path=path) from None
         frame.columns = [c.lower() for c in frame.columns]
-        # Row numbers stand in for lines: observation 1 is the first row of the dataset.
-        raw = Raw(frame.astype("string"), path, record_key="obs")
+        # Observation numbers stand in for lines, as Stata counts them: obs[1] is the first row (`list in 1`).
+        raw = Raw(frame.astype("string"), path, record_key="obs", first=1)
         raw.require(list(REQUIRED))
         year = raw.numbers("year", required=True)
         raw.where(year != year.round(), "year", lambda v: f"year is not a whole number: {v}")
