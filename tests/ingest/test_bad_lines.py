@@ -103,3 +103,21 @@ def test_generic_csv_after_a_blank_line_names_the_real_line_and_mapped_column(st
         ingest_file(store, write("c.csv", text), "csv",
                     {"map": "period=when,reporter=from,partner=to,flow=dir,product=hs,value_usd=usd"})
     assert snapshot(store) == (0, 0)
+
+
+def test_baci_after_blank_lines_names_the_real_line(store, write) -> None:
+    """DuckDB's reader skips blank lines: an error found on the stored rows still names the file's line."""
+    text = edited("real/baci/dersblog_excerpt/BACI_HS22_Y2022_V202401b.csv", 3, lambda line: "\n\n" + line)  # old line 3 is line 5
+    lines = text.splitlines(keepends=True)
+    lines[7] = lines[7].replace("4,31,", "4,999,", 1)  # line 8 (the old line 6): an unknown exporter code
+    refused(store, write("BACI_HS22_Y2022_V202401b.csv", "".join(lines)), r"V202401b.csv:8: column j: unknown country code 999")
+
+
+def test_bulk_file_after_a_blank_line_names_the_real_lines(store, write) -> None:
+    bad = ("DE", "RU", "72081000", "7", "1", "202401", "1", "1")
+    def blank_line_3(rows) -> str:  # the rows on lines 2, 4 and 5
+        header, first, rest = dat(rows).split("\n", 2)
+        return f"{header}\n{first}\n\n{rest}"
+    refused(store, write("full_v2_202401.dat", blank_line_3([ROWS[0], ROWS[2], bad])), r"full_v2_202401.dat:5: column FLOW: flow '7'")
+    text = blank_line_3([ROWS[0], ROWS[2], ROWS[0]])
+    refused(store, write("full_v2_202401.dat", text), r"full_v2_202401.dat:2: the same observation twice .*again on line 5")

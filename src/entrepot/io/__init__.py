@@ -111,6 +111,20 @@ def read_head(path: Path, size: int = 64 * 1024) -> str:
         return raw.decode("latin-1")
 
 
+def physical_line(path: Path, row: int) -> int:
+    """The line of data row `row` (0-based, after a one-line header) in a CSV read by DuckDB, whose reader
+    skips blank lines: row + 2 when none comes before it. Read only to name the line of an error."""
+    seen = -1
+    with path.open("rb") as fh:
+        next(fh, None)
+        for line, text in enumerate(fh, start=2):
+            if text.strip(b"\r\n"):
+                seen += 1
+                if seen == row:
+                    return line
+    return row + 2
+
+
 def _read_prefix(path: Path, size: int) -> bytes:
     with path.open("rb") as fh:
         return fh.read(size)

@@ -143,6 +143,8 @@ _HS6 = "CASE length(trim(k)) WHEN 5 THEN '0' || trim(k) ELSE trim(k) END"
 
 class Baci:
     name = "baci"
+    # The file's column behind each canonical one, for the store's checks' messages (`check_batch`).
+    source_columns = {"year": "t", "period": "t", "reporter": "i", "partner": "j", "product": "k", "value_usd": "v", "quantity": "q"}
 
     def sniff(self, path: Path, head: str) -> bool:
         return head.split("\n", 1)[0].strip().replace(" ", "").lower() == ",".join(HEADER)

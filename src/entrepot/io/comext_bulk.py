@@ -67,6 +67,11 @@ def _columns(header: list[str]) -> dict[str, str] | None:
     return {k: v for k, v in found.items() if v is not None}
 
 
+def _line(path: Path, line: int) -> int:
+    """The physical line of `_bulk`'s `line` (DuckDB's reader skips blank lines, which the count does not see)."""
+    return io.physical_line(path, int(line) - 2)
+
+
 class ComextBulk:
     name = "comext-bulk"
 
@@ -86,7 +91,7 @@ class ComextBulk:
         # The dimensions the canonical row drops (trade type, procedure, supplementary unit...), for `_once`.
         dropped = [h for h in header if h not in MEASURES and h not in cols.values()]
         rest = "[" + ", ".join(f'trim("{h}")' for h in dropped) + "]::VARCHAR[]"
-        try:  # `line`: the physical line (header = 1), for messages
+        try:  # `line`: the row's number counting the header as 1; `_line` makes it the physical line
             con.execute(f"CREATE OR REPLACE TEMP TABLE _bulk AS SELECT {fields}, {rest} AS _rest, "
                         f"row_number() OVER () + 1 AS line FROM {src}")
         except duckdb.Error as exc:
@@ -106,14 +111,14 @@ class ComextBulk:
             (SELECT *, min(line) OVER (PARTITION BY {key}) AS first FROM _bulk) WHERE line > first ORDER BY line LIMIT 1""").fetchall()
         if again:
             first, line, *what = again[0]
-            raise InputError(f"the same observation twice ({', '.join(what)}), again on line {line}; "
-                             "a file must hold each observation once", path=path, line=first)
+            raise InputError(f"the same observation twice ({', '.join(what)}), again on line {_line(path, line)}; "
+                             "a file must hold each observation once", path=path, line=_line(path, first))
 
     def _insert(self, con, path: Path, batch_id: str, options: dict[str, Any], cols: dict[str, str]) -> int:
         def fail(condition: str, field: str, reason: str) -> None:
             row = con.execute(f"SELECT * FROM _bulk WHERE {condition} ORDER BY line LIMIT 1").df()
             if len(row):
-                raise InputError(reason.format(**row.iloc[0].to_dict()), path=path, line=int(row["line"].iloc[0]), column=cols[field])
+                raise InputError(reason.format(**row.iloc[0].to_dict()), path=path, line=_line(path, row["line"].iloc[0]), column=cols[field])
 
         fail("product IS NULL OR NOT regexp_full_match(product, '[0-9]{2}[0-9X]{6}')", "product",
              "not a CN8 code (8 characters, digits or X, from two digits of HS chapter): {product!r}")
@@ -180,7 +185,7 @@ class ComextBulk:
 
         def place(line: int, column: str, reason: str) -> InputError:
             lines = con.execute("SELECT _lines FROM _rows WHERE _row = ?", [line]).fetchall()[0][0]
-            return InputError(summed(reason, lines), path=path, line=line, column=cols.get(SOURCE.get(column, column), column))
+            return InputError(summed(reason, lines), path=path, line=_line(path, line), column=cols.get(SOURCE.get(column, column), column))
 
         try:
             check_rows(con, "_rows", place)

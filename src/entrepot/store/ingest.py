@@ -379,4 +379,4 @@ def _place(fmt: str | None, path: Path, position: int, rows_are_lines: bool = Tr
         return None, f" (record {position})"
     if fmt not in ONE_ROW_PER_LINE or not rows_are_lines:
         return None, f" (row {position + 1} of the rows read)"
-    return position + 2, ""
+    return io.physical_line(path, position), ""
