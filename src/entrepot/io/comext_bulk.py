@@ -88,9 +88,12 @@ class ComextBulk:
         src = (f"read_csv({sql_str(path)}, header=true, auto_detect=false, delim={sql_str(delim)}, "
                f"quote='\"', escape='\"', columns={{{types}}})")
         fields = ", ".join(f'trim("{v}") AS {k}' for k, v in cols.items())
-        # The dimensions the canonical row drops (trade type, procedure, supplementary unit...), for `_once`.
+        # The dimensions the canonical row drops (trade type, procedure, supplementary unit...) as one hash,
+        # for `_once`: two of the few lines of one flow that differ in them but hash alike would be refused,
+        # never summed silently (a chance of about 1 in 1e18 per flow).
         dropped = [h for h in header if h not in MEASURES and h not in cols.values()]
-        rest = "[" + ", ".join(f'trim("{h}")' for h in dropped) + "]::VARCHAR[]"
+        trimmed = ", ".join(f'trim("{h}")' for h in dropped)
+        rest = f"hash({trimmed})" if dropped else "0"
         try:  # `line`: the row's number counting the header as 1; `_line` makes it the physical line
             con.execute(f"CREATE OR REPLACE TEMP TABLE _bulk AS SELECT {fields}, {rest} AS _rest, "
                         f"row_number() OVER () + 1 AS line FROM {src}")
@@ -107,6 +110,9 @@ class ComextBulk:
         parts of one flow and are summed; two lines equal in every dimension are the same observation
         twice, an error naming both lines (summed, it would be counted twice)."""
         key = "reporter, partner, product, flow, period, _rest"
+        lines, distinct = con.execute(f"SELECT count(*), count(DISTINCT hash({key})) FROM _bulk").fetchone()
+        if lines == distinct:
+            return
         again = con.execute(f"""SELECT first, line, reporter, partner, product, flow, period FROM
             (SELECT *, min(line) OVER (PARTITION BY {key}) AS first FROM _bulk) WHERE line > first ORDER BY line LIMIT 1""").fetchall()
         if again:
