@@ -109,6 +109,8 @@ def test_json_errors_name_the_original_record_after_breakdowns_are_left_out(stor
     ({2: {"partnerCode": 792}}, r"^error: c\.json: the same observation twice \(2025, ISR, TUR, import, TOTAL\) \(record 0\), "
                                 r"again on record 2; a file must hold each observation once$"),
     ("cut", r"^error: c\.json:\d+: not valid JSON: [^\n]+$"),
+    ("no value", r"^error: c\.json: column data\[1\]: the record lacks primaryValue, which the others have$"),
+    ("number", r"^error: c\.json: column data\[1\]: not a record \(a JSON object\): 5$"),
 ])
 def test_json_errors_name_file_record_and_field_on_one_line(cli, tmp_path, change, expected) -> None:
     """JSON has no lines that matter: messages name the record by its index under "data", and the field."""
@@ -116,7 +118,13 @@ def test_json_errors_name_file_record_and_field_on_one_line(cli, tmp_path, chang
             "cmdCode": "TOTAL", "primaryValue": 1.0, "partner2Code": 0, "customsCode": "C00", "motCode": 0}
     records = [base | {"partnerCode": p} for p in (792, 300, 276)]
     whole = json.dumps({"data": records}, indent=1)
-    text = whole[: len(whole) // 2] if change == "cut" else json.dumps({"data": [r | change.get(i, {}) for i, r in enumerate(records)]})
+    if change == "no value":
+        del records[1]["primaryValue"]
+    elif change == "number":
+        records[1] = 5
+    edits = change if isinstance(change, dict) else {}
+    text = whole[: len(whole) // 2] if change == "cut" else json.dumps({"data": [r | edits.get(i, {}) if isinstance(r, dict) else r
+                                                                                  for i, r in enumerate(records)]})
     (tmp_path / "c.json").write_text(text)
     out = cli("ingest", tmp_path / "c.json")
     assert out.exit_code == 2 and "Traceback" not in out.output

@@ -100,8 +100,16 @@ def read_json(path: Path) -> Raw:
     records = payload.get(key) if isinstance(payload, dict) else payload
     if not isinstance(records, list):
         raise InputError("expected a list of records under 'data' or 'elements'", path=path)
+    name = key if isinstance(payload, dict) else ""
+    fields = {k for r in records if isinstance(r, dict) for k in r}
+    needed = sorted(fields & set(SOURCE_COLUMNS.values()))  # a record lacking one the others have is cut, not blank
+    for i, record in enumerate(records):
+        if not isinstance(record, dict):
+            raise InputError(f"not a record (a JSON object): {json.dumps(record)[:40]}", path=path, column=f"{name}[{i}]")
+        if lacking := [k for k in needed if k not in record]:
+            raise InputError(f"the record lacks {', '.join(lacking)}, which the others have", path=path, column=f"{name}[{i}]")
     frame = pd.DataFrame.from_records(records).astype("string")
-    return Raw(frame, path, record_key=key if isinstance(payload, dict) else "")
+    return Raw(frame, path, record_key=name)
 
 
 def goods_only(raw: Raw) -> None:
