@@ -121,3 +121,9 @@ def test_bulk_file_after_a_blank_line_names_the_real_lines(store, write) -> None
     refused(store, write("full_v2_202401.dat", blank_line_3([ROWS[0], ROWS[2], bad])), r"full_v2_202401.dat:5: column FLOW: flow '7'")
     text = blank_line_3([ROWS[0], ROWS[2], ROWS[0]])
     refused(store, write("full_v2_202401.dat", text), r"full_v2_202401.dat:2: the same observation twice .*again on line 5")
+
+
+def test_a_bom_before_a_latin1_file_reads_as_without(store, write) -> None:
+    """An editor's UTF-8 BOM in front of a Latin-1 file (WITS's, with its 'Saint Barthélemy'): the same rows."""
+    data = shared_file(WITS).read_bytes()
+    assert ingest_file(store, write("wits.csv", b"\xef\xbb\xbf" + data)).rows == 248

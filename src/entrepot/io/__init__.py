@@ -108,7 +108,7 @@ def read_head(path: Path, size: int = 64 * 1024) -> str:
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return raw.decode("latin-1")
+        return raw.removeprefix(b"\xef\xbb\xbf").decode("latin-1")  # a BOM on a Latin-1 file (an editor's)
 
 
 def physical_line(path: Path, row: int) -> int:

@@ -192,7 +192,7 @@ def read_csv_rows(path: Path, delimiter: str | None = None) -> Raw:
     """Read a whole CSV as text with each row's physical line; a row with a wrong field count is an error.
 
     The csv module is used rather than pandas because pandas pads short (truncated) rows silently.
-    Encoding: UTF-8 (with or without BOM), else Latin-1, as Comtrade and Eurostat downloads come.
+    Encoding: UTF-8 (with or without BOM), else Latin-1 (a BOM before it dropped), as Comtrade and Eurostat downloads come.
     The delimiter is the header line's commonest of `,`, tab, `;` and `|` unless given (Comtrade+
     bulk files are tab-separated).
     """
@@ -206,7 +206,7 @@ def read_csv_rows(path: Path, delimiter: str | None = None) -> Raw:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        text = data.decode("latin-1")
+        text = data.removeprefix(b"\xef\xbb\xbf").decode("latin-1")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     header = next(reader, None)
     if not header or not any(h.strip() for h in header):
