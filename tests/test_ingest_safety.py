@@ -264,13 +264,13 @@ def test_no_permission_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("v", "year", "k", "reason"),
     [
-        ("inf", 2022, "010121", ":3: column value_usd: trade value is not a finite number"),
-        ("nan", 2022, "010121", ":3: column value_usd: trade value is not a finite number"),
-        ("Infinity", 2022, "010121", ":3: column value_usd: trade value is not a finite number"),
-        ("1e308", 2022, "010121", ":3: column value_usd: trade value is not a finite number (inf, nan, or too large once scaled): inf"),
-        ("1e14", 2022, "010121", ":3: column value_usd: trade value above 1e+15 USD"),
-        ("1", 1800, "010121", ":2: column year: implausible year (before 1948 or after"),
-        ("1", 2200, "010121", ":2: column year: implausible year"),
+        ("inf", 2022, "010121", ":3: column v: trade value is not a finite number"),
+        ("nan", 2022, "010121", ":3: column v: trade value is not a finite number"),
+        ("Infinity", 2022, "010121", ":3: column v: trade value is not a finite number"),
+        ("1e308", 2022, "010121", ":3: column v: trade value is not a finite number (inf, nan, or too large once scaled): inf"),
+        ("1e14", 2022, "010121", ":3: column v: trade value above 1e+15 USD"),
+        ("1", 1800, "010121", ":2: column t: implausible year (before 1948 or after"),
+        ("1", 2200, "010121", ":2: column t: implausible year"),
     ],
 )
 def test_bad_values_are_rejected_with_line_and_column(store, tmp_path: Path, v: str, year: int, k: str, reason: str) -> None:
