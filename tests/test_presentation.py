@@ -113,3 +113,22 @@ def test_first_leg_table_fits_too(tmp_path) -> None:
     table = _tables(out.stdout)
     assert table and all(len(line) <= 100 and "…" not in line for line in table), table
     assert any("95% CI of the" in line for line in table) and not any(RAW.search(line) for line in table)
+
+
+def test_reroute_verdict_is_a_word_explained_under_the_table(run) -> None:
+    """At 100 columns each candidate is one line: its verdict a code word (the scan's `reason`), and every code
+    the table uses is explained once under it."""
+    from entrepot.analysis.reroute.result import VERDICTS
+
+    invoke, _ = run
+    lines = invoke(*COMMANDS["reroute"]).splitlines()
+    rule = next(k for k, line in enumerate(lines) if set(line.strip()) == {"─"})
+    heading, rows = lines[rule - 1], lines[rule + 1:]
+    rows = rows[:next(k for k, line in enumerate(rows) if not line.strip())]
+    assert rows and all(re.match(r"^ [A-Z]{3} ", line) for line in rows), rows  # no cell wrapped onto a line of its own
+    verdicts = {line.split()[0]: line[heading.index("verdict"):].strip() for line in rows}
+    used = {code for cell in verdicts.values() for code in cell.split(", ")}
+    assert used <= set(VERDICTS) and "route" in used and "none" in used
+    assert verdicts["PSE"] == "leg 1, relabel" and verdicts["GRC"] == "route"  # relabelled through PSE; routed through GRC
+    legend = [line for line in lines if line.startswith("verdict: ")]
+    assert legend == [f"verdict: {code} = {means}" for code, means in VERDICTS.items() if code in used]

@@ -61,3 +61,29 @@ def test_charts_name_the_countries_beside_their_codes(results) -> None:
     assert "Türkiye (TUR)" in figures.sankey(results["reroute"]).data[0].node.label
     assert all(label.endswith(")") for label in results["cost"].plot().data[0].x)
     assert all(label.endswith(")") for label in results["scenario"].plot().data[0].x)
+
+
+def test_chart_titles_name_the_product(results, synth_world) -> None:
+    """A result for a product or a basket names it in its chart's title, as the report and the dashboard draw it
+    (a chart pasted alone says what it covers); a result for all products keeps its one-line title."""
+    from entrepot import figures, hs
+    from entrepot.basket import parse_basket
+    from entrepot.reporting import Figures
+
+    path, _ = synth_world("routes")
+    rr = entrepot.reroute(path, "TUR", "ISR", event=EVENT, product="29")
+    drawn = [entrepot.flows(path, "TUR", "ISR", product="29", freq="M").plot(), rr.plot(), figures.sankey(rr), figures.timing(rr),
+             entrepot.effect(path, "TUR", "ISR", event=EVENT, product="29", n_boot=99).plot(),
+             entrepot.mirror(path, "TUR", "ISR", event=EVENT, product="2.9").plot()]
+    named = f"Türkiye → Israel, {hs.label('29')}<br>"
+    assert all(fig.layout.title.text.startswith(named) for fig in drawn), [fig.layout.title.text for fig in drawn]
+    basket = parse_basket("code\n290519\n293212\n", name="chemicals")
+    title = entrepot.flows(path, "TUR", "ISR", freq="M", basket=basket).plot().layout.title.text
+    assert title.startswith("Türkiye → Israel, basket chemicals<br>TUR–ISR trade")
+    for res in (results["reroute"], results["effect"], results["flows"]):
+        assert "<br>" not in res.plot().layout.title.text and "Israel" not in res.plot().layout.title.text
+    long = hs.label("90", width=60)  # a long description is cut at a word in the title, its code kept
+    assert long.startswith("HS 90 (Optical") and "…" in long and len(long) < len(hs.label("90"))
+    fig = drawn[0]
+    Figures()(fig, "chart")  # the report leaves room for the second line
+    assert fig.layout.margin.t == 70

@@ -39,6 +39,20 @@ def country_labels(codes) -> list[str]:  # noqa: ANN001 (any iterable of codes)
     return [f"{name(c)} ({c})" if name(c) != c else c for c in codes]
 
 
+def title(res, text: str) -> str:  # noqa: ANN001 (any result with a pair)
+    """A chart's title: `text`, under a first line naming the pair and the products when the result is for a
+    product or a basket ("Türkiye → Israel, HS 7214 (Bars and rods of iron…) and its sub-codes"), so a chart
+    pasted alone says what it covers; `text` alone for all products."""
+    from entrepot import countries, hs
+
+    product, basket = getattr(res, "product", None), getattr(res, "basket", None)
+    if not product and not basket:
+        return text
+    what = [hs.label(product, width=60)] if product else []
+    what += [f"basket {basket}"] if basket else []
+    return f"{countries.name(res.exporter)} → {countries.name(res.importer)}, {'; '.join(what)}<br>{text}"
+
+
 def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure:
     """Both sides' reports of the pair's trade, one line per series, in millions of the result's currency; `events` (date, label) marked."""
     fig = go.Figure()
@@ -53,8 +67,7 @@ def flows(res: FlowsResult, events: list[tuple[dt.date, str]] = ()) -> go.Figure
         fig.add_annotation(x=x, y=1, yref="paper", text=f"{label} ({date})", showarrow=False, xanchor="left", yanchor="top",
                            yshift=-16 * k, bgcolor="rgba(255,255,255,0.8)", font=dict(size=11))
     per = "year" if res.freq == "A" else "month"
-    what = f", basket {res.basket}" if res.basket else ""
-    fig.update_layout(title=f"{res.exporter}–{res.importer} trade as each side reports it{what} ({res.currency} million per {per})")
+    fig.update_layout(title=title(res, f"{res.exporter}–{res.importer} trade as each side reports it ({res.currency} million per {per})"))
     return fig
 
 
@@ -75,7 +88,7 @@ def effect(res: EffectResult) -> go.Figure:
     fig.add_vline(x=res.transition or res.first_post, line=EVENT)
     fig.add_annotation(x=res.transition or res.first_post, y=1, yref="paper", text=f"event {res.event}", showarrow=False,
                        xanchor="left", yanchor="bottom")
-    fig.update_layout(title=f"{res.exporter}→{res.importer} against its counterfactual, USD million (event {res.event})")
+    fig.update_layout(title=title(res, f"{res.exporter}→{res.importer} against its counterfactual, USD million (event {res.event})"))
     return fig
 
 
@@ -92,7 +105,7 @@ def mirror(res: MirrorResult) -> go.Figure:
         fig.add_vline(x=x, line=EVENT)
         fig.add_annotation(x=x, y=1, yref="paper", text=f"event {res.event}", showarrow=False, xanchor="left", yanchor="bottom")
     estimated = ", estimated" if res.cif_fob_estimated else ""
-    fig.update_layout(title=f"Mirror gap, {res.currency} million (CIF/FOB {res.cif_fob:.3f}{estimated})", barmode="group")
+    fig.update_layout(title=title(res, f"Mirror gap, {res.currency} million (CIF/FOB {res.cif_fob:.3f}{estimated})"), barmode="group")
     return fig
 
 
@@ -108,8 +121,8 @@ def reroute(res: RerouteResult, top: int = 12) -> go.Figure:
         error_y=dict(type="data", symmetric=False, array=(shown["ci_high"] - shown["rerouted_value_usd"]) / 1e6,
                      arrayminus=(shown["rerouted_value_usd"] - shown["ci_low"]) / 1e6),
     ))
-    fig.update_layout(title=f"Estimated rerouted value {res.exporter}→C→{res.importer} over {', '.join(res.window.post)},"
-                            " USD million (95% CI; blue = significant)")
+    fig.update_layout(title=title(res, f"Estimated rerouted value {res.exporter}→C→{res.importer} over {res.window.span},"
+                                       " USD million (95% CI; blue = significant)"))
     return fig
 
 
@@ -122,8 +135,8 @@ def first_leg(res: FirstLegResult) -> go.Figure:
         error_y=dict(type="data", symmetric=False, array=(c["ci_high"] - c["share_of_drop"]) * 100,
                      arrayminus=(c["share_of_drop"] - c["ci_low"]) * 100),
     ))
-    fig.update_layout(title=f"Share of {res.exporter}'s basket drop to {res.importer} sold to C instead, % (95% CI; blue ="
-                            f" flagged); first leg only: C → {res.importer} unobserved", yaxis_title="% of the drop")
+    fig.update_layout(title=title(res, f"Share of {res.exporter}'s basket drop to {res.importer} sold to C instead, % (95% CI;"
+                                       f" blue = flagged); first leg only: C → {res.importer} unobserved"), yaxis_title="% of the drop")
     return fig
 
 
@@ -136,7 +149,7 @@ def sankey(res: RerouteResult) -> go.Figure:
         link=dict(source=[0] * n + list(range(1, n + 1)), target=list(range(1, n + 1)) + [n + 1] * n,
                   value=list(flagged["rerouted_value_usd"] / 1e6) * 2),
     ))
-    fig.update_layout(title="Rerouted value through the flagged intermediaries, USD million")
+    fig.update_layout(title=title(res, "Rerouted value through the flagged intermediaries, USD million"))
     return fig
 
 
@@ -157,8 +170,8 @@ def timing(res: RerouteResult) -> go.Figure:
     event = res.window.to_dict()["excluded_as_partly_treated"] or [res.window.post[0]]
     fig.add_vline(x=event[0], line=EVENT)
     fig.add_annotation(x=event[0], y=1, yref="paper", text=f"event {res.window.event}", showarrow=False, xanchor="left", yanchor="bottom")
-    fig.update_layout(title=f"Excess in the embargoed basket's product mix per {'month' if res.window.freq == 'M' else 'year'},"
-                            " USD million (dotted: into the intermediary; solid: on to the importer)")
+    fig.update_layout(title=title(res, f"Excess in the embargoed basket's product mix per {'month' if res.window.freq == 'M' else 'year'},"
+                                       " USD million (dotted: into the intermediary; solid: on to the importer)"))
     return fig
 
 
@@ -194,7 +207,7 @@ def route_map(res: RerouteResult, case: Case | None = None) -> go.Figure:
     fig.update_geos(fitbounds="locations", projection_type="mercator", showland=True, landcolor="#eeeeee",
                     showcountries=True, countrycolor="#bbbbbb", showcoastlines=True, coastlinecolor="#888888",
                     bgcolor="#e3eef7", showframe=False)
-    fig.update_layout(title="Routes between capitals (line width: rerouted value); outlines: Natural Earth 1:110m",
+    fig.update_layout(title=title(res, "Routes between capitals (line width: rerouted value); outlines: Natural Earth 1:110m"),
                       legend=dict(orientation="h", y=-0.02))
     return fig
 

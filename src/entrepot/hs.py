@@ -35,9 +35,14 @@ def names(codes: Iterable[str]) -> list[str]:
     return ["all products" if c == "TOTAL" else describe(c) or "" for c in codes]
 
 
-def label(code: str | None) -> str:
-    """A product selection in words: "HS 72 (Iron and steel) and its sub-codes", or "all products"."""
+def label(code: str | None, width: int | None = None) -> str:
+    """A product selection in words: "HS 72 (Iron and steel) and its sub-codes", or "all products";
+    with `width`, the description cut at a word to at most that many characters (a chart's title)."""
     if code is None:
         return "all products"
     name = describe(code)
+    if name and width is not None:
+        import textwrap
+
+        name = textwrap.shorten(name, width, placeholder="…")
     return f"HS {code}{f' ({name})' if name else ''}" + (" and its sub-codes" if len(code) < 6 else "")

@@ -160,6 +160,26 @@ def test_event_study_formula_and_dummies_recover_the_true_coefficients(tmp_path,
             assert abs(coefs[term]["estimate"] - truth) < 0.15, (seed, term, coefs[term])
 
 
+def test_event_study_on_one_treated_pair_says_its_intervals_are_not_to_be_trusted(tmp_path, cli) -> None:
+    """TUR<->ISR is one cluster of pair_id: every embargo term is on in 1 of 36 clusters, and the result's notes
+    (the CLI's too) say that its clustered errors are far too small, citing the literature; a dummy on in many
+    clusters gets no note."""
+    import entrepot
+
+    res = entrepot.estimate(_event_world(1, 0.05), case=CASE, leads=1, lags=1)
+    assert len(res.notes) == 1 and res.notes[0].startswith("EMBARGO, EMBARGO_lead1, EMBARGO_lag1: on in 1 of 36 clusters (pair_id)")
+    assert "Cameron, Gelbach and Miller 2008" in res.notes[0] and "does not run on PPML" in res.notes[0]
+    assert res.to_dict()["notes"] == list(res.notes)
+    world = _event_world(1, 0.05)
+    near = ["GRC", "BGR", "TUR", "ITA", "EGY"]
+    world["NEAR"] = (world.exporter.isin(near) & world.importer.isin(near)).astype(int)  # on in 10 of the 36 pair clusters
+    assert entrepot.estimate(world, "trade ~ NEAR | exp_year + imp_year", cluster="pair_id").notes == ()
+    path = tmp_path / "world.csv"
+    _event_world(1, 0.05).to_csv(path, index=False)
+    out = cli("estimate", "--data", path, "--case", CASE)
+    assert out.exit_code == 0 and "note: EMBARGO: on in 1 of 36 clusters (pair_id) only" in out.stdout
+
+
 def test_event_study_user_formula_gains_the_terms_and_too_many_leads_is_an_error(tmp_path, cli) -> None:
     assert gravity.with_terms("trade ~ ln_DIST | exp_year", ["EMBARGO", "EMBARGO_lag1"]) == \
         "trade ~ EMBARGO + EMBARGO_lag1 + ln_DIST | exp_year"

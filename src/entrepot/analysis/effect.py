@@ -280,20 +280,25 @@ def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame
     G, n = Y.shape[0], int(fit.sum())
     counts = stats.draws(G, n_boot, rng) if G > 1 else np.ones((n_boot, 1))
     Yb, Cb, Kb = counts @ Y, counts @ C, counts @ K
+    # A draw of groups none of which traded in a fit period (a product's few sub-groups) has no log share there:
+    # it cannot be fitted and is left out, so the intervals are over the draws that can.
+    fits = (Yb[:, fit] > 0).all(1) & (Cb[:, fit] > 0).all(1)
+    Yb, Cb, Kb = Yb[fits], Cb[fits], Kb[fits]
     lev_b, beta_b, res_b = trend(np.log(Yb[:, fit] / Cb[:, fit]))
     scale = np.sqrt(n / max(n - 2, 1))
-    draw = lambda size: np.take_along_axis(res_b, rng.integers(0, n, (n_boot, size)), 1) * scale  # noqa: E731
+    draw = lambda size: np.take_along_axis(res_b, rng.integers(0, n, (len(Yb), size)), 1) * scale  # noqa: E731
     lev_s, beta_s, _ = trend(lev_b[:, None] + beta_b[:, None] * x + draw(n))
     noise = draw(int(post.sum()))
     cf_b = Kb[:, post] * np.exp(beta_s[:, None] * (t[post] - t0) + (lev_s - lev_b)[:, None] + noise)
     values = Yb[:, post].sum(1) - cf_b.sum(1)
     pcts = Yb[:, post].sum(1) / cf_b.sum(1) - 1
-    ci = lambda v: tuple(float(q) for q in np.nanpercentile(v, [2.5, 97.5]))  # noqa: E731
+    ci = lambda v: tuple(float(q) for q in np.nanpercentile(v, [2.5, 97.5])) if len(v) else (np.nan, np.nan)  # noqa: E731
 
     # Each post period's counterfactual band: observed minus the period's effect bounds (the same draws as the total's CI).
     lo, hi = np.full(len(t), np.nan), np.full(len(t), np.nan)
-    per_period = np.nanpercentile(Yb[:, post] - cf_b, [2.5, 97.5], axis=0)
-    lo[post], hi[post] = Y.sum(0)[post] - per_period[1], Y.sum(0)[post] - per_period[0]
+    if len(Yb):
+        per_period = np.nanpercentile(Yb[:, post] - cf_b, [2.5, 97.5], axis=0)
+        lo[post], hi[post] = Y.sum(0)[post] - per_period[1], Y.sum(0)[post] - per_period[0]
     series = pd.DataFrame({
         "period": [label(v) for v in t], "phase": phase,
         "observed_usd": Y.sum(0), "counterfactual_usd": np.where(post, cf.sum(0), np.nan),

@@ -173,6 +173,7 @@ def reroute(
     the second leg is unobserved."""
     from entrepot.analysis.first_leg import FirstLegResult, has_second_leg
     from entrepot.analysis.reroute import scan
+    from entrepot.analysis.reroute.result import VERDICTS
     from entrepot.case import load_case
 
     case = load_case(case_file) if case_file else None
@@ -198,8 +199,11 @@ def reroute(
         return res
     for r in [res] + ([res.reverse] if res.reverse else []):
         typer.echo(r.summary())
-        print_table(_reroute_rows(r), title="Candidate intermediaries, USD million (--json: both legs, top products)",
+        rows = _reroute_rows(r)
+        print_table(rows, title="Candidate intermediaries, USD million (--json: both legs, top products)",
                     right=["p", "rerouted", "95% CI", "markup", "from", "relabelled", "relabel p"])
+        used = {code for cell in rows.verdict for code in cell.split(", ")}
+        _echo_all("verdict", [f"{code} = {means}" for code, means in VERDICTS.items() if code in used])
         _echo_all("note", r.notes)
     print_basis(res)
     return res
@@ -233,8 +237,10 @@ def _print_first_leg(res: FirstLegResult) -> None:
 def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
     """The flagged candidates, then the next best up to `top` rows: USD million, narrow enough for a terminal;
     `from`: the first period with excess on both legs; `verdict`: route, relabel, or the route tests'
-    verdict (docs/methods.md, decoys)."""
+    verdict in a word (`VERDICTS`, the legend printed under the table; docs/methods.md, decoys)."""
     import pandas as pd
+
+    from entrepot.analysis.reroute.result import REASONS
 
     table = r.candidates
     relabel = "relabelling" in table
@@ -251,9 +257,10 @@ def _reroute_rows(r: RerouteResult, top: int = 12) -> pd.DataFrame:
     if relabel:
         out["relabelled"] = shown.relabelled_value_usd.map(_millions)
         out["relabel p"] = shown.relabel_p.map(_p)
-    # what the scan found, or why a country was not flagged as a route (the decoy tests' verdict)
-    out["verdict"] = [("route + relabel" if s else f"relabel; route: {why}") if r else why
-                      for s, r, why in zip(shown.significant, relabelled, shown.reason.fillna(""), strict=True)]
+    # what the scan found, or why a country was not flagged as a route (the decoy tests' verdict), in a word
+    codes = shown.reason.map(REASONS)
+    out["verdict"] = [f"{code}, relabel" if r and code != "none" else "relabel" if r else code
+                      for r, code in zip(relabelled, codes, strict=True)]
     return out
 
 

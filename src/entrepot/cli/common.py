@@ -150,7 +150,7 @@ def print_table(frame: pd.DataFrame, title: str | None = None, right: list[str] 
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False)
+    table = Table(title=title, box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1, 0, 0))  # columns two spaces apart
     rows = [[_cell(v) for v in row] for row in frame.itertuples(index=False)]
     for k, col in enumerate(frame.columns):
         width = max((len(r[k]) for r in rows), default=0)

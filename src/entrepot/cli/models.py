@@ -58,6 +58,8 @@ def estimate(
         return res
     print_frame(res.coefficients, title=f"PPML: {res.formula}", coefficients=True)
     typer.echo(f"observations: {res.nobs:,}   pseudo R2: {res.pseudo_r2:.4f}   standard errors {res.vcov}")
+    for note in res.notes:
+        typer.echo(f"note: {note}")
     print_basis(res)
     return res
 

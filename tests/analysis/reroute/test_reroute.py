@@ -268,3 +268,16 @@ def test_a_scan_on_few_declaring_countries_says_so(world_store, tmp_path) -> Non
         st.con.execute("DELETE FROM flows WHERE source = 'comtrade' AND reporter NOT IN ('TUR', 'ISR')")
         notes = scan(st, "TUR", "ISR", EVENT, source="reported").notes
     assert any(n.startswith("only 2 countries declare to comtrade") and "--source baci" in n for n in notes)
+
+
+def test_cif_fob_of_a_candidate_with_no_pair_is_the_pooled_one() -> None:
+    """A candidate whose declarations and records never meet in a product gets the pooled CIF/FOB factor,
+    and no All-NaN RuntimeWarning from its own median (pyproject makes one an error)."""
+    import numpy as np
+
+    from entrepot.analysis.reroute.relabelling import cif_fob_factors
+
+    sent = np.array([[100.0, 200.0, 300.0, 400.0], [50.0, 0.0, 0.0, 0.0]])
+    got = np.array([[105.0, 210.0, 315.0, 420.0], [0.0, 10.0, 0.0, 0.0]])
+    factors, se, pooled = cif_fob_factors(sent, got, np.array([True, True]))
+    assert factors[:, 0].tolist() == pytest.approx([1.05, 1.05]) and pooled == pytest.approx(1.05) and se[1] == 0

@@ -121,7 +121,9 @@ def fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool, trim: bool) ->
     beta, tau, rx, rd = solve(w, x, d, y)
     for _ in range(HUBER_STEPS if trim else 0):  # products that jump on their own (a new or vanished flow) count less
         std = np.sqrt(w) * (y - tau[:, None] * x - beta[:, None] * d)
-        scale = np.nan_to_num(1.4826 * np.nanmedian(np.where(used, np.abs(std), np.nan), axis=1, keepdims=True))
+        scale = np.zeros((len(used), 1))  # a candidate with no product on the leg (none with tonnes, say) has no scale
+        some = used.any(1)
+        scale[some] = np.nan_to_num(1.4826 * np.nanmedian(np.where(used, np.abs(std), np.nan)[some], axis=1, keepdims=True))
         w = w * np.where(scale > 0, np.minimum(1.0, HUBER_C * scale / np.maximum(np.abs(std), 1e-300)), 1.0)
         beta, tau, rx, rd = solve(w, x, d, y)
     resid = y - tau[:, None] * x - beta[:, None] * d

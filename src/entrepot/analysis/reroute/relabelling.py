@@ -8,7 +8,6 @@ declares to C but C does not record (CIF/FOB adjusted), against A's declared dro
 from __future__ import annotations
 
 import dataclasses
-import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,10 +121,10 @@ def cif_fob_factors(sent: np.ndarray, got: np.ndarray, reporting: np.ndarray) ->
         return np.ones((len(sent), 1)), np.zeros(len(sent)), 1.0
     pooled = float(np.nanmedian(log_ratio))
     n = both.sum(1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: candidates with no pairs, replaced below
-        own = np.nanmedian(log_ratio, axis=1)
-        spread = 1.4826 * np.nanmedian(np.abs(log_ratio - own[:, None]), axis=1)
+    own, spread = np.full(len(sent), np.nan), np.full(len(sent), np.nan)  # a candidate with no pair: the pooled, below
+    some = n > 0
+    own[some] = np.nanmedian(log_ratio[some], axis=1)
+    spread[some] = 1.4826 * np.nanmedian(np.abs(log_ratio[some] - own[some, None]), axis=1)
     enough = n >= MIN_PRODUCTS
     # The median's standard error: 1.2533 sigma / sqrt(n) for normal noise.
     se = np.where(enough, 1.2533 * np.nan_to_num(spread) / np.sqrt(np.maximum(n, 1)), 0.0)

@@ -17,7 +17,7 @@ import pandas as pd
 from entrepot.analysis import stats
 from entrepot.analysis.reroute.data import Data
 from entrepot.analysis.reroute.legs import Leg, drop_by_product, excess, legs, markup, product_draws, ratio, tonnes_drop
-from entrepot.analysis.reroute.result import HELD_BACK
+from entrepot.analysis.reroute.result import HELD_BACK, REASONS
 
 MIN_OVERLAP = 0.5  # a route's excess on both legs lies mostly in the basket's products
 MIN_TONNES = 0.5  # the quantity test needs tonnes for this share of the drop
@@ -66,7 +66,7 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     significant = route_test & ~boom & ~price
     reason = np.select(
         [significant, route_test & boom, route_test & price, (p1 < alpha) & (p2 >= alpha), (p2 < alpha) & (p1 >= alpha)],
-        ["route", *HELD_BACK, "leg 1 only (own demand?)", "leg 2 only (trade diversion?)"], "no excess on both legs")
+        list(REASONS)[:-1], list(REASONS)[-1])
     uv = ratio((drop * (data.ac_t[2] > 0)).sum(1), (drop * ratio(data.ac_t[2], data.ac[2], 0.0)).sum(1), np.nan)
     table = pd.DataFrame({
         "country": data.countries, "score": -np.log10(np.clip(p_joint, 1e-300, 1)), "significant": significant,
