@@ -195,10 +195,23 @@ ZOO_EXPLAINED = [  # how to read the zoo run (docs/methods.md, "Decoys"; docs/sy
     "differ, a decoy test bound.",
     "",
     "At `Decoys.strong()` the outside booms pass the route test (their basket part is a fifth of the pair's flow, in",
-    "its mix) and the out-of-basket test is what holds them back; it holds a boom back only when both its placebo is",
-    "significant and the overlap is under 0.5, and with the boom's outside part in a few products (6 here) the placebo",
-    "often lacks the power: those booms are flagged with an overlap near 0.3 (a route's is near 1), which the",
-    "`basket_overlap` column shows the reader. The price shocks, demand booms and hubs multiply C's existing flows;",
+    "its mix) and the out-of-basket guard is what holds them back: C's excess outside the basket beyond its own growth",
+    "(the median rate of the lines it already traded there), material (a tenth of the drop on both legs) or significant,",
+    "with the basket holding under two thirds of C's excess on both legs (docs/methods.md). Until December 2026 the guard",
+    "ran the route test on the products outside the basket, which a boom in six new lines does not move enough: at",
+    "seeds 5001-5003 it flagged outside booms in 52% of their decoy countries and some country in 67% of their",
+    "worlds without rerouting, and 14% of the worlds without rerouting flagged someone outside `deflection`.",
+    "`route_boom` is the check that the guard does not buy that precision with routes: two of the routes' whole trade",
+    "with A and B grows by 60-100% (Armenia's and Kazakhstan's with Russia after 2022), which is C's own growth, not",
+    "excess, and must not hold them back (it has no world without rerouting: without routes it is the plain world).",
+    "",
+    "Outside booms still flagged (read on seeds 5001-5003 after the rule was fixed): where the pair trades nearly",
+    "every product (37 of 40), the boom's outside part lies in the three products left; on leg 1 C already traded",
+    "the largest of them, its only line outside the basket, so on that leg the boom is C's own growth, and the guard",
+    "asks for the boom on both legs. With `hs_relabel` (in `all`) the only codes the pair does not trade are",
+    "the neighbouring codes of its basket's headings, so the boom's new lines are codes the heading match reads as",
+    "relabelled basket goods. Both are the limit of the triple difference: it needs lines outside the basket, of",
+    "C's own, that the boom did not make. The price shocks, demand booms and hubs multiply C's existing flows;",
     "even at these strengths (prices up 80-120% on the basket's largest half) they do not pass the route test here,",
     "whose counterfactuals (C's own mix, the world's growth in each product, C's exports to others) absorb them, so the",
     "zoo does not exercise the tonnes test (tests/analysis/reroute/test_decoys.py does, on a hand-made panel). The naive",
@@ -208,6 +221,11 @@ ZOO_EXPLAINED = [  # how to read the zoo run (docs/methods.md, "Decoys"; docs/sy
     "C's own producers sell B the same goods) moves both legs in the drop's mix, in values and in tonnes, with no good",
     "passing through C; its flows are a route's, and every test that reads trade flows flags it (docs/methods.md).",
     "Only shipment-level data (bills of lading, transit declarations, firm-level customs records) separate the two.",
+    "That is why the goals are read on every world without it, and why `all_but_deflection` (every other class, the",
+    "same worlds' seeds) stands beside `all`: in `all` every deflecting country is a false flag by construction, so",
+    "`all` measures deflection, not the detector. Likewise, a general boom whose part in the basket follows the",
+    "drop's mix makes the flows of a route plus new lines outside the basket: the guard holds back a route whose",
+    "country's new lines outweigh it twice over (tests/analysis/reroute/test_decoys.py shows both sides of that line).",
     "",
     "The value: codes of a basket heading that A -> B did not trade join the heading's basket code (`hs_relabel`",
     "declares 30% of each route's second leg under a neighbouring HS6 code; before the match no such world had its",
@@ -261,7 +279,8 @@ def main_zoo(args) -> None:
         f" --strength {args.strength}`:"
         f" {len(jobs)} worlds (seeds {seeds}, {f'including {ZOO_SEED}, the one the guards were tuned on' if tuned else 'none used for tuning'};"
         f" {len(ZOO_CLASSES)} classes x {len(ZOO_SHARES)} strengths): each decoy class"
-        f" of docs/synth.md alone at {preset}'s strength, two further embargoes (`embargoes`), and all together (`all`);"
+        f" of docs/synth.md alone at {preset}'s strength, two further embargoes (`embargoes`), all together (`all`) and all"
+        f" but `deflection` (`all_but_deflection`);"
         f" a world without rerouting and one where 35% of the stopped flow goes through 2-4 routes; {args.countries} countries,"
         f" {PRODUCTS} products, churn {CHURN:.0%}, embargo 2 May 2024, scanned on BACI (annual) and on the Comtrade reports"
         f" (monthly). Machine: {machine()}.",
