@@ -48,7 +48,7 @@ def test_decoys_off_is_the_same_world(plain) -> None:
 def test_every_class_is_recorded_and_decoys_are_not_the_case(zoo) -> None:
     d = zoo.truth["decoys"]
     assert set(d["classes"]) == {"outside_boom", "demand_boom", "diversion", "deflection", "hubs", "price_shock", "gaps",
-                                 "hs_change", "onset_months", "second_event", "hs_relabel"}
+                                 "hs_change", "onset_months", "second_event", "hs_relabel", "route_boom"}
     assert d["strengths"]["boom_size"] == 0.15 and d["strengths"]["demand_growth"] == [0.3, 0.8]
     case = set(zoo.scenario.focus) - set(zoo.scenario.hubs())
     decoys = [x["country"] for k in ("outside_boom", "demand_boom", "diversion", "deflection", "price_shock", "hubs") for x in d[k]]
@@ -92,6 +92,24 @@ def test_demand_boom_diversion_and_price_shock_move_the_legs_they_should(zoo) ->
             assert unit[2025] / unit[2023] == pytest.approx(1 + x["price_rise"], rel=0.15)
     for h in d["hubs"]:
         assert h["added_value_usd"] > 0
+
+
+def test_route_boom_grows_a_route_s_trade_with_both_sides_outside_the_basket_too(zoo) -> None:
+    """The first two routes' trade with the exporter and the importer grows in every product: outside the basket,
+    where no rerouted good goes, by about the growth truth.json records."""
+    d, pos, b = zoo.truth["decoys"], _code(zoo), zoo.baci
+    routes = [r.via for r in zoo.scenario.routes]
+    assert [x["country"] for x in d["route_boom"]] == routes[:2]
+    outside = ~zoo.products.code.isin(zoo.truth["directions"][0]["basket"]).to_numpy()
+    checked = 0
+    for x in d["route_boom"]:
+        assert 0.2 <= x["growth"] <= 0.5 and x["added_value_usd"] > 0
+        for a, c in (("TUR", x["country"]), (x["country"], "ISR")):
+            f = b[(b.i == pos[a]) & (b.j == pos[c]) & outside[b.p]].groupby("year").value.sum()
+            if f.get(2023, 0) > 0:  # a leg with trade outside the basket (the pair trades most products)
+                assert f[2025] / f[2023] > 1 + 0.5 * x["growth"]
+                checked += 1
+    assert checked
 
 
 def test_strong_decoys_are_stronger_where_the_drop_is(plain) -> None:

@@ -28,6 +28,7 @@ def synth(
     onset_months: Annotated[int | None, typer.Option(min=0, help="Routes build up over this many months.")] = None,
     second_event: Annotated[str | None, typer.Option(help="Date part of the embargo is lifted (2025, 2025-04, 2025-04-01).")] = None,
     hs_relabel: Annotated[float | None, typer.Option(min=0.0, max=1.0, help="Share of routes' leg 2 under another HS6 of the HS4.")] = None,
+    route_boom: Annotated[int | None, typer.Option(min=0, help="The first N routes' trade with both sides of the pair also booms.")] = None,
     all_decoys: Annotated[bool, typer.Option("--all-decoys", help="Every decoy class at once, mild (Decoys.every()).")] = False,
     strong_decoys: Annotated[bool, typer.Option("--strong-decoys", help="Every decoy class at once, strong enough to pass"
                                                 " the two-leg route test (Decoys.strong()).")] = False,
@@ -54,7 +55,7 @@ def synth(
     date(hs_change, "--hs-change")
     given = {"outside_boom": outside_boom, "demand_boom": demand_boom, "diversion": diversion, "deflection": deflection, "hubs": hubs,
              "price_shock": price_shock, "gaps": gaps, "hs_change": hs_change, "onset_months": onset_months,
-             "second_event": date(second_event, "--second-event"), "hs_relabel": hs_relabel}
+             "second_event": date(second_event, "--second-event"), "hs_relabel": hs_relabel, "route_boom": route_boom}
     decoys = dataclasses.replace(decoys, **{k: v for k, v in given.items() if v is not None})
     scn = scn.replace(decoys=decoys, concordance=str(concordance) if concordance else scn.concordance)
     if embargoes:

@@ -49,6 +49,7 @@ class Zoo:
             want = getattr(self.d, name)
             self.who[name], picked = picked[:want], picked[want:]
         self.who["price_shock"], self._rest = [], picked  # chosen in move_flows, among those trading both legs
+        self.who["route_boom"] = [r.via for r in scn.routes][: self.d.route_boom]  # routes, not decoys: no country of their own
         self.hubs = scn.hubs()
         self.truth: dict[str, Any] = {"classes": self.d.active, "strengths": self.d.strengths}
         if self.d.second_event and not (months[0] < pd.Period(self.d.second_event, "M") <= months[-1]):
@@ -86,7 +87,7 @@ class Zoo:
         self.truth["hubs"] = [{"country": c, "scale": HUB_SCALE} for c in self.hubs]
 
     def move_flows(self, flows, markup, i, j, p, A, B) -> None:
-        """Demand booms, hubs growing and price shocks: existing flows change after the event."""
+        """Demand booms, hubs growing, routes' general booms and price shocks: existing flows change after the event."""
         post = self.post[:, None]
         basket = np.isin(p, self._focus(flows, i, j, p, A, B))
         booms = []
@@ -102,6 +103,12 @@ class Zoo:
             if self.d.hub_basket_growth:  # its entrepôt trade in the basket's goods, from and to everyone
                 extra = self._grow(flows, ((i == h) | (j == h)) & basket, post, self.d.hub_basket_growth / (1 + g))
                 hub |= {"basket_growth": self.d.hub_basket_growth, "added_value_usd": hub["added_value_usd"] + extra["added_value_usd"]}
+        general = []
+        for c in self.who["route_boom"]:  # a general boom of a route's trade with A and B, every product (the basket's too)
+            k = self.pos[c]
+            g = float(self.rng.uniform(*self.d.route_boom_growth))
+            general.append(self._grow(flows, ((i == A) & (j == k)) | ((i == k) & (j == B)), post, g) | {"country": c, "growth": g})
+        self.truth["route_boom"] = general
         shocks = []
         both = [c for c in self._rest if ((i == A) & (j == self.pos[c])).any() and ((i == self.pos[c]) & (j == B)).any()]
         self.who["price_shock"] = both[: self.d.price_shock]

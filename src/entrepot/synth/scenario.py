@@ -44,6 +44,7 @@ class Decoys:
     second_event: dt.date | None = None  # part of the embargo lifted on this date
     second_event_share: float = 0.5  # of the stopped flow that goes direct again from the second event
     hs_relabel: float = 0.0  # share of each route's second leg declared under another HS6 of the same HS4
+    route_boom: int = 0  # the first N routes' countries also boom: all their trade with A and with B grows (Armenia after 2022)
     # Strengths, per class:
     boom_size: float = 0.15  # an outside boom's new flows on each leg, as a share of the pair's yearly direct flow
     boom_in_basket: float | None = None  # the share of them in the basket's products, in the pair's mix (None: 2 of 8 products)
@@ -53,14 +54,16 @@ class Decoys:
     hub_basket_growth: float = 0.0  # a hub's extra growth in the basket's products, both ways (its entrepôt trade in them)
     price_rise: tuple[float, float] = (0.3, 0.6)  # rise of the basket's unit values on both legs, U(low, high)
     basket_focus: float = 1.0  # demand booms, hubs' basket growth, price shocks: the basket's largest products, this share of it
+    route_boom_growth: tuple[float, float] = (0.2, 0.5)  # growth of a route_boom country's trade with A and B, U(low, high)
 
     STRENGTHS: ClassVar[tuple[str, ...]] = ("boom_size", "boom_in_basket", "demand_growth", "diversion_size", "hub_growth",
-                                            "hub_basket_growth", "price_rise", "basket_focus", "second_event_share")
+                                            "hub_basket_growth", "price_rise", "basket_focus", "second_event_share",
+                                            "route_boom_growth")
 
     @classmethod
     def every(cls, second_event: dt.date | None = dt.date(2025, 4, 1)) -> Decoys:
         """Every class at once, at the mild default strengths."""
-        return cls(2, 2, 2, 2, 2, 2, 3, "2023-01", 6, second_event, 0.5, 0.3)
+        return cls(2, 2, 2, 2, 2, 2, 3, "2023-01", 6, second_event, 0.5, 0.3, route_boom=2)
 
     @classmethod
     def strong(cls, second_event: dt.date | None = dt.date(2025, 4, 1)) -> Decoys:
@@ -68,7 +71,7 @@ class Decoys:
         (without the decoy tests) in most worlds: what a naive analyst would take for rerouting."""
         return dataclasses.replace(cls.every(second_event), boom_size=0.6, boom_in_basket=0.3, demand_growth=(1.0, 1.5),
                                    diversion_size=0.3, hub_growth=(0.2, 0.4), hub_basket_growth=0.3, price_rise=(0.8, 1.2),
-                                   basket_focus=0.5)
+                                   basket_focus=0.5, route_boom_growth=(0.6, 1.0))
 
     @property
     def active(self) -> list[str]:

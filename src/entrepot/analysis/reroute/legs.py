@@ -49,6 +49,8 @@ class Leg:
     active: np.ndarray  # (C,) enough products to test
     excess: np.ndarray  # (C, P) after - the tau-adjusted counterfactual (value fit)
     boot: np.ndarray  # (C, R) the value fit's beta in bootstrap samples over products
+    x: np.ndarray  # (C, P) the counterfactual, before times growth (the decoy tests read it)
+    y: np.ndarray  # (C, P) after - x
 
     @property
     def z(self) -> np.ndarray:
@@ -72,7 +74,7 @@ def fit_leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, 
     else:
         value = trend(value, x, d, y, np.broadcast_to(outside, x.shape))
         boot = np.empty((x.shape[0], 0)) if draws is None else trend(value, x, d, y, np.broadcast_to(outside, x.shape), draws).beta
-    return Leg(test, value, active, excess, boot)
+    return Leg(test, value, active, excess, boot, x, y)
 
 
 def trend(value: Fit, x: np.ndarray, d: np.ndarray, y: np.ndarray, outside: np.ndarray, draws: np.ndarray | None = None) -> Fit:
@@ -182,12 +184,11 @@ def product_draws(n_products: int, seed: int) -> np.ndarray:
 
 
 def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray | None,
-         keep: np.ndarray | None = None, tonnes: bool = False, outside: np.ndarray | None = None) -> tuple[Leg, Leg]:
+         tonnes: bool = False, outside: np.ndarray | None = None) -> tuple[Leg, Leg]:
     """Both legs' fits between phases `pre` (averaged) and `post`, with the drop as intensity.
 
     Leg 1 grows A -> C by the product's world growth, for the reason given in `drop_by_product`; leg 2 grows
-    C -> B by C's own sales of the product elsewhere (the world's where C had none). `keep` (P,): only
-    these products enter the fits (the out-of-basket placebo). `tonnes`: the legs in tonnes (grown by the
+    C -> B by C's own sales of the product elsewhere (the world's where C had none). `tonnes`: the legs in tonnes (grown by the
     same value growth), over the products whose every value on the leg has its tonnes; `drop` is then in
     tonnes too (`tonnes_drop`).
     """
@@ -197,7 +198,7 @@ def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndar
     growth2 = ratio(data.c_rest[post], mean(data.c_rest), world)
     out = []
     for values, qty, growth in ((data.ac, data.ac_t, growth1), (data.cb, data.cb_t, growth2)):
-        use = np.ones(values.shape[1:], dtype=bool) if keep is None else np.broadcast_to(keep, values.shape[1:])
+        use = np.ones(values.shape[1:], dtype=bool)
         flows = values
         if tonnes:
             use = use & ((values[pre] > 0) <= (qty[pre] > 0)).all(0) & ((values[post] > 0) <= (qty[post] > 0))

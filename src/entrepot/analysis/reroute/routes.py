@@ -13,13 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import norm
 
 from entrepot.analysis import stats
 from entrepot.analysis.reroute.data import Data
-from entrepot.analysis.reroute.legs import Leg, drop_by_product, excess, legs, markup, product_draws, ratio, tonnes_drop
+from entrepot.analysis.reroute.legs import MIN_PRODUCTS, Leg, drop_by_product, excess, legs, markup, product_draws, ratio, tonnes_drop
 from entrepot.analysis.reroute.result import HELD_BACK, REASONS
 
-MIN_OVERLAP = 0.5  # a route's excess on both legs lies mostly in the basket's products
+MIN_OVERLAP = 2 / 3  # a route's excess beyond C's own growth in the basket is at least twice its outside excess, on a leg at least
+MATERIAL = 0.1  # C's excess outside the basket on both legs, as a share of the drop, that is a boom whatever its test says
 MIN_TONNES = 0.5  # the quantity test needs tonnes for this share of the drop
 NEW_CODE = 0.5  # a code whose early pre-event trade is under half its late one started inside the window
 BASKET_DROP = 0.25  # the basket: the products A -> B lost at least a quarter of
@@ -59,9 +61,9 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     placebo = _placebo(data, drop)
     top = np.minimum(leg1.excess, leg2.excess)
     top_products = [[data.products[k] for k in np.argsort(-top[c])[:5] if top[c, k] > 0] for c in range(C)]
-    outside_p, overlap = _outside(data, drop, leg1, leg2)
+    outside_p, overlap, outside_share = _outside(data, drop, leg1, leg2)
     demand = _own_demand(data, drop)
-    boom = (outside_p < alpha) & (overlap < MIN_OVERLAP)
+    boom = ((outside_p < alpha) | (outside_share >= MATERIAL)) & (overlap < MIN_OVERLAP)
     price = np.isfinite(quantity_p) & (quantity_p >= alpha)
     significant = route_test & ~boom & ~price
     reason = np.select(
@@ -74,7 +76,7 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
         "ci_low": np.percentile(boot_share, 2.5, axis=1) * total_drop * n_post,
         "ci_high": np.percentile(boot_share, 97.5, axis=1) * total_drop * n_post, "p_value": p_joint,
         **excess("leg1", leg1, total_drop * n_post), "leg1_p": p1, **excess("leg2", leg2, total_drop * n_post), "leg2_p": p2,
-        "markup_pct": up * 100, "unit_value_usd_per_t": uv, "basket_overlap": overlap, "outside_p": outside_p,
+        "markup_pct": up * 100, "unit_value_usd_per_t": uv, "basket_overlap": overlap, "outside_share": outside_share, "outside_p": outside_p,
         "quantity_p": quantity_p, "own_demand_growth": demand, "placebo_p": placebo, "reason": reason,
         "top_products": top_products,
     }).sort_values(["significant", "score", "rerouted_value_usd"], ascending=False, ignore_index=True)
@@ -98,27 +100,53 @@ def _placebo(data: Data, drop: np.ndarray) -> np.ndarray:
     return np.minimum(stats.empirical_null_p(leg1.z, leg1.active), stats.empirical_null_p(leg2.z, leg2.active))
 
 
-def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.ndarray, np.ndarray]:
-    """The out-of-basket placebo and the basket overlap (a triple difference within each candidate).
+def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """C's general boom: its excess outside the basket beyond its own growth there, tested, and the basket's part.
 
-    The same two-leg test over the products outside the basket (`basket`), with the drop spread evenly
-    over them: a general boom of C's trade with both A and B shows there too, rerouted goods do not. The
-    overlap is the share of each leg's excess over the pair's own growth (the sum of the value fit's
-    product residuals, at least 0) that lies in the basket, the smaller of the two legs'; 1 where neither
-    leg has excess.
+    A triple difference within each candidate. On each leg C's own growth outside the basket is the median
+    growth of its existing trade there (over products, weighted by their value; `_own_growth`), so growth of
+    C's existing trade with A or B, at whatever rate, is C's own and not excess; what it leaves outside the
+    basket, in USD (new product lines, goods growing beyond C's rate), is C's outside excess. A median, since
+    a few new lines must not set the rate that then explains them away (a weighted mean would).
+
+    `outside_p` tests that excess on both legs' products pooled: their summed residual over its own spread (a
+    t-statistic of the total, self-normalised, so judged against the normal; the boom's own products count in
+    the spread, which makes it conservative). `basket_overlap` is the
+    basket's excess (the value fit's beta times the drop, beyond the same growth) over that plus the outside
+    excess, the larger leg's (a general boom of C's trade with A and B lies mostly outside on both legs); 1
+    where neither has any. `outside_share` is the outside excess as a share of the drop, the smaller leg's: a
+    boom in a few new product lines gives the test little power (their own residuals set its spread), and
+    one worth MATERIAL of the drop on both legs is material whatever the test says.
     """
     keep = ~basket(data)
     ones = np.ones(len(data.countries))
     if not keep.any() or keep.all():
-        return ones, ones
-    pseudo = np.where(keep, drop.sum() / keep.sum(), 0.0)
-    out1, out2 = legs(data, [0, 1], 2, pseudo, None, keep=keep)
-    p = np.maximum(stats.empirical_null_p(out1.z, out1.active), stats.empirical_null_p(out2.z, out2.active))
-    shares = []
+        return ones, ones, ones * 0.0
+    total, variance, counts, shares, outs = 0.0, 0.0, [], [], []
     for leg in (leg1, leg2):
-        inside, outside = (np.clip(np.where(mask, leg.excess, 0.0).sum(1), 0, None) for mask in (~keep, keep))
-        shares.append(ratio(inside, inside + outside, 1.0))
-    return p, np.minimum(*shares)
+        resid = np.where(keep, leg.y - _own_growth(leg.x, leg.y, keep)[:, None] * leg.x, 0.0)
+        n = (keep & ((leg.x > 0) | (leg.y != 0))).sum(1)
+        out = resid.sum(1)
+        outs.append(ratio(out, drop.sum(), 0.0))
+        total, variance = total + out, variance + (resid**2).sum(1) * ratio(n, n - 1, 1.0)
+        counts.append(n)
+        inside = np.clip(leg.value.beta * drop.sum(), 0, None)
+        shares.append(ratio(inside, inside + np.clip(out, 0, None), 1.0))
+    active = (counts[0] >= MIN_PRODUCTS) & (counts[1] >= MIN_PRODUCTS)
+    p = np.where(active, norm.sf(ratio(total, np.sqrt(variance), 0.0)), 1.0)
+    return p, np.maximum(*shares), np.where(active, np.minimum(*outs), 0.0)
+
+
+def _own_growth(x: np.ndarray, y: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """Each candidate's (rows) median growth y / x over the `keep` products it traded before (x > 0), weighted by x; 0 without any."""
+    out = np.zeros(len(x))
+    for c in range(len(x)):
+        has = keep & (x[c] > 0)
+        if has.any():
+            g, w = y[c, has] / x[c, has], x[c, has]
+            order = np.argsort(g)
+            out[c] = g[order][np.searchsorted(np.cumsum(w[order]), w.sum() / 2)]
+    return out
 
 
 def headings(data: Data) -> Data:
