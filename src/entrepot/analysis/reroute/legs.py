@@ -142,9 +142,7 @@ def growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: 
 def solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Weighted least squares of y on [x, d] over products (axis 1): beta, tau and beta's row of
     (X'WX)^-1. With `draws` (R x P product counts), beta in each bootstrap sample instead: (C, R)."""
-    total = (lambda v: v.sum(1)) if draws is None else (lambda v: v @ draws.T)
-    sxx, sxd, sdd = total(w * x * x), total(w * x * d), total(w * d * d)
-    sxy, sdy = total(w * x * y), total(w * d * y)
+    sxx, sxd, sdd, sxy, sdy = totals(draws, w * x * x, w * x * d, w * d * d, w * x * y, w * d * y)
     det = sxx * sdd - sxd**2
     ok = det > 1e-9 * np.maximum(sxx * sdd, 1e-300)
     safe = np.where(ok, det, 1.0)
@@ -152,6 +150,15 @@ def solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.
     beta = np.where(ok, (sxx * sdy - sxd * sxy) / safe, sdy * only_d)
     tau = np.where(ok, (sdd * sxy - sxd * sdy) / safe, 0.0)
     return beta, tau, np.where(ok, -sxd / safe, 0.0), np.where(ok, sxx / safe, only_d)
+
+
+def totals(draws: np.ndarray | None, *arrays: np.ndarray) -> list[np.ndarray]:
+    """Each (C, P) array summed over products, or with `draws` (R x P) in each bootstrap sample, (C, R): one matrix
+    product for all of them (OpenBLAS's threads spin between calls, so many small products cost more CPU than one)."""
+    if draws is None:
+        return [v.sum(1) for v in arrays]
+    stacked = np.stack(arrays)
+    return list((stacked.reshape(-1, stacked.shape[-1]) @ draws.T).reshape(len(arrays), stacked.shape[1], -1))
 
 
 def ratio(num: np.ndarray, den: np.ndarray, fallback: np.ndarray | float = 1.0) -> np.ndarray:
