@@ -3,8 +3,9 @@
 `read` aggregates in DuckDB, through `entrepot.store.query`, the flows a scan needs: A's exports,
 everyone's exports to B, everyone's exports to the rest of the world, each candidate's imports from
 everyone but A (its own demand), values and, where the source has them, tonnes, by product and phase (0:
-early pre-event, 1: late pre-event, 2: post-event), as means per period. Only these small arrays
-reach numpy. With a basket every product is still read (the rest of trade is the control); `in_basket`
+early pre-event, 1: late pre-event, 2: post-event), as means per period. The rest of the world is
+summed in one pass by exporter and by importer (grouping sets); the rows come back as Arrow and reach
+numpy as integer codes, never as Python strings. With a basket every product is still read (the rest of trade is the control); `in_basket`
 marks the basket's.
 """
 
@@ -188,8 +189,8 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
     x AS NOT MATERIALIZED (SELECT * FROM w WHERE p IN (SELECT p FROM prods))
     SELECT 'a' AS k, m AS c, p, phase, sum(v) AS v, sum(q) AS q FROM x WHERE e = $a GROUP BY ALL
     UNION ALL SELECT 'b', e, p, phase, sum(v), sum(q) FROM x WHERE m = $b GROUP BY ALL
-    UNION ALL SELECT 'r', e, p, phase, sum(v), NULL FROM x WHERE m <> $b AND e <> $a GROUP BY ALL
-    UNION ALL SELECT 'o', m, p, phase, sum(v), NULL FROM x WHERE e <> $a AND m <> $b GROUP BY ALL
+    UNION ALL SELECT CASE WHEN grouping(e) = 0 THEN 'r' ELSE 'o' END, coalesce(e, m), p, phase, sum(v), NULL FROM x
+              WHERE m <> $b AND e <> $a GROUP BY GROUPING SETS ((e, p, phase), (m, p, phase))
     """
     if rel.mirror:
         sql += f"""UNION ALL SELECT k || 'm', c, p, {phase}, sum(v), NULL FROM ({rel.mirror})
@@ -220,10 +221,11 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
     pi = pc.index_in(rows["p"], value_set=pa.array(products, pa.string())).fill_null(-1).to_numpy()
     ci = pc.index_in(rows["c"], value_set=pa.array([*countries, b], pa.string())).fill_null(-1).to_numpy()  # B is C
 
+    candidate, flat = (ci >= 0) & (ci < C), (phase * C + ci) * P + pi
+
     def cube(k: str, weights: np.ndarray = value, phases: int = 3) -> np.ndarray:
-        sel = (kind == KINDS.index(k)) & (ci >= 0) & (ci < C) & (phase < phases)
-        flat = (phase[sel] * C + ci[sel]) * P + pi[sel]
-        return np.bincount(flat, weights[sel], phases * C * P).reshape(phases, C, P)
+        sel = (kind == KINDS.index(k)) & candidate & (phase < phases)
+        return np.bincount(flat[sel], weights[sel], phases * C * P).reshape(phases, C, P)
 
     def vec(k: str, weights: np.ndarray = value, of_b: bool = False) -> np.ndarray:
         sel = (kind == KINDS.index(k)) & (ci == C if of_b else True)

@@ -13,6 +13,7 @@ Every array is per candidate (rows) and product (columns).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -121,7 +122,7 @@ def fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool, trim: bool) ->
     beta, tau, rx, rd = solve(w, x, d, y)
     for _ in range(HUBER_STEPS if trim else 0):  # products that jump on their own (a new or vanished flow) count less
         std = np.sqrt(w) * (y - tau[:, None] * x - beta[:, None] * d)
-        scale = np.nan_to_num(1.4826 * np.nanmedian(np.where(used, np.abs(std), np.nan), axis=1, keepdims=True))
+        scale = np.nan_to_num(1.4826 * stats.row_median(np.where(used, np.abs(std), np.nan))[:, None])
         w = w * np.where(scale > 0, np.minimum(1.0, HUBER_C * scale / np.maximum(np.abs(std), 1e-300)), 1.0)
         beta, tau, rx, rd = solve(w, x, d, y)
     resid = y - tau[:, None] * x - beta[:, None] * d
@@ -181,9 +182,12 @@ def drop_by_product(data: Data, direct: np.ndarray) -> np.ndarray:
     return drop if data.in_basket is None else np.where(data.in_basket, drop, 0.0)
 
 
+@functools.lru_cache(maxsize=4)
 def product_draws(n_products: int, seed: int) -> np.ndarray:
-    """Bootstrap resamples of the products: (R, P) counts."""
-    return stats.draws(n_products, BOOTSTRAP, np.random.default_rng(seed)).astype(float)
+    """Bootstrap resamples of the products: (R, P) counts, read-only (one scan's tests share them)."""
+    out = stats.draws(n_products, BOOTSTRAP, np.random.default_rng(seed)).astype(float)
+    out.setflags(write=False)
+    return out
 
 
 def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray | None,
