@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "src"), str(ROOT / "benchmarks")]
 WORK = ROOT / "benchmarks" / "_work"
 RECORD = WORK / "reroute_same.json"
+LARGEST = [0.0, 0.0]  # the largest relative difference seen beyond ABS, and the largest difference within ABS
 REL, ABS = 1e-9, 1e-6  # relative tolerance; absolute for values near 0 (USD, where 1e-6 is a millionth of a dollar)
 
 
@@ -116,6 +117,9 @@ def differences(old: object, new: object, where: str = "") -> list[str]:
     if isinstance(old, float) or isinstance(new, float):
         if isinstance(old, (int, float)) and isinstance(new, (int, float)) and not isinstance(old, bool):
             a, b = float(old), float(new)
+            if not math.isnan(a) and a != b:
+                LARGEST[0] = max(LARGEST[0], abs(a - b) / max(abs(a), abs(b)) if abs(a - b) > ABS else 0.0)
+                LARGEST[1] = max(LARGEST[1], abs(a - b) if abs(a - b) <= ABS else 0.0)
             if (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=REL, abs_tol=ABS):
                 return []
     elif old == new:
@@ -144,6 +148,8 @@ def main() -> None:
               f" now {got['cpu_seconds']:.1f} s)", flush=True)
         for d in diff[:20]:
             print("   ", d)
+    if args.mode == "check":
+        print(f"largest relative difference: {LARGEST[0]:.1e}; largest difference within {ABS:g}: {LARGEST[1]:.1e}")
     if args.mode == "record":
         RECORD.write_text(json.dumps(record))
     sys.exit(1 if bad else 0)

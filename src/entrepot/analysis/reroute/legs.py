@@ -87,19 +87,17 @@ def trend(value: Fit, x: np.ndarray, d: np.ndarray, y: np.ndarray, outside: np.n
     outside the basket keeps the world's growth. With `draws`, beta per bootstrap sample in `beta` (C, R).
     The standard error is the sandwich of both steps."""
     w = value.w
-    total = (lambda v: v.sum(1)) if draws is None else (lambda v: v @ draws.T)
     wo = np.where(outside, w, 0.0)
     wxx = w * x * x
     prior = TREND_PRIOR * ratio(wxx.sum(1), (wxx > 0).sum(1), 0.0)  # a mean product's weight, the same in every draw
-    sxx_o = total(wo * x * x) + (prior if draws is None else prior[:, None])
-    tau = ratio(total(wo * x * y), sxx_o, 0.0)
-    sdd = total(w * d * d)
-    beta = ratio(total(w * d * y) - tau * total(w * d * x), sdd, 0.0)
+    sxx_o, sxy_o, sdd, sdy, sdx = totals(draws, wo * x * x, wo * x * y, w * d * d, w * d * y, w * d * x)
+    sxx_o = sxx_o + (prior if draws is None else prior[:, None])
+    tau = ratio(sxy_o, sxx_o, 0.0)
+    beta = ratio(sdy - tau * sdx, sdd, 0.0)
     if draws is not None:
         return dataclasses.replace(value, beta=beta)
     resid = y - tau[:, None] * x - beta[:, None] * d
     # Sandwich: each product's score for beta, through tau's own score where it is outside the basket.
-    sdx = (w * d * x).sum(1)
     psi = (w * d * resid - ratio(sdx, sxx_o, 0.0)[:, None] * wo * x * (y - tau[:, None] * x)) / np.maximum(sdd, 1e-300)[:, None]
     n = value.n
     se = np.maximum(np.sqrt((psi**2).sum(1) * n / np.maximum(n - 2, 1)), MIN_SE)
