@@ -5,15 +5,14 @@ everyone's exports to B, everyone's exports to the rest of the world, each candi
 everyone but A (its own demand), values and, where the source has them, tonnes, by product and phase (0:
 early pre-event, 1: late pre-event, 2: post-event), as means per period. The rest of the world is
 summed in one pass by exporter and by importer (grouping sets); the rows come back as Arrow and reach
-numpy as integer codes, never as Python strings. With a basket every product is still read (the rest of trade is the control); `in_basket`
-marks the basket's.
+numpy as integer codes, never as Python strings. With a basket every product is still read (the rest
+of trade is the control); `in_basket` marks the basket's.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -21,6 +20,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from entrepot.analysis import stats
 from entrepot.analysis.window import Window, make_window
 from entrepot.basket import Basket
 from entrepot.errors import InputError
@@ -254,6 +254,4 @@ def _cif_fob(recorded: np.ndarray, declared: np.ndarray) -> np.ndarray:
     to B: the median over products of their ratio (as for relabelling's kappa); 1 where C and B share no product."""
     both = (recorded > 0) & (declared > 0)
     factor = np.where(both, recorded / np.where(both, declared, 1.0), np.nan)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no product in common, 1 below
-        return np.nan_to_num(np.nanmedian(factor, axis=1), nan=1.0)
+    return np.nan_to_num(stats.row_median(factor), nan=1.0)
