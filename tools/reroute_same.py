@@ -120,6 +120,8 @@ def differences(old: object, new: object, where: str = "") -> list[str]:
             if not math.isnan(a) and a != b:
                 LARGEST[0] = max(LARGEST[0], abs(a - b) / max(abs(a), abs(b)) if abs(a - b) > ABS else 0.0)
                 LARGEST[1] = max(LARGEST[1], abs(a - b) if abs(a - b) <= ABS else 0.0)
+                if abs(a - b) <= ABS and abs(a - b) / max(abs(a), abs(b)) > 1e-9:
+                    print(f"    within {ABS:g} but not 1e-9 relative: {where}: {a!r} -> {b!r}")
             if (math.isnan(a) and math.isnan(b)) or math.isclose(a, b, rel_tol=REL, abs_tol=ABS):
                 return []
     elif old == new:
