@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -30,3 +32,16 @@ def test_empirical_null_is_never_narrower_than_the_standard_normal() -> None:
     assert narrow == pytest.approx(0.5)  # no spread: the standard normal around the median
     few = stats.empirical_null_p(np.array([3.0, 0.0]), np.array([True, False]))
     assert few[0] == pytest.approx(0.00135, abs=1e-4) and few[1] == 1.0  # too few: N(0, 1); inactive: 1
+
+
+def test_row_median_is_nanmedian_number_for_number() -> None:
+    """Huber's scale in the reroute fits: each row's median of its non-NaN values, as np.nanmedian gives it (NaN for none)."""
+    rng = np.random.default_rng(0)
+    for width in (1, 2, 3, 10, 501):
+        values = rng.lognormal(size=(200, width))
+        values[rng.random(values.shape) < 0.6] = np.nan
+        values[0] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # the all-NaN row
+            expected = np.nanmedian(values, axis=1)
+        np.testing.assert_array_equal(stats.row_median(values), expected)

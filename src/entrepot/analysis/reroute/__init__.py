@@ -68,6 +68,8 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from threadpoolctl import threadpool_limits
+
 from entrepot import options
 from entrepot.analysis.reroute.data import Data, read
 from entrepot.analysis.reroute.legs import MIN_PRODUCTS
@@ -203,6 +205,9 @@ def _few_reporters(store: Store, data: Data) -> list[str]:
             f" the world, which the decoy tests and the world's growth use, is what those {n} record of it{baci}"]
 
 
+# The fits' matrix products are many and mid-sized: OpenBLAS's threads gain little wall time on them and spin
+# between calls, which costs CPU (a fifth of the scan's on two cores), so the scan runs them on one thread.
+@threadpool_limits.wrap(limits=1, user_api="blas")
 def _scan(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | None, source: str,
           alpha: float, seed: int, min_share: float, basket: Basket | None = None,
           groups: dict[str, Group] | None = None, product: str | None = None) -> RerouteResult:

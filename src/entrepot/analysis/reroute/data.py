@@ -3,9 +3,10 @@
 `read` aggregates in DuckDB, through `entrepot.store.query`, the flows a scan needs: A's exports,
 everyone's exports to B, everyone's exports to the rest of the world, each candidate's imports from
 everyone but A (its own demand), values and, where the source has them, tonnes, by product and phase (0:
-early pre-event, 1: late pre-event, 2: post-event), as means per period. Only these small arrays
-reach numpy. With a basket every product is still read (the rest of trade is the control); `in_basket`
-marks the basket's.
+early pre-event, 1: late pre-event, 2: post-event), as means per period. The rest of the world is
+summed in one pass by exporter and by importer (grouping sets); the rows come back as Arrow and reach
+numpy as integer codes, never as Python strings. With a basket every product is still read (the rest
+of trade is the control); `in_basket` marks the basket's.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from entrepot.analysis import stats
 from entrepot.analysis.window import Window, make_window
 from entrepot.basket import Basket
 from entrepot.errors import InputError
@@ -25,6 +28,8 @@ from entrepot.groups import Group, resolve
 from entrepot.schema import TONNES_SQL
 from entrepot.store import Store
 from entrepot.store import query as q
+
+KINDS = ["a", "b", "r", "o", "xm", "im", "rm", "bm", "em"]  # `read`'s rows: the scan's flows, then the mirror's (`Relation`)
 
 
 @dataclass(frozen=True)
@@ -184,68 +189,69 @@ def read(store: Store, a: str, b: str, when: dt.date, candidates: list[str] | No
     x AS NOT MATERIALIZED (SELECT * FROM w WHERE p IN (SELECT p FROM prods))
     SELECT 'a' AS k, m AS c, p, phase, sum(v) AS v, sum(q) AS q FROM x WHERE e = $a GROUP BY ALL
     UNION ALL SELECT 'b', e, p, phase, sum(v), sum(q) FROM x WHERE m = $b GROUP BY ALL
-    UNION ALL SELECT 'r', e, p, phase, sum(v), NULL FROM x WHERE m <> $b AND e <> $a GROUP BY ALL
-    UNION ALL SELECT 'o', m, p, phase, sum(v), NULL FROM x WHERE e <> $a AND m <> $b GROUP BY ALL
+    UNION ALL SELECT CASE WHEN grouping(e) = 0 THEN 'r' ELSE 'o' END, coalesce(e, m), p, phase, sum(v), NULL FROM x
+              WHERE m <> $b AND e <> $a GROUP BY GROUPING SETS ((e, p, phase), (m, p, phase))
     """
     if rel.mirror:
         sql += f"""UNION ALL SELECT k || 'm', c, p, {phase}, sum(v), NULL FROM ({rel.mirror})
                    WHERE list_contains($periods, t) AND (p IS NULL OR p IN (SELECT p FROM prods)) GROUP BY ALL"""
     params |= {"post": post, "early": early, "periods": list(window.pre_t) + post}
-    rows = store.con.execute(*q.bind(sql, params)).df()
-    if not ((rows.k == "a") & (rows.c == b) & (rows.phase < 2)).any():
+    rows = q.arrow(store, sql, params)
+    kind = pc.index_in(rows["k"], value_set=pa.array(KINDS)).to_numpy(zero_copy_only=False)
+    phase = rows["phase"].to_numpy().astype(np.int64)
+    listed = pc.is_in(rows["k"], value_set=pa.array(["rm", "bm", "em"]))
+    products = sorted(pc.unique(pc.filter(rows["p"], pc.invert(listed))).to_pylist())
+    from_a, to_b = (pc.equal(rows["k"], k) for k in ("a", "b"))
+    if not pc.any(pc.and_(pc.and_(from_a, pc.equal(rows["c"], b)), pc.less(rows["phase"], 2))).as_py():
         raise InputError(f"no trade from {a} to {b} before the event: nothing to reroute")
     n = np.array([half, len(window.pre_t) - half, len(post)], dtype=float)
-    rows["v"] = rows["v"].astype(float) / np.maximum(n[rows["phase"]], 1)
-    rows["q"] = rows["q"].astype(float) / np.maximum(n[rows["phase"]], 1)
-    reporting = set(rows.loc[rows.k == "rm"].groupby("c").phase.nunique().loc[lambda k: k == 3].index)
-    kappa = _cif_fob(rows)
-    rows = rows[~rows.k.isin(["rm", "bm", "em"])]
-    products = sorted(rows["p"].unique())
+    per = np.maximum(n[phase], 1)
+    value = rows["v"].to_numpy().astype(float) / per
+    tonnes = np.nan_to_num(rows["q"].to_numpy(zero_copy_only=False).astype(float) / per)
     in_basket = None if basket is None else np.array(basket.contains(products))
     if in_basket is not None and not in_basket.any():
         raise InputError(f"none of the basket's {len(basket)} codes is among the products {a} and {b} trade", parameter="basket")
-    countries = sorted((set(rows.loc[rows.k == "a", "c"]) | set(rows.loc[rows.k == "b", "c"])) - {a, b})
+    countries = sorted(set(pc.unique(pc.filter(rows["c"], pc.or_(from_a, to_b))).to_pylist()) - {a, b})
     if candidates is not None:
         missing = [c for c in candidates if c not in countries]
         if missing:
             raise InputError(f"no trade with {a} or {b} in the window: {', '.join(missing)}", parameter="candidates")
         countries = candidates
-    pidx, cidx = {p: k for k, p in enumerate(products)}, {c: k for k, c in enumerate(countries)}
-
     C, P = len(countries), len(products)
-    rows["pi"] = rows["p"].map(pidx)
+    pi = pc.index_in(rows["p"], value_set=pa.array(products, pa.string())).fill_null(-1).to_numpy()
+    ci = pc.index_in(rows["c"], value_set=pa.array([*countries, b], pa.string())).fill_null(-1).to_numpy()  # B is C
 
-    def cube(kind: str, value: str = "v") -> np.ndarray:
-        sub = rows[(rows.k == kind) & rows.c.isin(cidx)]
-        flat = (sub["phase"].to_numpy() * C + sub["c"].map(cidx).to_numpy()) * P + sub["pi"].to_numpy()
-        return np.bincount(flat, sub[value].fillna(0.0).to_numpy(), 3 * C * P).reshape(3, C, P)
+    candidate, flat = (ci >= 0) & (ci < C), (phase * C + ci) * P + pi
 
-    def vec(mask, value: str = "v") -> np.ndarray:
-        sub = rows[mask]
-        return np.bincount(sub["phase"].to_numpy() * P + sub["pi"].to_numpy(), sub[value].fillna(0.0).to_numpy(), 3 * P).reshape(3, P)
+    def cube(k: str, weights: np.ndarray = value, phases: int = 3) -> np.ndarray:
+        sel = (kind == KINDS.index(k)) & candidate & (phase < phases)
+        return np.bincount(flat[sel], weights[sel], phases * C * P).reshape(phases, C, P)
 
-    from_a = rows.k == "a"
+    def vec(k: str, weights: np.ndarray = value, of_b: bool = False) -> np.ndarray:
+        sel = (kind == KINDS.index(k)) & (ci == C if of_b else True)
+        return np.bincount(phase[sel] * P + pi[sel], weights[sel], 3 * P).reshape(3, P)
+
+    seen = np.zeros((C + 1, 3), dtype=bool)  # a country (or B) reports imports in a phase
+    rm = (kind == KINDS.index("rm")) & (ci >= 0)
+    seen[ci[rm], phase[rm]] = True
+    reporting = seen.all(1)
+    pre_mirror = (kind >= KINDS.index("bm")) & (phase < 2)
     declared = None
     if rel.mirror:
-        declared = Declared(
-            to_b=vec(rows.k == "xm"), b_records=vec((rows.k == "im") & (rows.c == b)) if b in reporting else None,
-            recorded=cube("im"), reporting=np.array([c in reporting for c in countries]),
-        )
+        declared = Declared(to_b=vec("xm"), b_records=vec("im", of_b=True) if reporting[C] else None,
+                            recorded=cube("im"), reporting=reporting[:C])
     return Data(
         a, b, window, rel.label, products, countries,
-        ab=vec(from_a & (rows.c == b)), ab_t=vec(from_a & (rows.c == b), "q"),
-        ac=cube("a"), ac_t=cube("a", "q"), cb=cube("b"), cb_t=cube("b", "q"), c_rest=cube("r"), c_imports=cube("o"),
-        world=vec(rows.k == "r"), n=n, relation=rel, declared=declared, in_basket=in_basket,
-        cb_cif=None if kappa is None else kappa.reindex(countries).fillna(1.0).to_numpy(),
+        ab=vec("a", of_b=True), ab_t=vec("a", tonnes, of_b=True),
+        ac=cube("a"), ac_t=cube("a", tonnes), cb=cube("b"), cb_t=cube("b", tonnes), c_rest=cube("r"), c_imports=cube("o"),
+        world=vec("r"), n=n, relation=rel, declared=declared, in_basket=in_basket,
+        cb_cif=_cif_fob(cube("bm", phases=2).sum(0), cube("em", phases=2).sum(0)) if pre_mirror.any() else None,
     )
 
 
-def _cif_fob(rows) -> pd.Series | None:  # noqa: ANN001 (the read's rows)
-    """B's CIF/FOB factor with each C before the event: the median over products of what B records from C over
-    what C declares to B (as for relabelling's kappa); None when the scan's C -> B is not B's CIF imports."""
-    pre = rows[rows.k.isin(["bm", "em"]) & (rows.phase < 2)]
-    if pre.empty:
-        return None
-    both = pre.pivot_table(index=["c", "p"], columns="k", values="v", aggfunc="sum").reindex(columns=["bm", "em"])
-    both = both[(both.bm > 0) & (both.em > 0)]
-    return (both.bm / both.em).groupby(level="c").median()
+def _cif_fob(recorded: np.ndarray, declared: np.ndarray) -> np.ndarray:
+    """B's CIF/FOB factor with each C before the event, from B's records (`recorded`, (C, P)) and C's declarations
+    to B: the median over products of their ratio (as for relabelling's kappa); 1 where C and B share no product."""
+    both = (recorded > 0) & (declared > 0)
+    factor = np.where(both, recorded / np.where(both, declared, 1.0), np.nan)
+    return np.nan_to_num(stats.row_median(factor), nan=1.0)

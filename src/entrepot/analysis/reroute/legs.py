@@ -13,6 +13,7 @@ Every array is per candidate (rows) and product (columns).
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -88,19 +89,17 @@ def trend(value: Fit, x: np.ndarray, d: np.ndarray, y: np.ndarray, outside: np.n
     outside the basket keeps the world's growth. With `draws`, beta per bootstrap sample in `beta` (C, R).
     The standard error is the sandwich of both steps."""
     w = value.w
-    total = (lambda v: v.sum(1)) if draws is None else (lambda v: v @ draws.T)
     wo = np.where(outside, w, 0.0)
     wxx = w * x * x
     prior = TREND_PRIOR * ratio(wxx.sum(1), (wxx > 0).sum(1), 0.0)  # a mean product's weight, the same in every draw
-    sxx_o = total(wo * x * x) + (prior if draws is None else prior[:, None])
-    tau = ratio(total(wo * x * y), sxx_o, 0.0)
-    sdd = total(w * d * d)
-    beta = ratio(total(w * d * y) - tau * total(w * d * x), sdd, 0.0)
+    sxx_o, sxy_o, sdd, sdy, sdx = totals(draws, wo * x * x, wo * x * y, w * d * d, w * d * y, w * d * x)
+    sxx_o = sxx_o + (prior if draws is None else prior[:, None])
+    tau = ratio(sxy_o, sxx_o, 0.0)
+    beta = ratio(sdy - tau * sdx, sdd, 0.0)
     if draws is not None:
         return dataclasses.replace(value, beta=beta)
     resid = y - tau[:, None] * x - beta[:, None] * d
     # Sandwich: each product's score for beta, through tau's own score where it is outside the basket.
-    sdx = (w * d * x).sum(1)
     psi = (w * d * resid - ratio(sdx, sxx_o, 0.0)[:, None] * wo * x * (y - tau[:, None] * x)) / np.maximum(sdd, 1e-300)[:, None]
     n = value.n
     se = np.maximum(np.sqrt((psi**2).sum(1) * n / np.maximum(n - 2, 1)), MIN_SE)
@@ -123,9 +122,7 @@ def fit(x: np.ndarray, y: np.ndarray, d: np.ndarray, value: bool, trim: bool) ->
     beta, tau, rx, rd = solve(w, x, d, y)
     for _ in range(HUBER_STEPS if trim else 0):  # products that jump on their own (a new or vanished flow) count less
         std = np.sqrt(w) * (y - tau[:, None] * x - beta[:, None] * d)
-        scale = np.zeros((len(used), 1))  # a candidate with no product on the leg (none with tonnes, say) has no scale
-        some = used.any(1)
-        scale[some] = np.nan_to_num(1.4826 * np.nanmedian(np.where(used, np.abs(std), np.nan)[some], axis=1, keepdims=True))
+        scale = np.nan_to_num(1.4826 * stats.row_median(np.where(used, np.abs(std), np.nan))[:, None])
         w = w * np.where(scale > 0, np.minimum(1.0, HUBER_C * scale / np.maximum(np.abs(std), 1e-300)), 1.0)
         beta, tau, rx, rd = solve(w, x, d, y)
     resid = y - tau[:, None] * x - beta[:, None] * d
@@ -146,9 +143,7 @@ def growth_leg(before: np.ndarray, after: np.ndarray, growth: np.ndarray, drop: 
 def solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Weighted least squares of y on [x, d] over products (axis 1): beta, tau and beta's row of
     (X'WX)^-1. With `draws` (R x P product counts), beta in each bootstrap sample instead: (C, R)."""
-    total = (lambda v: v.sum(1)) if draws is None else (lambda v: v @ draws.T)
-    sxx, sxd, sdd = total(w * x * x), total(w * x * d), total(w * d * d)
-    sxy, sdy = total(w * x * y), total(w * d * y)
+    sxx, sxd, sdd, sxy, sdy = totals(draws, w * x * x, w * x * d, w * d * d, w * x * y, w * d * y)
     det = sxx * sdd - sxd**2
     ok = det > 1e-9 * np.maximum(sxx * sdd, 1e-300)
     safe = np.where(ok, det, 1.0)
@@ -156,6 +151,15 @@ def solve(w: np.ndarray, x: np.ndarray, d: np.ndarray, y: np.ndarray, draws: np.
     beta = np.where(ok, (sxx * sdy - sxd * sxy) / safe, sdy * only_d)
     tau = np.where(ok, (sdd * sxy - sxd * sdy) / safe, 0.0)
     return beta, tau, np.where(ok, -sxd / safe, 0.0), np.where(ok, sxx / safe, only_d)
+
+
+def totals(draws: np.ndarray | None, *arrays: np.ndarray) -> list[np.ndarray]:
+    """Each (C, P) array summed over products, or with `draws` (R x P) in each bootstrap sample, (C, R): one matrix
+    product for all of them (OpenBLAS's threads spin between calls, so many small products cost more CPU than one)."""
+    if draws is None:
+        return [v.sum(1) for v in arrays]
+    stacked = np.stack(arrays)
+    return list((stacked.reshape(-1, stacked.shape[-1]) @ draws.T).reshape(len(arrays), stacked.shape[1], -1))
 
 
 def ratio(num: np.ndarray, den: np.ndarray, fallback: np.ndarray | float = 1.0) -> np.ndarray:
@@ -178,9 +182,12 @@ def drop_by_product(data: Data, direct: np.ndarray) -> np.ndarray:
     return drop if data.in_basket is None else np.where(data.in_basket, drop, 0.0)
 
 
+@functools.lru_cache(maxsize=4)
 def product_draws(n_products: int, seed: int) -> np.ndarray:
-    """Bootstrap resamples of the products: (R, P) counts."""
-    return stats.draws(n_products, BOOTSTRAP, np.random.default_rng(seed)).astype(float)
+    """Bootstrap resamples of the products: (R, P) counts, read-only (one scan's tests share them)."""
+    out = stats.draws(n_products, BOOTSTRAP, np.random.default_rng(seed)).astype(float)
+    out.setflags(write=False)
+    return out
 
 
 def legs(data: Data, pre: list[int], post: int, drop: np.ndarray, draws: np.ndarray | None,

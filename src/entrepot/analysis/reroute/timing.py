@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from entrepot.analysis.reroute.data import Data
 from entrepot.analysis.reroute.legs import drop_by_product, excess, growth_leg, product_draws, ratio
@@ -39,26 +41,24 @@ def event_study(store: Store, data: Data, flagged: list[str], seed: int) -> pd.D
     UNION ALL SELECT 'r', e, p, t, sum(v) FROM w WHERE m <> $b AND list_contains($flagged, e) GROUP BY ALL
     UNION ALL SELECT 'w', NULL, p, t, sum(v) FROM w WHERE m <> $b AND e <> $a GROUP BY ALL
     """
-    rows = store.con.execute(*q.bind(sql, params | {"periods": periods, "products": data.products, "flagged": flagged})).df()
+    rows = q.arrow(store, sql, params | {"periods": periods, "products": data.products, "flagged": flagged})
     P, C, T = len(data.products), len(flagged), len(periods)
-    pidx, cidx, tidx = ({x: k for k, x in enumerate(v)} for v in (data.products, flagged, periods))
-    cubes = {}
-    for kind in "abrw":
-        sub = rows[rows.k == kind]
-        c = sub.c.map(cidx).fillna(0).astype(int).to_numpy()
-        flat = (sub.t.map(tidx).to_numpy() * C + c) * P + sub.p.map(pidx).to_numpy()
-        cubes[kind] = np.bincount(flat, sub.v.astype(float).to_numpy(), T * C * P).reshape(T, C, P)
+    kind = pc.index_in(rows["k"], value_set=pa.array(list("abrw"))).to_numpy(zero_copy_only=False)
+    c = pc.index_in(rows["c"], value_set=pa.array(flagged, pa.string())).fill_null(0).to_numpy()
+    t = pc.index_in(rows["t"], value_set=pa.array(periods, rows["t"].type)).to_numpy()
+    flat = ((kind * T + t) * C + c) * P + pc.index_in(rows["p"], value_set=pa.array(data.products, pa.string())).to_numpy()
+    cubes = dict(zip("abrw", np.bincount(flat, rows["v"].to_numpy().astype(float), 4 * T * C * P).reshape(4, T, C, P), strict=True))
     rows_c = [data.countries.index(c) for c in flagged]
     mean = lambda arr: data.mean(arr, [0, 1])  # noqa: E731
-    world_pre, rest_pre = mean(data.world), mean(data.c_rest)[rows_c]
+    world = ratio(cubes["w"][:, 0], mean(data.world))[:, None, :]  # (T, 1, P)
     drop = drop_by_product(data, data.ab)
     draws = product_draws(P, seed)
-    out = []
-    for k, t in enumerate(periods):
-        world = ratio(cubes["w"][k, 0], world_pre)
-        leg1 = growth_leg(mean(data.ac)[rows_c], cubes["a"][k], np.broadcast_to(world, (C, P)), drop, draws, trim_value=True)
-        leg2 = growth_leg(mean(data.cb)[rows_c], cubes["b"][k], ratio(cubes["r"][k], rest_pre, world), drop, draws, trim_value=True)
-        phase = "transition" if t == window.timing.transition else "pre" if t < window.timing.first_post else "post"
-        out.append(pd.DataFrame({"country": flagged, "period": period_label(t, window.freq), "phase": phase,
-                                 **excess("leg1", leg1, float(drop.sum())), **excess("leg2", leg2, float(drop.sum()))}))
-    return pd.concat(out, ignore_index=True).rename(columns={"leg1_excess_usd": "leg1_usd", "leg2_excess_usd": "leg2_usd"})
+    # Every period at once: the fits are row by row (one row a candidate in a period), so periods stack as rows.
+    stack = lambda arr: np.broadcast_to(arr, (T, C, P)).reshape(T * C, P)  # noqa: E731
+    leg1 = growth_leg(stack(mean(data.ac)[rows_c]), stack(cubes["a"]), stack(world), drop, draws, trim_value=True)
+    leg2 = growth_leg(stack(mean(data.cb)[rows_c]), stack(cubes["b"]), stack(ratio(cubes["r"], mean(data.c_rest)[rows_c], world)),
+                      drop, draws, trim_value=True)
+    phase = ["transition" if t == window.timing.transition else "pre" if t < window.timing.first_post else "post" for t in periods]
+    out = pd.DataFrame({"country": flagged * T, "period": np.repeat([period_label(t, window.freq) for t in periods], C),
+                        "phase": np.repeat(phase, C), **excess("leg1", leg1, float(drop.sum())), **excess("leg2", leg2, float(drop.sum()))})
+    return out.rename(columns={"leg1_excess_usd": "leg1_usd", "leg2_excess_usd": "leg2_usd"})
