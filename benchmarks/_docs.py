@@ -25,6 +25,11 @@ def median(xs: list[float]) -> float:
     return statistics.median(xs)
 
 
+def seed_sets(text: str, n: int) -> list[range]:
+    """`--first-seed 1,7001` with `--seeds 3`: the worlds 1-3 and 7001-7003."""
+    return [range(int(first), int(first) + n) for first in text.split(",") if first]
+
+
 def write_section(page: str, name: str, markdown: str, title: str | None = None) -> Path:
     path = DOCS / page
     text = path.read_text() if path.exists() else f"# {title or page.removesuffix('.md').title()}\n"

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
-from _docs import machine, write_section
+from _docs import machine, seed_sets, write_section
 
 SIZES = (0.45, 0.65, 0.85, 1.0)
 LEAK = 0.02
@@ -182,11 +182,6 @@ def evaluate(seed: int, n_countries: int) -> dict:
 
 def ratio(num: float, den: float) -> str:
     return "n/a" if den == 0 else f"{num / den:.2f}"
-
-
-def seed_sets(text: str, n: int) -> list[range]:
-    """`--first-seed 1,7001` with `--seeds 3`: the worlds 1-3 and 7001-7003."""
-    return [range(int(first), int(first) + n) for first in text.split(",") if first]
 
 
 def label(seeds: range) -> str:

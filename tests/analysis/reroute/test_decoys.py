@@ -14,7 +14,8 @@ import pytest
 
 from entrepot.analysis.reroute import scan
 from entrepot.analysis.reroute.data import Data, Relation
-from entrepot.analysis.reroute.routes import MATERIAL, MIN_OVERLAP, find_routes
+from entrepot.analysis.reroute.legs import drop_by_product
+from entrepot.analysis.reroute.routes import MATERIAL, MIN_OVERLAP, basket, find_routes
 from entrepot.analysis.window import make_window
 from entrepot.basket import parse_basket
 from entrepot.store import Store
@@ -209,3 +210,34 @@ def test_strong_decoys_pass_the_route_test_and_the_decoy_tests_hold_them(tmp_pat
     assert (table.basket_overlap[booms] < MIN_OVERLAP).all() and (table.outside_p[booms] < 0.05).all()
     deflected = world.truth["decoys"]["deflection"][0]["country"]
     assert list(table.index[table.significant]) == [deflected] and table.reason[deflected] == "route"
+
+
+def test_a_flow_that_started_inside_the_window_keeps_its_drop() -> None:
+    """Half the embargo lifted (A -> B still ships half its level) and 18 of the 30 embargoed products traded
+    A -> B only in the late pre-event year (new flows, or absent a year), 6 only in the early one and again after
+    the event (absent a year): at the mean of the two years their drop vanishes and they leave the basket, though
+    the route carries its share of them, which then reads as a boom outside the basket. Measured from the year
+    they traded, the drop is whole and the route flagged at its value."""
+    rng = np.random.default_rng(4)
+    noise = lambda *shape: np.exp(rng.normal(0, 0.05, shape))  # noqa: E731
+    size, uv = np.exp(rng.normal(14, 1.0, P)), np.exp(rng.normal(7, 0.5, P))
+    level = size * 5
+    ab = level * noise(3, P)
+    ab[0, :18] = 0.0  # started inside the window
+    ab[1, 18:24] = 0.0  # absent a year
+    ab[2, :BASKET] = 0.5 * level[:BASKET]  # the embargo, half lifted
+    stopped = level[:BASKET] - ab[2, :BASKET]
+    base = np.exp(rng.normal(0, 1.0, (C, P))) * size
+    ac, cb, rest = (base * noise(3, C, P) for _ in range(3))
+    ac[2, ROUTE, :BASKET] += 0.3 * stopped
+    cb[2, ROUTE, :BASKET] += 0.3 * stopped * 1.05
+    window = make_window([2022, 2023, 2025], "A", dt.date(2024, 5, 2))
+    data = Data("AAA", "BBB", window, "hand-made", [f"{k:06d}" for k in range(P)], [f"C{k:02d}" for k in range(C)],
+                ab=ab, ab_t=ab / uv, ac=ac, ac_t=ac / uv, cb=cb, cb_t=cb / uv, c_rest=rest, c_imports=base * 3 * noise(3, C, P),
+                world=size * 40 * noise(3, P), n=np.ones(3), relation=Relation("", {}, "hand-made", "A", "baci", None))
+    drop = drop_by_product(data, data.ab)
+    assert drop[:BASKET].sum() == pytest.approx(stopped.sum(), rel=0.1) and basket(data)[:BASKET].all()
+    routes = find_routes(data, alpha=0.05, seed=0, min_share=0.001)
+    table = routes.table.set_index("country")
+    assert list(table.index[table.significant]) == ["C00"] and table.basket_overlap["C00"] > 0.8
+    assert routes.rerouted_value_usd == pytest.approx(0.3 * stopped.sum(), rel=0.15)

@@ -27,6 +27,7 @@ MIN_SE = 1e-4  # shares of the drop finer than this are noise, even when a fit i
 FLOOR = 0.01  # a leg's products weigh as if worth at least 1% of its mean product
 TREND_PRIOR = 3.0  # the pair's own trend outside the basket is shrunk towards the world's by this many products
 HUBER_STEPS, HUBER_C = 2, 1.345  # robust reweighting of the product-level fit (Huber's usual tuning)
+NEW_CODE = 0.5  # a flow or code whose early pre-event trade is under half its late one started inside the window
 
 
 @dataclass(frozen=True)
@@ -168,8 +169,26 @@ def ratio(num: np.ndarray, den: np.ndarray, fallback: np.ndarray | float = 1.0) 
         return np.where(den > 0, num / np.where(den > 0, den, 1), fallback)
 
 
+def expected_direct(data: Data, direct: np.ndarray) -> np.ndarray:
+    """What A -> B (`direct`, (3, P)) would have shipped per period after the event: its level before, times the
+    product's world growth since.
+
+    The level is the mean of the two pre-event phases, except where one phase's trade is under NEW_CODE of the
+    other's (small flows come and go): a flow absent early started inside the window, or was absent a year, and is
+    at its late level; a flow absent late that trades again after the event was absent a year, and is at its early
+    level (one absent late and after is left at the mean: stopped before the event or by it, neither phase tells).
+    At the mean such a flow counts at half its level: with the embargo partly lifted its product can fall out of the
+    basket while the routes still carry its goods, which then read as a boom outside the basket.
+    """
+    grown = lambda phase: direct[phase] * ratio(data.world[2], data.world[phase])  # noqa: E731
+    started = direct[0] < NEW_CODE * direct[1]
+    back = (direct[1] < NEW_CODE * direct[0]) & (direct[2] > 0)
+    level = data.mean(direct, [0, 1]) * ratio(data.world[2], data.mean(data.world, [0, 1]))
+    return np.where(started, grown(1), np.where(back, grown(0), level))
+
+
 def drop_by_product(data: Data, direct: np.ndarray) -> np.ndarray:
-    """A -> B's drop by product, per period: before times the product's world growth, minus what still went.
+    """A -> B's drop by product, per period: what it would have shipped (`expected_direct`) minus what still went.
 
     The world's growth (everyone but A, to everyone but B), not A's own: when B was a big market of
     A's, the rerouted and relabelled goods inflate A's sales elsewhere, and the drop with them.
@@ -177,8 +196,7 @@ def drop_by_product(data: Data, direct: np.ndarray) -> np.ndarray:
     With a basket (`data.in_basket`) only its products' drop counts: the fits then ask whether the
     basket's lost sales went around, against the rest of trade's own growth (which sets tau).
     """
-    world = ratio(data.world[2], data.mean(data.world, [0, 1]))
-    drop = np.maximum(data.mean(direct, [0, 1]) * world - direct[2], 0.0)
+    drop = np.maximum(expected_direct(data, direct) - direct[2], 0.0)
     return drop if data.in_basket is None else np.where(data.in_basket, drop, 0.0)
 
 

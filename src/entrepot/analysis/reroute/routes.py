@@ -17,13 +17,24 @@ from scipy.stats import norm
 
 from entrepot.analysis import stats
 from entrepot.analysis.reroute.data import Data
-from entrepot.analysis.reroute.legs import MIN_PRODUCTS, Leg, drop_by_product, excess, legs, markup, product_draws, ratio, tonnes_drop
+from entrepot.analysis.reroute.legs import (
+    MIN_PRODUCTS,
+    NEW_CODE,
+    Leg,
+    drop_by_product,
+    excess,
+    expected_direct,
+    legs,
+    markup,
+    product_draws,
+    ratio,
+    tonnes_drop,
+)
 from entrepot.analysis.reroute.result import HELD_BACK, REASONS
 
 MIN_OVERLAP = 2 / 3  # a route's excess beyond C's own growth in the basket is at least twice its outside excess, on a leg at least
 MATERIAL = 0.1  # C's excess outside the basket on both legs, as a share of the drop, that is a boom whatever its test says
 MIN_TONNES = 0.5  # the quantity test needs tonnes for this share of the drop
-NEW_CODE = 0.5  # a code whose early pre-event trade is under half its late one started inside the window
 BASKET_DROP = 0.25  # the basket: the products A -> B lost at least a quarter of
 
 
@@ -196,7 +207,7 @@ def basket(data: Data) -> np.ndarray:
     """The embargoed basket: the products whose drop is at least BASKET_DROP of their expected A -> B
     flow, and those of a basket given (`data.in_basket`): what lies outside neither fell nor is listed,
     so rerouting of goods the list left out does not pass for a boom outside it."""
-    expected = data.mean(data.ab, [0, 1]) * ratio(data.world[2], data.mean(data.world, [0, 1]))
+    expected = expected_direct(data, data.ab)
     lost = np.maximum(expected - data.ab[2], 0.0)
     found = (lost > 0) & (lost >= BASKET_DROP * expected)
     return found if data.in_basket is None else found | data.in_basket
