@@ -26,6 +26,27 @@ def test_spark_and_duckdb_give_the_same_screen_of_a_small_store(tiny_store, spar
 
 
 @pytest.mark.spark
+def test_spark_runs_each_group_of_a_grouped_query_in_a_task_of_its_own(tiny_store, spark_master) -> None:
+    """The route scans are few rows and much Python: adaptive execution would coalesce them into one task."""
+    from pyspark import TaskContext
+
+    from entrepot.screening.engines import SparkEngine
+
+    def where(rows: pd.DataFrame) -> pd.DataFrame:
+        return pd.DataFrame({"k": [int(rows.k.iloc[0])], "rows": [len(rows)], "task": [TaskContext.get().partitionId()]})
+
+    with Store(tiny_store, read_only=True) as st:
+        eng = SparkEngine(st, spark_master)
+        try:
+            query = queries.Query((("r", "SELECT id % 4 AS k, id AS v FROM range(400)"),), "SELECT k, v FROM r")
+            out = eng.grouped(query, "k", where, "k long, rows long, task int", groups=4)
+        finally:
+            eng.close()
+    assert out.k.tolist() == [0, 1, 2, 3] and out.rows.tolist() == [100] * 4
+    assert out.task.nunique() == 4
+
+
+@pytest.mark.spark
 @pytest.mark.slow
 def test_spark_and_duckdb_give_the_same_screen(world, spark_master, tmp_path) -> None:
     with Store(world[0], read_only=True) as st:

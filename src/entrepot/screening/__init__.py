@@ -141,5 +141,5 @@ def _routes(eng: Engine, rel: queries.Relation, by_section: bool, shortlist: pd.
     })
     eng.register("screen_collapses", span)
     meta = {int(r.cid): (r.exporter, r.importer, routes.event_date(int(r.tau), int(r.gap), rel.freq).isoformat()) for r in shortlist.itertuples()}
-    out = eng.grouped(queries.legs_sql(rel, by_section), "cid", routes.fitter(meta, rel, alpha, seed), routes.SCHEMA)
+    out = eng.grouped(queries.legs_sql(rel, by_section), "cid", routes.fitter(meta, rel, alpha, seed), routes.SCHEMA, len(span))
     return out.sort_values(["cid", "rank"], ignore_index=True, na_position="first")

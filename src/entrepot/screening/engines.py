@@ -75,8 +75,8 @@ class DuckDBEngine:
         known = self.con.execute("SELECT batch_id, path, ingested_at FROM batches").df() if not self._own else _exported_batches(self._flows)
         return _with_files(read, known)
 
-    def grouped(self, query: Query, key: str, fn: GroupFn, schema: str) -> pd.DataFrame:
-        """`fn` on each group of the query's rows by `key`, in key order (the query is materialised once)."""
+    def grouped(self, query: Query, key: str, fn: GroupFn, schema: str, groups: int) -> pd.DataFrame:
+        """`fn` on each group of the query's rows by `key`, in key order (the query is materialised once; `groups` is Spark's)."""
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE screen_groups AS {query.text()}")
         try:
             keys = [k for (k,) in self.con.execute(f"SELECT DISTINCT {key} FROM screen_groups ORDER BY 1").fetchall()]
@@ -125,10 +125,15 @@ class SparkEngine:
         """The ingest batches the relation read, with their files from the export's batches.parquet when there is one."""
         return _with_files(self.frame(sql), _exported_batches(self._flows))
 
-    def grouped(self, query: Query, key: str, fn: GroupFn, schema: str) -> pd.DataFrame:
-        """`fn` as a grouped pandas UDF (applyInPandas) over the query's rows grouped by `key`."""
+    def grouped(self, query: Query, key: str, fn: GroupFn, schema: str, groups: int) -> pd.DataFrame:
+        """`fn` as a grouped pandas UDF (applyInPandas) over the query's rows grouped by `key`, about `groups` of them.
+
+        The rows are few and `fn` is heavy (a route scan): left to adaptive execution, the shuffle's
+        partitions are coalesced by bytes into one task that runs every group in turn. Range-partitioned
+        into `groups` partitions instead (a number adaptive execution keeps), each group has a task of
+        its own, nearly always, and the tasks run side by side on the executors' cores."""
         with self._stages(query) as final:
-            out = final.groupBy(key).applyInPandas(fn, schema=schema).toPandas()
+            out = final.repartitionByRange(max(groups, 1), key).groupBy(key).applyInPandas(fn, schema=schema).toPandas()
         return out.sort_values(key, kind="stable", ignore_index=True) if len(out) else out
 
     @contextmanager
@@ -154,28 +159,40 @@ class SparkEngine:
 
 
 _SESSIONS: dict[str, object] = {}
+JIT_LOCAL = "-XX:TieredStopAtLevel=1"  # local mode's JVM: the quick compiler only (spark_session)
 
 
 def spark_session(master: str):
-    """One SparkSession per master for the process (starting one takes seconds)."""
+    """One SparkSession per master for the process (starting one takes seconds).
+
+    On a cluster the cluster's settings stand (adaptive execution coalesces Spark's 200 shuffle
+    partitions). In local mode the JVM is driver and executor at once and lives for a screen or a test
+    run: its workers run this Python, a shuffle has as many partitions as the master has cores
+    (`defaultParallelism`, not 200), and the JVM compiles with C1 only (`JIT_LOCAL`): profiled on a
+    1M-row store, its optimising compiler (C2) took about half the screen's CPU seconds, more than the
+    tasks themselves (docs/performance.md).
+    """
     if master in _SESSIONS:
         return _SESSIONS[master]
     try:
         from pyspark.sql import SparkSession
     except ImportError:
         raise InputError("--engine spark needs pyspark: pip install 'entrepot[spark]' (and a Java runtime)") from None
+    local = master.startswith("local")
     builder = (SparkSession.builder.master(master).appName("entrepot-screen")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config("spark.ui.showConsoleProgress", "false"))
-    if master.startswith("local"):  # workers run this Python (with entrepot); small shuffles on one machine
+    if local:
         os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-        builder = builder.config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
+        builder = builder.config("spark.ui.enabled", "false").config("spark.driver.extraJavaOptions", JIT_LOCAL)
     try:
         session = builder.getOrCreate()
     except Exception as exc:  # no Java, or the master is unreachable: the user's setup, not a bug
         raise InputError(f"cannot start Spark on {master}: {str(exc).splitlines()[0]}") from None
     session.sparkContext.setLogLevel("ERROR")
+    if local:
+        session.conf.set("spark.sql.shuffle.partitions", str(session.sparkContext.defaultParallelism))
     _SESSIONS[master] = session
     return session
 
