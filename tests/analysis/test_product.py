@@ -133,6 +133,9 @@ def test_effect_bootstrap_leaves_out_draws_that_cannot_be_fitted(store) -> None:
             if sold:
                 rows.append({"year": year, "reporter": "TUR", "partner": "ISR", "flow": "export", "product": product, "value_usd": sold})
     insert(store, rows)
-    side = effect(store, "TUR", "ISR", "2025-01-01", product="72", source="reported", n_boot=199).side("exporter")
+    res = effect(store, "TUR", "ISR", "2025-01-01", product="72", source="reported", n_boot=199)
+    side = res.side("exporter")
+    assert 0 < side.draws < 199 and res.to_dict()["sides"][0]["draws"] == side.draws
+    assert f"TUR's intervals are over {side.draws} of 199 bootstrap draws" in " ".join(res.notes)
     assert np.isfinite([side.change_usd_ci_low, side.change_usd_ci_high]).all()
     assert side.change_usd_ci_low <= side.change_usd <= side.change_usd_ci_high < 0

@@ -57,6 +57,7 @@ class SideEffect:
     change_pct_ci_low: float
     change_pct_ci_high: float
     trend: float  # beta, log share per period
+    draws: int  # bootstrap draws the intervals are over (those that could be fitted)
 
     def row(self) -> dict[str, Any]:
         """The side's estimates, as one row of `EffectResult.to_frame`."""
@@ -64,7 +65,7 @@ class SideEffect:
 
     def to_dict(self) -> dict[str, Any]:
         """The row, with its series and groups."""
-        return self.row() | {"series": records(self.series), "groups": records(self.groups)}
+        return self.row() | {"draws": self.draws, "series": records(self.series), "groups": records(self.groups)}
 
 
 @dataclass(frozen=True)
@@ -222,6 +223,9 @@ def effect(
                          else f"{reporter} reports no {flow}s {'to' if flow == 'export' else 'from'} {partner}")
             continue
         sides.append(_side(side, reporter, treated, control, timing, n_boot, seed))
+        if sides[-1].draws < n_boot:
+            notes.append(f"{reporter}'s intervals are over {sides[-1].draws} of {n_boot} bootstrap draws: the other"
+                         f" {n_boot - sides[-1].draws} drew only groups with no trade in a period the trend is fitted on")
     if not sides:
         raise InputError(f"no trade between {a} and {b} in the store" + (f" under HS {code}" if code else ""))
     return EffectResult(
@@ -313,4 +317,4 @@ def _side(side: str, reporter: str, treated: pd.DataFrame, control: pd.DataFrame
     per_group["change_pct"] = per_group.post_mean_usd / per_group.counterfactual_mean_usd.where(per_group.counterfactual_mean_usd > 0) - 1
     per_group.insert(1, "description", hs.names(per_group.grp))
     per_group = per_group.sort_values("change_usd").reset_index(drop=True)
-    return SideEffect(side, reporter, series, per_group, point_value, *ci(values), point_pct, *ci(pcts), float(beta))
+    return SideEffect(side, reporter, series, per_group, point_value, *ci(values), point_pct, *ci(pcts), float(beta), len(Yb))
