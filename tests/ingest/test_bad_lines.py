@@ -113,6 +113,14 @@ def test_baci_after_blank_lines_names_the_real_line(store, write) -> None:
     refused(store, write("BACI_HS22_Y2022_V202401b.csv", "".join(lines)), r"V202401b.csv:8: column j: unknown country code 999")
 
 
+@pytest.mark.parametrize("change", [lambda line: "\r\n" + line, lambda line: line.replace("\n", "\r\n")])
+def test_baci_with_a_crlf_line_among_lf_lines_names_it(store, write, change) -> None:
+    """DuckDB's reader refuses mixed line endings without a line number: the message finds the line."""
+    text = edited("real/baci/dersblog_excerpt/BACI_HS22_Y2022_V202401b.csv", 3, change)
+    refused(store, write("BACI_HS22_Y2022_V202401b.csv", text),
+            r"V202401b.csv:3: this line ends with CRLF where the header ends with LF \(mixed line endings\)")
+
+
 def test_bulk_file_after_a_blank_line_names_the_real_lines(store, write) -> None:
     bad = ("DE", "RU", "72081000", "7", "1", "202401", "1", "1")
     def blank_line_3(rows) -> str:  # the rows on lines 2, 4 and 5

@@ -103,6 +103,16 @@ def test_json_errors_name_the_original_record_after_breakdowns_are_left_out(stor
         ingest_file(store, path)
 
 
+@pytest.mark.parametrize("text", ['{"elapsedTime": "0.1 secs", "count": 0, "data": []}', '{"data": [], "count": 0}', "[]"])
+def test_a_query_that_matched_nothing_says_so(cli, tmp_path, text) -> None:
+    """The API's answer to a query with no results is recognised as Comtrade and refused as empty, not 'unknown format'."""
+    (tmp_path / "c.json").write_text(text)
+    out = cli("ingest", tmp_path / "c.json")
+    assert out.exit_code == 2 and "Traceback" not in out.output
+    assert re.match(r"^error: c\.json: no records( \(its 'data' list is empty\))?: the query matched nothing",
+                    out.output.strip().replace(str(tmp_path) + "/", "")), out.output
+
+
 @pytest.mark.parametrize(("change", "expected"), [
     ({2: {"primaryValue": -5}}, r"^error: c\.json: column data\[2\]\.primaryValue: negative value '-5(\.0)?'$"),
     ({1: {"partnerCode": 9999}}, r"^error: c\.json: column data\[1\]\.partnerCode: unknown country code '9999'$"),

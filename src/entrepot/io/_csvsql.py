@@ -36,5 +36,21 @@ def csv_error(exc: duckdb.Error, path: Path) -> InputError:
         return InputError(m.group(2).replace("Could not convert", "cannot read"), path=path, line=line, column=m.group(1))
     if m := _COLUMNS.search(text):
         return InputError(f"expected {m.group(1)} fields, found {m.group(2)} (truncated or malformed row)", path=path, line=line)
+    if line is None and (mixed := _mixed_line_end(path)):
+        return InputError(mixed[1], path=path, line=mixed[0])
     first = text.split("\n", 1)[0]
     return InputError(f"unreadable CSV: {first}", path=path, line=line)
+
+
+def _mixed_line_end(path: Path) -> tuple[int, str] | None:
+    """The first line ending otherwise than the header (CRLF among LF, or the reverse), which DuckDB's reader
+    refuses without a line number (a file edited on another system). Read only to explain an error."""
+    with path.open("rb") as fh:
+        header = fh.readline()
+        crlf = header.endswith(b"\r\n")
+        for number, text in enumerate(fh, start=2):
+            if text.endswith(b"\n") and text.endswith(b"\r\n") != crlf:
+                ends = ("LF", "CRLF") if crlf else ("CRLF", "LF")
+                return number, (f"this line ends with {ends[0]} where the header ends with {ends[1]} (mixed line endings); "
+                                "save the file with one kind of line ending")
+    return None

@@ -14,6 +14,7 @@ storing both would count it twice, so it is left out and the ingest says how man
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +68,17 @@ SOURCE_COLUMNS = {"value_usd": "primaryValue", "quantity": "netWgt", "unit": "ne
                   "flow": "flowCode", "hs_rev": "classificationCode", "product": "cmdCode", "product_level": "cmdCode"}
 
 
+# A Comtrade+ API response whose query matched nothing: `{"count": 0, "data": []}`, or a bare `[]`.
+_NO_RECORDS = re.compile(r'^(\[\s*\]|\{.*"(data|elements)"\s*:\s*\[\s*\])', re.DOTALL)
+
+
 class Comtrade:
     name = "comtrade"
 
     def sniff(self, path: Path, head: str) -> bool:
         first = head.lstrip()[:4096]
         if first.startswith(("{", "[")):
-            return '"reporterCode"' in first or '"elements"' in first
+            return '"reporterCode"' in first or '"elements"' in first or bool(_NO_RECORDS.match(first))
         line = first.split("\n", 1)[0]
         return ("reporterCode" in line and "primaryValue" in line) or (
             "Reporter" in line and "Partner" in line and ("Trade Flow" in line) and "Trade Value (US$)" in line)
@@ -100,6 +105,9 @@ def read_json(path: Path) -> Raw:
     records = payload.get(key) if isinstance(payload, dict) else payload
     if not isinstance(records, list):
         raise InputError("expected a list of records under 'data' or 'elements'", path=path)
+    if not records:
+        raise InputError(f"no records{f' (its {key!r} list is empty)' if isinstance(payload, dict) else ''}: "
+                         "the query matched nothing, so there is nothing to ingest", path=path)
     name = key if isinstance(payload, dict) else ""
     fields = {k for r in records if isinstance(r, dict) for k in r}
     needed = sorted(fields & set(SOURCE_COLUMNS.values()))  # a record lacking one the others have is cut, not blank
