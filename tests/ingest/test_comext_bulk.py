@@ -41,6 +41,15 @@ def test_bulk_file_summed_to_hs6_and_converted(store, write) -> None:
     assert not rows.loc[("FRA", "XI")].partner_is_country
 
 
+def test_total_lines_stay_totals_beside_the_cn8_lines(store, write) -> None:
+    """A TOTAL line (all products) is kept at level 0 and never summed into a heading: analyses read one level."""
+    rows = [*ROWS[:3], ("DE", "RU", "TOTAL", "2", "1", "202401", "9000", "4000"), ("DE", "RU", "TOTAL", "2", "2", "202401", "1000", "")]
+    assert ingest_paths(store, [write("full_v2_202401.dat", dat(rows))])[0].rows == 2
+    total = store.query("SELECT * FROM flows WHERE product = 'TOTAL'").iloc[0]
+    assert (total.product_level, total.value_native, total.quantity) == (0, 10000, 4000)
+    assert store.query("SELECT value_native FROM flows WHERE product = '720810'").value_native.tolist() == [1500]
+
+
 def test_annual_file_in_7z_as_published(store, tmp_path) -> None:
     inner = tmp_path / "full_v2_202352.dat"
     inner.write_text(dat([("NL", "CN", "85423100", "1", "1", "202352", "1000", "3")]))

@@ -126,8 +126,8 @@ class ComextBulk:
             if len(row):
                 raise InputError(reason.format(**row.iloc[0].to_dict()), path=path, line=_line(path, row["line"].iloc[0]), column=cols[field])
 
-        fail("product IS NULL OR NOT regexp_full_match(product, '[0-9]{2}[0-9X]{6}')", "product",
-             "not a CN8 code (8 characters, digits or X, from two digits of HS chapter): {product!r}")
+        fail(f"product IS NULL OR NOT (regexp_full_match(product, '[0-9]{{2}}[0-9X]{{6}}') OR product = '{schema.TOTAL}')", "product",
+             "not a CN8 code (8 characters, digits or X, from two digits of HS chapter) or TOTAL: {product!r}")
         fail("flow IS NULL OR flow NOT IN ('1', '2')", "flow", "flow {flow!r} is not 1 (import) or 2 (export)")
         for field in ("value", "quantity") if "quantity" in cols else ("value",):
             fail(f"{field} NOT IN ('', ':') AND NOT regexp_full_match({field}, '{NUMBER}')", field,
@@ -163,7 +163,7 @@ class ComextBulk:
         con.register("_codes", pd.DataFrame({"v": list(codes), "code": list(codes.values())}))
 
         special = con.execute("SELECT count(*) FROM _bulk WHERE product LIKE '99%'").fetchone()[0]
-        hs = "CASE WHEN regexp_full_match(product, '[0-9]{8}') THEN product[1:6] " \
+        hs = f"CASE WHEN product = '{schema.TOTAL}' THEN product WHEN regexp_full_match(product, '[0-9]{{8}}') THEN product[1:6] " \
              "ELSE regexp_extract(product, '^([0-9]*)')[1:2 * (length(regexp_extract(product, '^([0-9]*)')) // 2)] END"
         value = "sum(TRY_CAST(nullif(nullif(value, ''), ':') AS DOUBLE))"
         quantity = "sum(TRY_CAST(nullif(nullif(quantity, ''), ':') AS DOUBLE))" if "quantity" in cols else "NULL"
@@ -175,7 +175,7 @@ class ComextBulk:
                        r.code AS reporter, r.code NOT IN ({area}) AS reporter_is_country,
                        q.code AS partner, q.code NOT IN ({area}) AS partner_is_country,
                        CASE b.flow WHEN '1' THEN 'import' ELSE 'export' END AS flow, p.hs_rev, b.hs AS product,
-                       length(b.hs) AS product_level, b.v * p.rate AS value_usd, b.q AS quantity,
+                       CASE WHEN b.hs = '{schema.TOTAL}' THEN 0 ELSE length(b.hs) END AS product_level, b.v * p.rate AS value_usd, b.q AS quantity,
                        CASE WHEN b.q IS NULL THEN NULL ELSE 'kg' END AS unit, 'comext' AS source, {sql_str(batch_id)} AS batch_id,
                        b.v AS value_native, 'EUR' AS currency, b.first_line AS _row, b.lines AS _lines
                 FROM (SELECT reporter, partner, flow, period, {hs} AS hs, {value} AS v, {quantity} AS q,
