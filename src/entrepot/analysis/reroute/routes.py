@@ -118,16 +118,19 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     growth of its existing trade there (over products, weighted by their value; `_own_growth`), so growth of
     C's existing trade with A or B, at whatever rate, is C's own and not excess; what it leaves outside the
     basket, in USD (new product lines, goods growing beyond C's rate), is C's outside excess. A median, since
-    a few new lines must not set the rate that then explains them away (a weighted mean would).
+    a few new lines must not set the rate that then explains them away (a weighted mean would); and over at
+    least MIN_PRODUCTS lines, since the median of one line is its own change (the counterfactual's below that).
 
     `outside_p` tests that excess on both legs' products pooled: their summed residual over its own spread (a
     t-statistic of the total, self-normalised, so judged against the normal; the boom's own products count in
-    the spread, which makes it conservative). `basket_overlap` is the
+    the spread, which makes it conservative), where each leg has MIN_PRODUCTS products outside the basket.
+    `basket_overlap` is the
     basket's excess (the value fit's beta times the drop, beyond the same growth) over that plus the outside
     excess, the larger leg's (a general boom of C's trade with A and B lies mostly outside on both legs); 1
     where neither has any. `outside_share` is the outside excess as a share of the drop, the smaller leg's: a
     boom in a few new product lines gives the test little power (their own residuals set its spread), and
-    one worth MATERIAL of the drop on both legs is material whatever the test says.
+    one worth MATERIAL of the drop on both legs is material whatever the test says, however few the lines
+    (a sum in USD, not a test: a pair trading nearly every product leaves a boom two or three lines).
     """
     keep = ~basket(data)
     ones = np.ones(len(data.countries))
@@ -145,15 +148,17 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
         shares.append(ratio(inside, inside + np.clip(out, 0, None), 1.0))
     active = (counts[0] >= MIN_PRODUCTS) & (counts[1] >= MIN_PRODUCTS)
     p = np.where(active, norm.sf(ratio(total, np.sqrt(variance), 0.0)), 1.0)
-    return p, np.maximum(*shares), np.where(active, np.minimum(*outs), 0.0)
+    return p, np.maximum(*shares), np.minimum(*outs)
 
 
 def _own_growth(x: np.ndarray, y: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """Each candidate's (rows) median growth y / x over the `keep` products it traded before (x > 0), weighted by x; 0 without any."""
+    """Each candidate's (rows) median growth y / x over the `keep` products it traded before (x > 0), weighted by
+    x; 0 (the counterfactual's growth) with fewer than MIN_PRODUCTS of them, whose median is their own change
+    (a boom in the one line C already traded would set the rate that explains it away)."""
     out = np.zeros(len(x))
     for c in range(len(x)):
         has = keep & (x[c] > 0)
-        if has.any():
+        if has.sum() >= MIN_PRODUCTS:
             g, w = y[c, has] / x[c, has], x[c, has]
             order = np.argsort(g)
             out[c] = g[order][np.searchsorted(np.cumsum(w[order]), w.sum() / 2)]
