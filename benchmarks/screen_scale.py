@@ -89,7 +89,8 @@ def build(directory: Path, rows: int, countries: int, products: int) -> Path:
                 JOIN c ci ON ci.n = r % {countries}
                 JOIN c cj ON cj.n = (r // {countries} + 1 + r % 7) % {countries}
                 WHERE ci.n <> cj.n""")
-        con.execute("UPDATE flows SET value_usd = value_usd * 0.1 WHERE year = 2024 AND reporter = 'TUR' AND partner = 'ISR'")
+        con.execute("UPDATE flows SET value_usd = value_usd * 0.1, quantity = quantity * 0.1"  # goods stop: values and tonnes
+                    " WHERE year = 2024 AND reporter = 'TUR' AND partner = 'ISR'")
         con.execute(f"""
             INSERT INTO flows {COLUMNS}
             SELECT '2024', 'A', 2024, NULL, leg.e, true, leg.m, true, 'export', 'HS17', basket.product, 6, basket.v * 0.1,

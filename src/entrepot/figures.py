@@ -234,7 +234,7 @@ def screen(res: ScreenResult) -> go.Figure:
     roles: dict[str, str] = {}
     flagged = res.routes[res.routes.significant.fillna(False).astype(bool)]
     top = max(float(flagged.rerouted_value_usd.max()), 1.0) if len(flagged) else 1.0
-    for c in res.collapses.itertuples():
+    for c in res.collapses[~res.collapses.prices].itertuples():  # a price change is no collapse of goods: not on the map
         colour, kind = (PAIR, "known embargo") if c.case else (LEAD, "lead")
         roles.setdefault(c.exporter, "exporter or importer of a collapse")
         roles.setdefault(c.importer, "exporter or importer of a collapse")

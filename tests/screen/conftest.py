@@ -83,18 +83,19 @@ def _has_pyspark() -> bool:
 
 @pytest.fixture(scope="session")
 def tiny_store(tmp_path_factory) -> Path:
-    """A hand-made BACI store small enough for Spark in the default suite (`tiny_flows`)."""
-    return write_baci(tmp_path_factory.mktemp("screen-tiny") / "tiny.duckdb", tiny_flows())
+    """A hand-made BACI store small enough for Spark in the default suite (`tiny_flows`, DEU -> FRA re-priced)."""
+    return write_baci(tmp_path_factory.mktemp("screen-tiny") / "tiny.duckdb", tiny_flows(repriced=("DEU", "FRA")))
 
 
 CODES = ["TUR", "ISR", "GRC", "DEU", "FRA", "ITA", "ESP", "USA", "CHN", "JPN", "IND", "BRA", "EGY", "GEO", "BGR", "ROU"]
 PRODUCTS = [f"{100000 + 1111 * k:06d}" for k in range(10)]
 
 
-def tiny_flows(heavy: tuple[str, str, int] | None = None):
+def tiny_flows(heavy: tuple[str, str, int] | None = None, repriced: tuple[str, str] | None = None):
     """16 countries, 10 products, 2020-2024, lognormal flows, each cell steady around its level; TUR -> ISR stops in
     2024 and GRC carries 40% of it on both legs. `heavy` (exporter, importer, product): that pair trades
-    more of that product (50 times). Columns: year, reporter, partner, product, value, tonnes."""
+    more of that product (50 times). `repriced` (exporter, importer): that pair's values fall by 60% in 2024, its
+    tonnes do not (a price change). Columns: year, reporter, partner, product, value, tonnes."""
     import numpy as np
     import pandas as pd
 
@@ -112,8 +113,11 @@ def tiny_flows(heavy: tuple[str, str, int] | None = None):
     for leg in ((0, 2), (2, 1)):
         sel = (f.e == leg[0]) & (f.m == leg[1]) & (f.year == 2024)
         f.loc[sel, "v"] += f.loc[sel, "p"].map(stopped.set_index("p").v * 0.4).to_numpy()
+    f["t"] = f.v / 2000
+    if repriced is not None:
+        f.loc[(f.e == CODES.index(repriced[0])) & (f.m == CODES.index(repriced[1])) & (f.year == 2024), "v"] *= 0.4
     return pd.DataFrame({"year": f.year, "reporter": [CODES[k] for k in f.e], "partner": [CODES[k] for k in f.m],
-                         "product": [PRODUCTS[k] for k in f.p], "value": f.v, "tonnes": f.v / 2000})
+                         "product": [PRODUCTS[k] for k in f.p], "value": f.v, "tonnes": f.t})
 
 
 def write_baci(path: Path, rows) -> Path:

@@ -17,12 +17,13 @@ def assert_same(spark, duck) -> None:
 
 @pytest.mark.spark
 def test_spark_and_duckdb_give_the_same_screen_of_a_small_store(tiny_store, spark_master) -> None:
-    """The default suite's engine test: every query stage and one grouped UDF (a route scan) on a tiny store."""
+    """The default suite's engine test: every query stage, the volume test and one grouped UDF (a route scan) on a tiny store."""
     duck = screen(tiny_store, top=1)
     spark = screen(tiny_store, engine="spark", master=spark_master, top=1)
     assert_same(spark, duck)
     t = duck.to_frame()
     assert (t.exporter.iloc[0], t.importer.iloc[0], t.date.iloc[0], t.intermediaries.iloc[0]) == ("TUR", "ISR", "2024", "GRC")
+    assert t.set_index(["exporter", "importer"]).status[("DEU", "FRA")] == "prices"  # the volume test ran on both engines
 
 
 @pytest.mark.spark

@@ -135,3 +135,30 @@ def test_a_world_price_fall_of_a_pairs_main_product_is_no_collapse(tmp_path) -> 
     t = res.to_frame()
     assert (t.exporter.iloc[0], t.importer.iloc[0], t.intermediaries.iloc[0]) == ("TUR", "ISR", "GRC")
     assert not ((t.exporter == "DEU") & (t.importer == "FRA")).any()
+
+
+def test_a_pair_repriced_is_a_price_change_and_no_lead(tmp_path) -> None:
+    """DEU -> FRA's values fall by 60% in 2024 and its tonnes do not: the value test passes, the volume test does not,
+    so it is shown as prices, not scanned, and no lead; the same fall in tonnes too is a collapse (a lead); without
+    quantities the volume is the value, and the screen cannot tell (a lead). The embargo is found in all three."""
+    repriced = tiny_flows(repriced=("DEU", "FRA"))
+    goods = repriced.assign(tonnes=tiny_flows().tonnes.where(~((repriced.reporter == "DEU") & (repriced.partner == "FRA")),
+                                                               repriced.value / 2000))
+    runs = {name: screen(write_baci(tmp_path / f"{name}.duckdb", rows), top=2)
+            for name, rows in (("prices", repriced), ("goods", goods), ("no quantities", repriced.assign(tonnes=np.nan)))}
+    pair = {name: res.pairs.set_index(["exporter", "importer"]).loc[("DEU", "FRA")] for name, res in runs.items()}
+    for p in pair.values():
+        assert p.drop_pct > 0.55 and p.q_value < 1e-6  # in value, every run sees the same collapse
+    assert pair["prices"].prices and not pair["prices"].collapse and abs(pair["prices"].volume_drop_pct) < 0.1
+    assert pair["prices"].cover == 1 and pair["prices"].q_volume > 0.5
+    assert pair["goods"].collapse and not pair["goods"].prices and pair["goods"].volume_drop_pct > 0.55
+    nq = pair["no quantities"]
+    assert nq.cover == 0 and nq.collapse and (nq.z_v, nq.q_volume, nq.volume_drop_pct) == pytest.approx((nq.z, nq.q_value, nq.drop_pct))
+    for name, res in runs.items():
+        t = res.to_frame().set_index(["exporter", "importer"])
+        assert t.status[("TUR", "ISR")] == "known embargo" and t.intermediaries[("TUR", "ISR")] == "GRC"
+        assert t.status[("DEU", "FRA")] == ("prices" if name == "prices" else "lead")
+    t = runs["prices"].to_frame().set_index(["exporter", "importer"]).loc[("DEU", "FRA")]
+    assert t.evidence.startswith("prices: value -61%") and "100% of its value with quantities" in t.evidence
+    assert runs["prices"].routes.cid.nunique() == 1 and runs["prices"].settings["prices"] == 1  # only the embargo scanned
+    assert "1 price changes" in runs["prices"].summary()

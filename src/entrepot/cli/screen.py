@@ -71,7 +71,7 @@ def screen(
     table = res.to_frame()
     if len(table):
         sections = ["section"] if table.section.nunique() > 1 else []  # in rank order (--out, --json: the rank and every column)
-        print_frame(table.head(50), ["exporter", "importer", *sections, "date", "drop_usd", "drop_pct", "q_value", "status",
+        print_frame(table.head(50), ["exporter", "importer", *sections, "date", "drop_usd", "drop_pct", "volume_drop_pct", "q_volume", "status",
                                      "intermediaries", "rerouted_value_usd"])
     for path in (out, report):
         if path is not None:

@@ -67,10 +67,11 @@ HEADINGS = {
     "gap_usd": "gap, USD m", "gap": "gap, %", "norm": "pre-event norm, %", "flag": "flagged", "verdict": "verdict",
     "term": "term", "estimate": "coefficient", "std_error": "std. error", "statistic": "z", "sector": "sector",
     "output_pct": "output, %", "drop_usd": "drop, USD m", "drop_pct": "drop, %", "q_value": "q-value", "intermediaries": "via",
+    "volume_drop_pct": "volume drop, %", "q_volume": "volume q-value", "z_volume": "volume z", "quantity_cover": "with quantities, %",
 }
 # Columns holding a fraction (0.15 for 15%): shown in percent, with a sign where it can go either way.
 FRACTIONS = ("change_pct", "gap", "norm")
-SHARES = ("drop_pct",)
+SHARES = ("drop_pct", "volume_drop_pct", "quantity_cover")
 # The headings of the bounds of a coefficient (not of a value in USD).
 COEFFICIENT_HEADINGS = {"ci_low": "95% CI low", "ci_high": "95% CI high"}
 
@@ -97,7 +98,7 @@ def present(frame: pd.DataFrame, columns: list[str] | None = None, *, coefficien
         elif col in FRACTIONS or col in SHARES:
             fmt = "{:+,.1f}" if col in FRACTIONS else "{:,.1f}"
             out[col] = (100 * v.astype(float)).map(lambda x, fmt=fmt: "" if x != x else fmt.format(x))
-        elif col.endswith("_p") or col in ("p_value", "placebo_p", "q_value"):
+        elif col.endswith("_p") or col in ("p_value", "placebo_p", "q_value", "q_volume"):
             out[col] = v.map(lambda x: "" if x != x else "<0.001" if x < 1e-3 else f"{x:.3f}")
         elif coefficients and v.dtype.kind == "f":
             out[col] = v.map(lambda x: "" if x != x else f"{x:,.3f}")

@@ -1,7 +1,9 @@
 """Screen the whole trade matrix for embargoes and their detours: `screen(store)`.
 
 Every ordered pair of countries (optionally by HS section) is tested for a structural collapse of
-its trade against its own counterfactual (`queries.breaks_sql`, `detect`); the largest collapses
+its trade against its own counterfactual (`queries.breaks_sql`, `detect`), in volume (tonnes at the
+pair's unit values, where the source has quantities) as well as in value: a fall in value whose
+volume held is a price change, shown as such and not a lead. The largest collapses
 are then scanned for the third countries that picked the trade up (`routes`, which runs
 `entrepot.analysis.reroute.scan`). The heavy reductions run on DuckDB or Spark (`engines`) from
 one SQL text; the per-collapse fits are grouped pandas UDFs on Spark. Collapses that a case file
@@ -91,17 +93,19 @@ def screen(store: Store | str | Path, *, by_section: bool = False, alpha: float 
         rel = _relation(eng, side)
         say(f"all-pairs panel and breaks ({eng.name}, {rel.label})")
         pairs = detect.decide(eng.frame(queries.breaks_sql(rel, by_section, min_usd)), rel.freq, alpha, min_drop)
-        found = pairs[pairs.collapse].sort_values(["drop_usd", *detect.KEY], ascending=[False, True, True, True], ignore_index=True)
+        found = pairs[pairs.collapse | pairs.prices].sort_values(["drop_usd", *detect.KEY], ascending=[False, True, True, True],
+                                                                 ignore_index=True)
         found.insert(0, "cid", range(len(found)))
         found["case"] = detect.mark_known(found, rel.freq, events)
-        shortlist = found.head(top)
-        say(f"route scans of {len(shortlist)} of {len(found)} collapses")
+        shortlist = found[found.collapse].head(top)  # a price change stopped no goods: nothing went elsewhere
+        say(f"route scans of {len(shortlist)} of {int(found.collapse.sum())} collapses")
         scanned = _routes(eng, rel, by_section, shortlist, alpha, seed)
         provenance = Provenance((rel.source,), eng.batches(queries.batches_sql(rel)))
         settings = {
             "engine": eng.name, "master": eng.master, "input": eng.input, "relation": rel.label, "freq": rel.freq,
             "product_level": rel.level, "side": side, "by_section": by_section, "alpha": alpha, "min_drop": min_drop, "min_usd": min_usd,
-            "top": top, "seed": seed, "pairs_tested": len(pairs), "collapses": len(found), "scanned": len(shortlist),
+            "top": top, "seed": seed, "pairs_tested": len(pairs), "collapses": int(found.collapse.sum()),
+            "prices": int(found.prices.sum()), "scanned": len(shortlist),
             "case_files": sorted({str(c.path) for c, *_ in events}),
             "entrepot": __version__, "run_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         }

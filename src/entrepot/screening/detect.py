@@ -10,6 +10,13 @@ an analyst, so it controls the share of wrong leads (FDR), not the chance of any
 ~40,000 pairs would hide every mid-sized embargo). A collapse must also be material and lasting:
 the trade after the break, and in the last period of the window, at least `min_drop` below the
 counterfactual.
+
+An embargo stops goods, so the test is on the pair's volume (z_v: tonnes at the pair's own unit
+values, each product deflated by its world quantity trend; rows without quantities count at their
+value, so without quantities the volume test is the value test), at the break where its value fell
+most, and a collapse must be material in value and in volume. A pair whose value passes the value
+test (z, q_value) but whose volume fell by less than `min_drop` after the break or in the last
+period is a price change (`prices`): its values moved, its goods did not. It is shown, not a lead.
 """
 
 from __future__ import annotations
@@ -29,7 +36,8 @@ KEY = ["exporter", "importer", "section"]
 
 
 def decide(breaks: pd.DataFrame, freq: str, alpha: float, min_drop: float) -> pd.DataFrame:
-    """Every pair tested, with drop, p- and q-values and `collapse`; sorted by pair (engines return rows in any order)."""
+    """Every pair tested, with drop, p- and q-values in value and volume, `collapse` and `prices`; sorted by pair
+    (engines return rows in any order)."""
     out = breaks.sort_values(KEY, ignore_index=True)
     out["tau"] = out["tau"].astype(int)
     out["date"] = [period_label(t, freq) for t in out["tau"]]
@@ -38,7 +46,14 @@ def decide(breaks: pd.DataFrame, freq: str, alpha: float, min_drop: float) -> pd
     out["last_drop_pct"] = 1 - out["v_last"] / out["cf_last"].where(out["cf_last"] > 0)
     out["p_value"] = np.minimum(stats.norm.cdf(out["z"]) * out["n_breaks"], 1.0)
     out["q_value"] = bh(out["p_value"].to_numpy())
-    out["collapse"] = (out["q_value"] <= alpha) & (out["drop_pct"] >= min_drop) & (out["last_drop_pct"] >= min_drop)
+    out["volume_drop_pct"] = 1 - out["vv_post"] / out["cfv_post"].where(out["cfv_post"] > 0)
+    out["volume_last_drop_pct"] = 1 - out["vv_last"] / out["cfv_last"].where(out["cfv_last"] > 0)
+    out["p_volume"] = np.minimum(stats.norm.cdf(out["z_v"]) * out["n_breaks"], 1.0)
+    out["q_volume"] = bh(out["p_volume"].to_numpy())
+    value = (out["drop_pct"] >= min_drop) & (out["last_drop_pct"] >= min_drop)
+    volume = (out["volume_drop_pct"] >= min_drop) & (out["volume_last_drop_pct"] >= min_drop)
+    out["collapse"] = (out["q_volume"] <= alpha) & value & volume
+    out["prices"] = (out["q_value"] <= alpha) & value & ~volume
     return out
 
 

@@ -35,14 +35,18 @@ MIN_BIN = 30  # a size class needs this many pairs for its own null; smaller one
 THIN = 0.1  # a product's world trend without the pair needs the rest of the world to trade a tenth of it in the period
 CLIP = 10.0  # and is held within 1/CLIP..CLIP of its mean (a product code that fades out or in, as reporters change HS revision)
 FLOOR = 0.01  # the statistic's floor: a halt counts as a 99% drop, so a log ratio stays finite
-# The left tail's quantiles of d, for a spread that holds in the tail: q05 always, q01 from this many pairs.
-TAIL = "percentile_cont(0.05) WITHIN GROUP (ORDER BY d) AS q05, percentile_cont(0.01) WITHIN GROUP (ORDER BY d) AS q01"
-TAIL_Q01 = 200
+TAIL_Q01 = 200  # the left tail's quantiles of d, for a spread that holds in the tail: q05 always, q01 from this many pairs
 
 
-def _tail(t: str) -> str:
-    """The spread a normal distribution would need to reach the class's 5% (and 1%) quantile of d."""
-    return f"greatest(({t}.c - {t}.q05) / 1.645, CASE WHEN {t}.n >= {TAIL_Q01} THEN ({t}.c - {t}.q01) / 2.326 ELSE 0 END)"
+def _quantiles(d: str, x: str = "") -> str:
+    """The median and the left tail's quantiles of the statistic `d` (value d, or volume d_v: `x` "_v")."""
+    return (f"median({d}) AS c{x}, percentile_cont(0.05) WITHIN GROUP (ORDER BY {d}) AS q05{x},"
+            f" percentile_cont(0.01) WITHIN GROUP (ORDER BY {d}) AS q01{x}")
+
+
+def _tail(t: str, x: str = "") -> str:
+    """The spread a normal distribution would need to reach the class's 5% (and 1%) quantile of d (or d_v)."""
+    return f"greatest(({t}.c{x} - {t}.q05{x}) / 1.645, CASE WHEN {t}.n >= {TAIL_Q01} THEN ({t}.c{x} - {t}.q01{x}) / 2.326 ELSE 0 END)"
 
 
 SIDES = {"export": "exporters' reports", "import": "importers' reports"}
@@ -158,20 +162,31 @@ def breaks_sql(rel: Relation, by_section: bool, min_usd: float) -> Query:
     those a normal distribution would need to reach the class's 5% and 1% quantiles of d: the
     left tail of trade changes is heavier than a normal one (a pair of few lumpy products), and
     the p-values are read in that tail.
+
+    The same runs on the pair's volume beside its value (`_v` columns, at the break its value chose):
+    each row's tonnes `q` valued at the pair's unit value of the product over the window (`uv`) and
+    deflated by the product's world quantity trend without the pair (`pi_q`); a row without
+    quantities counts at its deflated value, so without quantities the volume is the value. `cover`
+    is the share of the pair's value before the break in rows with quantities.
     """
     L, lo, hi, f = WINDOW[rel.freq], MIN_PRE[rel.freq], MIN_POST[rel.freq], FLOOR
     return Query((
         ("rel", f"""{rel.rel(by_section, products=True)}"""),
-        ("cells", """SELECT e, m, g, p, t, sum(v) AS v FROM rel GROUP BY e, m, g, p, t"""),
-        ("world", """SELECT p, t, sum(v) AS w FROM cells GROUP BY p, t"""),
-        ("product", """SELECT p, sum(w) AS w, count(*) AS n FROM world GROUP BY p"""),
-        ("own", """SELECT e, m, g, p, sum(v) AS v FROM cells GROUP BY e, m, g, p"""),
-        ("trend", f"""SELECT c.e, c.m, c.g, c.t, c.v,
+        ("cells", """SELECT e, m, g, p, t, sum(v) AS v, sum(CASE WHEN q > 0 THEN q END) AS q, sum(CASE WHEN q > 0 THEN v ELSE 0 END) AS vq
+    FROM rel GROUP BY e, m, g, p, t"""),
+        ("world", """SELECT p, t, sum(v) AS w, sum(q) AS wq FROM cells GROUP BY p, t"""),
+        ("product", """SELECT p, sum(w) AS w, sum(wq) AS wq, count(*) AS n FROM world GROUP BY p"""),
+        ("own", """SELECT e, m, g, p, sum(v) AS v, sum(q) AS q, sum(vq) AS vq FROM cells GROUP BY e, m, g, p"""),
+        ("trend", f"""SELECT c.e, c.m, c.g, c.t, c.v, c.q, c.vq, CASE WHEN o.q > 0 THEN o.vq / o.q END AS uv,
            CASE WHEN w.w - c.v >= {THIN:e} * w.w AND pr.w > o.v
-                THEN least(greatest((w.w - c.v) * pr.n / (pr.w - o.v), {1 / CLIP:e}), {CLIP:e}) ELSE 1 END AS pi
+                THEN least(greatest((w.w - c.v) * pr.n / (pr.w - o.v), {1 / CLIP:e}), {CLIP:e}) ELSE 1 END AS pi,
+           CASE WHEN w.wq - c.q >= {THIN:e} * w.wq AND pr.wq > o.q
+                THEN least(greatest((w.wq - c.q) * pr.n / (pr.wq - o.q), {1 / CLIP:e}), {CLIP:e}) ELSE 1 END AS pi_q
     FROM cells c JOIN world w ON w.p = c.p AND w.t = c.t JOIN product pr ON pr.p = c.p
     JOIN own o ON o.e = c.e AND o.m = c.m AND o.g = c.g AND o.p = c.p"""),
-        ("panel", """SELECT e, m, g, t, sum(v) AS v, sum(v / pi) AS vs FROM trend GROUP BY e, m, g, t"""),
+        ("panel", """SELECT e, m, g, t, sum(v) AS v, sum(v / pi) AS vs, sum(vq) AS vq,
+           sum(CASE WHEN q > 0 AND uv > 0 THEN uv * q / pi_q + (v - vq) / pi ELSE v / pi END) AS vv
+    FROM trend GROUP BY e, m, g, t"""),
         ("periods", """SELECT t, row_number() OVER (ORDER BY t) - 1 AS k, count(*) OVER () AS n FROM (SELECT DISTINCT t FROM panel) d"""),
         ("breaks", f"""SELECT t AS tau, 0 AS gap FROM periods WHERE k >= {lo} AND k + {hi} <= n
            UNION ALL SELECT p.t, 1 FROM periods p JOIN periods q ON q.t = p.t - 1 WHERE p.k - 1 >= {lo} AND p.k + {hi} <= p.n"""),
@@ -181,20 +196,24 @@ def breaks_sql(rel: Relation, by_section: bool, min_usd: float) -> Query:
         ("win", """SELECT tau, gap, t, post, CASE WHEN post = 1 AND t = max(CASE WHEN post = 1 THEN t END) OVER (PARTITION BY tau, gap)
                                       THEN 1 ELSE 0 END AS last FROM win0"""),
         ("pairs", """SELECT DISTINCT e, m, g FROM panel"""),
-        ("cell", """SELECT q.e, q.m, q.g, w.tau, w.gap, w.t, w.post, w.last, coalesce(pn.v, 0) AS v, coalesce(pn.vs, 0) AS vs
+        ("cell", """SELECT q.e, q.m, q.g, w.tau, w.gap, w.t, w.post, w.last, coalesce(pn.v, 0) AS v, coalesce(pn.vs, 0) AS vs,
+           coalesce(pn.vv, 0) AS vv, coalesce(pn.vq, 0) AS vq
     FROM pairs q CROSS JOIN win w
     LEFT JOIN panel pn ON pn.e = q.e AND pn.m = q.m AND pn.g = q.g AND pn.t = w.t"""),
-        ("pre", """SELECT e, m, g, tau, gap, sum(v) / count(*) AS base, sum(vs) / count(*) AS base_s, count(*) AS n_pre
+        ("pre", """SELECT e, m, g, tau, gap, sum(v) / count(*) AS base, sum(vs) / count(*) AS base_s, sum(vv) / count(*) AS base_v,
+           CASE WHEN sum(v) > 0 THEN sum(vq) / sum(v) ELSE 0 END AS cover, count(*) AS n_pre
     FROM cell WHERE post = 0 GROUP BY e, m, g, tau, gap"""),
-        ("lr", f"""SELECT c.e, c.m, c.g, c.tau, c.gap, c.t, c.last, c.v, pr.base, pr.base_s, pr.n_pre,
+        ("lr", f"""SELECT c.e, c.m, c.g, c.tau, c.gap, c.t, c.last, c.v, c.vv, pr.base, pr.base_s, pr.base_v, pr.cover, pr.n_pre,
            CASE WHEN c.vs > 0 THEN c.v / c.vs ELSE pr.base / pr.base_s END AS pi,
-           ln((c.vs + {f!r} * pr.base_s) / ((1 + {f!r}) * pr.base_s)) AS r
+           ln((c.vs + {f!r} * pr.base_s) / ((1 + {f!r}) * pr.base_s)) AS r,
+           ln((c.vv + {f!r} * pr.base_v) / ((1 + {f!r}) * pr.base_v)) AS rv
     FROM cell c JOIN pre pr ON pr.e = c.e AND pr.m = c.m AND pr.g = c.g AND pr.tau = c.tau AND pr.gap = c.gap
-    WHERE c.post = 1 AND pr.base >= {float(min_usd)!r} AND pr.base > 0 AND pr.base_s > 0"""),
-        ("ge", """SELECT e, g, tau, gap, t, median(r) AS r, count(*) AS n FROM lr GROUP BY e, g, tau, gap, t"""),
-        ("gm", """SELECT m, g, tau, gap, t, median(r) AS r, count(*) AS n FROM lr GROUP BY m, g, tau, gap, t"""),
-        ("gw", """SELECT g, tau, gap, t, median(r) AS r FROM lr GROUP BY g, tau, gap, t"""),
-        ("fit", """SELECT l.*, CASE WHEN ge.n >= 3 THEN ge.r ELSE gw.r END + CASE WHEN gm.n >= 3 THEN gm.r ELSE gw.r END - gw.r AS rhat
+    WHERE c.post = 1 AND pr.base >= {float(min_usd)!r} AND pr.base > 0 AND pr.base_s > 0 AND pr.base_v > 0"""),
+        ("ge", """SELECT e, g, tau, gap, t, median(r) AS r, median(rv) AS rv, count(*) AS n FROM lr GROUP BY e, g, tau, gap, t"""),
+        ("gm", """SELECT m, g, tau, gap, t, median(r) AS r, median(rv) AS rv, count(*) AS n FROM lr GROUP BY m, g, tau, gap, t"""),
+        ("gw", """SELECT g, tau, gap, t, median(r) AS r, median(rv) AS rv FROM lr GROUP BY g, tau, gap, t"""),
+        ("fit", """SELECT l.*, CASE WHEN ge.n >= 3 THEN ge.r ELSE gw.r END + CASE WHEN gm.n >= 3 THEN gm.r ELSE gw.r END - gw.r AS rhat,
+           CASE WHEN ge.n >= 3 THEN ge.rv ELSE gw.rv END + CASE WHEN gm.n >= 3 THEN gm.rv ELSE gw.rv END - gw.rv AS rhat_v
     FROM lr l
     JOIN ge ON ge.e = l.e AND ge.g = l.g AND ge.tau = l.tau AND ge.gap = l.gap AND ge.t = l.t
     JOIN gm ON gm.m = l.m AND gm.g = l.g AND gm.tau = l.tau AND gm.gap = l.gap AND gm.t = l.t
@@ -204,29 +223,38 @@ def breaks_sql(rel: Relation, by_section: bool, min_usd: float) -> Query:
            sum(CASE WHEN last = 1 THEN v ELSE 0 END) AS v_last,
            sum(CASE WHEN last = 1 THEN pi * greatest((1 + {f!r}) * base_s * exp(rhat) - {f!r} * base_s, 0) ELSE 0 END) AS cf_last,
            avg(r - rhat) AS d, sum(CASE WHEN last = 1 THEN r - rhat ELSE 0 END) AS d_last,
+           max(cover) AS cover, sum(vv) AS vv_post, sum(greatest((1 + {f!r}) * base_v * exp(rhat_v) - {f!r} * base_v, 0)) AS cfv_post,
+           sum(CASE WHEN last = 1 THEN vv ELSE 0 END) AS vv_last,
+           sum(CASE WHEN last = 1 THEN greatest((1 + {f!r}) * base_v * exp(rhat_v) - {f!r} * base_v, 0) ELSE 0 END) AS cfv_last,
+           avg(rv - rhat_v) AS d_v,
            CAST(floor(2 * log10(max(base))) AS INT) AS size_class
     FROM fit GROUP BY e, m, g, tau, gap"""),
-        ("centre", f"""SELECT g, tau, gap, size_class, median(d) AS c, count(*) AS n, {TAIL} FROM scored GROUP BY g, tau, gap, size_class"""),
-        ("centre_all", f"""SELECT g, tau, gap, median(d) AS c, count(*) AS n, {TAIL} FROM scored GROUP BY g, tau, gap"""),
-        ("dev", f"""SELECT s.*, cb.c AS c_class, cb.n AS n_class, ca.c AS c_all,
-           CASE WHEN cb.n >= {MIN_BIN} THEN {_tail("cb")} ELSE {_tail("ca")} END AS tail FROM scored s
+        ("centre", f"""SELECT g, tau, gap, size_class, count(*) AS n, {_quantiles("d")}, {_quantiles("d_v", "_v")}
+    FROM scored GROUP BY g, tau, gap, size_class"""),
+        ("centre_all", f"""SELECT g, tau, gap, count(*) AS n, {_quantiles("d")}, {_quantiles("d_v", "_v")} FROM scored GROUP BY g, tau, gap"""),
+        ("dev", f"""SELECT s.*, cb.c AS c_class, cb.n AS n_class, ca.c AS c_all, cb.c_v AS c_class_v, ca.c_v AS c_all_v,
+           CASE WHEN cb.n >= {MIN_BIN} THEN {_tail("cb")} ELSE {_tail("ca")} END AS tail,
+           CASE WHEN cb.n >= {MIN_BIN} THEN {_tail("cb", "_v")} ELSE {_tail("ca", "_v")} END AS tail_v FROM scored s
     JOIN centre cb ON cb.g = s.g AND cb.tau = s.tau AND cb.gap = s.gap AND cb.size_class = s.size_class
     JOIN centre_all ca ON ca.g = s.g AND ca.tau = s.tau AND ca.gap = s.gap"""),
-        ("spread", """SELECT g, tau, gap, size_class, median(abs(d - c_class)) AS s FROM dev GROUP BY g, tau, gap, size_class"""),
-        ("spread_all", """SELECT g, tau, gap, median(abs(d - c_all)) AS s FROM dev GROUP BY g, tau, gap"""),
+        ("spread", """SELECT g, tau, gap, size_class, median(abs(d - c_class)) AS s, median(abs(d_v - c_class_v)) AS s_v
+    FROM dev GROUP BY g, tau, gap, size_class"""),
+        ("spread_all", """SELECT g, tau, gap, median(abs(d - c_all)) AS s, median(abs(d_v - c_all_v)) AS s_v FROM dev GROUP BY g, tau, gap"""),
         ("z", f"""SELECT v.*,
            CASE WHEN v.n_class >= {MIN_BIN} THEN v.c_class ELSE v.c_all END AS centre,
-           greatest(1.4826 * CASE WHEN v.n_class >= {MIN_BIN} THEN sb.s ELSE sa.s END, v.tail, {f!r}) AS spread
+           greatest(1.4826 * CASE WHEN v.n_class >= {MIN_BIN} THEN sb.s ELSE sa.s END, v.tail, {f!r}) AS spread,
+           CASE WHEN v.n_class >= {MIN_BIN} THEN v.c_class_v ELSE v.c_all_v END AS centre_v,
+           greatest(1.4826 * CASE WHEN v.n_class >= {MIN_BIN} THEN sb.s_v ELSE sa.s_v END, v.tail_v, {f!r}) AS spread_v
     FROM dev v
     JOIN spread sb ON sb.g = v.g AND sb.tau = v.tau AND sb.gap = v.gap AND sb.size_class = v.size_class
     JOIN spread_all sa ON sa.g = v.g AND sa.tau = v.tau AND sa.gap = v.gap"""),
         ("ranked", """SELECT e, m, g, tau, gap, n_pre, n_post, base, v_post, cf_post, v_last, cf_last, d, d_last, centre, spread,
-           (d - centre) / spread AS z,
+           (d - centre) / spread AS z, cover, vv_post, cfv_post, vv_last, cfv_last, d_v, (d_v - centre_v) / spread_v AS z_v,
            count(*) OVER (PARTITION BY e, m, g) AS n_breaks,
            row_number() OVER (PARTITION BY e, m, g ORDER BY (d - centre) / spread, tau, gap) AS r
     FROM z"""),
     ), """SELECT e AS exporter, m AS importer, g AS section, tau, gap, n_pre, n_post, base AS pre_usd, v_post, cf_post, v_last, cf_last,
-       d, d_last, centre, spread, z, n_breaks
+       d, d_last, centre, spread, z, n_breaks, cover, vv_post, cfv_post, vv_last, cfv_last, d_v, z_v
 FROM ranked WHERE r = 1""")
 
 

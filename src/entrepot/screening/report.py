@@ -8,7 +8,7 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
-from entrepot.figures import LEAD, PAIR
+from entrepot.figures import LEAD, OTHER, PAIR
 from entrepot.reporting import Figures, present, scripts, table
 from entrepot.reporting.worldmap import geo_assets_script
 from entrepot.screening.result import ScreenResult
@@ -17,10 +17,11 @@ from entrepot.screening.result import ScreenResult
 def _drops(res: ScreenResult, figure: Figures) -> str:
     t = res.to_frame().head(25)
     labels = [f"{r.exporter}→{r.importer}{'' if r.section == 'ALL' else ' ' + r.section} {r.date}" for r in t.itertuples()]
-    colours = [PAIR if s == "known embargo" else LEAD for s in t.status]
+    colours = [{"known embargo": PAIR, "prices": OTHER}.get(s, LEAD) for s in t.status]
     fig = go.Figure(go.Bar(x=t.drop_usd / 1e6, y=labels, orientation="h", marker_color=colours,
                            customdata=t.drop_pct * 100, hovertemplate="%{y}: %{x:,.0f} USD m (−%{customdata:.0f}%)<extra></extra>"))
-    fig.update_layout(title="Largest collapses: drop against the counterfactual over the window, USD million (grey known, red lead)",
+    fig.update_layout(title="Largest collapses: drop against the counterfactual over the window, USD million"
+                            " (dark grey known, red lead, light grey a price change)",
                       yaxis=dict(autorange="reversed"))
     return figure(fig, "chart-drops", height=max(300, 28 * len(t) + 120))
 
@@ -38,7 +39,8 @@ def write_screen_report(res: ScreenResult, out: str | Path) -> Path:
         shown = present(frame.drop(columns=["pre_usd_per_period", "counterfactual_usd", "actual_usd"]))
         shown = shown.assign(drop_pct=[f"{v:.0%}" for v in frame.drop_pct], z=[f"{v:.1f}" for v in frame.z],  # p and q are tiny:
                              p_value=[f"{v:.1e}" for v in frame.p_value], q_value=[f"{v:.1e}" for v in frame.q_value])  # not 0.00
-        body.append("<section><h2>Ranked table</h2><p>Known embargoes are those a case file describes; the rest are leads."
+        body.append("<section><h2>Ranked table</h2><p>Known embargoes are those a case file describes; the rest are leads,"
+                    " but for price changes: the value fell, the volume (tonnes at the pair's unit values) did not."
                     " Intermediaries are those the route scan flags (Holm over the candidates, both legs).</p>" + table(shown) + "</section>")
     prov = "".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(str(v))}</td></tr>" for k, v in res.settings.items())
     batches = ", ".join(f"{b.batch_id} ({b.source}, {b.rows:,} rows read{'' if b.path is None else ', ' + str(b.path)})"

@@ -28,7 +28,11 @@ COLUMNS = {
     "z": "the drop against pairs of the same size at the same break (robust z)",
     "p_value": "one-sided, times the breaks tried for the pair",
     "q_value": "Benjamini-Hochberg over every pair tested",
-    "status": "known embargo (a case file describes it) or lead",
+    "quantity_cover": "the share of the pair's value before the break in rows with quantities (the rest counts at its value in the volume)",
+    "volume_drop_pct": "the drop in volume (tonnes at the pair's unit values) against its counterfactual, after the break",
+    "z_volume": "the volume's drop against pairs of the same size at the same break (robust z)",
+    "q_volume": "the volume's q-value (one-sided p times the breaks tried, Benjamini-Hochberg): the collapse test",
+    "status": "known embargo (a case file describes it), lead, or prices (the value fell, the volume did not)",
     "case": "the case file's id, for a known embargo",
     "intermediaries": "the countries the route scan flags, strongest first",
     "rerouted_value_usd": "the value through them over the periods after the break (USD); empty when not scanned",
@@ -41,8 +45,8 @@ COLUMNS = {
 class ScreenResult(Result):
     """Collapses of trade between ordered pairs of countries, and the third countries they went through.
 
-    `pairs` has every pair tested (its best break, drop, p and q, `collapse`); `collapses` the
-    collapses, largest drop first (`cid` links them to `routes`); `routes` the candidate
+    `pairs` has every pair tested (its best break, drop, p and q in value and volume, `collapse`, `prices`);
+    `collapses` the collapses and the price changes (`prices`), largest drop first (`cid` links them to `routes`); `routes` the candidate
     intermediaries of the scanned collapses in the route scan's order (`rank`), the flagged ones
     `significant`; `settings` how the screen ran (engine, input, relation, thresholds, counts).
     """
@@ -68,7 +72,10 @@ class ScreenResult(Result):
             found = self.flagged(c.cid)
             mine = self.routes[self.routes.cid == c.cid]
             failed = mine.note.dropna().str.startswith("route scan not run")
-            if mine.empty:
+            if c.prices:
+                evidence = (f"prices: value -{c.drop_pct:.0%} against its counterfactual, volume {-c.volume_drop_pct:+.0%}"
+                            f" (last period {-c.volume_last_drop_pct:+.0%}; {c.cover:.0%} of its value with quantities); not scanned")
+            elif mine.empty:
                 evidence = "not scanned (below --top)"
             elif failed.any():
                 evidence = mine.note[failed.index[failed]].iloc[0]
@@ -81,8 +88,9 @@ class ScreenResult(Result):
                 "rank": c.cid + 1, "exporter": c.exporter, "importer": c.importer, "section": c.section, "date": c.date,
                 "drop_usd": c.drop_usd, "drop_pct": c.drop_pct, "pre_usd_per_period": c.pre_usd,
                 "counterfactual_usd": c.cf_post, "actual_usd": c.v_post, "post_periods": int(c.n_post),
-                "z": c.z, "p_value": c.p_value, "q_value": c.q_value,
-                "status": "known embargo" if c.case else "lead", "case": c.case or None,
+                "z": c.z, "p_value": c.p_value, "q_value": c.q_value, "quantity_cover": c.cover,
+                "volume_drop_pct": c.volume_drop_pct, "z_volume": c.z_v, "q_volume": c.q_volume,
+                "status": "prices" if c.prices else "known embargo" if c.case else "lead", "case": c.case or None,
                 "intermediaries": ", ".join(found.country),
                 "rerouted_value_usd": None if mine.empty else float(found.rerouted_value_usd.sum()), "evidence": evidence,
                 "data": self.settings["relation"],
@@ -99,12 +107,12 @@ class ScreenResult(Result):
         return {"settings": self.settings, "collapses": out, "provenance": self.provenance.to_dict()}
 
     def summary(self) -> str:
-        """How many pairs were tested, how many collapsed, how many a case file knows."""
+        """How many pairs were tested, how many collapsed, how many a case file knows, how many were price changes."""
         s, t = self.settings, self.to_frame()
-        known = int((t.status == "known embargo").sum())
-        return (f"{s['pairs_tested']:,} pairs tested ({s['relation']}, {s['engine']}): {len(t)} collapses at FDR {s['alpha']:g}"
-                f" with a drop of at least {s['min_drop']:.0%}; {known} known from case files, {len(t) - known} leads;"
-                f" {s['scanned']} scanned for routes")
+        known, leads = int((t.status == "known embargo").sum()), int((t.status == "lead").sum())
+        return (f"{s['pairs_tested']:,} pairs tested ({s['relation']}, {s['engine']}): {s['collapses']} collapses at FDR {s['alpha']:g}"
+                f" with a drop of at least {s['min_drop']:.0%} in value and volume; {known} known from case files, {leads} leads;"
+                f" {s['prices']} price changes (value fell, volume did not); {s['scanned']} scanned for routes")
 
     def write(self, path: str | Path) -> Path:
         """The ranked table as CSV or Parquet, or the whole result as JSON, by the file's suffix (written beside, then renamed)."""
