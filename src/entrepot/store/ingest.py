@@ -174,9 +174,10 @@ def ingest_release(store: Store, rel: Release, fmt: str = "auto", options: dict[
             elif member.kind == "product_codes":
                 with member.local() as path, _named(path, member.label):
                     table = product_table(path, member.label)
-                con.register("_products", table.assign(source=f"BACI {rel.version or ''}".strip()))
-                con.execute(f"INSERT OR REPLACE INTO products SELECT {', '.join(c.name for c in schema.PRODUCTS)} FROM _products")
-                con.unregister("_products")
+                con.execute(f"INSERT OR REPLACE INTO products ({', '.join(c.name for c in schema.PRODUCTS)}) "
+                            "SELECT unnest($rev), unnest($code), unnest($text), $source",
+                            {"rev": [r[0] for r in table], "code": [r[1] for r in table], "text": [r[2] for r in table],
+                             "source": f"BACI {rel.version or ''}".strip()})
                 results.append(IngestResult(Path(member.label), "", member.kind, len(table), skipped=False,
                                             notes=(f"product table: {len(table):,} descriptions kept for reports",)))
         for member in rel.of_kind("trade"):
