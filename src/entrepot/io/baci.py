@@ -101,9 +101,9 @@ def code_table(options: dict[str, Any], trade_file: Path | None = None) -> dict[
     numeric = [int(c) for c in codes]
     isos = [v.strip().upper() for v in table[iso_col]]
     fallback = countries.from_numeric(numeric)
-    mapped = {n: fallback.get(n) if n in ENTITY_CODES or not countries.is_known(iso) else countries.RETIRED_ISO3.get(iso, iso)
-              for n, iso in zip(numeric, isos, strict=True)}
-    return {n: iso for n, iso in mapped.items() if iso is not None}
+    mapped = ((n, fallback.get(n) if n in ENTITY_CODES or not countries.is_known(iso) else countries.RETIRED_ISO3.get(iso, iso))
+              for n, iso in zip(numeric, isos, strict=True))
+    return {n: iso for n, iso in mapped if iso is not None}
 
 
 def product_table(path: Path, label: str) -> list[tuple[str, str, str]]:
