@@ -7,8 +7,10 @@ memory is that process's own), interleaved, and writes medians and ratios to doc
 the BACI file into an empty store, bare DuckDB's read of it, the same observations again as a newer
 release into a store holding the older one (the supersede path), and the Comtrade file; beside them the
 BACI adapter's INSERT alone (what the store's own work adds is the difference), the same INSERT with five
-closed-list columns as ENUMs (a lever measured and not adopted), and the ingest's steps one by one with
-the CPU seconds of each (where the time goes).
+closed-list columns as ENUMs and with the four derivable columns as VIRTUAL generated ones (levers measured
+and not adopted), and the ingest's steps one by one with the CPU seconds of each (where the time goes),
+beside what two levers that were adopted took away (pandas and coco no longer loaded; the DISTINCT count
+of the identity hashes that a sort replaced).
 
     python benchmarks/ingest.py [--rows 11000000] [--reps 3] [--comtrade-mb 141]
 """
@@ -97,6 +99,39 @@ with Store(sys.argv[2]) as st, st.transaction() as con:
 print(json.dumps({"rows": n, "seconds": time.perf_counter() - t, "peak_mib": peak_mib()}))
 """
 
+# The generated-columns lever, measured and not adopted: year, month and freq follow from period and product_level
+# from product, so a flows table could compute them on read (VIRTUAL) instead of storing them. The adapter's own
+# SELECT is kept whole and its four derivable values left out of the INSERT (DuckDB then never computes them).
+ADAPTER_GENERATED = PEAK + """
+import sys, time, json
+from pathlib import Path
+t = time.perf_counter()
+from entrepot import io, schema
+from entrepot.store import Store
+derived = {"freq": "CASE length(period) WHEN 4 THEN 'A' ELSE 'M' END", "year": "CAST(left(period, 4) AS SMALLINT)",
+           "month": "CAST(nullif(substr(period, 6, 2), '') AS TINYINT)",
+           "product_level": "CASE product WHEN 'TOTAL' THEN 0 ELSE length(product) END"}
+stored = [c.name for c in schema.FLOWS if c.name not in derived]
+class Rewritten:  # the adapter's connection, its INSERT into flows made one of the stored columns only
+    def __init__(self, con):
+        self.con = con
+    def execute(self, sql, *args):
+        head, _, body = sql.partition("INSERT INTO flows")
+        if not body:
+            return self.con.execute(sql, *args)
+        names = [f"c_{c}" for c in schema.FLOW_COLUMNS]
+        return self.con.execute(f"INSERT INTO flows ({', '.join(stored)}) SELECT {', '.join('c_' + c for c in stored)} "
+                                f"FROM ({body}) AS s({', '.join(names)})", *args)
+with Store(sys.argv[2]) as st, st.transaction() as con:
+    con.execute("DROP VIEW flow_versions")
+    con.execute("DROP TABLE flows")
+    con.execute("CREATE TABLE flows (" + ", ".join(
+        f"{c.name} {c.sql_type} GENERATED ALWAYS AS ({derived[c.name]}) VIRTUAL" if c.name in derived
+        else f"{c.name} {c.sql_type}{'' if c.nullable else ' NOT NULL'}" for c in schema.FLOWS) + ")")
+    n = io.adapter_for(Path(sys.argv[1])).write(Rewritten(con), Path(sys.argv[1]), "bench", {})
+print(json.dumps({"rows": n, "seconds": time.perf_counter() - t, "peak_mib": peak_mib()}))
+"""
+
 # Where a first ingest's time goes: `store.ingest._write_file`'s steps one by one in a fresh process, CPU
 # seconds of each (all threads). The steps are the library's own functions, called in its order.
 STAGES = PEAK + """
@@ -110,10 +145,10 @@ def lap(name):
     global c
     stages[name] = cpu() - c
     c = cpu()
-from entrepot import io
+from entrepot import io, schema
 from entrepot.store import Store
 from entrepot.store.ingest import check_batch, sha256_file
-lap("imports (entrepot, duckdb, pandas)")
+lap("imports (entrepot, duckdb)")
 path = Path(sys.argv[1])
 with Store(sys.argv[2]) as st:
     lap("opening the store")
@@ -124,10 +159,20 @@ with Store(sys.argv[2]) as st:
         n = adapter.write(con, path, sha[:16], {})
         lap("the adapter's INSERT ... SELECT from read_csv")
         constants = check_batch(con, path, sha[:16], adapter.name, extra=adapter.checks(path, {}))
-        lap("checks: one scan of the batch + one distinct count")
+        lap("checks: one scan of the batch + one sort of its identity hashes")
+        # What the adopted levers took away, timed beside the steps and not counted in them: the DISTINCT count of
+        # the same hashes that the sort replaced (here, in the transaction), and pandas with coco (after the ingest).
+        varying = ", ".join(k for k in schema.IDENTITY if k not in constants)
+        con.execute(f"SELECT count(*) FROM (SELECT DISTINCT hash({varying}) FROM flows WHERE batch_id = ?)", [sha[:16]]).fetchone()
+        levers = {"distinct": cpu() - c}
+        c = cpu()
         st.supersede(sha[:16], keep=False, constants=constants)
     lap("supersede (nothing older here) and commit")
-print(json.dumps({"rows": n, "seconds": time.perf_counter() - t, "peak_mib": peak_mib(), "stages": stages}))
+c = cpu()
+import pandas, country_converter
+country_converter.CountryConverter()
+levers["pandas"] = cpu() - c
+print(json.dumps({"rows": n, "seconds": time.perf_counter() - t, "peak_mib": peak_mib(), "stages": stages, "levers": levers}))
 """
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "tests" / "data" / "comtrade" / "TUR_2023_2024_M_H5.csv"
@@ -232,7 +277,9 @@ def main() -> None:
         "entrepot ingest, newer release superseding every row": (ENTREPOT, newer, older_store),
         f"entrepot ingest, Comtrade+ CSV ({comtrade.stat().st_size / 1e6:,.0f} MB)": (ENTREPOT, comtrade, None),
         "BACI adapter's INSERT alone, five closed-list columns as ENUMs (not adopted)": (ADAPTER_ENUM, csv, None),
-        "entrepot ingest, step by step (the profile below)": (STAGES, csv, None),
+        "BACI adapter's INSERT alone, year, month, freq and product_level VIRTUAL generated columns (not adopted)": (
+            ADAPTER_GENERATED, csv, None),
+        "entrepot ingest, step by step (the profile below), then the two levers' costs timed after it": (STAGES, csv, None),
     }
     results: dict[str, list[dict]] = {name: [] for name in contenders}
     for _ in range(args.reps):  # interleaved, so machine noise hits all alike
@@ -257,9 +304,10 @@ def main() -> None:
         cpu = median([r["cpu"] for r in runs])
         med[name] = (secs, peak, cpu)
         lines.append(f"| {name} | {rows:,} | {runs[0].get('superseded', 0):,} | {secs:.2f} | {rows / secs:,.0f} | {cpu:.2f} | {peak:,.0f} |")
-    bare, fresh, adapter, supersede, ct, enum, staged = (med[n] for n in contenders)
+    bare, fresh, adapter, supersede, ct, enum, generated, _ = (med[n] for n in contenders)
     stage_runs = list(results.values())[-1]
     stages = {k: median([r["stages"][k] for r in stage_runs]) for k in stage_runs[0]["stages"]}
+    levers = {k: median([r["levers"][k] for r in stage_runs]) for k in stage_runs[0]["levers"]}
     insert = next(k for k in stages if "INSERT" in k)
     checks, imports = (next(k for k in stages if k.startswith(w)) for w in ("checks", "imports"))
     loads = [r["load"] for runs in results.values() for r in runs]
@@ -280,29 +328,39 @@ def main() -> None:
         f" 1-minute load average while the runs ran: {min(loads):.1f} to {max(loads):.1f} on {os.cpu_count()} cores"
         " (wall times count the waits for a core; CPU seconds less so).",
         "",
-        f"Where a first ingest's CPU time goes (median of {args.reps} runs of its steps one by one, {staged[2]:.2f} CPU s in all"
+        f"Where a first ingest's CPU time goes (median of {args.reps} runs of its steps one by one, {sum(stages.values()):.2f} CPU s in all"
         f" against {fresh[2]:.2f} for the ingest in one call; bare DuckDB's whole read: {bare[2]:.2f}):",
         "",
         "| step | CPU seconds | share |",
         "|---|---|---|",
         *(f"| {k} | {v:.2f} | {v / sum(stages.values()):.0%} |" for k, v in stages.items()),
         "",
-        f"The INSERT writes 19 columns where the bare read writes 6; eight of them are text that is the same in every row of a"
-        f" BACI year (period, freq, flow, hs_rev, unit, source, batch_id, currency), and DuckDB's storage does not make them"
-        f" cheaper for being the same: it writes each row's string. Storing five of them (freq, flow, hs_rev, source, currency)"
-        f" as ENUMs takes the adapter's INSERT alone (its imports included) from"
-        f" {adapter[2]:.2f} to {enum[2]:.2f} CPU s ({enum[2] / adapter[2] - 1:+.0%}; {bare[0] / enum[0]:.0%} of bare DuckDB's"
-        f" throughput by wall clock, against {bare[0] / adapter[0]:.0%}). Not adopted: by itself it would leave the ingest"
-        f" at about {fresh[2] - adapter[2] + enum[2]:.2f} CPU s ({bare[2] / (fresh[2] - adapter[2] + enum[2]):.0%} of bare"
-        " DuckDB's throughput by CPU), every pandas reader would get these columns as categoricals"
-        " (a NULL revision reads NaN, not None), `source` could no longer take a new adapter's name without a schema"
-        " change, and each new HS revision or currency would rewrite both flow tables of every store."
-        f" What is left: 60% of bare DuckDB's throughput by CPU means at most {bare[2] / 0.6:.2f} CPU s for the whole ingest,"
+        f"Two levers are in the ingest above. A BACI file no longer loads pandas or coco (the adapter modules are imported"
+        " in the order of detection until one takes the file, BACI's country and product tables are read with the csv"
+        " module, ISO's codes come from pycountry): loading them, timed in the same process after the ingest, costs"
+        f" {levers['pandas']:.2f} CPU s that the imports step ({stages[imports]:.2f}) no longer pays. An observation twice"
+        " in the file is found by sorting one hash of each row's identity columns and comparing neighbours: the checks"
+        f" step, scan and sort, takes {stages[checks]:.2f} CPU s, where the DISTINCT count of the same hashes that the sort"
+        f" replaced takes {levers['distinct']:.2f} by itself on the same rows (its hash table's cost also varies more with the"
+        " machine's load).",
+        "",
+        f"Two levers were measured and not adopted. The INSERT writes 19 columns where the bare read writes 6; eight of them"
+        " are text that is the same in every row of a BACI year (period, freq, flow, hs_rev, unit, source, batch_id, currency),"
+        " and DuckDB's storage does not make them cheaper for being the same: it handles each row's string. Storing five of"
+        " them (freq, flow, hs_rev, source, currency) as ENUMs takes the adapter's INSERT alone (its imports included) from"
+        f" {adapter[2]:.2f} to {enum[2]:.2f} CPU s ({enum[2] / adapter[2] - 1:+.0%}). Not adopted: every pandas reader would"
+        " get these columns as categoricals (a NULL revision reads NaN, not None), `source` could no longer take a new"
+        " adapter's name without a schema change, and each new HS revision or currency would rewrite both flow tables of"
+        " every store. Computing year, month, freq and product_level on read (VIRTUAL generated columns, from period and"
+        f" product) instead of storing them makes that INSERT {generated[2]:.2f} CPU s ({generated[2] / adapter[2] - 1:+.0%}):"
+        " no cheaper to write, and every reader would compute them on each scan.",
+        "",
+        f"What is left: 60% of bare DuckDB's throughput by CPU means at most {bare[2] / 0.6:.2f} CPU s for the whole ingest,"
         f" and the INSERT step alone takes {stages[insert]:.2f} ({stages[insert] / (bare[2] / 0.6):.0%} of that), the other"
         f" steps {sum(stages.values()) - stages[insert]:.2f} (checks {stages[checks]:.2f}, imports {stages[imports]:.2f})."
-        " Keeping every check, the goal needs less text written per row: the ENUMs above with an import path free of"
-        " pandas come near it; the constant columns once per batch, or integer-coded countries and products, go further."
-        " Each is a change to the flow table that every reader of it sees.",
+        " Keeping every check and the flow table as its readers see it, what remains is the text written per row: the"
+        " ENUMs above, the constant columns stored once per batch, or integer-coded countries and products would close"
+        " it, and each is a change to the flow table that every reader of it sees.",
     ]
     path = write_section("performance.md", "ingest", "\n".join(lines), title="Performance")
     print("\n".join(lines))

@@ -1,10 +1,11 @@
 """Country codes: ISO 3166 alpha-3 for countries, codes of our own for areas that are not countries.
 
-Conversion from names and UN M49 numbers goes through country-converter (coco). What coco does not
-know is the trade-statistics world's own codes: the numeric codes Comtrade and BACI use for a
-country together with its territories (842 USA, 251 France, ...), Comtrade's "Other Asia, nes"
-(490, which is Taiwan), and the partner areas that are not countries (World, areas n.e.s., bunkers,
-free zones, EU aggregates). Those few are listed here by hand, because no library carries them.
+Conversion from names goes through country-converter (coco); ISO's codes (alpha-3, alpha-2, numeric)
+come from pycountry, which loads without pandas. What neither library knows is the trade-statistics
+world's own codes: the numeric codes Comtrade and BACI use for a country together with its
+territories (842 USA, 251 France, ...), Comtrade's "Other Asia, nes" (490, which is Taiwan), and
+the partner areas that are not countries (World, areas n.e.s., bunkers, free zones, EU aggregates).
+Those few are listed here by hand, because no library carries them.
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ AREAS: dict[str, str] = {
     "SSF": "Sub-Saharan Africa",
 }
 
-# Comtrade/BACI numeric codes that are not M49 country codes (or that coco does not map).
+# Comtrade/BACI numeric codes that are not ISO 3166-1 numeric (M49) country codes.
 # Sources: UN Comtrade reference table "partnerAreas" and the BACI country_codes file.
 TRADE_NUMERIC: dict[int, str] = {
     0: "WLD",
@@ -196,8 +197,10 @@ def historic_codes() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def iso3_current() -> frozenset[str]:
-    """Every current ISO3 code coco knows (plus Kosovo's XKX, used by Comtrade and Eurostat)."""
-    return frozenset(_coco().data["ISO3"].dropna()) | {"XKX"}
+    """Every current ISO 3166-1 alpha-3 code, from pycountry (plus Kosovo's XKX, used by Comtrade and Eurostat)."""
+    import pycountry
+
+    return frozenset(c.alpha_3 for c in pycountry.countries) | {"XKX"}
 
 
 @lru_cache(maxsize=1)
@@ -217,10 +220,11 @@ def is_known(code: str) -> bool:
 
 @lru_cache(maxsize=1)
 def _m49() -> dict[int, str]:
-    """coco's UN M49 numeric code -> ISO3 table, with the trade sources' own codes on top."""
-    data = _coco().data[["UNcode", "ISO3"]].dropna()
-    table = {int(u): iso for u, iso in zip(data["UNcode"], data["ISO3"], strict=True) if str(u).strip().isdigit()}
-    return table | TRADE_NUMERIC
+    """ISO 3166-1 numeric code (UN M49 for countries) -> ISO3, from pycountry, with the trade sources' own codes
+    on top. pycountry rather than coco: the same table, without loading pandas (a BACI ingest needs no names)."""
+    import pycountry
+
+    return {int(c.numeric): c.alpha_3 for c in pycountry.countries} | TRADE_NUMERIC
 
 
 def from_numeric(codes: Iterable[int]) -> dict[int, str | None]:

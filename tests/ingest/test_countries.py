@@ -94,3 +94,12 @@ def test_a_name_the_file_language_cannot_settle_is_still_an_error(store, write) 
     # two unresolved names are listed at once, whatever the language settled
     with pytest.raises(InputError, match=r"unknown country code 'Atlantide' \(line 3\), 'Lémurie' \(line 4\)"):
         ingest_file(store, write("d.csv", browser(["Guinée", "Atlantide", "Lémurie", "Guinea"])))
+
+
+def test_numeric_and_alpha3_tables_are_coco_s() -> None:
+    """The codes come from pycountry (no pandas to load); coco, the name resolver, has the same tables
+    (it lacks only Taiwan's ISO numeric 158; trade sources write 490, `TRADE_NUMERIC`)."""
+    coco = countries._coco().data
+    m49 = {int(u): iso for u, iso in zip(coco["UNcode"], coco["ISO3"], strict=True) if str(u).strip().isdigit()}
+    assert countries.numeric_table() == m49 | {158: "TWN"} | countries.TRADE_NUMERIC
+    assert countries.iso3_current() == set(coco["ISO3"].dropna()) | {"XKX"}

@@ -122,6 +122,21 @@ def test_same_observation_twice_in_one_file_names_both_lines(store: Store, tmp_p
     assert store.row_count() == 0 and store.batches().empty
 
 
+@pytest.mark.parametrize("rows, lines", [
+    (["2022,792,376,010121,1,1"], None),  # one row: every identity column is constant, no neighbour to repeat
+    (["2022,792,376,010121,1,1", "2022,792,376,010121,2,1"], (2, 3)),  # the one observation twice
+    ([f"2022,792,376,{k},1,1" for k in range(100000, 100400)] + ["2022,792,376,100007,2,1"], (9, 402)),  # far apart
+    ([f"2022,792,376,{k},1,1" for k in range(100000, 100400)], None),
+])
+def test_an_observation_twice_is_found_wherever_it_is(store: Store, tmp_path: Path, rows: list[str], lines) -> None:
+    path = baci(tmp_path, "BACI_HS17_Y2022_V202401.csv", rows)
+    if lines is None:
+        assert ingest_file(store, path).rows == len(rows)
+        return
+    with pytest.raises(InputError, match=rf":{lines[0]}: the same observation twice .*, again on line {lines[1]}; "):
+        ingest_file(store, path)
+
+
 def test_duplicate_in_a_comtrade_csv(store: Store, tmp_path: Path) -> None:
     lines = COMTRADE.read_text(encoding="utf-8").splitlines(keepends=True)
     path = tmp_path / "dup.csv"

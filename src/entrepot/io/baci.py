@@ -11,12 +11,13 @@ one scan of the batch (`checks`).
 
 from __future__ import annotations
 
+import csv
+import io as _io
 import re
 from pathlib import Path
 from typing import Any
 
 import duckdb
-import pandas as pd
 
 from entrepot import countries, io
 from entrepot.errors import InputError
@@ -41,10 +42,14 @@ def hs_revision(path: Path, options: dict[str, Any]) -> str:
 ENTITY_CODES = (58, 490, 697, 711)
 _YEAR = re.compile(r"_Y(\d{4})(?=[._]|$)", re.I)
 _VERSION = re.compile(r"_V(\d{6}[a-z]?)(?=[._]|$)", re.I)
+_DIGITS = re.compile(r"[0-9]+")
+_HS6_CODE = re.compile(r"[0-9]{6}")
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """A BACI companion CSV as text: UTF-8 with or without BOM (else Latin-1), LF or CRLF."""
+def read_table(path: Path) -> dict[str, list[str]]:
+    """A BACI companion CSV as text columns (header name, stripped -> values): UTF-8 with or without BOM
+    (else Latin-1), LF or CRLF, blank lines skipped. Read with the csv module: a few hundred lines need
+    no dataframe (and a BACI ingest no pandas)."""
     try:
         data = path.read_bytes()
     except OSError as exc:
@@ -53,15 +58,22 @@ def read_table(path: Path) -> pd.DataFrame:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    import io as _io
-
+    reader = csv.reader(_io.StringIO(text, newline=""))
     try:
-        return pd.read_csv(_io.StringIO(text), dtype=str, keep_default_na=False)
-    except (ValueError, pd.errors.ParserError) as exc:
-        raise InputError(f"not a readable CSV table: {exc}", path=path) from None
+        header = [h.strip() for h in next(reader, [])]
+        rows = [row for row in reader if row]
+    except csv.Error as exc:
+        raise InputError(f"not a readable CSV table: {exc}", path=path, line=reader.line_num) from None
+    if not header:
+        raise InputError("not a readable CSV table: no header", path=path, line=1)
+    for i, row in enumerate(rows):
+        if len(row) != len(header):
+            raise InputError(f"not a readable CSV table: expected {len(header)} fields, found {len(row)}", path=path,
+                             line=i + 2)
+    return {name: [row[n] for row in rows] for n, name in enumerate(header)}
 
 
-def code_table(options: dict[str, Any], trade_file: Path | None = None) -> pd.DataFrame:
+def code_table(options: dict[str, Any], trade_file: Path | None = None) -> dict[int, str]:
     """numeric code -> ISO3/area code, from the release's country_codes file or the standard codes.
 
     Both header variants are read: `country_code,country_name,country_iso2,country_iso3` (V202401
@@ -71,64 +83,61 @@ def code_table(options: dict[str, Any], trade_file: Path | None = None) -> pd.Da
     381 in V202201, 380 later).
     """
     if not options.get("country_codes"):
-        known = countries.numeric_table()
-        return pd.DataFrame({"code": list(known), "iso": list(known.values())})
+        return countries.numeric_table()
     path = Path(options["country_codes"])
     label = options.get("country_codes_label", str(path))
     table = read_table(path)
-    table.columns = [c.strip() for c in table.columns]
-    iso_col = next((c for c in ("country_iso3", "iso_3digit_alpha") if c in table.columns), None)
-    if "country_code" not in table.columns or iso_col is None:
+    iso_col = next((c for c in ("country_iso3", "iso_3digit_alpha") if c in table), None)
+    if "country_code" not in table or iso_col is None:
         raise InputError("expected columns country_code and country_iso3 (or iso_3digit_alpha)", path=label, line=1)
     ours, theirs = (_VERSION.search(Path(label).name), _VERSION.search(trade_file.name) if trade_file else None)
     if ours and theirs and ours.group(1).lower() != theirs.group(1).lower():
         raise InputError(f"country table of release V{ours.group(1)} given for a trade file of release V{theirs.group(1)}",
                          path=label)
-    codes = table["country_code"].str.strip()
-    bad = ~codes.str.fullmatch(r"\d+")
-    if bad.any():
-        raise InputError(f"not a numeric country code: {codes[bad].iloc[0]!r}", path=label,
-                         line=int(bad.to_numpy().argmax()) + 2, column="country_code")
-    numeric = codes.astype(int)
-    isos = table[iso_col].str.strip().str.upper()
+    codes = [c.strip() for c in table["country_code"]]
+    for i, code in enumerate(codes):
+        if not _DIGITS.fullmatch(code):
+            raise InputError(f"not a numeric country code: {code!r}", path=label, line=i + 2, column="country_code")
+    numeric = [int(c) for c in codes]
+    isos = [v.strip().upper() for v in table[iso_col]]
     fallback = countries.from_numeric(numeric)
-    mapped = [fallback.get(n) if n in ENTITY_CODES or not countries.is_known(iso) else countries.RETIRED_ISO3.get(iso, iso)
-              for n, iso in zip(numeric, isos, strict=True)]
-    return pd.DataFrame({"code": numeric, "iso": mapped}).dropna()
+    mapped = ((n, fallback.get(n) if n in ENTITY_CODES or not countries.is_known(iso) else countries.RETIRED_ISO3.get(iso, iso))
+              for n, iso in zip(numeric, isos, strict=True))
+    return {n: iso for n, iso in mapped if iso is not None}
 
 
-def product_table(path: Path, label: str) -> pd.DataFrame:
-    """(hs_rev, product, description) from a release's product_codes_HS22_V202501.csv.
+def product_table(path: Path, label: str) -> list[tuple[str, str, str]]:
+    """(hs_rev, product, description) rows from a release's product_codes_HS22_V202501.csv.
 
     Codes one digit short (HS92 tables write `10111`) get their leading zero back; other lengths are
     an error naming the line."""
     rev = _REV.search(Path(label).name) or re.search(r"_HS(\d\d)", Path(label).name, re.I)
     if rev is None:
         raise InputError("cannot tell the HS revision from the product table's name (product_codes_HS22_V*.csv)", path=label)
-    table = read_table(path)
-    table.columns = [c.strip().lower() for c in table.columns]
-    if not {"code", "description"} <= set(table.columns):
+    table = {name.lower(): values for name, values in read_table(path).items()}
+    if not {"code", "description"} <= set(table):
         raise InputError("expected columns code,description", path=label, line=1)
-    code = table["code"].str.strip()
-    code = code.where(code.str.len() != 5, "0" + code)
-    bad = ~code.str.fullmatch(r"\d{6}")
-    if bad.any():
-        i = int(bad.to_numpy().argmax())
-        raise InputError(f"not an HS6 code: {table['code'].iloc[i]!r}", path=label, line=i + 2, column="code")
-    return pd.DataFrame({"hs_rev": f"HS{rev.group(1)}", "product": code, "description": table["description"].str.strip()})
+    rows = []
+    for i, (raw, description) in enumerate(zip(table["code"], table["description"], strict=True)):
+        code = raw.strip()
+        code = "0" + code if len(code) == 5 else code
+        if not _HS6_CODE.fullmatch(code):
+            raise InputError(f"not an HS6 code: {raw!r}", path=label, line=i + 2, column="code")
+        rows.append((f"HS{rev.group(1)}", code, description.strip()))
+    return rows
 
 
-def code_lookups(codes: pd.DataFrame):
+def code_lookups(codes: dict[int, str]):
     """SQL mapping a numeric code column to its ISO3 or area code, and to whether that is a country,
     through two constant lists indexed by code.
 
     Lists instead of a join: on a BACI year a join doubled the ingest time; the country flag from its
     own list costs a tenth of an `iso NOT IN (areas)` test per row.
     """
-    size = int(codes["code"].max()) + 1
+    size = max(codes) + 1
     isos: list[str | None] = [None] * size
-    for code, iso in zip(codes["code"], codes["iso"], strict=True):
-        isos[int(code)] = iso
+    for code, iso in codes.items():
+        isos[code] = iso
     iso_list = "[" + ", ".join("NULL" if v is None else sql_str(v) for v in isos) + "]"
     country_list = "[" + ", ".join("NULL" if v is None else str(v not in countries.AREAS).lower() for v in isos) + "]"
     # Lists are 1-based and out-of-range indexes give NULL; greatest() keeps negative codes out of range.

@@ -100,8 +100,7 @@ def _is_data(head: str | None) -> bool:
         return True
     from entrepot import io
 
-    io._load_all()
-    return any(a.sniff(Path("x.txt"), head) for a in io._REGISTRY.values())
+    return any(a.sniff(Path("x.txt"), head) for a in io._adapters())
 
 
 def releases(paths: list[Path]) -> list[Release]:

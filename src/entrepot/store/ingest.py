@@ -174,9 +174,10 @@ def ingest_release(store: Store, rel: Release, fmt: str = "auto", options: dict[
             elif member.kind == "product_codes":
                 with member.local() as path, _named(path, member.label):
                     table = product_table(path, member.label)
-                con.register("_products", table.assign(source=f"BACI {rel.version or ''}".strip()))
-                con.execute(f"INSERT OR REPLACE INTO products SELECT {', '.join(c.name for c in schema.PRODUCTS)} FROM _products")
-                con.unregister("_products")
+                con.execute(f"INSERT OR REPLACE INTO products ({', '.join(c.name for c in schema.PRODUCTS)}) "
+                            "SELECT unnest($rev), unnest($code), unnest($text), $source",
+                            {"rev": [r[0] for r in table], "code": [r[1] for r in table], "text": [r[2] for r in table],
+                             "source": f"BACI {rel.version or ''}".strip()})
                 results.append(IngestResult(Path(member.label), "", member.kind, len(table), skipped=False,
                                             notes=(f"product table: {len(table):,} descriptions kept for reports",)))
         for member in rel.of_kind("trade"):
@@ -308,10 +309,8 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None, rows_are
                                  f"CAST({column} AS VARCHAR)") for reason, (column, cond) in _checks().items())]
     flags = ", ".join(f"coalesce(bool_or({c.condition}), false)" for c in checks)
     first = first_identity(con, batch_id)
-    row = con.execute(
-        f"SELECT {flags}, {constant_columns_sql(first)}, count(*) FROM flows WHERE batch_id = ?", [batch_id]
-    ).fetchone()
-    failed, constants, n = row[:len(checks)], batch_constants(first, row[len(checks):-1]), row[-1]
+    row = con.execute(f"SELECT {flags}, {constant_columns_sql(first)} FROM flows WHERE batch_id = ?", [batch_id]).fetchone()
+    failed, constants = row[:len(checks)], batch_constants(first, row[len(checks):])
     for check, bad in zip(checks, failed, strict=True):
         if bad:
             value, pos = con.execute(
@@ -321,13 +320,16 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None, rows_are
             ).fetchone()
             line, record = _place(fmt, path, pos, rows_are_lines)
             raise InputError(check.reason.format(v=value) + record, path=path, line=line, column=check.column)
-    # One hash per row of the columns that vary in the batch, distinct in a subquery (a parallel hash
-    # aggregate: count(DISTINCT ...) took twice as long).
+    # One hash per row of the columns that vary in the batch; two rows with one hash are neighbours once the
+    # hashes are sorted. A sort of 8-byte keys costs half (and varies less than) the hash table of a
+    # DISTINCT on them: 0.23 against 0.3 to 0.9 CPU s on a 3M-row BACI year.
     varying = [c for c in schema.IDENTITY if c not in constants] or ["1"]
-    distinct = con.execute(
-        f"SELECT count(*) FROM (SELECT DISTINCT hash({', '.join(varying)}) FROM flows WHERE batch_id = ?)", [batch_id]
+    repeated = con.execute(
+        f"""SELECT coalesce(bool_or(h = prev), false) FROM (
+              SELECT h, lag(h) OVER (ORDER BY h) AS prev FROM (SELECT hash({', '.join(varying)}) AS h FROM flows WHERE batch_id = ?))""",
+        [batch_id],
     ).fetchone()[0]
-    if n != distinct:
+    if repeated:
         _find_duplicate(con, path, batch_id, fmt, rows_are_lines)
     return constants
 
@@ -335,7 +337,7 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None, rows_are
 def _find_duplicate(con, path: Path, batch_id: str, fmt: str | None, rows_are_lines: bool) -> None:
     """The same observation twice in one file is an error naming both lines.
 
-    Called when the distinct count of one hash per row says there may be one: the exact GROUP BY on
+    Called when two rows of the batch share a hash of their identity columns: the exact GROUP BY on
     the identity columns finds which (a hash collision finds none and passes).
     """
     key = ", ".join(schema.IDENTITY)

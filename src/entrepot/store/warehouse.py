@@ -16,12 +16,15 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
 
 from entrepot import schema
 from entrepot.errors import InputError, Interrupted, StoreBusy, StoreError
+
+if TYPE_CHECKING:  # pandas is loaded by DuckDB's .df() when a query asks for a frame, not by every ingest
+    import pandas as pd
 
 STORE_ENV = "ENTREPOT_STORE"
 LOCK_WAIT = 5.0  # seconds to wait for another process's lock before giving up
