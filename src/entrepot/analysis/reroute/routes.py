@@ -9,6 +9,7 @@ over products. A placebo runs the same test between the two halves of the pre-ev
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,6 +37,7 @@ MIN_OVERLAP = 2 / 3  # a route's excess beyond C's own growth in the basket is a
 MATERIAL = 0.1  # C's excess outside the basket on both legs, as a share of the drop, that is a boom whatever its test says
 MIN_TONNES = 0.5  # the quantity test needs tonnes for this share of the drop
 BASKET_DROP = 0.25  # the basket: the products A -> B lost at least a quarter of
+OWN_CODE = 0.5  # a heading-matched code rising from A at least this share of its rise to B is C's own trade in it
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,11 @@ def headings(data: Data) -> Data:
     drop of its own) in a heading that holds basket codes joins the heading's basket code with the largest
     drop. The basket's codes stay apart (the test's power is in their number), and so do the codes A -> B
     still trades outside the basket, whose growth stays outside it (the out-of-basket placebo).
+
+    Per candidate: relabelling changes a good's code between the legs (it comes in from A under the
+    basket's code, leaves for B under the neighbour), so a neighbouring code whose rise from A is at least
+    OWN_CODE of its rise to B (the same code in from A and out to B) is C's own trade in that code and stays
+    apart for C (`_apart`); only a code that rises on the leg to B alone is read as relabelled basket goods.
     """
     data = revisions(data)
     drop = drop_by_product(data, data.ab)
@@ -182,7 +189,43 @@ def headings(data: Data) -> Data:
         if inside[k]:
             head.setdefault(data.products[k][:4], data.products[k])
     key = [p if inside[k] or traded[k] else head.get(p[:4], p) for k, p in enumerate(data.products)]
-    return data.merge(key)
+    matched = np.array([k != p for k, p in zip(key, data.products, strict=True)])
+    rise_from_a, rise_to_b = (arr[2] - data.mean(arr, [0, 1]) for arr in (data.ac, data.cb))
+    own = matched & (rise_to_b > 0) & (rise_from_a >= OWN_CODE * rise_to_b)  # (C, P)
+    if not own.any():
+        return data.merge(key)
+    apart = own.any(0)
+    return _apart(data, key, own, apart).merge([p if apart[k] else c for k, (p, c) in enumerate(zip(data.products, key, strict=True))])
+
+
+def _apart(data: Data, key: list[str], own: np.ndarray, apart: np.ndarray) -> Data:
+    """The flows with each `apart` code moved into its `key`'s code for the candidates it is not `own` to (C, P):
+    what the heading match does for them; A -> B's moves whole, and the world's is copied (the matched code's
+    world trade sets its growth, the code's own sets the growth of the candidates keeping it)."""
+    target = {k: data.products.index(key[k]) for k in np.flatnonzero(apart)}
+
+    def by_candidate(arr: np.ndarray) -> np.ndarray:
+        arr = arr.copy()
+        for k, t in target.items():
+            moves = ~own[:, k]
+            arr[:, moves, t] += arr[:, moves, k]
+            arr[:, moves, k] = 0.0
+        return arr
+
+    def whole(arr: np.ndarray | None, keep: bool = False) -> np.ndarray | None:
+        if arr is None:
+            return None
+        arr = arr.copy()
+        for k, t in target.items():
+            arr[:, t] += arr[:, k]
+            arr[:, k] = arr[:, k] if keep else 0.0
+        return arr
+
+    dec = data.declared
+    if dec is not None:
+        dec = dataclasses.replace(dec, to_b=whole(dec.to_b), b_records=whole(dec.b_records), recorded=by_candidate(dec.recorded))
+    return dataclasses.replace(data, ab=whole(data.ab), ab_t=whole(data.ab_t), world=whole(data.world, keep=True), declared=dec,
+                               **{f: by_candidate(getattr(data, f)) for f in ("ac", "ac_t", "cb", "cb_t", "c_rest", "c_imports")})
 
 
 def revisions(data: Data) -> Data:
@@ -194,17 +237,28 @@ def revisions(data: Data) -> Data:
     code's world growth is zero, so its drop vanishes, and the new code's growth is inflated. In each
     heading holding both kinds, they become one product, named by the old code with the most trade.
     A heading where only one kind shows (a product that stops, or a new one) is left alone.
+
+    A revision moves each code's trade to the codes that replace it, so A -> B's codes (traded in some
+    phase) continue in A -> B's codes: where both sides of a heading (the codes A -> B trades and those
+    it does not) hold both kinds, each side is matched on its own, so a recoding of goods A never sold B
+    does not join the basket; otherwise the heading is matched whole (A -> B's old code may have no new
+    one when the embargo stopped it before the revision).
     """
     trade = data.world + data.ab + data.ac.sum(1) + data.cb.sum(1)
     gone, new = (trade[0] + trade[1] > 0) & (trade[2] == 0), (trade[0] < NEW_CODE * trade[1]) & (trade[2] > 0)
+    side = data.ab.sum(0) > 0
+    ends = {(p[:4], bool(s), kind) for p, s, g, n in zip(data.products, side, gone, new, strict=True)
+            for kind, has in (("gone", g), ("new", n)) if has}
+    split = {h for h, s, _ in ends if all({(h, t, "gone"), (h, t, "new")} <= ends for t in (True, False))}
+    group = [(p[:4], bool(s)) if p[:4] in split else (p[:4], None) for p, s in zip(data.products, side, strict=True)]
     size = trade.sum(0)
-    old: dict[str, str] = {}
+    old: dict[tuple, str] = {}
     for k in np.argsort(-size, kind="stable"):
         if gone[k]:
-            old.setdefault(data.products[k][:4], data.products[k])
-    has_new = {p[:4] for p, n in zip(data.products, new, strict=True) if n}
-    key = [old[p[:4]] if (g or n) and p[:4] in old and p[:4] in has_new else p
-           for p, g, n in zip(data.products, gone, new, strict=True)]
+            old.setdefault(group[k], data.products[k])
+    has_new = {g for g, n in zip(group, new, strict=True) if n}
+    key = [old[h] if (g or n) and h in old and h in has_new else p
+           for p, h, g, n in zip(data.products, group, gone, new, strict=True)]
     return data.merge(key)
 
 
