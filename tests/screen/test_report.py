@@ -28,8 +28,10 @@ def test_screen_page_renders_offline_with_the_map(world, tmp_path, browser_page)
     flagged = int(res.routes.significant.fillna(False).sum())
     assert page.locator("#chart-map .scattergeo .js-line").count() >= len(res.collapses) + flagged
     assert page.locator("#chart-drops .bars .point").count() == len(res.collapses)
-    rows = page.locator("section:has(h2:text('Ranked table')) table.data tbody tr").count()
-    assert rows == len(res.collapses)
+    ranked = page.locator("section:has(h2:text('Ranked table')) table.data")
+    assert ranked.locator("tbody tr").count() == len(res.collapses)
+    headings = ranked.locator("thead th").all_inner_texts()
+    assert "drop, %" in headings and not {"drop_pct", "p_value", "q_value"} & set(headings), headings  # each once, in words
     page.screenshot(path=str(ARTIFACTS / "screen.png"), full_page=True)
     page.locator("#chart-map").screenshot(path=str(ARTIFACTS / "screen-map.png"))
     assert not errors and not outside, (errors, outside)

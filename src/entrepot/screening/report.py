@@ -37,8 +37,6 @@ def write_screen_report(res: ScreenResult, out: str | Path) -> Path:
         body.append("<section><h2>Map of the detours</h2>" + geo_assets_script() + figure(res.plot(), "chart-map", height=560) + "</section>")
         body.append("<section><h2>Collapses</h2>" + _drops(res, figure) + "</section>")
         shown = present(frame.drop(columns=["pre_usd_per_period", "counterfactual_usd", "actual_usd"]))
-        shown = shown.assign(drop_pct=[f"{v:.0%}" for v in frame.drop_pct], z=[f"{v:.1f}" for v in frame.z],  # p and q are tiny:
-                             p_value=[f"{v:.1e}" for v in frame.p_value], q_value=[f"{v:.1e}" for v in frame.q_value])  # not 0.00
         body.append("<section><h2>Ranked table</h2><p>Known embargoes are those a case file describes; the rest are leads,"
                     " but for price changes: the value fell, the volume (tonnes at the pair's unit values) did not."
                     " Intermediaries are those the route scan flags (Holm over the candidates, both legs).</p>" + table(shown) + "</section>")
