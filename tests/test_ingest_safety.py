@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -13,7 +14,7 @@ import duckdb
 import pytest
 
 from entrepot import schema
-from entrepot.errors import InputError
+from entrepot.errors import InputError, Interrupted
 from entrepot.store import Store
 from entrepot.store.ingest import ingest_file
 from tests.conftest import DATA, ROOT
@@ -289,3 +290,41 @@ def test_generic_checks_cover_every_adapter(store, tmp_path: Path) -> None:
     path.write_text("".join([lines[0], lines[1], lines[2].replace(",202409,", ",180009,", 1)]), encoding="utf-8")
     with pytest.raises(InputError, match=r"c.csv:3: column year: implausible year \(before 1948 or after \d+\): 1800$"):
         ingest_file(store, path)
+
+
+def _rows(st: Store) -> int:
+    return st.con.execute("SELECT count(*) FROM meta WHERE key = 'ctrl-c'").fetchone()[0]
+
+
+def test_ctrl_c_swallowed_inside_a_transaction_still_rolls_it_back(tmp_path: Path) -> None:
+    """DuckDB's query loop can swallow a SIGINT's KeyboardInterrupt: the transaction's own handler remembers it."""
+    with Store(tmp_path / "s.duckdb") as st:
+        with pytest.raises(Interrupted, match="nothing was written") as caught, st.transaction() as con:
+            con.execute("INSERT INTO meta VALUES ('ctrl-c', 'x')")
+            with contextlib.suppress(KeyboardInterrupt):  # swallowed, as a C extension may
+                signal.raise_signal(signal.SIGINT)
+        assert not caught.value.committed and _rows(st) == 0
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+
+class _SlowCommit:
+    """A connection whose commit is hit by Ctrl-C while it runs."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        self._con = con
+
+    def __getattr__(self, name: str):
+        return getattr(self._con, name)
+
+    def commit(self) -> None:
+        signal.raise_signal(signal.SIGINT)
+        self._con.commit()
+
+
+def test_ctrl_c_during_the_commit_lets_it_finish_and_says_so(tmp_path: Path) -> None:
+    with Store(tmp_path / "s.duckdb") as st:
+        real, st.con = st.con, _SlowCommit(st.con)
+        with pytest.raises(Interrupted, match="the work is in the store") as caught, st.transaction() as con:
+            con.execute("INSERT INTO meta VALUES ('ctrl-c', 'x')")
+        st.con = real
+        assert caught.value.committed and _rows(st) == 1

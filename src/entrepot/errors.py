@@ -70,7 +70,12 @@ class Interrupted(EntrepotError):
     """Ctrl-C (SIGINT) stopped the work; the open transaction was rolled back.
 
     Exit code 130 = 128 + SIGINT, the shell's convention for "stopped by Ctrl-C", so a script can tell an
-    interruption from bad input (2).
+    interruption from bad input (2). `committed`: the Ctrl-C came during the commit, which finished, so
+    the work is in the store.
     """
 
     exit_code = 130
+
+    def __init__(self, message: str, committed: bool = False) -> None:
+        self.committed = committed
+        super().__init__(message)

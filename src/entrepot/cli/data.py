@@ -67,9 +67,11 @@ def ingest(
         for done, rel in enumerate(rels):
             try:
                 results = ingest_release(st, rel, fmt, options, step, keep_both=keep_both)
-            except (Interrupted, KeyboardInterrupt):
+            except (Interrupted, KeyboardInterrupt) as exc:
                 trade = [m.label for m in rel.of_kind("trade")]
                 what = ", ".join(trade) if 0 < len(trade) <= 3 else rel.label
+                if getattr(exc, "committed", False):
+                    raise Interrupted(f"interrupted during the commit, which finished: {what} is in the store; nothing after it") from None
                 earlier = f"; the {done} release(s) before it are in" if done else ""
                 raise Interrupted(f"interrupted: {what} was not ingested (the store is as it was before it){earlier}") from None
             for res in results:

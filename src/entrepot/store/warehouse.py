@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import re
+import signal
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -138,21 +140,29 @@ class Store:
     def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
         """All or nothing: commit when the block ends, roll back if it raises (or the process dies).
 
-        Ctrl-C becomes `Interrupted` after the rollback, whether Python saw it (KeyboardInterrupt) or
-        DuckDB did while a query ran (DuckDB cancels the query and raises "Query interrupted").
+        Ctrl-C becomes `Interrupted` after the rollback. While the block runs, a handler of its own cancels
+        DuckDB's running query and remembers the signal, so a Ctrl-C that DuckDB's query loop swallows still
+        stops the block before its commit. A Ctrl-C during the commit lets the commit finish (the store is
+        never half-written) and then raises `Interrupted` with `committed` set.
         """
-        self.con.begin()
-        try:
-            yield self.con
-        except BaseException as exc:
-            self.con.rollback()
-            if isinstance(exc, KeyboardInterrupt) or _interrupted(exc):
-                raise Interrupted("interrupted; nothing was written (the store is as it was)") from None
-            raise
-        try:
-            self.con.commit()
-        except duckdb.Error as exc:
-            raise _store_error(exc, self.path) from None
+        with _sigint(self.con) as sigint:
+            self.con.begin()
+            try:
+                yield self.con
+                if sigint.hit:  # seen, but swallowed where the block ran
+                    raise KeyboardInterrupt
+            except BaseException as exc:
+                self.con.rollback()
+                if isinstance(exc, KeyboardInterrupt) or _interrupted(exc) or sigint.hit:
+                    raise Interrupted("interrupted; nothing was written (the store is as it was)") from None
+                raise
+            sigint.committing = True
+            try:
+                self.con.commit()
+            except duckdb.Error as exc:
+                raise _store_error(exc, self.path) from None
+        if sigint.hit:
+            raise Interrupted("interrupted during the commit, which finished: the work is in the store", committed=True)
 
     def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         return self.con.execute(sql, params or []).df()
@@ -429,6 +439,34 @@ def _store_error(exc: Exception, path: Path, waited: float | None = None) -> Sto
     if "newer version" in text.lower() or "storage version" in text.lower():
         return StoreError(f"written by another DuckDB version: {text.splitlines()[0]}", path=path)
     return StoreError(f"cannot open the store: {text.splitlines()[0]}", path=path)
+
+
+@dataclass
+class _Sigint:
+    hit: bool = False  # Ctrl-C was pressed
+    committing: bool = False  # the commit runs: let it finish
+
+
+@contextmanager
+def _sigint(con: duckdb.DuckDBPyConnection) -> Iterator[_Sigint]:
+    """Ctrl-C during a transaction: cancel DuckDB's query and raise KeyboardInterrupt, or, during the
+    commit, only remember it. Signals reach only the main thread; elsewhere (the dashboard) nothing changes."""
+    state = _Sigint()
+    if threading.current_thread() is not threading.main_thread():
+        yield state
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        state.hit = True
+        if not state.committing:
+            con.interrupt()
+            raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield state
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _interrupted(exc: BaseException) -> bool:
