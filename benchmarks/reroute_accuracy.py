@@ -511,6 +511,10 @@ EXPLAINED = [  # the main run's reading of its figures, and how they got there
     "now weigh as if worth at least 1% of the leg's mean product. Until 2026-12-01 a route also had to carry 0.5%",
     "of the drop to be flagged: with 20 seeds, recall in worlds of 10% was 0.83 (annual) and 0.84 (monthly), the floor",
     "hiding routes the test had found; it is now 0.1% (`--min-share`), with no false flag in any world.",
+    "Until December 2026 a route's value kept B's CIF/FOB factor with C on leg 2 of the monthly reports (the markup was",
+    "net of it, the value was not): the monthly total's median error in worlds of 5-20% was 8-11% (too high), now 1-2%.",
+    "The relabelled value was the exporter's side alone, which the noise of a big buyer's own trade swamps (seed 2, 10%",
+    "relabelled through China: 36% low), within ±20% in 17% of the worlds of 10%; it now combines both sides (docs/methods.md).",
     "",
 ]
 
