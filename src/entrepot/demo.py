@@ -121,7 +121,9 @@ def analysis_steps(store: Store, scn, truth: dict) -> Iterator[Step]:
                if r.country == relabel.get("country") else "  [not relabelling in truth]")
             for r in rr.candidates[rr.candidates.relabelling].itertuples()
         ] + ([] if found.importer_excess_usd is None else
-             [f"{b} records {usd(found.importer_excess_usd)} more imports from {a} than {a} declares, against before the event"]))
+             [f"{b} records {usd(found.importer_excess_usd)} more imports from {a} than {a} declares, each product against"
+              " its pre-event ratio"])
+          + [f"relabelled value ({found.basis}): {usd(found.relabelled_value_usd)} (95% CI {usd(found.ci[0])} to {usd(found.ci[1])})"])
     detour = cost(store, a, b, rr)
     yield Step("What the detour costs", [
         f"via {r.country}: +{r.extra_km:,.0f} km, +${r.extra_freight_usd_per_t + r.handling_usd_per_t:,.0f}/t,"

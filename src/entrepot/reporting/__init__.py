@@ -284,10 +284,13 @@ def _relabelling(res: RerouteResult) -> str:
     text = (f"<h3>Relabelling</h3><p>From both sides' declared reports ({found.source}, {found.window.span}):"
             f" {len(marked)} of {found.table.shape[0]} candidates that report their imports record markedly less from"
             f" {res.exporter} than {res.exporter} declares sending them, in the products {res.exporter} stopped declaring to"
-            f" {res.importer}: {usd(found.relabelled_value_usd)} in all.")
+            f" {res.importer}: {usd(found.exporter_side_usd)} in all.")
     if found.importer_excess_usd is not None:
         text += (f" {res.importer} records {usd(found.importer_excess_usd)} more imports from {res.exporter} than"
-                 f" {res.exporter} declares, against before the event.")
+                 f" {res.exporter} declares, each product against its pre-event ratio.")
+    if len(marked):
+        text += (f" Relabelled value: {usd(found.relabelled_value_usd)} (95% CI {usd(found.ci[0])} to {usd(found.ci[1])}),"
+                 f" {'both sides combined' if found.basis == 'combined' else 'the exporter side'}.")
     rows = present(marked, ["country", "relabelled_value_usd", "relabel_ci_low", "relabel_ci_high", "relabel_p"])
     return text + "</p>" + (table(rows) if len(rows) else "")
 

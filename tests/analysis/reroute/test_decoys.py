@@ -2,11 +2,13 @@
 
 First on a hand-made panel with one decoy of each kind (a price shock strong enough to pass the two-leg
 test in values, so that only tonnes can hold it back); then on a synthetic
-world of the decoy zoo (docs/synth.md), read through the real adapters.
+world of the decoy zoo (docs/synth.md), read through the real adapters. The hand-made panel also values
+a route whose second leg is the importer's CIF records.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import numpy as np
@@ -191,6 +193,26 @@ def test_a_leg_declared_under_a_neighbouring_code_keeps_its_value() -> None:
     assert list(table.index[table.significant]) == ["C00"]
     assert table.leg2_excess_usd["C00"] / table.leg1_excess_usd["C00"] == pytest.approx(1.05, rel=0.1)
     assert table.rerouted_share["C00"] == pytest.approx(0.3, rel=0.1)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_leg_2_read_at_the_importers_cif_prices_values_the_route_at_the_exporters(seed) -> None:
+    """Leg 2 as B records it: C -> B at C's prices (the route's goods 5% dearer than A sold them) times B's CIF/FOB
+    factor with C (1.25 for the route, 1.1 for the rest, known: `Data.cb_cif`). The route's value is A's FOB goods,
+    30% of the drop, as on the same panel at FOB; left at B's prices, leg 2 reads 25% more and pulls it up (0.34)."""
+    fob = _panel(seed)
+    drop, uv = fob.ab[:2, :BASKET].mean(0) - fob.ab[2, :BASKET], fob.ab[0, :BASKET] / fob.ab_t[0, :BASKET]
+    cb_t = fob.cb_t.copy()
+    cb_t[2, ROUTE, :BASKET] -= 0.3 * drop * 0.05 / uv  # the route's goods: A's tonnes, sold on 5% dearer
+    fob = dataclasses.replace(fob, cb_t=cb_t)
+    factor = np.full(C, 1.1)
+    factor[ROUTE] = 1.25
+    cif = dataclasses.replace(fob, cb=fob.cb * factor[:, None], cb_cif=factor)
+    at_fob, at_cif = (find_routes(d, alpha=0.05, seed=0, min_share=0.001).table.set_index("country") for d in (fob, cif))
+    assert at_cif.significant["C00"] and list(at_cif.index[at_cif.significant]) == list(at_fob.index[at_fob.significant])
+    assert at_cif.rerouted_share["C00"] == pytest.approx(0.3, rel=0.05)
+    assert at_cif.rerouted_share["C00"] == pytest.approx(at_fob.rerouted_share["C00"], rel=0.01)
+    assert at_cif.markup_pct["C00"] == pytest.approx(at_fob.markup_pct["C00"], abs=0.01)
 
 
 @pytest.fixture(scope="module")

@@ -72,8 +72,11 @@ def test_reroute_tells_relabelling_from_rerouting(world_store, source) -> None:
         assert table.loc["PSE", "relabelled_value_usd"] == pytest.approx(true, rel=0.2)
         assert table.loc["PSE", "relabel_ci_low"] <= table.loc["PSE", "relabelled_value_usd"] <= table.loc["PSE", "relabel_ci_high"]
         assert found.importer_excess_usd == pytest.approx(true, rel=0.2)
+        assert found.relabelled_value_usd == pytest.approx(true, rel=0.2) and found.ci[0] <= found.relabelled_value_usd <= found.ci[1]
+        assert found.exporter_side_usd == pytest.approx(table.loc["PSE", "relabelled_value_usd"])
+        assert f"relabelled ${found.relabelled_value_usd / 1e9:,.2f} bn via PSE ({found.basis}" in result.summary()
         payload = result.to_dict()
-        assert payload["relabelling"]["countries"] == ["PSE"]
+        assert payload["relabelling"]["countries"] == ["PSE"] and payload["relabelling"]["basis"] == found.basis
         pse = next(r for r in payload["intermediaries"] if r["country"] == "PSE")
         assert pse["relabelling"] and pse["relabel_p"] < 0.05 and pse["relabel_ci_low"] <= pse["relabelled_value_usd"] <= pse["relabel_ci_high"]
         assert any("PSE" in note and "not recorded there" in note for note in result.notes)
@@ -281,3 +284,72 @@ def test_cif_fob_of_a_candidate_with_no_pair_is_the_pooled_one() -> None:
     got = np.array([[105.0, 210.0, 315.0, 420.0], [0.0, 10.0, 0.0, 0.0]])
     factors, se, pooled = cif_fob_factors(sent, got, np.array([True, True]))
     assert factors[:, 0].tolist() == pytest.approx([1.05, 1.05]) and pooled == pytest.approx(1.05) and se[1] == 0
+
+
+def _relabelling_panel(landed: float, seed: int = 0, b_reports: bool = True):
+    """Hand-made declarations, two years before a 2024 event and one after: A declares 20% of its lost sales to B
+    to candidate C00, whose customs do not record them; B records `landed` times that as imports from A (1: all of
+    it lands there). C's records carry a 1.08 CIF/FOB factor, B's 1.05, each product its own margin around it."""
+    import datetime as dt
+
+    import numpy as np
+
+    from entrepot.analysis.reroute.data import Data, Declared, Relation
+    from entrepot.analysis.window import make_window
+
+    rng = np.random.default_rng(seed)
+    P, C = 40, 8
+    noise = lambda *shape: np.exp(rng.normal(0, 0.03, shape))  # noqa: E731
+    size = np.exp(rng.normal(14, 1.0, P))
+    to_b = size * 5 * noise(3, P)
+    to_b[2] *= 0.1
+    drop = to_b[:2].mean(0) - to_b[2]
+    ac = np.exp(rng.normal(0, 1.0, (C, P))) * size * noise(3, C, P)
+    recorded = ac * 1.08 * noise(1, C, P)
+    ac[2, 0] += 0.2 * drop
+    margin = 1.05 * noise(P)  # B's records over A's declarations, product by product
+    b_records = to_b * margin
+    b_records[2] += landed * 0.2 * drop * margin
+    zeros = np.zeros((3, C, P))
+    window = make_window([2022, 2023, 2025], "A", dt.date(2024, 5, 2))
+    declared = Declared(to_b, b_records if b_reports else None, recorded, np.ones(C, dtype=bool))
+    return Data("AAA", "BBB", window, "hand-made", [f"{k:06d}" for k in range(P)], [f"C{k:02d}" for k in range(C)],
+                ab=to_b, ab_t=to_b * 0, ac=ac, ac_t=zeros, cb=zeros, cb_t=zeros, c_rest=zeros, c_imports=zeros,
+                world=size * 40 * noise(3, P), n=np.ones(3), relation=Relation("", {}, "hand-made", "A", "reported", None),
+                declared=declared), 0.2 * float(drop.sum())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_the_relabelled_value_combines_both_sides_when_they_agree(seed) -> None:
+    """Both sides see the same goods: the headline is their inverse-variance mean, between them, its interval no wider
+    than the exporter side's; the importer side reads each product against its own pre-event ratio, so the products'
+    margins drop out; the rows keep the exporter side."""
+    from entrepot.analysis.reroute.relabelling import find_relabelling
+
+    data, true = _relabelling_panel(landed=1.0, seed=seed)
+    found = find_relabelling(data, 0.05, 0, data.countries, 0.001)
+    assert list(found.table.country[found.table.relabelling]) == ["C00"] and found.basis == "combined"
+    assert found.exporter_side_usd == pytest.approx(found.table.relabelled_value_usd[found.table.relabelling].sum())
+    assert found.importer_excess_usd == pytest.approx(true, rel=1e-6)
+    low, high = sorted([found.exporter_side_usd, found.importer_excess_usd])
+    assert low <= found.relabelled_value_usd <= high and found.relabelled_value_usd == pytest.approx(true, rel=0.05)
+    assert found.ci[0] <= found.relabelled_value_usd <= found.ci[1]
+    assert found.ci[1] - found.ci[0] <= found.exporter_ci[1] - found.exporter_ci[0]
+    assert found.importer_ci[0] <= found.importer_excess_usd <= found.importer_ci[1]
+    payload = found.to_dict()
+    assert payload["basis"] == "combined" and payload["relabelled_value_usd"] == found.relabelled_value_usd
+    assert payload["ci"] == list(found.ci) and payload["exporter_side_usd"] == found.exporter_side_usd
+
+
+def test_the_relabelled_value_is_the_exporter_side_when_the_sides_disagree_or_b_reports_nothing() -> None:
+    """B records three times what A declares to C00 and C00 does not record (goods landing from elsewhere too): the
+    sides differ by far more than their errors, and the headline is the exporter side; so it is without B's records."""
+    from entrepot.analysis.reroute.relabelling import find_relabelling
+
+    for landed, b_reports in ((3.0, True), (1.0, False)):
+        data, true = _relabelling_panel(landed=landed, b_reports=b_reports)
+        found = find_relabelling(data, 0.05, 0, data.countries, 0.001)
+        assert found.basis == "exporter side" and found.relabelled_value_usd == found.exporter_side_usd
+        assert found.ci == found.exporter_ci and found.exporter_side_usd == pytest.approx(true, rel=0.1)
+        assert (found.importer_ci is None) == (not b_reports)
+        assert found.importer_excess_usd is None if not b_reports else found.importer_excess_usd == pytest.approx(3 * true, rel=1e-6)

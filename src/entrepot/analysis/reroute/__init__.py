@@ -34,8 +34,9 @@ country is flagged when both legs show excess (p = max of the two legs' p-values
 intersection-union test) and it passes Holm's procedure over all candidates, which keeps the chance
 of flagging any innocent country below `alpha`, and carries at least `min_share` of the drop (0.1%
 by default: a materiality floor, not an error control). The rerouted value through C is the value
-fit's beta times the drop, from both legs weighted by their precision (leg 2 net of the unit-value
-markup between the legs); its confidence interval comes from a bootstrap over products.
+fit's beta times the drop, from both legs weighted by their precision (leg 2 at A's FOB prices: net
+of the unit-value markup between the legs and, on B's CIF records, of B's CIF/FOB factor with C); its
+confidence interval comes from a bootstrap over products.
 A placebo runs the same test between the two halves of the pre-event window (a pre-trend check).
 
 In the value's fit tau is the pair's own trend outside the basket (shrunk towards the world's growth
@@ -53,7 +54,8 @@ the test in tonnes (a price shock), C's imports of the basket from everyone else
 each is a column, and `reason` says why a candidate was or was not flagged.
 
 Relabelling (goods A declares to C that land in B) is tested on both sides' declared reports: the
-same fit on the flow A declares to C but C does not record, against A's declared drop to B
+same fit on the flow A declares to C but C does not record, against A's declared drop to B; its
+value combines that exporter side with what B records from A beyond A's declarations, when they agree
 (`relabelling`; docs/methods.md).
 
 The package, in the order a scan runs: `data` (the flows read, immutable arrays), `legs` (the

@@ -20,15 +20,21 @@ from entrepot.analysis.reroute.legs import MIN_PRODUCTS, drop_by_product, excess
 from entrepot.analysis.window import Window
 
 MIN_UNRECORDED = 0.25  # at least this part of what A declares extra to C is missing from C's records
+AGREE = 1.96  # the two sides' values are combined when they differ by at most this many combined standard errors
 
 
 @dataclass(frozen=True)
 class Relabelling:
     """Goods A declares to a candidate that the candidate does not record receiving, from both sides' reports.
 
-    `table` has one row per tested candidate: relabelling (flagged), relabelled_value_usd with
-    relabel_ci_low/high, and relabel_p. `importer_excess_usd` is what B records importing from A
-    beyond A's declarations, after the event against before: where relabelled goods land.
+    `table` has one row per tested candidate: relabelling (flagged), relabelled_value_usd (the exporter
+    side: declared to C, not recorded there) with relabel_ci_low/high, and relabel_p.
+    `exporter_side_usd` is the flagged rows' sum; `importer_excess_usd` what B records importing from A
+    beyond A's declarations, each product against its pre-event ratio (the importer side: where
+    relabelled goods land). `relabelled_value_usd`, the headline, combines the two by their inverse
+    variances (`basis` "combined"), or is the exporter side where they differ by more than AGREE combined
+    standard errors, B reports no imports or nothing is flagged (`basis` "exporter side"). The intervals
+    are 95% bootstrap intervals over products.
     """
 
     source: str
@@ -37,11 +43,12 @@ class Relabelling:
     declared_drop_usd: float  # A's declared exports to B: the drop over the post-event periods
     importer_excess_usd: float | None  # None when B reports no imports in the source
     table: pd.DataFrame
-
-    @property
-    def relabelled_value_usd(self) -> float:
-        """The value relabelled through the flagged countries, over the post-event periods."""
-        return float(self.table.loc[self.table.relabelling, "relabelled_value_usd"].sum())
+    exporter_side_usd: float  # through the flagged countries, over the post-event periods
+    exporter_ci: tuple[float, float]
+    importer_ci: tuple[float, float] | None
+    relabelled_value_usd: float  # the headline: both sides combined, or the exporter side (`basis`)
+    ci: tuple[float, float]
+    basis: str  # "combined" or "exporter side"
 
     def notes(self, a: str, b: str) -> list[str]:
         """What was found, in words, for the scan's notes."""
@@ -50,8 +57,13 @@ class Relabelling:
         out = [f"relabelling ({self.window.span}, {self.source}): declared by {a} to {named} but not recorded there"] if named else []
         if self.importer_excess_usd is not None and self.importer_excess_usd > 0:
             out.append(f"{b} records ${self.importer_excess_usd / 1e6:,.0f} million more imports from {a} than {a} declares"
-                       f" ({self.window.span}, against before the event); the relabelling found accounts for"
-                       f" ${self.relabelled_value_usd / 1e6:,.0f} million of it")
+                       f" ({self.window.span}, each product against its pre-event ratio); the relabelling found accounts for"
+                       f" ${self.exporter_side_usd / 1e6:,.0f} million of it")
+        if named:
+            low, high = (x / 1e6 for x in self.ci)
+            how = ("both sides combined" if self.basis == "combined" else f"{a}'s side" if self.importer_excess_usd is None
+                   else f"{a}'s side: {b}'s differs by more than {AGREE} standard errors")
+            out.append(f"relabelled value ${self.relabelled_value_usd / 1e6:,.0f} million (95% CI {low:,.0f} to {high:,.0f}), {how}")
         return out
 
     def to_dict(self) -> dict[str, Any]:
@@ -59,7 +71,9 @@ class Relabelling:
         return {
             "source": self.source, "window": self.window.to_dict(), "cif_fob": self.cif_fob,
             "declared_drop_usd": self.declared_drop_usd, "importer_excess_usd": self.importer_excess_usd,
-            "relabelled_value_usd": self.relabelled_value_usd,
+            "importer_ci": None if self.importer_ci is None else list(self.importer_ci),
+            "exporter_side_usd": self.exporter_side_usd, "exporter_ci": list(self.exporter_ci),
+            "relabelled_value_usd": self.relabelled_value_usd, "ci": list(self.ci), "basis": self.basis,
             "countries": list(self.table.loc[self.table.relabelling, "country"]),
         }
 
@@ -103,12 +117,39 @@ def find_relabelling(data: Data, alpha: float, seed: int, family: list[str], min
         "country": data.countries, "relabelling": passed & material, "relabelled_value_usd": value["relabel_excess_usd"],
         "relabel_ci_low": value["relabel_ci_low"], "relabel_ci_high": value["relabel_ci_high"], "relabel_p": p,
     })[in_family]
-    importer_excess = None
-    if dec.b_records is not None:  # B's records at FOB by B's own CIF/FOB factor with A, less A's declarations
-        b_cif = cif_fob_factors(data.mean(dec.to_b, pre)[None], data.mean(dec.b_records, pre)[None], np.array([True]))[0]
-        gap = dec.b_records / b_cif[0, 0] - dec.to_b
-        importer_excess = float((gap[2] - data.mean(gap, pre)).sum()) * n_post
-    return Relabelling(data.source, data.window, pooled, total, importer_excess, table.reset_index(drop=True))
+    flagged = (passed & material)[:, None]
+    exporter_boot = (np.where(flagged, leg.boot, 0.0) * total).sum(0)  # the flagged rows' sum in each bootstrap sample
+    exporter = float(np.where(flagged[:, 0], value["relabel_excess_usd"], 0.0).sum())
+    importer = importer_boot = None
+    if dec.b_records is not None:
+        landed = _landed(data, dec.to_b, dec.b_records)
+        importer = float(landed.sum()) * n_post
+        # As a share of the drop, as the exporter side's is: the goods land in the drop's mix, so the ratio is what varies.
+        importer_boot = ratio(draws @ landed, draws @ drop, 0.0) * total
+    headline, boot, basis = exporter, exporter_boot, "exporter side"
+    if importer_boot is not None and flagged.any():
+        se_e, se_i = max(float(exporter_boot.std()), 1.0), max(float(importer_boot.std()), 1.0)
+        if abs(exporter - importer) <= AGREE * np.hypot(se_e, se_i):
+            w = se_e**2 / (se_e**2 + se_i**2)  # the importer side's inverse-variance weight
+            headline, boot, basis = max((1 - w) * exporter + w * importer, 0.0), (1 - w) * exporter_boot + w * importer_boot, "combined"
+    return Relabelling(data.source, data.window, pooled, total, importer, table.reset_index(drop=True), exporter, _ci(exporter_boot),
+                       None if importer_boot is None else _ci(importer_boot), headline, _ci(boot), basis)
+
+
+def _landed(data: Data, to_b: np.ndarray, b_records: np.ndarray) -> np.ndarray:
+    """What B records importing from A beyond A's declarations after the event, per period and product (P,), at A's
+    prices: B's records over the product's pre-event ratio of them to A's declarations (B's own CIF/FOB factor
+    with A, `cif_fob_factors`, where either side has none before), less A's declarations, against before."""
+    sent, got = data.mean(to_b, [0, 1]), data.mean(b_records, [0, 1])
+    both = (sent > 0) & (got > 0)
+    pooled = cif_fob_factors(sent[None], got[None], np.array([True]))[0][0, 0]
+    gap = b_records / np.where(both, got / np.where(both, sent, 1.0), pooled) - to_b
+    return gap[2] - data.mean(gap, [0, 1])
+
+
+def _ci(boot: np.ndarray) -> tuple[float, float]:
+    """The 95% bootstrap interval of a value (bounded below by 0, as the values are)."""
+    return float(max(np.percentile(boot, 2.5), 0.0)), float(max(np.percentile(boot, 97.5), 0.0))
 
 
 def cif_fob_factors(sent: np.ndarray, got: np.ndarray, reporting: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

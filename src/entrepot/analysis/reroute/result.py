@@ -30,7 +30,8 @@ COLUMNS = {
     "placebo_p": "the same test within the pre-event window",
     "reason": "why flagged or not: route, a boom outside the basket, prices, one leg only, no excess",
     "top_products": "the HS6 codes with the most excess on both legs",
-    "relabelling": "flagged as relabelling (when tested)", "relabelled_value_usd": "declared to C, not recorded there",
+    "relabelling": "flagged as relabelling (when tested)", "relabelled_value_usd": "declared to C, not recorded there (the exporter's side; the"
+    " relabelling's headline value combines the flagged rows' sum with the importer's side: `Relabelling`)",
     "relabel_ci_low": "95% bound", "relabel_ci_high": "95% bound", "relabel_p": "the relabelling test's p-value",
 }
 
@@ -124,5 +125,9 @@ class RerouteResult(Result):
         via = ", ".join(self.flagged.country) or "no country flagged"
         held = self.candidates[self.candidates.reason.isin(HELD_BACK)] if "reason" in self.candidates else self.candidates.iloc[:0]
         why = "".join(f"; not {c}: {r}" for c, r in zip(held.country, held.reason, strict=True))
+        found = self.relabelling
+        relabelled = "" if found is None or not found.table.relabelling.any() else (
+            f"; relabelled ${found.relabelled_value_usd / 1e9:,.2f} bn via {', '.join(found.table.country[found.table.relabelling])}"
+            f" ({found.basis}, {found.source})")
         return (f"{self.exporter} -> {self.importer}: direct drop ${self.direct_drop_usd / 1e9:,.2f} bn over {self.window.span};"
-                f" rerouted ${self.rerouted_value_usd / 1e9:,.2f} bn{share} via {via} ({self.source}){why}")
+                f" rerouted ${self.rerouted_value_usd / 1e9:,.2f} bn{share} via {via} ({self.source}){why}{relabelled}")

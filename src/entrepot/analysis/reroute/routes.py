@@ -3,7 +3,8 @@
 A candidate is flagged when both legs show excess (p = max of the legs' p-values against the
 empirical null, an intersection-union test), it passes Holm's procedure over all candidates, and it
 carries at least `min_share` of the drop. Its rerouted value is both legs' value-fit betas,
-weighted by precision (leg 2 net of the unit-value markup), times the drop; its interval a bootstrap
+weighted by precision (leg 2 net of the unit-value markup and of B's CIF/FOB factor on its
+records, at A's FOB prices as leg 1 is), times the drop; its interval a bootstrap
 over products. A placebo runs the same test between the two halves of the pre-event window.
 """
 
@@ -63,11 +64,13 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     p1, p2 = stats.empirical_null_p(leg1.z, leg1.active), stats.empirical_null_p(leg2.z, leg2.active)
     p_joint = np.maximum(p1, p2)
     up = markup(data, drop)
-    # Rerouted share: both legs' betas, weighted by precision (leg 2 net of the markup).
-    b2, s2 = leg2.value.beta / (1 + up), leg2.value.se / (1 + up)
+    # Rerouted share: both legs' betas, weighted by precision, leg 2 at A's FOB prices as leg 1 is: net of the markup
+    # and, where leg 2 is B's CIF records, of B's CIF/FOB factor with C (`Data.cb_cif`).
+    back = (1 + up) * (1.0 if data.cb_cif is None else data.cb_cif)
+    b2, s2 = leg2.value.beta / back, leg2.value.se / back
     w1, w2 = 1 / np.maximum(leg1.value.se, 1e-12) ** 2, 1 / np.maximum(s2, 1e-12) ** 2
     share = np.clip((w1 * leg1.value.beta + w2 * b2) / (w1 + w2), 0.0, None)
-    boot_share = np.clip((w1[:, None] * leg1.boot + w2[:, None] * leg2.boot / (1 + up)[:, None]) / (w1 + w2)[:, None], 0.0, None)
+    boot_share = np.clip((w1[:, None] * leg1.boot + w2[:, None] * leg2.boot / back[:, None]) / (w1 + w2)[:, None], 0.0, None)
     total_drop = float(drop.sum())
     rerouted = share * total_drop * n_post
     route_test = stats.holm(p_joint, alpha) & (share >= min_share)
