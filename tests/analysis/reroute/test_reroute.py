@@ -144,6 +144,7 @@ def test_min_share_is_a_materiality_floor_only(world_store) -> None:
     high = raised.candidates.set_index("country")
     assert set(high.index[high.significant]) == set(shares.index[1:]) and raised.to_dict()["min_share"] == cut
     assert high.p_value.loc[low.index].tolist() == pytest.approx(low.p_value.tolist())
+    assert high.reason[shares.index[0]] == "excess on both legs, under the minimum share"  # not "no excess"
 
 
 @pytest.mark.parametrize(

@@ -39,7 +39,8 @@ COLUMNS = {
 HELD_BACK = ("both legs boom outside the basket too", "values rose, quantities did not (prices)")  # passed the route test only
 # Every `reason` (in the order the scan tests them; the last when none holds) and its verdict in a word, for a
 # table's column whose legend gives the reason in full (the CLI's).
-REASONS = {"route": "route", HELD_BACK[0]: "boom", HELD_BACK[1]: "prices", "leg 1 only (own demand?)": "leg 1",
+REASONS = {"route": "route", HELD_BACK[0]: "boom", HELD_BACK[1]: "prices", "excess on both legs, under the minimum share": "small",
+           "leg 1 only (own demand?)": "leg 1",
            "leg 2 only (trade diversion?)": "leg 2", "no excess on both legs": "none"}
 # What each verdict means, in the legend's order; "relabel" is the relabelling test's flag (`relabelling`).
 VERDICTS = {"route": "both legs carry excess in the dropped products' mix: flagged as a route",

@@ -73,7 +73,8 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     boot_share = np.clip((w1[:, None] * leg1.boot + w2[:, None] * leg2.boot / back[:, None]) / (w1 + w2)[:, None], 0.0, None)
     total_drop = float(drop.sum())
     rerouted = share * total_drop * n_post
-    route_test = stats.holm(p_joint, alpha) & (share >= min_share)
+    passed = stats.holm(p_joint, alpha)
+    route_test = passed & (share >= min_share)
     placebo = _placebo(data, drop)
     top = np.minimum(leg1.excess, leg2.excess)
     top_products = [[data.products[k] for k in np.argsort(-top[c])[:5] if top[c, k] > 0] for c in range(C)]
@@ -83,7 +84,8 @@ def find_routes(data: Data, alpha: float, seed: int, min_share: float) -> Routes
     price = np.isfinite(quantity_p) & (quantity_p >= alpha)
     significant = route_test & ~boom & ~price
     reason = np.select(
-        [significant, route_test & boom, route_test & price, (p1 < alpha) & (p2 >= alpha), (p2 < alpha) & (p1 >= alpha)],
+        [significant, route_test & boom, route_test & price, passed & ~route_test, (p1 < alpha) & (p2 >= alpha),
+         (p2 < alpha) & (p1 >= alpha)],
         list(REASONS)[:-1], list(REASONS)[-1])
     uv = ratio((drop * (data.ac_t[2] > 0)).sum(1), (drop * ratio(data.ac_t[2], data.ac[2], 0.0)).sum(1), np.nan)
     table = pd.DataFrame({
