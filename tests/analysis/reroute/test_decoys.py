@@ -283,6 +283,42 @@ def test_two_revisions_in_one_heading_keep_the_pairs_codes_with_the_pairs(seed) 
     assert table.rerouted_share["C00"] == pytest.approx(0.3, rel=0.15)
 
 
+def _merged_into_the_basket(seed: int) -> Data:
+    """The panel where candidate 5 booms on both legs from the event in a good outside the basket that an HS revision
+    merged into basket code 0 (HS 2022's 381600 took 251830): new lines in that code from A and to B, which C never
+    traded before, worth six tenths of the drop (many times the code's own), and three tenths of the drop in the
+    basket's mix. Candidate 6 is a route of 30% whose lines in the basket's first ten codes are new (it never traded
+    them): it carries all of their drop, no more."""
+    data = _panel(seed)
+    ac, cb, ac_t, cb_t = (getattr(data, k).copy() for k in ("ac", "cb", "ac_t", "cb_t"))
+    uv = data.ab[:2].mean(0) / data.ab_t[:2].mean(0)
+    drop = data.ab[:2, :BASKET].mean(0) - data.ab[2, :BASKET]
+    for flows, tonnes, markup in ((ac, ac_t, 1.0), (cb, cb_t, 1.05)):
+        flows[:, 5, 0] = 0.0
+        flows[2, 5, 0] = 0.6 * drop.sum()
+        flows[2, 5, :BASKET] += 0.3 * drop
+        flows[:, 6, :10] = 0.0
+        flows[2, 6, :10] = drop[:10] * markup
+        flows[2, 6, 10:BASKET] += 0.3 * drop[10:] * markup
+        tonnes[:, 5:7] = flows[:, 5:7] / uv
+    return Data(**{**data.__dict__, "ac": ac, "cb": cb, "ac_t": ac_t, "cb_t": cb_t})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_new_line_beyond_what_the_embargo_stopped_is_not_rerouted(seed) -> None:
+    """A route carries at most what the embargo stopped of a good: the boom's new lines in one basket code, many times
+    its drop, count with its excess outside the basket (nothing outside moved for it: the rule alone sees it), and it
+    is held back; a route carrying the whole drop of the codes it never traded keeps its flag."""
+    panel = _merged_into_the_basket(seed)
+    table = find_routes(panel, alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    drop = drop_by_product(panel, panel.ab)
+    beyond = (0.6 * drop.sum() + 0.3 * drop[0] - drop[0]) / drop.sum()  # its new line in code 0, beyond that code's drop
+    assert table.outside_share["C05"] == pytest.approx(beyond, abs=0.1) and table.basket_overlap["C05"] < MIN_OVERLAP
+    assert table.reason["C05"] == "both legs boom outside the basket too" and not table.significant["C05"]
+    assert table.reason["C06"] == "route" and abs(table.outside_share["C06"]) < 0.05 and table.basket_overlap["C06"] > 0.9
+    assert set(table.index[table.significant]) == {"C00", "C06"}
+
+
 @pytest.fixture(scope="module")
 def zoo_world(tmp_path_factory):
     """The default case with its five routes, and every decoy class that moves trade without rerouting."""
