@@ -319,6 +319,43 @@ def test_a_new_line_beyond_what_the_embargo_stopped_is_not_rerouted(seed) -> Non
     assert set(table.index[table.significant]) == {"C00", "C06"}
 
 
+def _big_partners(seed: int) -> Data:
+    """The panel with candidates 5 and 6 made big partners of A and B: outside the basket two lines each of them
+    already traded, worth 30 and 20 times the drop a year on each leg, the first flat and the second falling by the
+    whole drop after the event (5%): against their counterfactual (the world's growth in those products) the lines'
+    residuals are several times the drop, as a big partner's noise is. 5 booms on both legs: new flows in 6
+    products outside the basket it never traded, worth seven tenths of the drop, and three tenths of the drop in the
+    basket's mix. 6 is a route of 30% of the drop with no new line."""
+    data = _panel(seed)
+    rng = np.random.default_rng(seed + 200)
+    ac, cb, ac_t, cb_t = (getattr(data, k).copy() for k in ("ac", "cb", "ac_t", "cb_t"))
+    uv = data.ab[:2].mean(0) / data.ab_t[:2].mean(0)
+    drop = data.ab[:2, :BASKET].mean(0) - data.ab[2, :BASKET]
+    flat, falling, *lines = rng.choice(np.arange(BASKET, P), 8, replace=False)
+    for flows, tonnes in ((ac, ac_t), (cb, cb_t)):
+        flows[:, 5:7, flat] = 30 * drop.sum()
+        flows[:, 5:7, falling] = 20 * drop.sum()
+        flows[2, 5:7, falling] -= drop.sum()
+        flows[:, 5, lines] = 0.0
+        flows[2, 5, lines] = 0.7 * drop.sum() * rng.dirichlet(np.ones(6))
+        flows[2, 5, :BASKET] += 0.3 * drop
+        flows[2, 6, :BASKET] += 0.3 * drop
+        tonnes[:, 5:7] = flows[:, 5:7] / uv
+    return Data(**{**data.__dict__, "ac": ac, "cb": cb, "ac_t": ac_t, "cb_t": cb_t})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_big_partners_falling_line_does_not_offset_a_booms_new_lines(seed) -> None:
+    """C's outside excess is at least its new lines outside the basket net of those that vanished: big lines' residuals
+    would otherwise cancel a boom's new lines in the sum (outside_share -2 to -5 without the rule), while a
+    route through a big partner whose line falls the same way has no new line, and keeps its flag."""
+    table = find_routes(_big_partners(seed), alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    assert table.outside_share["C05"] == pytest.approx(0.7, abs=0.1) and table.basket_overlap["C05"] < MIN_OVERLAP
+    assert table.reason["C05"] == "both legs boom outside the basket too" and not table.significant["C05"]
+    assert table.reason["C06"] == "route" and table.basket_overlap["C06"] > 0.9
+    assert set(table.index[table.significant]) == {"C00", "C06"}
+
+
 @pytest.fixture(scope="module")
 def zoo_world(tmp_path_factory):
     """The default case with its five routes, and every decoy class that moves trade without rerouting."""
