@@ -14,10 +14,10 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from entrepot.analysis.reroute import scan
+from entrepot.analysis.reroute import routes, scan
 from entrepot.analysis.reroute.data import Data, Relation
 from entrepot.analysis.reroute.legs import drop_by_product
-from entrepot.analysis.reroute.routes import MATERIAL, MIN_OVERLAP, basket, find_routes
+from entrepot.analysis.reroute.routes import MATERIAL, MIN_OVERLAP, basket, find_routes, headings
 from entrepot.analysis.window import make_window
 from entrepot.basket import parse_basket
 from entrepot.store import Store
@@ -170,11 +170,13 @@ def test_without_tonnes_the_quantity_test_is_not_run() -> None:
     assert {"C00", "C01"} <= set(table.index[table.significant])  # prices cannot be told from a route by values alone
 
 
-def test_a_leg_declared_under_a_neighbouring_code_keeps_its_value() -> None:
-    """30% of the route's second leg declared under another HS6 of the same HS4, a code A -> B never traded
-    that C sells to B and elsewhere anyway: matched within the heading, the value is whole."""
-    data = _panel(1)
-    rng = np.random.default_rng(7)
+def _siblings(seed: int, boom: float = 0.0) -> Data:
+    """The panel with a neighbouring HS6 code beside each basket code (the same HS4; a code A -> B never traded, which
+    every C sells B and elsewhere anyway), 30% of the route's second leg declared under them; with `boom`, candidate 5
+    booms on both legs from the event: new flows from A and to B in six of the neighbouring codes, worth `boom` of the
+    drop on each leg, and three tenths of the drop in the basket's mix (what passes the route test as a route would)."""
+    data = _panel(seed)
+    rng = np.random.default_rng(seed + 6)
     codes = [f"{1000 + k}10" for k in range(P)]  # one heading each
     sib = np.arange(BASKET)  # each basket code's neighbour, a new column
     siblings = [f"{1000 + k}90" for k in sib]
@@ -187,9 +189,22 @@ def test_a_leg_declared_under_a_neighbouring_code_keeps_its_value() -> None:
     moved = 0.3 * 0.3 * drop * 1.05
     arrays["cb"][2, ROUTE, :BASKET] -= moved
     arrays["cb"][2, ROUTE, P:] += moved
+    if boom:
+        lines = P + rng.choice(BASKET, 6, replace=False)
+        split = boom * drop.sum() * rng.dirichlet(np.ones(6))
+        for flows, tonnes in (("ac", "ac_t"), ("cb", "cb_t")):
+            arrays[flows][:, 5, lines] = 0.0
+            arrays[flows][2, 5, lines] = split
+            arrays[flows][2, 5, :BASKET] += 0.3 * drop
+            arrays[tonnes][:, 5] = arrays[flows][:, 5] / 1e3
     order = np.argsort(codes + siblings)
-    panel = Data(**{**data.__dict__, **{k: v[..., order] for k, v in arrays.items()}, "products": sorted(codes + siblings)})
-    table = find_routes(panel, alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    return Data(**{**data.__dict__, **{k: v[..., order] for k, v in arrays.items()}, "products": sorted(codes + siblings)})
+
+
+def test_a_leg_declared_under_a_neighbouring_code_keeps_its_value() -> None:
+    """30% of the route's second leg declared under another HS6 of the same HS4, a code A -> B never traded
+    that C sells to B and elsewhere anyway: matched within the heading, the value is whole."""
+    table = find_routes(_siblings(1), alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
     assert list(table.index[table.significant]) == ["C00"]
     assert table.leg2_excess_usd["C00"] / table.leg1_excess_usd["C00"] == pytest.approx(1.05, rel=0.1)
     assert table.rerouted_share["C00"] == pytest.approx(0.3, rel=0.1)
@@ -213,6 +228,154 @@ def test_leg_2_read_at_the_importers_cif_prices_values_the_route_at_the_exporter
     assert at_cif.rerouted_share["C00"] == pytest.approx(0.3, rel=0.05)
     assert at_cif.rerouted_share["C00"] == pytest.approx(at_fob.rerouted_share["C00"], rel=0.01)
     assert at_cif.markup_pct["C00"] == pytest.approx(at_fob.markup_pct["C00"], abs=0.01)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_neighbouring_code_rising_on_both_legs_is_the_candidates_own(seed, monkeypatch) -> None:
+    """An outside boom in neighbouring codes of the basket's headings (new flows in from A and out to B, the same codes)
+    beside a route declaring 30% of its leg 2 under such codes: the boom's codes stay apart for it (their rise from A is
+    at least OWN_CODE of their rise to B), so its excess lies outside the basket and the boom is held back; the route's
+    relabelled codes rise to B alone and join the basket, its value whole. Without the rule the boom's new lines join
+    the basket codes of their headings: its excess is then the basket's, no boom (with seed 1 it is flagged as a route;
+    with 2 and 3 the neighbouring codes' own noise to B fails its leg 2)."""
+    panel = _siblings(seed, boom=0.7)
+    matched = headings(panel)
+    lines = [k for k, p in enumerate(panel.products) if p.endswith("90") and panel.ac[2, 5, k] > 0]
+    assert len(lines) == 6
+    for k in lines:
+        kept = matched.products.index(panel.products[k])  # the code is still there, with the boom's flows and no one else's
+        assert matched.cb[2, 5, kept] == panel.cb[2, 5, k] and matched.ac[2, 5, kept] == panel.ac[2, 5, k]
+        assert not matched.cb[:, :5, kept].any() and not matched.ab[:, kept].any()
+    table = find_routes(panel, alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    assert table.reason["C05"] == "both legs boom outside the basket too" and table.outside_share["C05"] >= MATERIAL
+    assert list(table.index[table.significant]) == ["C00"]
+    assert table.rerouted_share["C00"] == pytest.approx(0.3, rel=0.1)
+    monkeypatch.setattr(routes, "OWN_CODE", np.inf)  # every matched code joins its heading's basket code
+    table = find_routes(panel, alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    assert table.basket_overlap["C05"] > MIN_OVERLAP and table.outside_share["C05"] < MATERIAL
+    assert table.reason["C05"] == "route" if seed == 1 else table.reason["C05"].startswith("no excess")
+
+
+def _two_merges(seed: int) -> Data:
+    """The panel, one heading per code, with two HS revision merges in heading 6202 at the start of the late pre-event
+    year: basket codes 0 and 1 (620213, 620293) become 620240, and two codes A -> B never traded (620211, 620291, the
+    trade of products 40 and 41 without A's to B) become 620230. From the event candidate 5 booms on both legs: new
+    flows in 620230 worth seven tenths of the drop and three tenths of the drop in the basket's mix."""
+    data = _panel(seed)
+    codes = [f"{1000 + k}10" for k in range(P)]
+    codes[0], codes[1], codes[40], codes[41] = "620213", "620293", "620211", "620291"
+    arrays = {}
+    for k in ("ab", "ab_t", "ac", "ac_t", "cb", "cb_t", "c_rest", "c_imports", "world"):
+        arr = getattr(data, k).copy()
+        if k in ("ab", "ab_t"):
+            arr[..., 40:42] = 0.0
+        new = np.stack([arr[..., 0] + arr[..., 1], arr[..., 40] + arr[..., 41]], axis=-1)
+        new[:1] = 0.0  # the new codes from the change on
+        arr[1:, ..., [0, 1, 40, 41]] = 0.0  # the old codes until it
+        arrays[k] = np.concatenate([arr, new], axis=-1)
+    drop = data.ab[:2, :BASKET].mean(0) - data.ab[2, :BASKET]
+    for flows, tonnes in (("ac", "ac_t"), ("cb", "cb_t")):
+        arrays[flows][2, 5, P + 1] += 0.7 * drop.sum()
+        arrays[flows][2, 5, 2:BASKET] += 0.3 * drop[2:]
+        arrays[flows][2, 5, P] += 0.3 * drop[:2].sum()  # 620240, codes 0 and 1 after the change
+        arrays[tonnes][:, 5] = arrays[flows][:, 5] / 1e3
+    codes += ["620240", "620230"]
+    order = np.argsort(codes)
+    return Data(**{**data.__dict__, **{k: v[..., order] for k, v in arrays.items()}, "products": sorted(codes)})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_two_revisions_in_one_heading_keep_the_pairs_codes_with_the_pairs(seed) -> None:
+    """Two merges of one HS revision in one heading, one of A -> B's basket codes and one of codes it never traded:
+    each is matched on its own side (A -> B's old codes with A -> B's new one, the others with theirs), so the basket
+    code's drop is whole, and an outside boom in the other merge's new code neither joins the basket through the
+    revision nor through the heading match (its rise from A is its rise to B: its own trade in that code). Its new
+    line, outside the basket, is material (and, one line of C's few outside ones, it sets the value fit's own growth,
+    which leaves the basket no excess)."""
+    panel = _two_merges(seed)
+    merged = routes.revisions(panel)
+    assert len(merged.products) == len(panel.products) - 4 and {"620230", "620240"}.isdisjoint(merged.products)
+    ours, theirs = (merged.products.index(max(pair, key=lambda p: panel.world[0, panel.products.index(p)])) for pair in
+                    (("620213", "620293"), ("620211", "620291")))
+    assert merged.ab[:, theirs].sum() == 0 and merged.ab[2, ours] == pytest.approx(panel.ab[2, panel.products.index("620240")])
+    assert basket(merged)[ours] and not basket(merged)[theirs]
+    table = find_routes(panel, alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    assert table.outside_share["C05"] == pytest.approx(0.7, rel=0.1) and table.basket_overlap["C05"] < MIN_OVERLAP
+    assert list(table.index[table.significant]) == ["C00"]
+    assert table.rerouted_share["C00"] == pytest.approx(0.3, rel=0.15)
+
+
+def _merged_into_the_basket(seed: int) -> Data:
+    """The panel where candidate 5 booms on both legs from the event in a good outside the basket that an HS revision
+    merged into basket code 0 (HS 2022's 381600 took 251830): new lines in that code from A and to B, which C never
+    traded before, worth six tenths of the drop (many times the code's own), and three tenths of the drop in the
+    basket's mix. Candidate 6 is a route of 30% whose lines in the basket's first ten codes are new (it never traded
+    them): it carries all of their drop, no more."""
+    data = _panel(seed)
+    ac, cb, ac_t, cb_t = (getattr(data, k).copy() for k in ("ac", "cb", "ac_t", "cb_t"))
+    uv = data.ab[:2].mean(0) / data.ab_t[:2].mean(0)
+    drop = data.ab[:2, :BASKET].mean(0) - data.ab[2, :BASKET]
+    for flows, tonnes, markup in ((ac, ac_t, 1.0), (cb, cb_t, 1.05)):
+        flows[:, 5, 0] = 0.0
+        flows[2, 5, 0] = 0.6 * drop.sum()
+        flows[2, 5, :BASKET] += 0.3 * drop
+        flows[:, 6, :10] = 0.0
+        flows[2, 6, :10] = drop[:10] * markup
+        flows[2, 6, 10:BASKET] += 0.3 * drop[10:] * markup
+        tonnes[:, 5:7] = flows[:, 5:7] / uv
+    return Data(**{**data.__dict__, "ac": ac, "cb": cb, "ac_t": ac_t, "cb_t": cb_t})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_new_line_beyond_what_the_embargo_stopped_is_not_rerouted(seed) -> None:
+    """A route carries at most what the embargo stopped of a good: the boom's new lines in one basket code, many times
+    its drop, count with its excess outside the basket (nothing outside moved for it: the rule alone sees it), and it
+    is held back; a route carrying the whole drop of the codes it never traded keeps its flag."""
+    panel = _merged_into_the_basket(seed)
+    table = find_routes(panel, alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    drop = drop_by_product(panel, panel.ab)
+    beyond = (0.6 * drop.sum() + 0.3 * drop[0] - drop[0]) / drop.sum()  # its new line in code 0, beyond that code's drop
+    assert table.outside_share["C05"] == pytest.approx(beyond, abs=0.1) and table.basket_overlap["C05"] < MIN_OVERLAP
+    assert table.reason["C05"] == "both legs boom outside the basket too" and not table.significant["C05"]
+    assert table.reason["C06"] == "route" and abs(table.outside_share["C06"]) < 0.05 and table.basket_overlap["C06"] > 0.9
+    assert set(table.index[table.significant]) == {"C00", "C06"}
+
+
+def _big_partners(seed: int) -> Data:
+    """The panel with candidates 5 and 6 made big partners of A and B: outside the basket two lines each of them
+    already traded, worth 30 and 20 times the drop a year on each leg, the first flat and the second falling by the
+    whole drop after the event (5%): against their counterfactual (the world's growth in those products) the lines'
+    residuals are several times the drop, as a big partner's noise is. 5 booms on both legs: new flows in 6
+    products outside the basket it never traded, worth seven tenths of the drop, and three tenths of the drop in the
+    basket's mix. 6 is a route of 30% of the drop with no new line."""
+    data = _panel(seed)
+    rng = np.random.default_rng(seed + 200)
+    ac, cb, ac_t, cb_t = (getattr(data, k).copy() for k in ("ac", "cb", "ac_t", "cb_t"))
+    uv = data.ab[:2].mean(0) / data.ab_t[:2].mean(0)
+    drop = data.ab[:2, :BASKET].mean(0) - data.ab[2, :BASKET]
+    flat, falling, *lines = rng.choice(np.arange(BASKET, P), 8, replace=False)
+    for flows, tonnes in ((ac, ac_t), (cb, cb_t)):
+        flows[:, 5:7, flat] = 30 * drop.sum()
+        flows[:, 5:7, falling] = 20 * drop.sum()
+        flows[2, 5:7, falling] -= drop.sum()
+        flows[:, 5, lines] = 0.0
+        flows[2, 5, lines] = 0.7 * drop.sum() * rng.dirichlet(np.ones(6))
+        flows[2, 5, :BASKET] += 0.3 * drop
+        flows[2, 6, :BASKET] += 0.3 * drop
+        tonnes[:, 5:7] = flows[:, 5:7] / uv
+    return Data(**{**data.__dict__, "ac": ac, "cb": cb, "ac_t": ac_t, "cb_t": cb_t})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_big_partners_falling_line_does_not_offset_a_booms_new_lines(seed) -> None:
+    """C's outside excess is at least its new lines outside the basket net of those that vanished: big lines' residuals
+    would otherwise cancel a boom's new lines in the sum (outside_share -2 to -5 without the rule), while a
+    route through a big partner whose line falls the same way has no new line, and keeps its flag."""
+    table = find_routes(_big_partners(seed), alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    assert table.outside_share["C05"] == pytest.approx(0.7, abs=0.1) and table.basket_overlap["C05"] < MIN_OVERLAP
+    assert table.reason["C05"] == "both legs boom outside the basket too" and not table.significant["C05"]
+    assert table.reason["C06"] == "route" and table.basket_overlap["C06"] > 0.9
+    assert set(table.index[table.significant]) == {"C00", "C06"}
 
 
 @pytest.fixture(scope="module")

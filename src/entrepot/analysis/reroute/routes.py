@@ -138,21 +138,35 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     boom in a few new product lines gives the test little power (their own residuals set its spread), and
     one worth MATERIAL of the drop on both legs is material whatever the test says, however few the lines
     (a sum in USD, not a test: a pair trading nearly every product leaves a boom two or three lines).
+
+    The outside excess is at least C's new lines outside the basket net of the lines that vanished there (the
+    extensive margin, which churn nets to about 0): on a big partner the noise or fall of its existing lines, billions a
+    year, would otherwise offset a boom's new lines in the sum (`outside_share` near or below 0). The test (`outside_p`)
+    keeps the plain sum.
+
+    A route carries at most what the embargo stopped of a good: in a basket product C did not trade on the leg before
+    (a new line, no own growth to net), what it brings beyond the product's drop (listed in a basket given or not) is not
+    the basket's goods rerouted and counts with the outside excess, in `outside_share` and `basket_overlap` (not in
+    `outside_p`): an outside good that an HS revision merges into a basket code (HS 2022's 381600 took 251830) booms in
+    the basket's code, at many times what the embargo stopped of it.
     """
     keep = ~basket(data)
     ones = np.ones(len(data.countries))
     if not keep.any() or keep.all():
         return ones, ones, ones * 0.0
     total, variance, counts, shares, outs = 0.0, 0.0, [], [], []
+    stopped = drop if data.in_basket is None else drop_by_product(dataclasses.replace(data, in_basket=None), data.ab)
     for leg in (leg1, leg2):
         resid = np.where(keep, leg.y - _own_growth(leg.x, leg.y, keep)[:, None] * leg.x, 0.0)
         n = (keep & ((leg.x > 0) | (leg.y != 0))).sum(1)
-        out = resid.sum(1)
-        outs.append(ratio(out, drop.sum(), 0.0))
-        total, variance = total + out, variance + (resid**2).sum(1) * ratio(n, n - 1, 1.0)
+        lines = np.where(keep & (leg.x == 0), leg.y, 0.0) - np.where(keep & (leg.x > 0) & (leg.y + leg.x <= 0), leg.x, 0.0)
+        out = np.maximum(resid.sum(1), lines.sum(1))  # at least its new lines net of vanished ones
+        beyond = np.where(~keep & (leg.x == 0), np.clip(leg.y - stopped, 0, None), 0.0).sum(1)
+        outs.append(ratio(out + beyond, drop.sum(), 0.0))
+        total, variance = total + resid.sum(1), variance + (resid**2).sum(1) * ratio(n, n - 1, 1.0)
         counts.append(n)
-        inside = np.clip(leg.value.beta * drop.sum(), 0, None)
-        shares.append(ratio(inside, inside + np.clip(out, 0, None), 1.0))
+        inside = np.clip(leg.value.beta * drop.sum() - beyond, 0, None)
+        shares.append(ratio(inside, inside + np.clip(out, 0, None) + beyond, 1.0))
     active = (counts[0] >= MIN_PRODUCTS) & (counts[1] >= MIN_PRODUCTS)
     p = np.where(active, norm.sf(ratio(total, np.sqrt(variance), 0.0)), 1.0)
     return p, np.maximum(*shares), np.minimum(*outs)
