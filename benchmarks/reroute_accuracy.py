@@ -269,7 +269,15 @@ ZOO_EXPLAINED = [  # how to read the zoo run (docs/methods.md, "Decoys"; docs/sy
     "existing lines outside the basket, one of them worth 60 billion a year from A, which then sets C's own rate (the",
     "weighted median) and explains the boom away, as in seed 5001; DEU's basket code 293137 rose 157 times its drop,",
     "a new line on leg 1 but not on leg 2, where C already sold it, so the new-line rule reaches one leg only.",
-    "The price shocks, demand booms and hubs multiply C's existing flows;"
+    "In the run above (8401-8405 first scanned when the four rules were final, 8406-8410 added after it, no rule",
+    "changed since) the one false flag is RUS in 8409's `all_but_deflection` world without rerouting, monthly",
+    "reports only: an outside boom of 7.1 billion a leg, 30% of it basket goods in the drop's mix (`Decoys.strong()`),",
+    "whose outside excess came to 9.8% of the drop on the weaker leg, under the material line of 10%, with the basket",
+    "holding 55% of its excess (under two thirds, but no excess outside is significant or material); on BACI the same",
+    "boom reads 11.7% and is held back. A boom whose basket part follows the drop's mix is, to trade data, a route",
+    "beside an outside boom: only the size of its outside part tells them apart, and near the line the call can go",
+    "either way. Read after the run, not tuned on.",
+    "The price shocks, demand booms and hubs multiply C's existing flows; "
     "even at these strengths (prices up 80-120% on the basket's largest half) they do not pass the route test here,",
     "whose counterfactuals (C's own mix, the world's growth in each product, C's exports to others) absorb them, so the",
     "zoo does not exercise the tonnes test (tests/analysis/reroute/test_decoys.py does, on a hand-made panel). The naive",
