@@ -189,15 +189,18 @@ def test_several_embargoes_each_with_routes(zoo, store, tmp_path) -> None:
     assert len({e.pair_exports_usd[0] for e in more}) == 3 and all(e.routes for e in more)
 
 
-def test_cli_flags(tmp_path, cli) -> None:
+def test_cli_flags(tmp_path, cli, monkeypatch) -> None:
     out, small = tmp_path / "w", tmp_path / "small.toml"
     small.write_text("[world]\nn_countries = 36\nn_products = 20\n[embargo]\nexporter = \"TUR\"\nimporter = \"ISR\"\n")
     ok = cli("synth", "--out", out, "--scenario", small, "--seed", "3", "--outside-boom", "1", "--hubs", "1", "--embargoes", "1")
     assert ok.exit_code == 0, ok.output
     truth = json.loads((out / "truth.json").read_text())
     assert truth["decoys"]["classes"] == ["outside_boom", "hubs"] and len(truth["embargoes"]) == 2
+    for name in ("ENTREPOT_CONCORDANCE", "ENTREPOT_SHARED"):
+        monkeypatch.delenv(name, raising=False)
     ok = cli("synth", "--out", tmp_path / "s", "--scenario", small, "--strong-decoys", "--hs-change", "2024-01", "--gaps", "0")
     assert ok.exit_code == 0, ok.output
+    assert "note: --hs-change drew its revisions from a built-in sample" in ok.output  # no UNSD table given: said, not silent
     decoys = json.loads((tmp_path / "s" / "truth.json").read_text())["decoys"]
     assert decoys["strengths"]["boom_size"] == 0.6 and "deflection" in decoys["classes"] and "gaps" not in decoys["classes"]
     bad = cli("synth", "--out", tmp_path / "x", "--second-event", "April")

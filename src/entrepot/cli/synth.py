@@ -60,8 +60,12 @@ def synth(
     scn = scn.replace(decoys=decoys, concordance=str(concordance) if concordance else scn.concordance)
     if embargoes:
         scn = scn.replace(embargoes=scn.embargoes + random_embargoes(scn, embargoes))
-    for name, path in generate(scn).write(out).items():
+    world = generate(scn)
+    for name, path in world.write(out).items():
         typer.echo(f"{name}: {path}")
+    source = world.truth.get("decoys", {}).get("hs_change", {}).get("source", "")
+    if source.startswith("fallback"):
+        typer.echo(f"note: --hs-change drew its revisions from a built-in sample, {source}; give --concordance DIR for UNSD's whole table")
 
 
 @app.command()

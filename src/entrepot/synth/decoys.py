@@ -341,10 +341,13 @@ def _concordance_dir(explicit: str | None) -> Path | None:
     return None
 
 
-@lru_cache(maxsize=4)
 def _revisions(explicit: str | None) -> tuple[list, list, str]:
     """(splits [(hs17, (hs22, ...))], merges [((hs17, ...), hs22)], source) from UNSD's table or the fallback."""
-    where = _concordance_dir(explicit)
+    return _revisions_in(_concordance_dir(explicit))  # found anew each time: the environment may have changed
+
+
+@lru_cache(maxsize=4)
+def _revisions_in(where: Path | None) -> tuple[list, list, str]:
     if where is None:
         return FALLBACK_REVISIONS[0], FALLBACK_REVISIONS[1], "fallback (UNSD table not found): synth/decoys.py FALLBACK_REVISIONS"
     links = concordance.load_table("HS22", "HS17", where, download=False).links
