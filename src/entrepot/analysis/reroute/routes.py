@@ -35,7 +35,7 @@ from entrepot.analysis.reroute.legs import (
 from entrepot.analysis.reroute.result import HELD_BACK, REASONS
 
 MIN_OVERLAP = 2 / 3  # a route's excess beyond C's own growth in the basket is at least twice its outside excess, on a leg at least
-MATERIAL = 0.1  # C's excess outside the basket on both legs, as a share of the drop, that is a boom whatever its test says
+MATERIAL = 0.08  # C's excess outside the basket on both legs, as a share of the drop, that is a boom whatever its test says
 MIN_TONNES = 0.5  # the quantity test needs tonnes for this share of the drop
 BASKET_DROP = 0.25  # the basket: the products A -> B lost at least a quarter of
 OWN_CODE = 0.5  # a heading-matched code rising from A at least this share of its rise to B is C's own trade in it
