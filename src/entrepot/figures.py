@@ -291,11 +291,15 @@ def save(res, path: Path) -> Path:  # noqa: ANN001 (any Result)
         logging.getLogger(name).setLevel(logging.WARNING)
     if "BROWSER_PATH" not in os.environ and (found := shutil.which("chromium")):
         os.environ["BROWSER_PATH"] = found  # choreographer (kaleido's browser driver) looks here first
-    try:
-        fig.write_image(path)
-    except (RuntimeError, ValueError, OSError) as exc:  # no browser kaleido can drive
-        from entrepot.errors import InputError
+    for attempt in range(3):  # on a loaded machine kaleido can run its script before its page has loaded it
+        try:
+            fig.write_image(path)
+            break
+        except (RuntimeError, ValueError, OSError) as exc:  # no browser kaleido can drive, or that race
+            if attempt < 2 and "is not defined" in str(exc):
+                continue
+            from entrepot.errors import InputError
 
-        raise InputError(f"cannot write {path.name}: {str(exc).splitlines()[0]} (write .html instead, or install chromium)",
-                         parameter="figure") from None
+            raise InputError(f"cannot write {path.name}: {str(exc).splitlines()[0]} (write .html instead, or install chromium)",
+                             parameter="figure") from None
     return path

@@ -117,3 +117,25 @@ def test_figure_as_svg_through_kaleido(cli, tmp_path) -> None:
     assert out.exit_code == 0, out.output
     svg = (tmp_path / "f.svg").read_text()
     assert svg.startswith("<svg") and "Computed with entrepot" in svg
+
+
+def test_kaleido_run_before_its_page_loaded_is_retried(cli, tmp_path, monkeypatch) -> None:
+    """Under load kaleido can evaluate its script before the page defined it ('kaleido_scopes is not defined'):
+    the figure is tried again (three times at most) instead of failing; any other error is one line at once."""
+    import plotly.graph_objects as go
+
+    calls = []
+
+    def flaky(fig, path, *args, **kwargs) -> None:
+        calls.append(path)
+        if len(calls) == 1:
+            raise RuntimeError("ReferenceError: kaleido_scopes is not defined")
+        path.write_text("<svg/>")
+
+    monkeypatch.setattr(go.Figure, "write_image", flaky)
+    assert cli("ingest", COMTRADE).exit_code == 0
+    out = cli("flows", "--reporter", "TUR", "--partner", "ISR", "--figure", tmp_path / "f.svg")
+    assert out.exit_code == 0 and len(calls) == 2, out.output
+    monkeypatch.setattr(go.Figure, "write_image", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("no browser found")))
+    out = cli("flows", "--reporter", "TUR", "--partner", "ISR", "--figure", tmp_path / "g.svg")
+    assert out.exit_code == 2 and "cannot write g.svg: no browser found" in out.output
