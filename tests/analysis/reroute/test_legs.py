@@ -55,3 +55,36 @@ def test_a_candidate_with_no_product_on_the_leg_has_nothing_to_fit() -> None:
     assert leg.test.n.tolist() == [40, 0] and leg.active.tolist() == [True, False] and leg.z[1] == 0
     assert leg.value.beta[1] == 0 and leg.test.se[1] == pytest.approx(1e-4)
     assert leg.value.beta[0] == pytest.approx(0.2, abs=0.02)
+
+
+def _value_fit(x: np.ndarray, y: np.ndarray, drop: np.ndarray):
+    """The value fit as the route scan runs it: tau from `trend`, no product outside the basket here."""
+    return fit_leg(x[None], y[None], drop, np.array([True]), product_draws(drop.size, 0), outside=np.zeros(drop.size, bool)).value
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_a_pair_whose_trade_grew_in_its_own_mix_keeps_that_growth(seed) -> None:
+    """C carries 2% of the drop, and all its trade with A, in its own mix (not the drop's), grew 80% (Armenia's
+    with Russia after 2022); it trades nothing outside the basket, so the products outside cannot tell its growth.
+    The joint fit can, since C's mix is not the drop's: the route keeps about its 2%, not the growth's 35 times it."""
+    rng, drop = _panel(seed, 40)
+    x = 2 * np.exp(rng.normal(15, 1.5, drop.size))
+    y = 0.8 * x * np.exp(rng.normal(0, 0.05, drop.size)) + 0.02 * drop
+    value = _value_fit(x, y, drop)
+    assert value.beta[0] == pytest.approx(0.02, abs=0.06) and value.tau[0] == pytest.approx(0.8, abs=0.2)
+
+
+@pytest.mark.parametrize("seed", [4, 5, 6])
+def test_a_big_partner_whose_mix_is_the_baskets_keeps_its_route(seed) -> None:
+    """C buys half of what A sold B, in the same mix, and carries 30% of the drop, which is measured with 30% noise per
+    product: x and the drop are nearly collinear, and the joint fit splits the route between tau and beta by that
+    noise (beta near 0). With nothing outside the basket moving, the pair keeps the world's growth: the route's value
+    comes out within 20%."""
+    rng, true = _panel(seed, 40)
+    x = 0.5 * true * np.exp(rng.normal(0, 0.1, true.size))
+    measured = true * np.exp(rng.normal(0, 0.3, true.size))
+    y = 0.3 * true * np.exp(rng.normal(0, 0.1, true.size))
+    joint = fit_leg(x[None], y[None], measured, np.array([True]), None).value
+    value = _value_fit(x, y, measured)
+    assert joint.beta[0] * measured.sum() < 0.2 * y.sum()
+    assert value.beta[0] * measured.sum() == pytest.approx(y.sum(), rel=0.2)

@@ -80,28 +80,42 @@ def fit_leg(x: np.ndarray, y: np.ndarray, drop: np.ndarray, traded: np.ndarray, 
 
 
 def trend(value: Fit, x: np.ndarray, d: np.ndarray, y: np.ndarray, outside: np.ndarray, draws: np.ndarray | None = None) -> Fit:
-    """The value fit with the pair's own growth tau taken from the products outside the basket (a
-    triple difference), beta then from the rest given it, with the value fit's weights.
+    """The value fit with the pair's own growth tau from the products outside the basket (a triple
+    difference) where the joint fit cannot separate it from the drop, beta then from the rest given it.
 
     Where the pair's mix is the basket's (C a big buyer of A's goods), x and the drop are nearly
     collinear and the joint fit splits a route's excess between tau and beta by the drop's measurement
-    noise, so beta runs low. Outside the basket the drop is ~0 and tau is the pair's own trend. It is
-    shrunk towards 0 (the world's growth) by TREND_PRIOR products' worth, so a pair with little trade
-    outside the basket keeps the world's growth. With `draws`, beta per bootstrap sample in `beta` (C, R).
-    The standard error is the sandwich of both steps."""
+    noise, so beta runs low. Outside the basket the drop is ~0 and tau is the pair's own trend, shrunk
+    towards 0 (the world's growth) by TREND_PRIOR products' worth, so a pair with little trade outside
+    the basket keeps the world's growth. Where C's mix differs from the drop's, the joint fit does tell
+    them apart: a pair whose whole trade with A grew, its lines in the basket too (Armenia's with
+    Russia), shows that growth there, which the outside alone (a line or two) would read as rerouting.
+    tau is the two weighted by how far x is from the drop: 1 - rho^2 the joint fit's, rho the (value
+    weighted, uncentred) correlation of x and d over the products, so the bias of a collinear fit gets
+    no weight. With `draws`, beta per bootstrap sample in `beta` (C, R). The standard error is the
+    sandwich of both steps, the weight held fixed."""
     w = value.w
     wo = np.where(outside, w, 0.0)
     wxx = w * x * x
     prior = TREND_PRIOR * ratio(wxx.sum(1), (wxx > 0).sum(1), 0.0)  # a mean product's weight, the same in every draw
-    sxx_o, sxy_o, sdd, sdy, sdx = totals(draws, wo * x * x, wo * x * y, w * d * d, w * d * y, w * d * x)
+    sxx_o, sxy_o, sdd, sdy, sdx, sxx, sxy = totals(draws, wo * x * x, wo * x * y, w * d * d, w * d * y, w * d * x, wxx, w * x * y)
     sxx_o = sxx_o + (prior if draws is None else prior[:, None])
-    tau = ratio(sxy_o, sxx_o, 0.0)
+    outside_tau = ratio(sxy_o, sxx_o, 0.0)
+    det = sxx * sdd - sdx**2
+    ok = det > 1e-9 * np.maximum(sxx * sdd, 1e-300)
+    joint_tau = np.where(ok, (sdd * sxy - sdx * sdy) / np.where(ok, det, 1.0), 0.0)
+    joint = np.where(ok, 1 - ratio(sdx**2, sxx * sdd, 1.0), 0.0)  # 1 - rho^2
+    tau = joint * joint_tau + (1 - joint) * outside_tau
     beta = ratio(sdy - tau * sdx, sdd, 0.0)
     if draws is not None:
         return dataclasses.replace(value, beta=beta)
+    # Sandwich: each product's score for beta, through tau's scores (the joint fit's over every product, the
+    # outside one's over the products outside the basket).
+    joint_resid = y - joint_tau[:, None] * x - ratio(sdy - joint_tau * sdx, sdd, 0.0)[:, None] * d
+    tau_score = (joint[:, None] * ratio(sdd[:, None] * w * x - sdx[:, None] * w * d, np.where(ok, det, 1.0)[:, None], 0.0) * joint_resid
+                 + ((1 - joint) / np.maximum(sxx_o, 1e-300))[:, None] * wo * x * (y - outside_tau[:, None] * x))
     resid = y - tau[:, None] * x - beta[:, None] * d
-    # Sandwich: each product's score for beta, through tau's own score where it is outside the basket.
-    psi = (w * d * resid - ratio(sdx, sxx_o, 0.0)[:, None] * wo * x * (y - tau[:, None] * x)) / np.maximum(sdd, 1e-300)[:, None]
+    psi = (w * d * resid - sdx[:, None] * tau_score) / np.maximum(sdd, 1e-300)[:, None]
     n = value.n
     se = np.maximum(np.sqrt((psi**2).sum(1) * n / np.maximum(n - 2, 1)), MIN_SE)
     return Fit(beta, tau, se, w, n)

@@ -31,6 +31,7 @@ from entrepot.analysis.reroute.legs import (
     product_draws,
     ratio,
     tonnes_drop,
+    trend,
 )
 from entrepot.analysis.reroute.result import HELD_BACK, REASONS
 
@@ -131,13 +132,13 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     `outside_p` tests that excess on both legs' products pooled: their summed residual over its own spread (a
     t-statistic of the total, self-normalised, so judged against the normal; the boom's own products count in
     the spread, which makes it conservative), where each leg has MIN_PRODUCTS products outside the basket.
-    `basket_overlap` is the
-    basket's excess (the value fit's beta times the drop, beyond the same growth) over that plus the outside
-    excess, the larger leg's (a general boom of C's trade with A and B lies mostly outside on both legs); 1
-    where neither has any. `outside_share` is the outside excess as a share of the drop, the smaller leg's: a
-    boom in a few new product lines gives the test little power (their own residuals set its spread), and
-    one worth MATERIAL of the drop on both legs is material whatever the test says, however few the lines
-    (a sum in USD, not a test: a pair trading nearly every product leaves a boom two or three lines).
+    `basket_overlap` is the basket's excess (the value fit's beta times the drop, refitted without what new
+    lines bring beyond their product's drop) over that plus the outside excess, the larger leg's (a general
+    boom of C's trade with A and B lies mostly outside on both legs); 1 where neither has any.
+    `outside_share` is the outside excess as a share of the drop, the smaller leg's: a boom in a few new
+    product lines gives the test little power (their own residuals set its spread), and one worth MATERIAL
+    of the drop on both legs is material whatever the test says, however few the lines (a sum in USD, not a
+    test: a pair trading nearly every product leaves a boom two or three lines).
 
     The outside excess is at least C's new lines outside the basket net of the lines that vanished there (the
     extensive margin, which churn nets to about 0): on a big partner the noise or fall of its existing lines, billions a
@@ -161,11 +162,13 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
         n = (keep & ((leg.x > 0) | (leg.y != 0))).sum(1)
         lines = np.where(keep & (leg.x == 0), leg.y, 0.0) - np.where(keep & (leg.x > 0) & (leg.y + leg.x <= 0), leg.x, 0.0)
         out = np.maximum(resid.sum(1), lines.sum(1))  # at least its new lines net of vanished ones
-        beyond = np.where(~keep & (leg.x == 0), np.clip(leg.y - stopped, 0, None), 0.0).sum(1)
+        over = np.where(~keep & (leg.x == 0), np.clip(leg.y - stopped, 0, None), 0.0)
+        beyond = over.sum(1)
         outs.append(ratio(out + beyond, drop.sum(), 0.0))
         total, variance = total + resid.sum(1), variance + (resid**2).sum(1) * ratio(n, n - 1, 1.0)
         counts.append(n)
-        inside = np.clip(leg.value.beta * drop.sum() - beyond, 0, None)
+        capped = trend(leg.value, leg.x, np.broadcast_to(drop, leg.x.shape), leg.y - over, np.broadcast_to(keep, leg.x.shape)).beta
+        inside = np.clip(capped * drop.sum(), 0, None)
         shares.append(ratio(inside, inside + np.clip(out, 0, None) + beyond, 1.0))
     active = (counts[0] >= MIN_PRODUCTS) & (counts[1] >= MIN_PRODUCTS)
     p = np.where(active, norm.sf(ratio(total, np.sqrt(variance), 0.0)), 1.0)
