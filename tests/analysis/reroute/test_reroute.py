@@ -354,3 +354,25 @@ def test_the_relabelled_value_is_the_exporter_side_when_the_sides_disagree_or_b_
         assert found.ci == found.exporter_ci and found.exporter_side_usd == pytest.approx(true, rel=0.1)
         assert (found.importer_ci is None) == (not b_reports)
         assert found.importer_excess_usd is None if not b_reports else found.importer_excess_usd == pytest.approx(3 * true, rel=1e-6)
+
+
+def test_the_cif_fob_factor_of_a_candidate_that_did_not_report_a_year_is_its_own(world_store, tmp_path) -> None:
+    """B's records of its imports from C are read against C's declarations only in the months C declared: a candidate
+    missing a pre-event year of declarations (the zoo's `gaps`) keeps the factor it has, not about twice it (B's
+    records of two years over C's of one; on a zoo world 4.0 for 1.05, the route through it valued at a fifth)."""
+    import datetime as dt
+
+    from entrepot.analysis.reroute.data import read
+
+    path, _ = world_store["routes"]
+    gap = tmp_path / "gap.duckdb"
+    shutil.copy(path, gap)
+    when = dt.date(2024, 5, 2)
+    with Store(gap) as st:
+        whole = read(st, "TUR", "ISR", when, None, "reported")
+        c = next(c for k, c in enumerate(whole.countries) if whole.cb_cif[k] > 1.01)
+        st.con.execute("DELETE FROM flows WHERE source = 'comtrade' AND reporter = ? AND partner = 'ISR' AND flow = 'export'"
+                       " AND year = 2023", [c])
+        gapped = read(st, "TUR", "ISR", when, None, "reported")
+    k = whole.countries.index(c)
+    assert gapped.cb_cif[k] == pytest.approx(whole.cb_cif[k], rel=0.05)

@@ -96,9 +96,13 @@ def relation(store: Store, a: str, b: str, source: str, groups: Mapping[str, Gro
                   UNION ALL SELECT 'i', {named('reporter')}, {cols} FROM flows WHERE flow = 'import' AND {is_a('partner')} AND {common}
                   UNION ALL SELECT DISTINCT 'r', {named('reporter')}, NULL, {q.time_index(freq)}, 0, NULL FROM flows
                   WHERE flow = 'import' AND {common}"""
-    if b_imports:  # both sides' declarations of C -> B, for the CIF/FOB factor of B's imports from C
+    if b_imports:  # both sides' declarations of C -> B, for the CIF/FOB factor of B's imports from C: B's records only
+        # in the periods C declared any exports to B (a year C did not report would otherwise inflate the factor)
+        declaring = (f"SELECT DISTINCT reporter AS declarer, {q.time_index(freq)} AS declared FROM flows"
+                     f" WHERE flow = 'export' AND partner = $b AND {common}")
         mirror += f"""
-                  UNION ALL SELECT 'b', partner, {cols} FROM flows WHERE flow = 'import' AND reporter = $b AND {common}
+                  UNION ALL SELECT 'b', partner, {cols} FROM flows SEMI JOIN ({declaring}) ON partner = declarer AND {q.time_index(freq)} = declared
+                  WHERE flow = 'import' AND reporter = $b AND {common}
                   UNION ALL SELECT 'e', reporter, {cols} FROM flows WHERE flow = 'export' AND partner = $b AND {common}"""
     return Relation(sql, params, f"reported ({src}, {'monthly' if freq == 'M' else 'annual'})", freq, src, mirror)
 
