@@ -118,6 +118,41 @@ def test_a_boom_in_a_few_new_lines_is_held_back_and_a_route_in_a_booming_country
     assert set(table.index[table.significant]) == {"C00", "C06"}
 
 
+def _big_buyer_boom(seed: int) -> Data:
+    """The panel with candidate 7 a big buyer of A's goods whose whole trade with A and B grew 80% after the event,
+    every product (the zoo's `route_boom` on a partner like seed 8604's EGY): five times the others' imports from A
+    in the basket (twice the drop in all), two lines outside it on each leg (each worth about a third of the drop), and a route
+    of 30% of the drop. On candidate 8 a route of 30% through a partner with the same two lines outside, whose trade in the basket with A
+    fell by a third (its outside lines flat)."""
+    data = _panel(seed)
+    ac, cb, ac_t, cb_t = (getattr(data, k).copy() for k in ("ac", "cb", "ac_t", "cb_t"))
+    uv = data.ab[:2].mean(0) / data.ab_t[:2].mean(0)
+    drop = data.ab[:2, :BASKET].mean(0) - data.ab[2, :BASKET]
+    ac[:, 7:9, :BASKET] *= 5.0
+    for flows, tonnes in ((ac, ac_t), (cb, cb_t)):
+        for c in (7, 8):
+            flows[:, c, BASKET + 2:] = 0.0
+            flows[:, c, BASKET:BASKET + 2] *= 0.35 * drop.sum() / flows[:2, c, BASKET:BASKET + 2].mean(0)
+        flows[2, 7] *= 1.8
+        flows[2, 7:9, :BASKET] += 0.3 * drop
+        tonnes[:, 7:9] = flows[:, 7:9] / uv
+    for flows, tonnes in ((ac, ac_t), (cb, cb_t)):
+        flows[2, 8, :BASKET] -= flows[:2, 8, :BASKET].mean(0) / 3
+        tonnes[2, 8] = flows[2, 8] / uv
+    return Data(**{**data.__dict__, "ac": ac, "cb": cb, "ac_t": ac_t, "cb_t": cb_t})
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_big_buyer_whose_whole_trade_grew_keeps_its_route_with_two_lines_outside(seed) -> None:
+    """Two lines outside the basket set no rate of their own (`_own_growth` needs MIN_PRODUCTS), so C's growth
+    there is the value fit's, read in its many basket lines: their 80% is C's own, not a boom outside, and the
+    route keeps its flag and its value. Where C's basket trade fell, its flat lines outside are no boom either."""
+    table = find_routes(_big_buyer_boom(seed), alpha=0.05, seed=0, min_share=0.001).table.set_index("country")
+    for route in ("C07", "C08"):
+        assert table.reason[route] == "route" and table.basket_overlap[route] > 0.8, table.loc[route].to_dict()
+        assert table.outside_share[route] < MATERIAL / 2  # C08's: about 0.05 if its fall were netted
+    assert table.rerouted_share["C07"] == pytest.approx(0.3, rel=0.25)
+
 def _nearly_every_product(seed: int) -> Data:
     """The panel with 40 products of which A -> B traded 37, all stopped (it trades nearly everything, as in the
     zoo's seed 5003): the three others, in headings of their own, are all that lies outside the basket. Three

@@ -127,7 +127,11 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     C's existing trade with A or B, at whatever rate, is C's own and not excess; what it leaves outside the
     basket, in USD (new product lines, goods growing beyond C's rate), is C's outside excess. A median, since
     a few new lines must not set the rate that then explains them away (a weighted mean would); and over at
-    least MIN_PRODUCTS lines, since the median of one line is its own change (the counterfactual's below that).
+    least MIN_PRODUCTS lines, since the median of one line is its own change. Below that, C's own growth is the
+    leg's value fit's tau where that is a rise, else the counterfactual's: a pair whose trade is nearly all in
+    the basket (a big buyer of A's goods, one or two lines outside) and grew as a whole (Armenia's with Russia)
+    shows that growth in its many basket lines, and its outside lines share it. A fall is not netted: lines that
+    merely held up while C's basket trade fell would read as a boom.
 
     `outside_p` tests that excess on both legs' products pooled: their summed residual over its own spread (a
     t-statistic of the total, self-normalised, so judged against the normal; the boom's own products count in
@@ -158,7 +162,7 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     total, variance, counts, shares, outs = 0.0, 0.0, [], [], []
     stopped = drop if data.in_basket is None else drop_by_product(dataclasses.replace(data, in_basket=None), data.ab)
     for leg in (leg1, leg2):
-        resid = np.where(keep, leg.y - _own_growth(leg.x, leg.y, keep)[:, None] * leg.x, 0.0)
+        resid = np.where(keep, leg.y - _own_growth(leg.x, leg.y, keep, np.clip(leg.value.tau, 0.0, None))[:, None] * leg.x, 0.0)
         n = (keep & ((leg.x > 0) | (leg.y != 0))).sum(1)
         lines = np.where(keep & (leg.x == 0), leg.y, 0.0) - np.where(keep & (leg.x > 0) & (leg.y + leg.x <= 0), leg.x, 0.0)
         out = np.maximum(resid.sum(1), lines.sum(1))  # at least its new lines net of vanished ones
@@ -175,11 +179,11 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     return p, np.maximum(*shares), np.minimum(*outs)
 
 
-def _own_growth(x: np.ndarray, y: np.ndarray, keep: np.ndarray) -> np.ndarray:
+def _own_growth(x: np.ndarray, y: np.ndarray, keep: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     """Each candidate's (rows) median growth y / x over the `keep` products it traded before (x > 0), weighted by
-    x; 0 (the counterfactual's growth) with fewer than MIN_PRODUCTS of them, whose median is their own change
-    (a boom in the one line C already traded would set the rate that explains it away)."""
-    out = np.zeros(len(x))
+    x; with fewer than MIN_PRODUCTS of them, whose median is their own change (a boom in the one line C already
+    traded would set the rate that explains it away), `fallback` (C,) instead."""
+    out = np.array(fallback, dtype=float)
     for c in range(len(x)):
         has = keep & (x[c] > 0)
         if has.sum() >= MIN_PRODUCTS:
