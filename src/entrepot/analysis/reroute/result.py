@@ -22,7 +22,7 @@ COLUMNS = {
     "leg2_excess_usd": "C -> B's excess in the dropped mix", "leg2_ci_low": "95% bound", "leg2_ci_high": "95% bound",
     "leg2_p": "leg 2's p-value against the empirical null",
     "markup_pct": "unit-value markup of C -> B over A -> C", "unit_value_usd_per_t": "of A's exports to C in the dropped mix",
-    "basket_overlap": "share of C's excess beyond its own growth that lies in the basket (larger leg's; a route's is near 1)",
+    "basket_overlap": "share of C's excess beyond its own growth that lies in the basket (both legs summed; a route's is near 1)",
     "outside_share": "C's excess outside the basket beyond its own growth, share of the drop (smaller leg's; a general boom)",
     "outside_p": "test of that excess, both legs' products pooled (a general boom of C's trade)",
     "quantity_p": "the same test in tonnes (a price rise lifts values only); empty without tonnes",

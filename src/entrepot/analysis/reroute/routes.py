@@ -35,7 +35,7 @@ from entrepot.analysis.reroute.legs import (
 )
 from entrepot.analysis.reroute.result import HELD_BACK, REASONS
 
-MIN_OVERLAP = 2 / 3  # a route's excess beyond C's own growth in the basket is at least twice its outside excess, on a leg at least
+MIN_OVERLAP = 2 / 3  # a route's excess beyond C's own growth in the basket is at least twice its outside excess, both legs summed
 MATERIAL = 0.08  # C's excess outside the basket on both legs, as a share of the drop, that is a boom whatever its test says
 MIN_TONNES = 0.5  # the quantity test needs tonnes for this share of the drop
 BASKET_DROP = 0.25  # the basket: the products A -> B lost at least a quarter of
@@ -137,8 +137,10 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     t-statistic of the total, self-normalised, so judged against the normal; the boom's own products count in
     the spread, which makes it conservative), where each leg has MIN_PRODUCTS products outside the basket.
     `basket_overlap` is the basket's excess (the value fit's beta times the drop, refitted without what new
-    lines bring beyond their product's drop) over that plus the outside excess, the larger leg's (a general
-    boom of C's trade with A and B lies mostly outside on both legs); 1 where neither has any.
+    lines bring beyond their product's drop) over that plus the outside excess, both legs' summed in USD: the
+    share of C's excess with A and B that lies in the basket; 1 where neither leg has any. Summed, not the
+    larger leg's: a boom whose basket part is large on one leg (leg 1's own outside lines noisy, as a big
+    partner's are) and small on the other is still mostly outside the basket, and a route is mostly inside on both.
     `outside_share` is the outside excess as a share of the drop, the smaller leg's: a boom in a few new
     product lines gives the test little power (their own residuals set its spread), and one worth MATERIAL
     of the drop on both legs is material whatever the test says, however few the lines (a sum in USD, not a
@@ -159,7 +161,7 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
     ones = np.ones(len(data.countries))
     if not keep.any() or keep.all():
         return ones, ones, ones * 0.0
-    total, variance, counts, shares, outs = 0.0, 0.0, [], [], []
+    total, variance, counts, inside, excess_all, outs = 0.0, 0.0, [], 0.0, 0.0, []
     stopped = drop if data.in_basket is None else drop_by_product(dataclasses.replace(data, in_basket=None), data.ab)
     for leg in (leg1, leg2):
         resid = np.where(keep, leg.y - _own_growth(leg.x, leg.y, keep, np.clip(leg.value.tau, 0.0, None))[:, None] * leg.x, 0.0)
@@ -172,11 +174,11 @@ def _outside(data: Data, drop: np.ndarray, leg1: Leg, leg2: Leg) -> tuple[np.nda
         total, variance = total + resid.sum(1), variance + (resid**2).sum(1) * ratio(n, n - 1, 1.0)
         counts.append(n)
         capped = trend(leg.value, leg.x, np.broadcast_to(drop, leg.x.shape), leg.y - over, np.broadcast_to(keep, leg.x.shape)).beta
-        inside = np.clip(capped * drop.sum(), 0, None)
-        shares.append(ratio(inside, inside + np.clip(out, 0, None) + beyond, 1.0))
+        basket_part = np.clip(capped * drop.sum(), 0, None)
+        inside, excess_all = inside + basket_part, excess_all + basket_part + np.clip(out, 0, None) + beyond
     active = (counts[0] >= MIN_PRODUCTS) & (counts[1] >= MIN_PRODUCTS)
     p = np.where(active, norm.sf(ratio(total, np.sqrt(variance), 0.0)), 1.0)
-    return p, np.maximum(*shares), np.minimum(*outs)
+    return p, ratio(inside, excess_all, 1.0), np.minimum(*outs)
 
 
 def _own_growth(x: np.ndarray, y: np.ndarray, keep: np.ndarray, fallback: np.ndarray) -> np.ndarray:
