@@ -6,12 +6,13 @@ them) under benchmarks/_work/, then runs each contender REPS times in a fresh pr
 memory is that process's own), interleaved, and writes medians and ratios to docs/performance.md:
 the BACI file into an empty store, bare DuckDB's read of it, the same observations again as a newer
 release into a store holding the older one (the supersede path), and the Comtrade file; beside them the
-BACI adapter's INSERT alone (what the store's own work adds is the difference), the same INSERT with five
-closed-list columns as ENUMs and with the four derivable columns as VIRTUAL generated ones (levers measured
-and not adopted), and the ingest's steps one by one with the CPU seconds of each (where the time goes),
-beside what two levers that were adopted took away (pandas and coco no longer loaded; the DISTINCT count
-of the identity hashes that a sort replaced). Last, the segments layout (the per-file constant columns stored once,
-`flows` a view): a prototype of its BACI ingest, and reroute_speed.py's stores read in both layouts (`--read-rows`).
+BACI adapter's INSERT alone (what the store's own work adds is the difference), the ingest into a store with
+its five closed-list columns as text (schema 3, before they were ENUMs: what that adopted lever took away), the
+same INSERT with the four derivable columns as VIRTUAL generated ones (measured and not adopted), and the
+ingest's steps one by one with the CPU seconds of each (where the time goes), beside what two other adopted
+levers took away (pandas and coco no longer loaded; the DISTINCT count of the identity hashes that a sort
+replaced). Last, the segments layout (the per-file constant columns stored once, `flows` a view): a prototype of
+its BACI ingest, and reroute_speed.py's stores read in the three layouts (`--read-rows`).
 
     python benchmarks/ingest.py [--rows 11000000] [--reps 3] [--comtrade-mb 141] [--read-rows 11000000]
 """
@@ -82,22 +83,28 @@ print(json.dumps({"rows": n, "seconds": time.perf_counter() - t,
                   "peak_mib": peak_mib()}))
 """
 
-# The ENUM lever, measured and not adopted: the same INSERT into a flows table whose closed-list columns are
-# DuckDB ENUMs (one byte a row instead of a string). The columns are altered on the empty table first.
-ADAPTER_ENUM = PEAK + """
+# The closed lists as text, as schema 3 stored them before they became ENUMs (`schema.ENUMS`): the same ingest
+# into a store whose five ENUM columns are altered back to VARCHAR first (TO_TEXT; also the reads' "text" layout).
+TO_TEXT = """
+from entrepot import schema
+def to_text(con):
+    con.execute("DROP VIEW IF EXISTS flow_versions")
+    for table in ("flows", "flows_superseded"):
+        for col in schema.ENUM_COLUMNS:
+            con.execute(f"ALTER TABLE {table} ALTER COLUMN {col} TYPE VARCHAR")
+"""
+ENTREPOT_TEXT = PEAK + """
 import sys, time, json
-from pathlib import Path
 t = time.perf_counter()
-from entrepot import io, schema
 from entrepot.store import Store
-lists = {"freq": schema.FREQUENCIES, "flow": schema.FLOW_KINDS, "hs_rev": schema.HS_REVISIONS, "currency": ("EUR", "USD"),
-         "source": ("baci", "comext", "comext-xlsx", "comtrade", "csv", "stata", "wits")}
-with Store(sys.argv[2]) as st, st.transaction() as con:
-    con.execute("DROP VIEW flow_versions")
-    for col, values in lists.items():
-        con.execute(f"ALTER TABLE flows ALTER COLUMN {col} TYPE ENUM({', '.join(repr(v) for v in sorted(values))})")
-    n = io.adapter_for(Path(sys.argv[1])).write(con, Path(sys.argv[1]), "bench", {})
-print(json.dumps({"rows": n, "seconds": time.perf_counter() - t, "peak_mib": peak_mib()}))
+from entrepot.store.ingest import ingest_file
+""" + TO_TEXT + """
+with Store(sys.argv[2]) as st:
+    with st.transaction() as con:
+        to_text(con)
+    res = ingest_file(st, sys.argv[1])
+print(json.dumps({"rows": res.rows, "superseded": res.superseded_rows, "seconds": time.perf_counter() - t,
+                  "peak_mib": peak_mib()}))
 """
 
 # The adapter's connection with its INSERT into flows handed to `insert(body, *args)` (the SELECT after it) instead.
@@ -323,8 +330,9 @@ def run(script: str, csv: Path, store: Path, seed: Path | None = None) -> dict:
 
 
 def reads(rows: int, reps: int) -> tuple[list[str], dict]:
-    """Reading the segments layout against the current one: reroute_speed.py's stores (its own builder, its
-    `rows` a year) and a copy of each turned into the segments layout, the reroute scan and the naive screen
+    """Reading the current layout against the closed lists as text and the segments layout: reroute_speed.py's
+    stores (its own builder, its `rows` a year) and two copies of each, one with its ENUMs as text, one turned
+    into the segments layout, the reroute scan and the naive screen
     of reroute_speed.py and, on the BACI store, the whole `entrepot screen` of screen_scale.py, each in a
     fresh process, interleaved; medians of the scripts' own CPU seconds, peak memory the largest."""
     import reroute_speed
@@ -337,17 +345,19 @@ def reads(rows: int, reps: int) -> tuple[list[str], dict]:
     for kind, label in reroute_speed.KINDS.items():
         path = WORK / f"reroute_{'routes' if kind == 'baci' else 'monthly'}_{rows}.duckdb"
         reroute_speed.build(path, rows, kind)
-        seg = path.with_name(path.stem + "_segments.duckdb")
-        if not seg.exists():
-            shutil.copyfile(path, seg)
-            subprocess.run([sys.executable, "-c", TO_SEGMENTS + "import duckdb, sys\ncon = duckdb.connect(sys.argv[1])\n"
-                            "to_segments(con)\ncon.execute('CHECKPOINT')", str(seg)], env=env, check=True)
+        layouts = {"current": path}
+        for layout, script in (("text", TO_TEXT + "to_text(con)"), ("segments", TO_SEGMENTS + "to_segments(con)")):
+            copy = layouts[layout] = path.with_name(f"{path.stem}_{layout}.duckdb")
+            if not copy.exists():
+                shutil.copyfile(path, copy)
+                subprocess.run([sys.executable, "-c", "import duckdb, sys\ncon = duckdb.connect(sys.argv[1])\n" + script
+                                + "\ncon.execute('CHECKPOINT')", str(copy)], env=env, check=True)
         jobs = {"scan": [reroute_speed.SCAN, "entrepot", kind], "naive": [reroute_speed.SCAN, "naive", kind]}
         if kind == "baci":
             jobs["screen"] = [screen_scale.RUN, "duckdb"]
-        runs = {(layout, job): [] for layout in ("current", "segments") for job in jobs}
+        runs = {(layout, job): [] for layout in layouts for job in jobs}
         for _ in range(reps):
-            for layout, store in (("current", path), ("segments", seg)):
+            for layout, store in layouts.items():
                 for job, (script, *argv) in jobs.items():
                     loads.append(os.getloadavg()[0])
                     out = subprocess.run([sys.executable, "-c", script, str(store), *argv], capture_output=True, text=True,
@@ -355,7 +365,7 @@ def reads(rows: int, reps: int) -> tuple[list[str], dict]:
                     r = json.loads(out.stdout.strip().splitlines()[-1])
                     runs[layout, job].append({"seconds": r["seconds"], "cpu": r.get("cpu_seconds", r.get("cpu_s")),
                                               "peak": r["peak_mib"]})
-        for layout in ("current", "segments"):
+        for layout in layouts:
             m = {job: {k: (max if k == "peak" else median)([r[k] for r in runs[layout, job]]) for k in ("seconds", "cpu", "peak")}
                  for job in jobs}
             ratios[kind, layout] = m
@@ -364,6 +374,16 @@ def reads(rows: int, reps: int) -> tuple[list[str], dict]:
                          f" | {m['naive']['seconds']:.2f} | {m['naive']['cpu']:.2f} | "
                          + (f"{scr['seconds']:.1f} | {scr['cpu']:.1f} | {scr['peak']:,.0f} |" if scr else "- | - | - |"))
     return table, {"ratios": ratios, "loads": (min(loads), max(loads))}
+
+
+JOBS = (("baci", "scan", "the BACI reroute scan"), ("comtrade", "scan", "the monthly reroute scan"),
+        ("baci", "naive", "the BACI naive screen"), ("comtrade", "naive", "the monthly naive screen"), ("baci", "screen", "the whole screen"))
+PEAKS = (("baci", "scan", "BACI scan"), ("comtrade", "scan", "monthly scan"), ("baci", "screen", "screen"))
+
+
+def change(ratios: dict, layout: str, against: str, key: str, jobs: tuple) -> str:
+    """'the BACI reroute scan -7%; ...': `layout`'s medians against `against`'s, job by job."""
+    return "; ".join(f"{what} {ratios[kind, layout][job][key] / ratios[kind, against][job][key] - 1:+.0%}" for kind, job, what in jobs)
 
 
 def newer_release(csv: Path) -> Path:
@@ -394,7 +414,7 @@ def main() -> None:
         "BACI adapter's INSERT alone (no hash, checks or supersede)": (ADAPTER_ONLY, csv, None),
         "entrepot ingest, newer release superseding every row": (ENTREPOT, newer, older_store),
         f"entrepot ingest, Comtrade+ CSV ({comtrade.stat().st_size / 1e6:,.0f} MB)": (ENTREPOT, comtrade, None),
-        "BACI adapter's INSERT alone, five closed-list columns as ENUMs (not adopted)": (ADAPTER_ENUM, csv, None),
+        "entrepot ingest, the five closed lists as text (schema 3, before they were ENUMs)": (ENTREPOT_TEXT, csv, None),
         "BACI adapter's INSERT alone, year, month, freq and product_level VIRTUAL generated columns (not adopted)": (
             ADAPTER_GENERATED, csv, None),
         "entrepot ingest into the segments layout, rows keyed by their year (prototype, not adopted yet)": (ENTREPOT_SEGMENTS, csv, None),
@@ -425,7 +445,7 @@ def main() -> None:
         cpu = median([r["cpu"] for r in runs])
         med[name] = (secs, peak, cpu)
         lines.append(f"| {name} | {rows:,} | {runs[0].get('superseded', 0):,} | {secs:.2f} | {rows / secs:,.0f} | {cpu:.2f} | {peak:,.0f} |")
-    bare, fresh, adapter, supersede, ct, enum, generated, segments, joined, _ = (med[n] for n in contenders)
+    bare, fresh, adapter, supersede, ct, text, generated, segments, joined, _ = (med[n] for n in contenders)
     stage_runs = list(results.values())[-1]
     stages = {k: median([r["stages"][k] for r in stage_runs]) for k in stage_runs[0]["stages"]}
     levers = {k: median([r["levers"][k] for r in stage_runs]) for k in stage_runs[0]["levers"]}
@@ -456,7 +476,7 @@ def main() -> None:
         "|---|---|---|",
         *(f"| {k} | {v:.2f} | {v / sum(stages.values()):.0%} |" for k, v in stages.items()),
         "",
-        f"Two levers are in the ingest above. A BACI file no longer loads pandas or coco (the adapter modules are imported"
+        f"Three levers are in the ingest above. A BACI file no longer loads pandas or coco (the adapter modules are imported"
         " in the order of detection until one takes the file, BACI's country and product tables are read with the csv"
         " module, ISO's codes come from pycountry): loading them, timed in the same process after the ingest, costs"
         f" {levers['pandas']:.2f} CPU s that the imports step ({stages[imports]:.2f}) no longer pays. An observation twice"
@@ -465,23 +485,29 @@ def main() -> None:
         f" replaced takes {levers['distinct']:.2f} by itself on the same rows (its hash table's cost also varies more with the"
         " machine's load).",
         "",
-        f"Two levers were measured and not adopted. The INSERT writes 19 columns where the bare read writes 6; eight of them"
-        " are text that is the same in every row of a BACI year (period, freq, flow, hs_rev, unit, source, batch_id, currency),"
-        " and DuckDB's storage does not make them cheaper for being the same: it handles each row's string. Storing five of"
-        " them (freq, flow, hs_rev, source, currency) as ENUMs takes the adapter's INSERT alone (its imports included) from"
-        f" {adapter[2]:.2f} to {enum[2]:.2f} CPU s ({enum[2] / adapter[2] - 1:+.0%}). Not adopted: every pandas reader would"
-        " get these columns as categoricals (a NULL revision reads NaN, not None), `source` could no longer take a new"
-        " adapter's name without a schema change, and each new HS revision or currency would rewrite both flow tables of"
-        " every store. Computing year, month, freq and product_level on read (VIRTUAL generated columns, from period and"
-        f" product) instead of storing them makes that INSERT {generated[2]:.2f} CPU s ({generated[2] / adapter[2] - 1:+.0%}):"
-        " no cheaper to write, and every reader would compute them on each scan.",
+        "The third: the INSERT writes 19 columns where the bare read writes 6; eight of them are text that is the same in"
+        " every row of a BACI year (period, freq, flow, hs_rev, unit, source, batch_id, currency), and DuckDB's storage does"
+        " not make a string column cheaper for being constant: each row's string is appended, scanned again and"
+        " dictionary-compressed when the row group is written (choosing the columns' compression, or disabling FSST, changed"
+        " nothing measurable). Five of them hold closed lists (freq, flow, hs_rev, source, currency) and are DuckDB ENUMs,"
+        " one byte a row (schema version 4, `schema.ENUMS`): the same ingest into a store with them as text, as schema 3"
+        f" stored them, takes {text[2]:.2f} CPU s against {fresh[2]:.2f} ({fresh[2] / text[2] - 1:+.0%}; {bare[0] / text[0]:.0%}"
+        " of bare DuckDB by wall time). Readers still see text: SQL compares them with strings, `Store.query` and the"
+        " library's frames give strings where DuckDB would hand pandas categoricals, Parquet exports write strings. A new"
+        " adapter, HS revision or currency is a new schema version whose migration makes the type anew.",
+        "",
+        "One lever was measured and not adopted: computing year, month, freq and product_level on read (VIRTUAL generated"
+        f" columns, from period and product) instead of storing them makes the adapter's INSERT {generated[2]:.2f} CPU s"
+        f" against {adapter[2]:.2f} ({generated[2] / adapter[2] - 1:+.0%}): no cheaper to write, and every reader would"
+        " compute them on each scan.",
         "",
         f"What is left: 60% of bare DuckDB's throughput by CPU means at most {bare[2] / 0.6:.2f} CPU s for the whole ingest,"
         f" and the INSERT step alone takes {stages[insert]:.2f} ({stages[insert] / (bare[2] / 0.6):.0%} of that), the other"
         f" steps {sum(stages.values()) - stages[insert]:.2f} (checks {stages[checks]:.2f}, imports {stages[imports]:.2f})."
-        " Keeping every check, what remains is the text written per row: the ENUMs above or integer-coded countries and"
-        " products would close it as changes to the flow table that every reader sees; the constant columns stored once"
-        " per combination, behind a view its readers see as today's `flows`, is measured below.",
+        " Keeping every check, what remains is the text written per row that is not a closed list: period, unit and"
+        " batch_id (one value per BACI file) and reporter, partner and product. Integer-coded countries and products would"
+        " change what every reader sees; the per-file values stored once per combination, behind a view its readers see as"
+        " `flows`, is measured below.",
     ]
     lines += [
         "",
@@ -503,24 +529,21 @@ def main() -> None:
         r = read["ratios"]
         lines += [
             "",
-            f"Reading it: `reroute_speed.py`'s two stores ({args.read_rows:,} rows a year, 3 years) as they are and copied into"
-            f" the segments layout (the same `to_segments`), the reroute scan and naive screen of `reroute_speed.py` and, on the"
+            f"Reading the layouts: `reroute_speed.py`'s two stores ({args.read_rows:,} rows a year, 3 years) as they are, copied"
+            f" with their ENUMs as text (the same `to_text`) and copied into the segments layout (the same `to_segments`), the"
+            f" reroute scan and naive screen of `reroute_speed.py` and, on the"
             f" BACI store, the whole `entrepot screen` of `screen_scale.py` (DuckDB), each in a fresh process, interleaved,"
             f" {args.reps} runs each; medians, peak memory the largest run. 1-minute load average: {read['loads'][0]:.1f} to"
             f" {read['loads'][1]:.1f} on {os.cpu_count()} cores.",
             "",
             *table,
             "",
-            "By CPU seconds the segments layout reads at "
-            + "; ".join(f"{what} {r[kind, 'segments'][job]['cpu'] / r[kind, 'current'][job]['cpu'] - 1:+.0%}"
-                        for kind, job, what in (("baci", "scan", "the BACI reroute scan"), ("comtrade", "scan", "the monthly reroute scan"),
-                                                ("baci", "naive", "the BACI naive screen"), ("comtrade", "naive", "the monthly naive screen"),
-                                                ("baci", "screen", "the whole screen")))
-            + "; peak memory "
-            + "; ".join(f"{what} {r[kind, 'segments'][job]['peak'] / r[kind, 'current'][job]['peak'] - 1:+.0%}"
-                        for kind, job, what in (("baci", "scan", "BACI scan"), ("comtrade", "scan", "monthly scan"),
-                                                ("baci", "screen", "screen")))
-            + " (against the current layout; the goal of the reroute scan: at most 10 s and 2 GB).",
+            "By CPU seconds the ENUMs (the current layout) read, against the closed lists as text (schema 3): "
+            + change(r, "current", "text", "cpu", JOBS) + "; peak memory " + change(r, "current", "text", "peak", PEAKS) + ".",
+            "",
+            "By CPU seconds the segments layout reads, against the current layout: " + change(r, "segments", "current", "cpu", JOBS)
+            + "; peak memory " + change(r, "segments", "current", "peak", PEAKS)
+            + " (the goal of the reroute scan: at most 10 s and 2 GB).",
         ]
     lines += [
         "",

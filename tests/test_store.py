@@ -13,6 +13,21 @@ def test_new_store_has_canonical_tables(store: Store) -> None:
     assert store.row_count() == 0
 
 
+def test_every_adapter_writes_a_source_the_store_knows() -> None:
+    from entrepot import io
+
+    assert set(io.formats()) <= set(schema.SOURCES)  # `source` is an ENUM of them: a new adapter adds its name there
+
+
+def test_closed_lists_read_as_text_in_sql_and_pandas(store: Store) -> None:
+    store.con.execute("INSERT INTO flows VALUES ('2024', 'A', 2024, NULL, 'TUR', true, 'ISR', true, 'export', NULL, "
+                      "'010121', 6, 5.0, NULL, NULL, 'baci', 'b1', NULL, 'USD')")
+    assert store.con.execute("SELECT flow || '/' || source, flow = 'nothing', hs_rev IS NULL FROM flows").fetchone() == ("export/baci", False, True)
+    frame = store.query("SELECT freq, flow, hs_rev, source FROM flows")
+    assert frame.to_dict("records") == [{"freq": "A", "flow": "export", "hs_rev": None, "source": "baci"}]
+    assert frame.groupby("flow").size().to_dict() == {"export": 1}  # a categorical would list every kind
+
+
 def test_store_made_before_the_currency_columns_gets_them(tmp_path: Path) -> None:
     import duckdb
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 FLOW_KINDS = ("export", "import", "re-export", "re-import")
 FREQUENCIES = ("A", "M")
 HS_REVISIONS = ("HS92", "HS96", "HS02", "HS07", "HS12", "HS17", "HS22")
+SOURCES = ("baci", "comext", "comext-bulk", "comext-xlsx", "comtrade", "csv", "stata", "wits")
+CURRENCIES = ("USD", "EUR")
 TOTAL = "TOTAL"
 TONNES_SQL = "CASE unit WHEN 't' THEN quantity WHEN 'kg' THEN quantity / 1000 END"  # quantity in tonnes, else NULL
 
@@ -41,26 +43,25 @@ class Column:
 
 FLOWS: tuple[Column, ...] = (
     Column("period", "VARCHAR", doc="'2024' or '2024-05'"),
-    Column("freq", "VARCHAR", doc="'A' annual or 'M' monthly"),
+    Column("freq", "freq_code", doc="'A' annual or 'M' monthly"),
     Column("year", "SMALLINT"),
     Column("month", "TINYINT", nullable=True, doc="1-12; NULL for annual rows"),
     Column("reporter", "VARCHAR", doc="ISO3 or an area code"),
     Column("reporter_is_country", "BOOLEAN"),
     Column("partner", "VARCHAR", doc="ISO3 or an area code"),
     Column("partner_is_country", "BOOLEAN"),
-    Column("flow", "VARCHAR", doc="export, import, re-export or re-import"),
-    Column("hs_rev", "VARCHAR", nullable=True, doc="HS92 ... HS22; NULL when unknown"),
+    Column("flow", "flow_kind", doc="export, import, re-export or re-import"),
+    Column("hs_rev", "hs_revision", nullable=True, doc="HS92 ... HS22; NULL when unknown"),
     Column("product", "VARCHAR", doc="HS code with leading zeros, or TOTAL"),
     Column("product_level", "TINYINT", doc="digits of the code; 0 for TOTAL"),
     Column("value_usd", "DOUBLE", nullable=True, doc="US dollars; NULL when the source left it blank"),
     Column("quantity", "DOUBLE", nullable=True),
     Column("unit", "VARCHAR", nullable=True),
-    Column("source", "VARCHAR", doc="adapter that read it"),
+    Column("source", "source_name", doc="adapter that read it"),
     Column("batch_id", "VARCHAR", doc="ingest that wrote it"),
     Column("value_native", "DOUBLE", nullable=True, doc="the amount in `currency` as the source gave it; NULL when USD"),
-    Column("currency", "VARCHAR", nullable=True, doc="ISO 4217 code of the source's amounts: 'EUR' (Comext), 'USD'"),
+    Column("currency", "currency_code", nullable=True, doc="ISO 4217 code of the source's amounts: 'EUR' (Comext), 'USD'"),
 )
-CURRENCIES = ("USD", "EUR")
 
 FLOW_COLUMNS: tuple[str, ...] = tuple(c.name for c in FLOWS)
 
@@ -103,7 +104,7 @@ PRODUCTS: tuple[Column, ...] = (
     Column("source", "VARCHAR", doc="the table it came from, e.g. 'BACI V202501'"),
 )
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 def _ddl(table: str, columns: tuple[Column, ...], extra: str = "") -> str:
@@ -111,14 +112,26 @@ def _ddl(table: str, columns: tuple[Column, ...], extra: str = "") -> str:
     return f"CREATE TABLE IF NOT EXISTS {table} (\n  {cols}{extra}\n)"
 
 
+# The flow table's closed lists are DuckDB ENUMs, one byte a row: a string column costs the ingest and
+# every scan its per-row string handling even when it holds one value (a BACI year's freq, flow, hs_rev,
+# source and currency). SQL reads them as text (`flow = 'export'`, `||`, LIKE); pandas readers get plain
+# strings from `warehouse.frame`. Values are in text order, so ORDER BY, min and max are as for VARCHAR.
+# A new value (an adapter, an HS revision) is a new schema version: its migration makes the type anew
+# (CREATE TYPE ..._v2, ALTER COLUMN ... TYPE, DROP TYPE) for both flow tables.
+ENUMS: dict[str, tuple[str, ...]] = {
+    "freq_code": FREQUENCIES, "flow_kind": FLOW_KINDS, "hs_revision": HS_REVISIONS, "source_name": SOURCES,
+    "currency_code": CURRENCIES,
+}
+ENUM_DDL: tuple[str, ...] = tuple(
+    f"CREATE TYPE IF NOT EXISTS {name} AS ENUM ({', '.join(repr(v) for v in sorted(values))})" for name, values in ENUMS.items())
+ENUM_COLUMNS: dict[str, str] = {c.name: c.sql_type for c in FLOWS if c.sql_type in ENUMS}
+
 DDL: tuple[str, ...] = (
+    *ENUM_DDL,
     _ddl("flows", FLOWS),
     _ddl("batches", BATCHES, ",\n  PRIMARY KEY (batch_id),\n  UNIQUE (sha256)"),
     _ddl("supersessions", SUPERSESSIONS),
     _ddl("flows_superseded", SUPERSEDED),
-    # Stores made before the currency columns (schema 3) get them, last (their rows were all read in USD).
-    *(f"ALTER TABLE {t} ADD COLUMN IF NOT EXISTS {c}" for t in ("flows", "flows_superseded")
-      for c in ("value_native DOUBLE", "currency VARCHAR DEFAULT 'USD'")),
     "CREATE TABLE IF NOT EXISTS meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)",
     # Every version of every observation, the active one with superseded_by NULL, and its batch's release:
     # for comparing two releases side by side. Analyses read `flows` (active rows only).
@@ -131,13 +144,24 @@ DDL: tuple[str, ...] = (
 )
 
 # Schema version 1 -> 2: the batch table's new columns (its other tables come from DDL).
-# 2 -> 3: the currency columns (added by DDL), so the view over both flow tables is made again.
+# 2 -> 3: the currency columns, last (the rows were all read in USD), and the view over both flow tables made again.
+# 3 -> 4: the closed lists become ENUMs. A version 1 store has no flows_superseded yet: DDL makes it after these.
 MIGRATIONS: dict[int, tuple[str, ...]] = {
     1: (
         "ALTER TABLE batches ADD COLUMN release VARCHAR",
         "ALTER TABLE batches ADD COLUMN keep_both BOOLEAN",
     ),
-    2: ("DROP VIEW IF EXISTS flow_versions",),
+    2: (
+        "DROP VIEW IF EXISTS flow_versions",
+        *(f"ALTER TABLE IF EXISTS {t} ADD COLUMN IF NOT EXISTS {c}" for t in ("flows", "flows_superseded")
+          for c in ("value_native DOUBLE", "currency VARCHAR DEFAULT 'USD'")),
+    ),
+    3: (
+        "DROP VIEW IF EXISTS flow_versions",
+        *ENUM_DDL,
+        *(f"ALTER TABLE IF EXISTS {t} ALTER COLUMN {c} TYPE {kind}" for t in ("flows", "flows_superseded")
+          for c, kind in ENUM_COLUMNS.items()),
+    ),
 }
 
 

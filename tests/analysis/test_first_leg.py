@@ -66,7 +66,7 @@ def world(store, seed: int, currency_eur: bool = True):
     insert(store.con, {**cols, "reporter": frame.reporter, "partner": frame.partner, "flow": "export",
                        "hs_rev": np.where(frame["product"] == "TOTAL", None, np.where(frame.year >= 2022, "HS22", "HS17")),
                        "product": frame["product"], "value_usd": frame.v * 1.1, "value_native": frame.v if currency_eur else None,
-                       "currency": "EUR" if currency_eur else "USD"}, "test", f"w{seed}")
+                       "currency": "EUR" if currency_eur else "USD"}, "csv", f"w{seed}")
     return parse_basket("\n".join(basket + ["87012190"]))
 
 

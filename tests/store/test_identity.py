@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -184,7 +185,8 @@ def test_open_version_1_store_migrates_and_resolves_double_counting(tmp_path: Pa
     path = tmp_path / "v1.duckdb"
     con = duckdb.connect(str(path))
     v1_batches = [c for c in schema.BATCHES if c.name not in ("release", "keep_both")]
-    con.execute(schema._ddl("flows", tuple(c for c in schema.FLOWS if c.name not in ("value_native", "currency"))))
+    text = tuple(dataclasses.replace(c, sql_type="VARCHAR") if c.sql_type in schema.ENUMS else c for c in schema.FLOWS)
+    con.execute(schema._ddl("flows", tuple(c for c in text if c.name not in ("value_native", "currency"))))
     con.execute(schema._ddl("batches", tuple(v1_batches), ", PRIMARY KEY (batch_id), UNIQUE (sha256)"))
     con.execute("CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)")
     con.execute("INSERT INTO meta VALUES ('schema_version', '1')")
@@ -287,3 +289,42 @@ def test_cli_batches_lists_and_removes(cli, tmp_path: Path) -> None:
         f"removed batch {listed[1]['batch_id']} ({new}): 3 rows; restored 2 rows of batch {listed[0]['batch_id']}")
     again = cli("batches", "--remove", "nope")
     assert again.exit_code == 2 and again.output.strip() == "error: no batch 'nope'; `entrepot batches` lists them"
+
+
+def _version_3_store(path: Path, source: str = "baci") -> None:
+    """A store as schema version 3 wrote it: the closed lists as text."""
+    con = duckdb.connect(str(path))
+    text = tuple(dataclasses.replace(c, sql_type="VARCHAR") if c.sql_type in schema.ENUMS else c for c in schema.FLOWS)
+    superseded = (*text, schema.Column("superseded_by", "VARCHAR"))
+    for ddl in (schema._ddl("flows", text), schema._ddl("flows_superseded", superseded),
+                schema._ddl("batches", schema.BATCHES, ", PRIMARY KEY (batch_id), UNIQUE (sha256)"),
+                "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)", "INSERT INTO meta VALUES ('schema_version', '3')"):
+        con.execute(ddl)
+    con.execute("INSERT INTO batches VALUES ('b0', 'sha0', '/d/f.csv', ?, 1, TIMESTAMP '2024-01-01', '{}', NULL, false)", [source])
+    con.execute("INSERT INTO flows VALUES ('2022-03', 'M', 2022, 3, 'TUR', true, 'ISR', true, 're-export', NULL, '010121', 6, "
+                "5.0, NULL, NULL, ?, 'b0', 4.5, 'EUR')", [source])
+    con.close()
+
+
+def test_open_version_3_store_turns_its_closed_lists_into_enums(tmp_path: Path) -> None:
+    path = tmp_path / "v3.duckdb"
+    _version_3_store(path)
+    with Store(path, read_only=True) as st:
+        types = dict(st.con.execute("SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'flows'").fetchall())
+        assert {c: types[c].startswith("ENUM") for c in schema.ENUM_COLUMNS} == dict.fromkeys(schema.ENUM_COLUMNS, True)
+        rows = st.query("SELECT freq, flow, hs_rev, source, currency, value_native FROM flows")
+        assert rows.values.tolist() == [["M", "re-export", None, "baci", "EUR", 4.5]]
+        assert rows.dtypes.astype(str).tolist()[:5] == ["object"] * 5  # strings, not pandas categoricals
+        assert st.con.execute("SELECT count(*) FROM flow_versions").fetchone()[0] == 1
+
+
+def test_a_version_3_store_with_a_value_outside_a_closed_list_is_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "v3.duckdb"
+    _version_3_store(path, source="handmade")
+    with pytest.raises(StoreError, match="cannot upgrade this store to schema version 4: Could not convert string 'handmade'"):
+        Store(path)
+    con = duckdb.connect(str(path))  # unchanged
+    assert con.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
+    source = "SELECT data_type FROM information_schema.columns WHERE table_name = 'flows' AND column_name = 'source'"
+    assert con.execute(source).fetchone()[0] == "VARCHAR"
+    con.close()

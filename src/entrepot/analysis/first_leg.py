@@ -49,6 +49,7 @@ from entrepot.errors import InputError
 from entrepot.results import Provenance, Result, records
 from entrepot.store import Store
 from entrepot.store import query as q
+from entrepot.store.warehouse import dataframe
 
 ENERGY = "27"  # HS chapter 27, mineral fuels: left out of the control (prices, and its own sanctions)
 STOPPED, STARTED = 0.5, 0.5  # a product A "stopped selling" to B fell by half; "now sells" to C rose by half beyond C's trend
@@ -283,8 +284,8 @@ def _read(store: Store, reporter: str, partners: list[str], basket: Basket, curr
         in_basket = (f"product_level = {level} AND (({basket.condition(level)} AND NOT list_contains($changed, left(product, 6))) "
                      "OR (hs_rev = $older AND list_contains($old, left(product, 6))) "
                      "OR (hs_rev = $newer AND list_contains($new, left(product, 6))))")
-    rows = _run(store, f"SELECT partner, product, hs_rev, {t} AS t, sum({value}) AS v FROM flows {join} WHERE {base} "
-                             f"AND list_contains($t, {t}) AND {in_basket} GROUP BY ALL", params).df()
+    rows = dataframe(_run(store, f"SELECT partner, product, hs_rev, {t} AS t, sum({value}) AS v FROM flows {join} WHERE {base} "
+                                    f"AND list_contains($t, {t}) AND {in_basket} GROUP BY ALL", params))
     rows, concorded = _keys(rows, table, window, params)
     totals = _run(store,
         f"SELECT partner, CASE WHEN product = 'TOTAL' THEN 'total' ELSE 'energy' END AS what, {t} AS t, sum({value}) AS v "

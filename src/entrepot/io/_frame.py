@@ -303,7 +303,8 @@ def check_rows(con: duckdb.DuckDBPyConnection, relation: str, place: Place) -> N
     from entrepot.store.ingest import _checks  # the one list of checks; store.ingest imports the adapters
 
     present = {r[0] for r in con.execute(f"DESCRIBE {relation}").fetchall()}
-    typed = ", ".join(f"CAST({c.name} AS {c.sql_type}) AS {c.name}" for c in schema.FLOWS if c.name in present)
+    typed = ", ".join(f"CAST({c.name} AS {'VARCHAR' if c.sql_type in schema.ENUMS else c.sql_type}) AS {c.name}"
+                     for c in schema.FLOWS if c.name in present)  # ENUMs as text: a value outside the list reaches its check
     rows = f"(SELECT {typed}, _row FROM {relation})"  # a pandas column of NULLs has no type of its own
     checks = {reason: (column, cond) for reason, (column, cond) in _checks().items() if column in present}
     flags = con.execute(f"SELECT {', '.join(f'coalesce(bool_or({c}), false)' for _, c in checks.values())} FROM {rows}").fetchall()[0]

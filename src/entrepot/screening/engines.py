@@ -21,6 +21,7 @@ import pandas as pd
 from entrepot.errors import InputError
 from entrepot.screening.queries import Query
 from entrepot.store import Store
+from entrepot.store.warehouse import dataframe
 
 ENGINES = ("duckdb", "spark")
 GroupFn = Callable[[pd.DataFrame], pd.DataFrame]
@@ -63,7 +64,7 @@ class DuckDBEngine:
 
     def frame(self, query: str | Query) -> pd.DataFrame:
         """The query's rows."""
-        return self.con.execute(query if isinstance(query, str) else query.text()).df()
+        return dataframe(self.con.execute(query if isinstance(query, str) else query.text()))
 
     def register(self, name: str, frame: pd.DataFrame) -> None:
         """`frame` as a view the queries can read."""
@@ -80,7 +81,7 @@ class DuckDBEngine:
         self.con.execute(f"CREATE OR REPLACE TEMP TABLE screen_groups AS {query.text()}")
         try:
             keys = [k for (k,) in self.con.execute(f"SELECT DISTINCT {key} FROM screen_groups ORDER BY 1").fetchall()]
-            parts = [fn(self.con.execute(f"SELECT * FROM screen_groups WHERE {key} = ?", [k]).df()) for k in keys]
+            parts = [fn(dataframe(self.con.execute(f"SELECT * FROM screen_groups WHERE {key} = ?", [k]))) for k in keys]
         finally:
             self.con.execute("DROP TABLE IF EXISTS screen_groups")
         return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()

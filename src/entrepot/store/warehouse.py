@@ -33,6 +33,16 @@ LOCK_WAIT = 5.0  # seconds to wait for another process's lock before giving up
 _HOLDER = re.compile(r"Conflicting lock is held in (.+?) \(PID (\d+)\)")
 
 
+def dataframe(result: duckdb.DuckDBPyConnection | duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """A query's rows as a DataFrame, the flow table's ENUM columns (`schema.ENUMS`) as plain strings
+    and None, as text columns read: DuckDB hands ENUMs to pandas as categoricals, whose groupby keeps
+    every category and whose missing values are NaN."""
+    frame = result.df()
+    for col in frame.columns[frame.dtypes == "category"]:
+        frame[col] = frame[col].astype(object).where(frame[col].notna(), None)
+    return frame
+
+
 def default_store_path() -> Path:
     """`$ENTREPOT_STORE`, else `entrepot.duckdb` in the user data directory."""
     if os.environ.get(STORE_ENV):
@@ -106,7 +116,11 @@ class Store:
         with self.transaction() as con:
             for old in range(version or schema.SCHEMA_VERSION, schema.SCHEMA_VERSION):
                 for sql in schema.MIGRATIONS[old]:
-                    con.execute(sql)
+                    try:
+                        con.execute(sql)
+                    except duckdb.ConversionException as exc:  # a value outside a closed list (`schema.ENUMS`)
+                        raise StoreError(f"cannot upgrade this store to schema version {old + 1}: "
+                                         f"{str(exc).splitlines()[0].removeprefix('Conversion Error: ')}", path=self.path) from None
             for ddl in schema.DDL:
                 con.execute(ddl)
             if version != schema.SCHEMA_VERSION:
@@ -165,7 +179,7 @@ class Store:
             raise Interrupted("interrupted during the commit, which finished: the work is in the store", committed=True)
 
     def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
-        return self.con.execute(sql, params or []).df()
+        return dataframe(self.con.execute(sql, params or []))
 
     def batch_for_sha(self, sha256: str) -> dict | None:
         """The batch holding a file with this content hash: its id, file and the options it was read with."""
