@@ -62,6 +62,7 @@ def build(path: Path, rows: int, kind: str) -> int:
     (half the rows as exporters' declarations, half as the importers' mirror of them, CIF)."""
     from entrepot import countries
     from entrepot.store import Store
+    from entrepot.store.warehouse import write_flows
 
     if path.exists():
         with Store(path, read_only=True) as st:
@@ -75,10 +76,12 @@ def build(path: Path, rows: int, kind: str) -> int:
     with Store(path) as st:
         con = st.con
         con.execute("CREATE TEMP TABLE c AS SELECT iso, row_number() OVER () - 1 AS n FROM (SELECT unnest(?) AS iso)", [isos])
+        # Filled in a plain table (its UPDATE and self-joins), then written as the store writes any rows.
+        con.execute("CREATE TEMP TABLE staged AS SELECT * FROM flows LIMIT 0")
         for year, month in periods:
             period, t = (f"'{year}-{month:02d}', 'M', {year}, {month}", year * 12 + month) if monthly else (f"'{year}', 'A', {year}, NULL", year)
             con.execute(f"""
-                INSERT INTO flows
+                INSERT INTO staged
                 SELECT {period}, ci.iso, true, cj.iso, true, 'export', 'HS17',
                        lpad((100000 + (r * 7919 + {t}) % 5000 * 131)::VARCHAR, 6, '0'), 6,
                        (random() * 1e6) * (1 + (ci.n = 0 AND cj.n = 1)::INT * 50), random() * 100, 't', '{kind}', 'bench', NULL, 'USD'
@@ -88,21 +91,22 @@ def build(path: Path, rows: int, kind: str) -> int:
                 WHERE ci.n <> cj.n
             """)
         # The embargo and its three routes, in the basket's mix (per period: a year, or a month of the two pre years).
-        con.execute("UPDATE flows SET value_usd = value_usd * 0.1 WHERE year = 2025 AND reporter = 'TUR' AND partner = 'ISR'")
+        con.execute("UPDATE staged SET value_usd = value_usd * 0.1 WHERE year = 2025 AND reporter = 'TUR' AND partner = 'ISR'")
         post = ", ".join(f"({m}, '2025-{m:02d}')" for m in range(1, 13)) if monthly else "(NULL, '2025')"
         con.execute(f"""
-            INSERT INTO flows
+            INSERT INTO staged
             SELECT post.label, '{'M' if monthly else 'A'}', 2025, post.month, leg.e, true, leg.m, true, 'export', 'HS17',
                    basket.product, 6, basket.v * 0.1, basket.q * 0.1, 't', '{kind}', 'bench', NULL, 'USD'
             FROM (SELECT product, sum(value_usd) / {pre_periods} AS v, sum(quantity) / {pre_periods} AS q
-                  FROM flows WHERE reporter = 'TUR' AND partner = 'ISR' AND year < 2025 GROUP BY product) basket
+                  FROM staged WHERE reporter = 'TUR' AND partner = 'ISR' AND year < 2025 GROUP BY product) basket
             CROSS JOIN (VALUES ('TUR', 'GEO'), ('GEO', 'ISR'), ('TUR', 'GRC'), ('GRC', 'ISR'), ('TUR', 'BGR'), ('BGR', 'ISR')) leg(e, m)
             CROSS JOIN (VALUES {post}) post(month, label)
         """)
         if monthly:  # the importers' declarations: the same flows, seen from the other side at CIF
-            con.execute("""INSERT INTO flows SELECT period, freq, year, month, partner, true, reporter, true, 'import', hs_rev, product,
+            con.execute("""INSERT INTO staged SELECT period, freq, year, month, partner, true, reporter, true, 'import', hs_rev, product,
                            product_level, value_usd * (1.03 + 0.04 * random()), quantity, unit, source, batch_id,
-                           value_native, currency FROM flows""")
+                           value_native, currency FROM staged""")
+        write_flows(con, "SELECT * FROM staged")
         return st.row_count()
 
 

@@ -70,6 +70,7 @@ def build(directory: Path, rows: int, countries: int, products: int) -> Path:
     """A Parquet export (flows.parquet) of `rows` a year, filled in SQL; reused when it exists."""
     from entrepot import countries as cc
     from entrepot.store import Store
+    from entrepot.store.warehouse import write_flows
 
     directory.mkdir(parents=True, exist_ok=True)
     if (directory / "flows.parquet").exists():
@@ -79,9 +80,11 @@ def build(directory: Path, rows: int, countries: int, products: int) -> Path:
     with Store(directory / "build.duckdb") as st:
         con = st.con
         con.execute("CREATE TEMP TABLE c AS SELECT iso, row_number() OVER () - 1 AS n FROM (SELECT unnest(?) AS iso)", [isos])
+        # Filled in a plain table (its UPDATE and self-joins), then written as the store writes any rows.
+        con.execute("CREATE TEMP TABLE staged AS SELECT * FROM flows LIMIT 0")
         for year in YEARS:
             con.execute(f"""
-                INSERT INTO flows {COLUMNS}
+                INSERT INTO staged {COLUMNS}
                 SELECT '{year}', 'A', {year}, NULL, ci.iso, true, cj.iso, true, 'export', 'HS17',
                        lpad((100000 + (r * 7919 + {year}) % {products} * 131 % 900000)::VARCHAR, 6, '0'), 6,
                        (random() * 1e6) * (1 + (ci.n = 0 AND cj.n = 1)::INT * 50), random() * 100, 't', 'baci', 'bench{year}'
@@ -89,15 +92,16 @@ def build(directory: Path, rows: int, countries: int, products: int) -> Path:
                 JOIN c ci ON ci.n = r % {countries}
                 JOIN c cj ON cj.n = (r // {countries} + 1 + r % 7) % {countries}
                 WHERE ci.n <> cj.n""")
-        con.execute("UPDATE flows SET value_usd = value_usd * 0.1, quantity = quantity * 0.1"  # goods stop: values and tonnes
+        con.execute("UPDATE staged SET value_usd = value_usd * 0.1, quantity = quantity * 0.1"  # goods stop: values and tonnes
                     " WHERE year = 2024 AND reporter = 'TUR' AND partner = 'ISR'")
         con.execute(f"""
-            INSERT INTO flows {COLUMNS}
+            INSERT INTO staged {COLUMNS}
             SELECT '2024', 'A', 2024, NULL, leg.e, true, leg.m, true, 'export', 'HS17', basket.product, 6, basket.v * 0.1,
                    basket.q * 0.1, 't', 'baci', 'bench2024'
-            FROM (SELECT product, sum(value_usd) / 2 AS v, sum(quantity) / 2 AS q FROM flows
+            FROM (SELECT product, sum(value_usd) / 2 AS v, sum(quantity) / 2 AS q FROM staged
                   WHERE reporter = 'TUR' AND partner = 'ISR' AND year < 2024 GROUP BY product) basket
             CROSS JOIN (VALUES ('TUR', 'GEO'), ('GEO', 'ISR'), ('TUR', 'GRC'), ('GRC', 'ISR'), ('TUR', 'BGR'), ('BGR', 'ISR')) leg(e, m)""")
+        write_flows(con, "SELECT * FROM staged")
         st.export_parquet(directory)
     (directory / "build.duckdb").unlink()
     return directory

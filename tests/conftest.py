@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from typer.testing import CliRunner
 from entrepot import schema
 from entrepot.cli import app
 from entrepot.store import Store
+from entrepot.store.warehouse import write_flows
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -92,8 +94,20 @@ def insert(store: Store, rows: list[dict], **defaults) -> None:
     frame["product_level"] = [0 if p == schema.TOTAL else len(p) for p in frame["product"]]
     frame["unit"] = frame["unit"].where(frame.quantity.isna(), frame["unit"].fillna("t"))
     store.con.register("new_rows", frame[list(schema.FLOW_COLUMNS)].astype({"quantity": float, "value_usd": float, "value_native": float}))
-    store.con.execute("INSERT INTO flows BY NAME SELECT * FROM new_rows")
+    write_flows(store.con, f"SELECT {schema.select_list()} FROM new_rows")
     store.con.unregister("new_rows")
+
+
+def edit_flows(store: Store, sql: str, params: list | None = None) -> None:
+    """Run an UPDATE or DELETE written against `flows` (a view: `schema.SEGMENT`) on a copy of its rows,
+    then store them again in their order: for tests that reshape a store's data."""
+    con = store.con
+    con.execute(f"CREATE OR REPLACE TEMP TABLE edited AS SELECT * FROM {schema.FLOWS_WITH_ROWID} ORDER BY row_id")
+    con.execute(re.sub(r"\bflows\b", "edited", sql), params or [])
+    con.execute("DELETE FROM flow_rows")
+    con.execute("DELETE FROM segments")
+    write_flows(con, f"SELECT {schema.select_list()} FROM edited ORDER BY row_id")
+    con.execute("DROP TABLE edited")
 
 
 def cli_json(cli, store: Store, *args: str) -> dict:

@@ -4,7 +4,7 @@ import pytest
 
 from entrepot import currency
 from entrepot.store.ingest import ingest_file
-from tests.conftest import DATA
+from tests.conftest import DATA, edit_flows
 
 
 def test_eur_source_exact_and_usd_source_converted(store) -> None:
@@ -12,7 +12,7 @@ def test_eur_source_exact_and_usd_source_converted(store) -> None:
     eur, join = currency.amount(store.con, "EUR")
     rows = store.query(f"SELECT period, value_native, value_usd, {eur} AS eur FROM flows {join} WHERE value_usd IS NOT NULL")
     assert (rows.eur == rows.value_native).all()  # exact, not converted back and forth
-    store.con.execute("UPDATE flows SET currency = 'USD', value_native = NULL")  # as if a USD source had them
+    edit_flows(store, "UPDATE flows SET currency = 'USD', value_native = NULL")  # as if a USD source had them
     again = store.query(f"SELECT period, value_usd, {eur} AS eur FROM flows {join} WHERE value_usd IS NOT NULL").set_index("period")
     rates = currency.rates_by_period().set_index("rate_period").usd_per_eur
     assert again.eur.to_numpy() == pytest.approx((again.value_usd / rates[again.index]).to_numpy())

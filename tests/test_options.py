@@ -8,7 +8,7 @@ import pytest
 
 from entrepot import options
 from entrepot.errors import InputError
-from tests.conftest import insert
+from tests.conftest import edit_flows, insert
 
 EVENT = dt.date(2024, 5, 2)
 
@@ -58,7 +58,7 @@ def test_months_count_only_where_every_declaring_side_has_them_around_the_event(
     insert(store, months("TUR", "ISR", "export"))
     insert(store, [{"year": y, "reporter": "ISR", "partner": "TUR", "flow": "import", "value_usd": 12.0} for y in (2023, 2024, 2025)])
     assert options.data(store, "TUR", "ISR", event=EVENT).freq == "A"  # ISR declares years only
-    store.con.execute("DELETE FROM flows WHERE reporter = 'ISR'")
+    edit_flows(store, "DELETE FROM flows WHERE reporter = 'ISR'")
     insert(store, months("ISR", "TUR", "import", last="2024-03"))  # months that stop before the event
     chosen = options.data(store, "TUR", "ISR", event=EVENT)
     assert (chosen.freq, chosen.freq_why) == ("A", "frequency auto: annual, not every declaring side has months around the event")
@@ -92,5 +92,5 @@ def test_wits_counts_as_declarations_in_the_defaults(store) -> None:
     chosen = options.data(store, "TUR", "ISR", event=EVENT)
     assert (chosen.source, chosen.freq) == ("reported", "A")
     assert chosen.why.startswith("source auto: both TUR and ISR declare the pair")
-    store.con.execute("DELETE FROM flows WHERE reporter = 'ISR'")
+    edit_flows(store, "DELETE FROM flows WHERE reporter = 'ISR'")
     assert options.data(store, "TUR", "ISR", event=EVENT).source == "baci"  # one side's WITS rows: BACI, as for any declarations

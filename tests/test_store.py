@@ -5,6 +5,7 @@ import pytest
 from entrepot import schema
 from entrepot.errors import InputError
 from entrepot.store import Store
+from entrepot.store.warehouse import write_flows
 
 
 def test_new_store_has_canonical_tables(store: Store) -> None:
@@ -20,27 +21,41 @@ def test_every_adapter_writes_a_source_the_store_knows() -> None:
 
 
 def test_closed_lists_read_as_text_in_sql_and_pandas(store: Store) -> None:
-    store.con.execute("INSERT INTO flows VALUES ('2024', 'A', 2024, NULL, 'TUR', true, 'ISR', true, 'export', NULL, "
-                      "'010121', 6, 5.0, NULL, NULL, 'baci', 'b1', NULL, 'USD')")
+    write_flows(store.con, "VALUES ('2024', 'A', 2024, NULL, 'TUR', true, 'ISR', true, 'export', NULL, "
+                           "'010121', 6, 5.0, NULL, NULL, 'baci', 'b1', NULL, 'USD')")
     assert store.con.execute("SELECT flow || '/' || source, flow = 'nothing', hs_rev IS NULL FROM flows").fetchone() == ("export/baci", False, True)
     frame = store.query("SELECT freq, flow, hs_rev, source FROM flows")
     assert frame.to_dict("records") == [{"freq": "A", "flow": "export", "hs_rev": None, "source": "baci"}]
     assert frame.groupby("flow").size().to_dict() == {"export": 1}  # a categorical would list every kind
 
 
+def test_rows_are_written_in_their_order_and_their_combinations_once(store: Store) -> None:
+    months = ", ".join(f"('2024-{m:02d}', 'M', 2024, {m}, 'TUR', true, 'ISR', true, 'export', 'HS17', '0101', 4, {m}.0, NULL, "
+                       f"NULL, 'comtrade', 'b1', NULL, 'USD')" for m in (3, 1, 2, 1))
+    assert write_flows(store.con, f"VALUES {months}") == 4
+    rows = store.con.execute(f"SELECT value_usd FROM {schema.FLOWS_WITH_ROWID} ORDER BY row_id").fetchall()
+    assert [v for (v,) in rows] == [3.0, 1.0, 2.0, 1.0]
+    assert store.con.execute("SELECT count(*) FROM segments").fetchone()[0] == 3
+    write_flows(store.con, "SELECT * REPLACE (value_usd * 10 AS value_usd) FROM flows")  # the same combinations: no new segment
+    assert store.con.execute("SELECT count(*) FROM segments").fetchone()[0] == 3
+    assert store.row_count() == 8
+
+
 def test_store_made_before_the_currency_columns_gets_them(tmp_path: Path) -> None:
+    import dataclasses
+
     import duckdb
 
     path = tmp_path / "old.duckdb"
-    Store(path).close()
-    with duckdb.connect(str(path)) as con:  # as schema version 2 left it: no currency columns
-        con.execute("DROP VIEW flow_versions")
-        for table in ("flows", "flows_superseded"):
-            con.execute(f"ALTER TABLE {table} DROP COLUMN value_native")
-            con.execute(f"ALTER TABLE {table} DROP COLUMN currency")
+    text = tuple(dataclasses.replace(c, sql_type="VARCHAR") if c.sql_type in schema.ENUMS else c for c in schema.FLOWS
+                 if c.name not in ("value_native", "currency"))
+    with duckdb.connect(str(path)) as con:  # as schema version 2 left it: the closed lists as text, no currency columns
+        for ddl in (schema._ddl("flows", text), schema._ddl("flows_superseded", (*text, schema.Column("superseded_by", "VARCHAR"))),
+                    schema._ddl("batches", schema.BATCHES, ", PRIMARY KEY (batch_id), UNIQUE (sha256)"),
+                    "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)", "INSERT INTO meta VALUES ('schema_version', '2')"):
+            con.execute(ddl)
         con.execute("INSERT INTO flows VALUES ('2024', 'A', 2024, NULL, 'TUR', true, 'ISR', true, 'export', 'HS17', "
                     "'010121', 6, 5.0, NULL, NULL, 'baci', 'b1')")
-        con.execute("UPDATE meta SET value = '2' WHERE key = 'schema_version'")
     with Store(path) as st:
         cols = st.query("SELECT column_name FROM information_schema.columns WHERE table_name = 'flows'")
         assert set(cols.column_name) == set(schema.FLOW_COLUMNS)

@@ -11,6 +11,7 @@ from entrepot.analysis.first_leg import first_leg, has_second_leg
 from entrepot.basket import parse_basket
 from entrepot.errors import InputError
 from entrepot.io._frame import insert, periods
+from entrepot.store.warehouse import write_flows
 from tests.conftest import shared_file
 
 MONTHS = [(y, m) for y in (2020, 2021, 2022) for m in range(1, 13) if (y, m) <= (2022, 11)]
@@ -107,7 +108,7 @@ def test_currency_and_inputs(store) -> None:
     with pytest.raises(InputError, match="none of the basket's 1 codes"):
         first_leg(store, "EU27", "RUS", "2022-02-24", ["KAZ"], parse_basket("01010101\n"), **kwargs)
     # the same declarations in a second source (Comext beside Comtrade, say) are read once, not added
-    store.con.execute("INSERT INTO flows SELECT * REPLACE ('comext' AS source, 'again' AS batch_id) FROM flows")
+    write_flows(store.con, "SELECT * REPLACE ('comext' AS source, 'again' AS batch_id) FROM flows")
     again = first_leg(store, "EU", "RUS", "2022-02-24", ["KAZ", "GEO"], basket, **kwargs)
     assert again.direct["basket_post"] == pytest.approx(usd.direct["basket_post"])
     assert list(again.provenance.sources) == ["comext"]

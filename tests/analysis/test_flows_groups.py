@@ -5,7 +5,7 @@ import pytest
 from entrepot.analysis.flows import flows
 from entrepot.basket import parse_basket
 from entrepot.groups import parse_groups
-from tests.conftest import insert
+from tests.conftest import edit_flows, insert
 
 
 def test_eu_by_date_a_basket_and_eur(store) -> None:
@@ -18,7 +18,7 @@ def test_eu_by_date_a_basket_and_eur(store) -> None:
         {"reporter": "FRA", "partner": "ARM", "period": "2020-02", "product": "84713000", "value_usd": 7.0},
     ]
     insert(store, rows, source="comext", flow="export")
-    store.con.execute("UPDATE flows SET value_native = value_usd / 1.1, currency = 'EUR'")  # a EUR source
+    edit_flows(store, "UPDATE flows SET value_native = value_usd / 1.1, currency = 'EUR'")  # a EUR source
     basket = parse_basket("8471\n")
     res = flows(store, "EU27", "KAZ", freq="M", basket=basket)
     got = res.table.set_index("period").a_to_b_exporter

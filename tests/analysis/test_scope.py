@@ -10,7 +10,7 @@ from entrepot.analysis.mirror import mirror
 from entrepot.basket import parse_basket
 from entrepot.groups import parse_groups
 from entrepot.store import query as q
-from tests.conftest import insert
+from tests.conftest import edit_flows, insert
 
 
 def panel_rows(store) -> None:
@@ -29,7 +29,7 @@ def panel_rows(store) -> None:
                 rows.append({"reporter": "RUS", "partner": reporter, "period": f"{year}-{month:02d}", "flow": "import",
                              "product": "84713000", "value_usd": 11.0 if after else 110.0})
     insert(store, rows, source="comext")
-    store.con.execute("UPDATE flows SET value_native = value_usd / 1.25, currency = 'EUR'")
+    edit_flows(store, "UPDATE flows SET value_native = value_usd / 1.25, currency = 'EUR'")
 
 
 def test_effect_of_a_group_on_a_basket_in_eur(store) -> None:
@@ -103,7 +103,7 @@ def test_mirror_with_a_group_on_either_side_in_eur(store) -> None:
     back = mirror(store, "RUS", "EU27", freq="A", basket=parse_basket("8471\n"))  # the group as importer
     row = back.totals.set_index(["direction", "period"]).loc[("EU27->RUS", "2021")]
     assert row.exporter_usd == 2400.0 and row.importer_usd == 2640.0
-    store.con.execute("UPDATE flows SET value_native = NULL, currency = 'USD'")  # a USD source: converted month by month
+    edit_flows(store, "UPDATE flows SET value_native = NULL, currency = 'USD'")  # a USD source: converted month by month
     converted = mirror(store, "EU27", "RUS", freq="A", currency="EUR").to_frame().set_index(["direction", "period"])
     rates = currency.rates_by_period().set_index("rate_period").usd_per_eur
     months = [f"2021-{m:02d}" for m in range(1, 13)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from entrepot.store import Store
+from entrepot.store.warehouse import write_flows
 from tests.conftest import IN_CI
 
 SCENARIO = {"n_countries": 40, "n_products": 30, "controls": 2}
@@ -124,8 +125,6 @@ def write_baci(path: Path, rows) -> Path:
     """`rows` (tiny_flows' columns) as a store of BACI rows."""
     with Store(path) as st:
         st.con.register("new_rows", rows)
-        st.con.execute("""INSERT INTO flows BY NAME SELECT CAST(year AS VARCHAR) AS period, 'A' AS freq, year, NULL AS month, reporter,
-                          true AS reporter_is_country, partner, true AS partner_is_country, 'export' AS flow, 'HS17' AS hs_rev, product,
-                          6 AS product_level, value AS value_usd, tonnes AS quantity, 't' AS unit, 'baci' AS source, 'tiny' AS batch_id
-                          FROM new_rows""")
+        write_flows(st.con, """SELECT CAST(year AS VARCHAR), 'A', year, NULL, reporter, true, partner, true, 'export', 'HS17',
+                                      product, 6, value, tonnes, 't', 'baci', 'tiny', NULL, 'USD' FROM new_rows""")
     return path

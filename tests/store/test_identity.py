@@ -328,3 +328,25 @@ def test_a_version_3_store_with_a_value_outside_a_closed_list_is_one_line(tmp_pa
     source = "SELECT data_type FROM information_schema.columns WHERE table_name = 'flows' AND column_name = 'source'"
     assert con.execute(source).fetchone()[0] == "VARCHAR"
     con.close()
+
+
+def test_open_version_4_store_keeps_its_rows_in_order_as_segments(tmp_path: Path) -> None:
+    """A store as schema version 4 wrote it (one flow table) becomes segments and rows, each row's place kept."""
+    path = tmp_path / "v4.duckdb"
+    con = duckdb.connect(str(path))
+    superseded = (*schema.FLOWS, schema.Column("superseded_by", "VARCHAR"))
+    for ddl in (*schema.ENUM_DDL, schema._ddl("flows", schema.FLOWS), schema._ddl("flows_superseded", superseded),
+                schema._ddl("batches", schema.BATCHES, ", PRIMARY KEY (batch_id), UNIQUE (sha256)"),
+                "CREATE TABLE meta (key VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)", "INSERT INTO meta VALUES ('schema_version', '4')"):
+        con.execute(ddl)
+    con.execute("INSERT INTO batches VALUES ('b0', 'sha0', '/d/f.csv', 'comtrade', 3, TIMESTAMP '2024-01-01', '{}', NULL, false)")
+    for month, value in ((2, 20.0), (1, 10.0), (2, 21.0)):
+        con.execute(f"INSERT INTO flows VALUES ('2022-0{month}', 'M', 2022, {month}, 'TUR', true, ?, true, 'export', NULL, "
+                    "'010121', 6, ?, NULL, NULL, 'comtrade', 'b0', NULL, 'USD')", ["ISR" if value != 21.0 else "GRC", value])
+    con.close()
+    with Store(path) as st:
+        rows = st.con.execute(f"SELECT period, partner, value_usd FROM {schema.FLOWS_WITH_ROWID} ORDER BY row_id").fetchall()
+        assert rows == [("2022-02", "ISR", 20.0), ("2022-01", "ISR", 10.0), ("2022-02", "GRC", 21.0)]
+        assert st.con.execute("SELECT count(*) FROM segments").fetchone()[0] == 2
+        assert st.batches().active.tolist() == [3]
+        assert st.con.execute("SELECT count(*) FROM flow_versions").fetchone()[0] == 3

@@ -19,6 +19,7 @@ import pandas as pd
 
 from entrepot import countries, schema
 from entrepot.errors import InputError
+from entrepot.store.warehouse import write_flows
 
 BLANKS = {"", "NA", "N/A", "nan", "NaN", "None", "null"}
 # Where a source marks a value confidential or not available (Comext ':', Comtrade 'c').
@@ -338,7 +339,7 @@ def insert(con: duckdb.DuckDBPyConnection, columns: dict[str, object], source: s
     try:
         if place is not None:
             check_rows(con, "_frame", place)
-        con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM _frame")
+        write_flows(con, f"SELECT {schema.select_list()} FROM _frame")
     finally:
         con.unregister("_frame")
     return len(frame)

@@ -22,6 +22,7 @@ import duckdb
 from entrepot import countries, io
 from entrepot.errors import InputError
 from entrepot.io._csvsql import csv_error, read_csv_sql, sql_str
+from entrepot.store.warehouse import next_segment
 
 HEADER = ["t", "i", "j", "k", "v", "q"]
 COLUMNS = {"t": "INTEGER", "i": "INTEGER", "j": "INTEGER", "k": "VARCHAR", "v": "DOUBLE", "q": "VARCHAR"}
@@ -148,6 +149,31 @@ def code_lookups(codes: dict[int, str]):
 # is -1, which `checks` rejects. The cast, which ignores the padding, runs first: trim only for the rest.
 _QUANTITY = "coalesce(TRY_CAST(q AS DOUBLE), CASE WHEN q IS NULL OR trim(q) IN ('', 'NA') THEN NULL ELSE -1 END)"
 _HS6 = "CASE length(trim(k)) WHEN 5 THEN '0' || trim(k) ELSE trim(k) END"
+# A row's segment key from its year, one to one (blank 1, t >= 0 even, t < 0 odd), and the year back from
+# the key: a blank or implausible year reaches the checks with its line, as any other value does.
+_YEAR_KEY = "CASE WHEN t IS NULL THEN 1 WHEN t >= 0 THEN 2 + 2 * CAST(t AS BIGINT) ELSE 1 - 2 * CAST(t AS BIGINT) END"
+_KEY_YEAR = "CASE WHEN k = 1 THEN NULL WHEN k % 2 = 0 THEN (k - 2) // 2 ELSE (1 - k) // 2 END"
+
+
+def columns(path: Path, batch_id: str, options: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """SQL for each stored column from the file's `t,i,j,k,v,q`: those of `flow_rows`, then those of
+    `segments` (from `t` alone). Blank fields are written '' (and year 0), so that they reach `checks`."""
+    rev = hs_revision(path, options)
+    iso, is_country = code_lookups(code_table(options, path))
+    rows = {
+        "reporter": f"coalesce({iso('i')}, '?' || coalesce(CAST(i AS VARCHAR), ''))", "reporter_is_country": f"coalesce({is_country('i')}, false)",
+        "partner": f"coalesce({iso('j')}, '?' || coalesce(CAST(j AS VARCHAR), ''))", "partner_is_country": f"coalesce({is_country('j')}, false)",
+        "product": f"coalesce({_HS6}, '')", "product_level": "6", "value_usd": "v * 1000", "quantity": _QUANTITY, "value_native": "NULL",
+    }
+    segment = {
+        "period": "coalesce(CAST(t AS VARCHAR), '')", "freq": "'A'", "year": "coalesce(t, 0)", "month": "NULL", "flow": "'export'",
+        "hs_rev": sql_str(rev), "unit": "'t'", "source": "'baci'", "batch_id": sql_str(batch_id), "currency": "'USD'",
+    }
+    return rows, segment
+
+
+def _named(columns: dict[str, str]) -> str:
+    return ", ".join(f"{sql} AS {name}" for name, sql in columns.items())
 
 
 class Baci:
@@ -159,26 +185,24 @@ class Baci:
         return head.split("\n", 1)[0].strip().replace(" ", "").lower() == ",".join(HEADER)
 
     def write(self, con: duckdb.DuckDBPyConnection, path: Path, batch_id: str, options: dict[str, Any]) -> int:
-        """The whole file in one INSERT ... SELECT from DuckDB's reader; the rows are checked by `checks`."""
+        """The whole file in one INSERT ... SELECT from DuckDB's reader; the rows are checked by `checks`.
+
+        Of the columns stored once per combination (`schema.SEGMENT`), only the year varies in a BACI
+        file: each row is keyed by its year (`_YEAR_KEY`), and the file's segments are made from the keys
+        written, so the file is read once (the generic `write_flows` reads its rows twice)."""
         header = io.read_head(path).split("\n", 1)[0].strip().replace(" ", "").split(",")
         if [h.lower() for h in header] != HEADER:
             raise InputError(f"expected header t,i,j,k,v,q, found {','.join(header)}", path=path, line=1)
-        rev = hs_revision(path, options)
-        iso, is_country = code_lookups(code_table(options, path))
+        rows, segment = columns(path, batch_id, options)
+        base = next_segment(con)
         try:
-            return con.execute(
-                f"""
-                INSERT INTO flows
-                SELECT coalesce(CAST(t AS VARCHAR), ''), 'A', coalesce(t, 0), NULL,
-                       coalesce({iso("i")}, '?' || coalesce(CAST(i AS VARCHAR), '')), coalesce({is_country("i")}, false),
-                       coalesce({iso("j")}, '?' || coalesce(CAST(j AS VARCHAR), '')), coalesce({is_country("j")}, false),
-                       'export', {sql_str(rev)}, coalesce({_HS6}, ''), 6, v * 1000, {_QUANTITY},
-                       't', 'baci', {sql_str(batch_id)}, NULL, 'USD'
-                FROM {read_csv_sql(path, COLUMNS)}
-                """
-            ).fetchone()[0]
+            written = con.execute(f"INSERT INTO flow_rows BY NAME SELECT {base} + {_YEAR_KEY} AS segment, {_named(rows)}"
+                                  f" FROM {read_csv_sql(path, COLUMNS)}").fetchone()[0]
+            con.execute(f"""INSERT INTO segments BY NAME SELECT {base} + k AS segment, {_named(segment)} FROM (
+                              SELECT k, {_KEY_YEAR} AS t FROM (SELECT DISTINCT segment - {base} AS k FROM flow_rows WHERE segment > {base}))""")
         except duckdb.Error as exc:
             raise csv_error(exc, path) from None
+        return written
 
     def checks(self, path: Path, options: dict[str, Any]) -> list[io.Check]:
         """BACI's own row checks, on the inserted rows in the store's one check scan (`check_batch`)."""

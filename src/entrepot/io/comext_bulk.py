@@ -33,6 +33,7 @@ from entrepot.io import Written
 from entrepot.io._csvsql import csv_error, sql_str
 from entrepot.io._frame import check_rows, country_map, summed
 from entrepot.io.comext import hs_revision_for, parse_period, usd_per_eur
+from entrepot.store.warehouse import write_flows
 
 # canonical field -> the column names of the v2 and v1 layouts
 FIELDS = {
@@ -195,7 +196,7 @@ class ComextBulk:
 
         try:
             check_rows(con, "_rows", place)
-            n = con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM _rows").fetchall()[0][0]
+            n = write_flows(con, f"SELECT {schema.select_list()} FROM _rows")
         finally:
             con.execute("DROP TABLE IF EXISTS _rows")
         notes = [f"left out {special:,} rows of CN chapter 99 (special codes, not HS goods)"] if special else []

@@ -14,9 +14,11 @@ import datetime as dt
 
 import pandas as pd
 
+from entrepot import schema
 from entrepot.errors import InputError
 from entrepot.screening.queries import Relation
 from entrepot.store import Store
+from entrepot.store.warehouse import write_flows
 
 SCHEMA = ("cid long, country string, rank int, significant boolean, score double, rerouted_value_usd double,"
           " ci_low double, ci_high double, p_value double, share double, leg1_p double, leg2_p double,"
@@ -65,10 +67,10 @@ def load(st: Store, rows: pd.DataFrame, rel: Relation) -> None:
     else:
         period, year, month = "printf('%04d-%02d', t // 12, t % 12 + 1)", "t // 12", "t % 12 + 1"
     st.con.register("screen_rows", rows)
-    st.con.execute(f"""
-        INSERT INTO flows BY NAME SELECT {period} AS period, '{rel.freq}' AS freq, {year} AS year, {month} AS month,
-               e AS reporter, true AS reporter_is_country, m AS partner, true AS partner_is_country, 'export' AS flow,
-               NULL AS hs_rev, p AS product, {rel.level} AS product_level, v AS value_usd, q AS quantity,
-               CASE WHEN q IS NULL THEN NULL ELSE 't' END AS unit, '{rel.source}' AS source, 'screen' AS batch_id
-        FROM screen_rows""")  # by name: the columns are schema.FLOWS's, whatever their order
+    columns = {"period": period, "freq": f"'{rel.freq}'", "year": year, "month": month, "reporter": "e",
+               "reporter_is_country": "true", "partner": "m", "partner_is_country": "true", "flow": "'export'",
+               "hs_rev": "NULL", "product": "p", "product_level": str(rel.level), "value_usd": "v", "quantity": "q",
+               "unit": "CASE WHEN q IS NULL THEN NULL ELSE 't' END", "source": f"'{rel.source}'", "batch_id": "'screen'",
+               "value_native": "NULL", "currency": "'USD'"}
+    write_flows(st.con, f"SELECT {', '.join(columns[c] for c in schema.FLOW_COLUMNS)} FROM screen_rows")
     st.con.unregister("screen_rows")

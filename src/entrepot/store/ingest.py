@@ -315,8 +315,8 @@ def check_batch(con, path: Path, batch_id: str, fmt: str | None = None, rows_are
     for check, bad in zip(checks, failed, strict=True):
         if bad:
             value, pos = con.execute(
-                f"""SELECT {check.shown}, rowid - (SELECT min(rowid) FROM flows WHERE batch_id = $b)
-                    FROM flows WHERE batch_id = $b AND ({check.condition}) ORDER BY rowid LIMIT 1""",
+                f"""SELECT {check.shown}, row_id - (SELECT min(row_id) FROM {schema.FLOWS_WITH_ROWID} WHERE batch_id = $b)
+                    FROM {schema.FLOWS_WITH_ROWID} WHERE batch_id = $b AND ({check.condition}) ORDER BY row_id LIMIT 1""",
                 {"b": batch_id},
             ).fetchone()
             line, record = _place(fmt, path, pos, rows_are_lines)
@@ -343,14 +343,14 @@ def _find_duplicate(con, path: Path, batch_id: str, fmt: str | None, rows_are_li
     """
     key = ", ".join(schema.IDENTITY)
     dup = con.execute(
-        f"""SELECT list(rowid ORDER BY rowid)[1:2], any_value(period), any_value(reporter), any_value(partner),
+        f"""SELECT list(row_id ORDER BY row_id)[1:2], any_value(period), any_value(reporter), any_value(partner),
                    any_value(flow), any_value(product)
-            FROM flows WHERE batch_id = ? GROUP BY {key} HAVING count(*) > 1 ORDER BY min(rowid) LIMIT 1""",
+            FROM {schema.FLOWS_WITH_ROWID} WHERE batch_id = ? GROUP BY {key} HAVING count(*) > 1 ORDER BY min(row_id) LIMIT 1""",
         [batch_id],
     ).fetchone()
     if dup is None:
         return
-    first_row = con.execute("SELECT min(rowid) FROM flows WHERE batch_id = ?", [batch_id]).fetchone()[0]
+    first_row = con.execute(f"SELECT min(row_id) FROM {schema.FLOWS_WITH_ROWID} WHERE batch_id = ?", [batch_id]).fetchone()[0]
     (a, b), *what = dup
     line_a, record_a = _place(fmt, path, a - first_row, rows_are_lines)
     line_b, record_b = _place(fmt, path, b - first_row, rows_are_lines)

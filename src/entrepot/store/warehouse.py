@@ -230,7 +230,7 @@ class Store:
         match = " AND ".join(f"f.{c} {'IS NOT DISTINCT FROM' if c in nullable else '='} n.{c}" for c in keys) or "true"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE _replaced AS
-                SELECT f.rowid AS rid, f.batch_id FROM flows f
+                SELECT f.row_id AS rid, f.batch_id FROM {schema.FLOWS_WITH_ROWID} f
                 SEMI JOIN (SELECT {", ".join(keys) or "1"} FROM flows WHERE batch_id = $b) n ON {match}
                 WHERE {older}""",
             {"b": batch_id},
@@ -239,12 +239,12 @@ class Store:
         if counts and keep:
             cols = schema.select_list()
             con.execute(
-                f"INSERT INTO flows_superseded BY NAME SELECT {cols}, $b AS superseded_by FROM flows "
-                "WHERE rowid IN (SELECT rid FROM _replaced)",  # by name: a migrated store has the currency columns last
+                f"INSERT INTO flows_superseded BY NAME SELECT {cols}, $b AS superseded_by FROM {schema.FLOWS_WITH_ROWID} "
+                "WHERE row_id IN (SELECT rid FROM _replaced)",  # by name: a migrated store has the currency columns last
                 {"b": batch_id},
             )
         if counts:
-            con.execute("DELETE FROM flows WHERE rowid IN (SELECT rid FROM _replaced)")
+            con.execute("DELETE FROM flow_rows WHERE rowid IN (SELECT rid FROM _replaced)")
         con.execute("DROP TABLE _replaced")
         return counts
 
@@ -283,7 +283,9 @@ class Store:
                 f"then ingest {old_path} again"
             )
         with self.transaction():
-            removed = con.execute("DELETE FROM flows WHERE batch_id = ?", [batch_id]).fetchone()[0]
+            removed = con.execute("DELETE FROM flow_rows WHERE segment IN (SELECT segment FROM segments WHERE batch_id = ?)",
+                                  [batch_id]).fetchone()[0]
+            con.execute("DELETE FROM segments WHERE batch_id = ?", [batch_id])
             con.execute("DELETE FROM flows_superseded WHERE batch_id = ?", [batch_id])
             # Rows it superseded go back, except where a still newer batch now holds the observation:
             # those stay superseded, by that batch.
@@ -304,7 +306,7 @@ class Store:
                 "SELECT batch_id, count(*) FROM _back WHERE holder IS NULL GROUP BY ALL"
             ).fetchall())
             back = "rowid IN (SELECT rid FROM _back WHERE holder IS NULL)"
-            con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM flows_superseded WHERE {back}")
+            write_flows(con, f"SELECT {schema.select_list()} FROM flows_superseded WHERE {back}")
             con.execute(f"DELETE FROM flows_superseded WHERE {back}")
             con.execute("DROP TABLE _back")
             con.execute("DELETE FROM supersessions WHERE batch_id = $b OR superseded_batch = $b", {"b": batch_id})
@@ -320,7 +322,7 @@ class Store:
         written = []
         for table in EXPORTED:
             target = out / f"{table}.parquet"
-            self.con.execute(f"COPY {table} TO '{_sql_path(target)}' (FORMAT parquet)")
+            self.con.execute(f"COPY (SELECT * FROM {table}) TO '{_sql_path(target)}' (FORMAT parquet)")
             written.append(target)
         return written
 
@@ -354,7 +356,7 @@ class Store:
             con.execute(f"INSERT INTO batches ({', '.join(cols)}) SELECT "
                         + ", ".join(c if c in present else f"NULL AS {c}" for c in cols) + " FROM new_batches")
             new = "batch_id IN (SELECT batch_id FROM new_batches)"
-            con.execute(f"INSERT INTO flows SELECT {schema.select_list()} FROM {read('flows')} WHERE {new}")
+            write_flows(con, f"SELECT {schema.select_list()} FROM {read('flows')} WHERE {new}")
             # Their history: rows of an added batch that a batch of the export replaced, kept.
             con.execute(f"INSERT INTO flows_superseded BY NAME SELECT {schema.select_list()}, superseded_by "
                         f"FROM {read('flows_superseded')} WHERE {new}")
@@ -371,8 +373,29 @@ class Store:
         return self.row_count() - before
 
 
-# The tables `export_parquet` writes, one Parquet file each.
+# The tables `export_parquet` writes, one Parquet file each (`flows` as its readers see it).
 EXPORTED = ("flows", "batches", "flows_superseded", "supersessions", "products")
+
+
+def next_segment(con: duckdb.DuckDBPyConnection) -> int:
+    """The largest segment key in the store: new segments take keys above it."""
+    return con.execute("SELECT coalesce(max(segment), 0) FROM segments").fetchone()[0]
+
+
+def write_flows(con: duckdb.DuckDBPyConnection, relation: str, params: list | dict | None = None) -> int:
+    """Write the rows of `relation` (SQL giving `schema.FLOWS`'s columns in order) into `flows`, in their
+    order; returns how many. Their combinations of `schema.SEGMENT` columns the store does not hold yet
+    become new segments; each row goes into `flow_rows` keyed to its own. `relation` is read twice."""
+    rel = f"(SELECT * FROM ({relation}) AS _r({', '.join(schema.FLOW_COLUMNS)}))"
+    seg = ", ".join(schema.SEGMENT)
+    base = next_segment(con)
+    con.execute(f"""INSERT INTO segments SELECT {base} + row_number() OVER (ORDER BY {seg}), * FROM (
+                      SELECT DISTINCT {seg} FROM {rel} EXCEPT SELECT {seg} FROM segments)""", params or [])
+    on = " AND ".join(f"r.{c} IS NOT DISTINCT FROM s.{c}" for c in schema.SEGMENT)
+    rows = ", ".join(f"r.{c.name}" for c in schema.FLOW_ROWS[1:])
+    return con.execute(f"""INSERT INTO flow_rows SELECT s.segment, {rows}
+                           FROM (SELECT *, row_number() OVER () AS _pos FROM {rel}) r JOIN segments s ON {on}
+                           ORDER BY r._pos""", params or []).fetchone()[0]
 
 
 def constant_columns_sql(first: tuple) -> str:

@@ -14,6 +14,7 @@ from entrepot.errors import InputError
 from entrepot.groups import parse_groups
 from entrepot.store import Store
 from entrepot.synth import Scenario, generate, ingest_world
+from tests.conftest import edit_flows
 
 EVENT = "2024-05-02"
 
@@ -232,7 +233,7 @@ def test_a_basket_without_the_second_leg_ranks_on_the_first(world_store, tmp_pat
     copy = tmp_path / "one-sided.duckdb"
     shutil.copy(path, copy)
     with Store(copy) as st:
-        st.con.execute("DELETE FROM flows WHERE source <> 'comtrade' OR (flow = 'export' AND partner = 'ISR' AND reporter <> 'TUR') "
+        edit_flows(st, "DELETE FROM flows WHERE source <> 'comtrade' OR (flow = 'export' AND partner = 'ISR' AND reporter <> 'TUR') "
                        "OR (reporter = 'ISR' AND flow = 'import')")
         res = scan(st, "TUR", "ISR", EVENT, [*routes, "USA", "DEU"], basket=parse_basket("\n".join(direction["basket"][::2])))
     assert isinstance(res, FirstLegResult) and res.second_leg == "unobserved"
@@ -269,7 +270,7 @@ def test_a_scan_on_few_declaring_countries_says_so(world_store, tmp_path) -> Non
     few = tmp_path / "few.duckdb"
     shutil.copy(path, few)
     with Store(few) as st:
-        st.con.execute("DELETE FROM flows WHERE source = 'comtrade' AND reporter NOT IN ('TUR', 'ISR')")
+        edit_flows(st, "DELETE FROM flows WHERE source = 'comtrade' AND reporter NOT IN ('TUR', 'ISR')")
         notes = scan(st, "TUR", "ISR", EVENT, source="reported").notes
     assert any(n.startswith("only 2 countries declare to comtrade") and "--source baci" in n for n in notes)
 
@@ -371,7 +372,7 @@ def test_the_cif_fob_factor_of_a_candidate_that_did_not_report_a_year_is_its_own
     with Store(gap) as st:
         whole = read(st, "TUR", "ISR", when, None, "reported")
         c = next(c for k, c in enumerate(whole.countries) if whole.cb_cif[k] > 1.01)
-        st.con.execute("DELETE FROM flows WHERE source = 'comtrade' AND reporter = ? AND partner = 'ISR' AND flow = 'export'"
+        edit_flows(st, "DELETE FROM flows WHERE source = 'comtrade' AND reporter = ? AND partner = 'ISR' AND flow = 'export'"
                        " AND year = 2023", [c])
         gapped = read(st, "TUR", "ISR", when, None, "reported")
     k = whole.countries.index(c)
