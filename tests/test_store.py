@@ -84,3 +84,18 @@ def test_cli_reports_user_errors_with_exit_code_2(cli, tmp_path: Path) -> None:
     result = cli("ingest", tmp_path / "nope.csv")
     assert result.exit_code == 2
     assert "nope.csv: no such file" in result.output
+
+
+def test_an_ingest_bounds_duckdbs_memory_and_gives_it_back(store: Store, monkeypatch) -> None:
+    """Beyond `INGEST_MEMORY` DuckDB spills the supersede's join and the checks' sort to disk (a newer BACI
+    year over the older one peaked at 1.5 GiB); analyses after it get DuckDB's default again."""
+    from entrepot.store import ingest
+
+    default = store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]
+    seen = []
+    supersede = Store.supersede
+    monkeypatch.setattr(Store, "supersede", lambda self, *a, **k: (
+        seen.append(self.con.execute("SELECT current_setting('memory_limit')").fetchone()[0]), supersede(self, *a, **k))[1])
+    ingest.ingest_file(store, Path(__file__).parent / "data" / "baci" / "BACI_HS17_Y2022_V202401.csv")
+    assert seen == ["572.2 MiB"] and ingest.INGEST_MEMORY == "600MB"  # DuckDB shows 600 MB in MiB
+    assert store.con.execute("SELECT current_setting('memory_limit')").fetchone()[0] == default

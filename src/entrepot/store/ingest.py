@@ -34,6 +34,10 @@ MAX_VALUE_USD = 1e15  # one flow worth more than a quadrillion dollars (10x worl
 # peaked at 1.28 GB read whole). BACI is read by DuckDB in one statement; Comext sums CN8 lines across rows.
 ROW_WISE = ("comtrade", "csv")
 CHUNK_BYTES = 32 << 20
+# DuckDB's memory while a file goes in: beyond it the supersede's join and the checks' sort spill to a
+# temporary file beside the store. A newer BACI year superseding every row of the older one (11M rows)
+# peaked at 1.5 GiB without it, about 0.8 GiB with it, for a tenth more time (docs/performance.md).
+INGEST_MEMORY = "600MB"
 _RELEASE = re.compile(r"(?:^|[_\-.])(V20\d{4}[A-Za-z]?)(?=$|[_\-.])")
 
 
@@ -88,7 +92,7 @@ def ingest_file(
     counted twice) and `Store.remove_batch` of the newer batch restores them.
     """
     options = io.check_options(options or {})
-    with store.transaction() as con:
+    with store.memory_limit(INGEST_MEMORY), store.transaction() as con:
         return _write_file(store, con, Path(path), fmt, options, label, keep_both)
 
 
@@ -160,7 +164,7 @@ def ingest_release(store: Store, rel: Release, fmt: str = "auto", options: dict[
     if rel.version and "release" not in options and any(m.kind == "trade" for m in rel.members):
         options["release"] = rel.version
     results: list[IngestResult] = []
-    with store.transaction() as con, ExitStack() as stack:
+    with store.memory_limit(INGEST_MEMORY), store.transaction() as con, ExitStack() as stack:
         for member in rel.members:
             if progress:
                 progress(member.label)

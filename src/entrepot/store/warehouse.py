@@ -178,6 +178,15 @@ class Store:
         if sigint.hit:
             raise Interrupted("interrupted during the commit, which finished: the work is in the store", committed=True)
 
+    @contextmanager
+    def memory_limit(self, limit: str) -> Iterator[None]:
+        """DuckDB's `memory_limit` for the block (its joins and sorts spill to disk beyond it), then its default."""
+        self.con.execute(f"SET memory_limit = '{limit}'")
+        try:
+            yield
+        finally:
+            self.con.execute("RESET memory_limit")
+
     def query(self, sql: str, params: list | dict | None = None) -> pd.DataFrame:
         return dataframe(self.con.execute(sql, params or []))
 
