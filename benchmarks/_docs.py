@@ -14,6 +14,16 @@ from pathlib import Path
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
+# The start of a script a benchmark runs in a fresh process (`python -c`): `peak_mib()` is that process's own
+# resident high-water mark. ru_maxrss is not: a child's starts at what its parent held when it forked (Linux
+# carries the parent's peak over exec), so a benchmark that built its stores in-process over-reported.
+PEAK = """
+def peak_mib():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+"""
+
 
 def machine() -> str:
     import os

@@ -20,30 +20,30 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(ROOT / "src"), str(ROOT)]
-from _docs import machine, median, write_section  # noqa: E402
+from _docs import PEAK, machine, median, write_section  # noqa: E402
 
 WORK = Path(__file__).resolve().parent / "_work" / "fetch"
 SHARED = ROOT.parent / "shared" / "real" / "comtrade" / "comtradr_api_get_C_A_HS-60a6ad.json"
 LINES = {"M": 2_500, "X": 1_700}
 
-FROM_CACHE = """
-import json, resource, sys, time
+FROM_CACHE = PEAK + """
+import json, sys, time
 from entrepot.fetch import comtrade
 t = time.perf_counter()
 r = comtrade(**json.loads(sys.argv[1]))
-print(json.dumps({"seconds": time.perf_counter() - t, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_mib": peak_mib(),
                   "requests": r.requests, "rows": sum(i.rows for i in r.ingested),
                   "largest": max(str(p) for p in r.releases), "releases": [str(p) for p in r.releases]}))
 """
 
-ADAPTER = """
-import json, resource, sys, time
+ADAPTER = PEAK + """
+import json, sys, time
 from entrepot.store import Store
 from entrepot.store.ingest import ingest_file
 t = time.perf_counter()
 with Store(sys.argv[2]) as st:
     n = ingest_file(st, sys.argv[1], "comtrade").rows
-print(json.dumps({"seconds": time.perf_counter() - t, "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+print(json.dumps({"seconds": time.perf_counter() - t, "peak_mib": peak_mib(),
                   "rows": n}))
 """
 

@@ -31,22 +31,13 @@ from pathlib import Path
 import duckdb
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
-from _docs import machine, median, write_section  # noqa: E402
+from _docs import PEAK, machine, median, write_section  # noqa: E402
 
 WORK = Path(__file__).resolve().parent / "_work"
 SRC = Path(__file__).resolve().parents[1] / "src"
 
 # Each script starts its clock before its imports (duckdb's own for the bare read, entrepot's, which
-# include duckdb and pandas, for entrepot) and reports its peak memory as its own VmHWM (see `PEAK`).
-PEAK = """
-def peak_mib():
-    # The process's own resident high-water mark. ru_maxrss is not: a child's starts at what its
-    # parent held when it forked (Linux carries the parent's peak over exec), which over-reported.
-    for line in open("/proc/self/status"):
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-"""
-
+# include duckdb and pandas, for entrepot) and reports its peak memory as its own VmHWM (`_docs.PEAK`).
 BARE = PEAK + """
 import sys, time, json
 t = time.perf_counter()

@@ -23,12 +23,12 @@ import sys
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
-from _docs import machine, median, write_section  # noqa: E402
+from _docs import PEAK, machine, median, write_section  # noqa: E402
 
 WORK = Path(__file__).resolve().parent / "_work"
 SRC = Path(__file__).resolve().parents[1] / "src"
 
-SCAN = """
+SCAN = PEAK + """
 import datetime as dt, json, resource, sys, time
 from entrepot.store import Store
 from entrepot.analysis.reroute import scan
@@ -50,7 +50,7 @@ with Store(sys.argv[1], read_only=True) as st:
     used = resource.getrusage(resource.RUSAGE_SELF)
 cpu_seconds = used.ru_utime + used.ru_stime - cpu.ru_utime - cpu.ru_stime  # all threads: wall time on a busy machine says less
 print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds, "candidates": candidates, "flagged": flagged,
-                  "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+                  "peak_mib": peak_mib()}))
 """
 METHODS = ("entrepot", "naive")
 YEARS = (2022, 2023, 2025)

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1] / "src")]
-from _docs import machine, write_section
+from _docs import PEAK, machine, write_section
 
 WORK = Path(__file__).resolve().parent / "_work"
 RESULTS = WORK / "screen_scale.json"  # the runs of every invocation, for the code they measured
@@ -34,7 +34,7 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 YEARS = (2022, 2023, 2024)
 COLUMNS = ("(period, freq, year, month, reporter, reporter_is_country, partner, partner_is_country, flow, hs_rev, product,"
            " product_level, value_usd, quantity, unit, source, batch_id)")  # by name: the table has more (value_native, currency)
-RUN = """
+RUN = PEAK + """
 import glob, json, os, resource, sys, time
 from entrepot.screening import screen
 
@@ -59,7 +59,7 @@ res = screen(sys.argv[1], engine=sys.argv[2], master="local[2]" if sys.argv[2] =
              progress=lambda stage: marks.append(time.perf_counter()))
 end = time.perf_counter()
 top = res.to_frame().head(3)
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+peak = max(peak_mib(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)  # its own, and its finished children's
 print(json.dumps({"seconds": end - t, "start_s": marks[0] - t, "pairs_s": marks[1] - t, "routes_s": end - marks[1],
                   "cpu_s": cpu(), "scanned": res.settings["scanned"], "peak_mib": peak, "pairs": len(res.pairs), "collapses": len(res.collapses),
                   "first": f"{top.exporter.iloc[0]}->{top.importer.iloc[0]} via {top.intermediaries.iloc[0] or 'none'}" if len(top) else ""}))
